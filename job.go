@@ -1,0 +1,140 @@
+package gas
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// Plan is a user's subscription level.
+type Plan string
+
+// Plans. Limits per plan are configuration, not constants.
+const (
+	PlanFree    Plan = "free"
+	PlanPremium Plan = "premium"
+)
+
+// User is an account.
+type User struct {
+	ID           int64
+	Email        string
+	Name         string
+	PasswordHash string // argon2id PHC string; empty for accounts that only sign in via OIDC
+	Plan         Plan
+	Admin        bool
+	CreatedAt    time.Time
+}
+
+// JobState is where an annotation job is in its life.
+type JobState string
+
+// Job states. Transitions are made by conditional updates (UPDATE … WHERE
+// state = expected) so two workers can never both move the same job.
+const (
+	JobPending   JobState = "PENDING"
+	JobRunning   JobState = "RUNNING"
+	JobCompleted JobState = "COMPLETED"
+	JobFailed    JobState = "FAILED"
+	JobArchived  JobState = "ARCHIVED"
+	JobRestoring JobState = "RESTORING"
+)
+
+// Terminal reports whether no worker will move the job without a user action.
+func (s JobState) Terminal() bool {
+	return s == JobCompleted || s == JobFailed || s == JobArchived
+}
+
+// Job is one annotation request: an uploaded VCF and what became of it.
+// Blob keys name objects in the BlobStore; they are "user/<uid>/<jobid>/<file>".
+type Job struct {
+	ID          string // UUID
+	UserID      int64
+	State       JobState
+	InputName   string // the file name the user uploaded
+	InputKey    string
+	InputSize   int64
+	Bundle      string // reference bundle name requested/used
+	BundleSum   string // checksum of the bundle that annotated it (set on completion)
+	Options     string // JSON of the annotation options chosen at submit time
+	ResultKey   string // annotated .vcf.gz
+	LogKey      string // human-readable log
+	SummaryKey  string // summary JSON
+	ResultSize  int64
+	Records     int64  // data records annotated
+	FailReason  string // user-readable reason, for FAILED
+	CreatedAt   time.Time
+	StartedAt   time.Time // zero until RUNNING
+	CompletedAt time.Time // zero until COMPLETED/FAILED
+}
+
+// Event is one entry of a job's append-only history.
+type Event struct {
+	JobID  string
+	At     time.Time
+	From   JobState
+	To     JobState
+	Actor  string // "user:<id>", "worker:annotate", "admin", …
+	Reason string
+}
+
+// Page selects a slice of a list, newest first.
+type Page struct {
+	Offset int
+	Limit  int
+}
+
+// UserStore keeps accounts.
+type UserStore interface {
+	// CreateUser inserts u and sets its ID and CreatedAt. An existing email is ECONFLICT.
+	CreateUser(ctx context.Context, u *User) error
+	UserByID(ctx context.Context, id int64) (*User, error)        // ENOTFOUND when absent
+	UserByEmail(ctx context.Context, email string) (*User, error) // ENOTFOUND when absent; case-insensitive
+	SetPlan(ctx context.Context, id int64, plan Plan) error
+	CountUsers(ctx context.Context) (int, error)
+}
+
+// SessionStore keeps browser sessions in the database, so web servers stay stateless.
+type SessionStore interface {
+	// CreateSession stores a session for the user and returns its secret token.
+	CreateSession(ctx context.Context, userID int64, expires time.Time) (token string, err error)
+	// SessionUser returns the user of a live session; ENOTFOUND/EUNAUTH when absent or expired.
+	SessionUser(ctx context.Context, token string) (*User, error)
+	DeleteSession(ctx context.Context, token string) error
+}
+
+// JobStore keeps annotation jobs. Implementations enqueue the annotate work in
+// the same transaction that inserts the job, so a saved job is always queued.
+type JobStore interface {
+	// CreateJob inserts j in state PENDING, records a creation event and enqueues
+	// the annotation, all in one transaction. It sets j.ID when empty and CreatedAt.
+	CreateJob(ctx context.Context, j *Job) error
+	// Job returns a job by ID; ENOTFOUND when absent.
+	Job(ctx context.Context, id string) (*Job, error)
+	// UserJob returns a job only if userID owns it; ENOTFOUND otherwise, so
+	// another user's job is indistinguishable from a missing one.
+	UserJob(ctx context.Context, userID int64, id string) (*Job, error)
+	// ListJobs returns the user's jobs newest first and the total count.
+	ListJobs(ctx context.Context, userID int64, p Page) ([]*Job, int, error)
+	// Events returns a job's history, oldest first.
+	Events(ctx context.Context, jobID string) ([]Event, error)
+}
+
+// BlobInfo describes a stored object.
+type BlobInfo struct {
+	Key    string
+	Size   int64
+	SHA256 string // hex
+}
+
+// BlobStore keeps job files (inputs, results, logs, summaries).
+type BlobStore interface {
+	// Put stores r under key, replacing any object there atomically, and
+	// returns its size and checksum. A partial write never becomes visible.
+	Put(ctx context.Context, key string, r io.Reader) (BlobInfo, error)
+	// Open reads an object; ENOTFOUND when absent.
+	Open(ctx context.Context, key string) (io.ReadCloser, error)
+	Stat(ctx context.Context, key string) (BlobInfo, error)
+	// Delete removes an object; deleting a missing object is not an error.
+	Delete(ctx context.Context, key string) error
+}
