@@ -138,3 +138,38 @@ type BlobStore interface {
 	// Delete removes an object; deleting a missing object is not an error.
 	Delete(ctx context.Context, key string) error
 }
+
+// JobResult is what a completed annotation produced. It is written together
+// with the COMPLETED state so a job never shows as done without its files.
+type JobResult struct {
+	ResultKey  string
+	LogKey     string
+	SummaryKey string
+	ResultSize int64
+	Records    int64
+	BundleSum  string
+}
+
+// JobChange is one conditional state change of a job, made by a worker or an
+// administrator. It applies only when the job is in From, which is how two
+// workers are kept from both moving the same job.
+type JobChange struct {
+	From   JobState
+	To     JobState
+	Actor  string // "worker:annotate", "admin", …
+	Reason string // recorded in the event; for FAILED also the user-readable FailReason
+	// At is when the change happened; it becomes StartedAt when To is RUNNING
+	// and CompletedAt when To is COMPLETED or FAILED. Zero means now.
+	At time.Time
+	// Result is stored with a change to COMPLETED and ignored otherwise.
+	Result *JobResult
+}
+
+// JobUpdater is the worker side of the job store: conditional transitions,
+// each recorded as an Event in the same transaction.
+type JobUpdater interface {
+	// TransitionJob applies c to job id and returns the updated job. A job that
+	// is not in c.From is left alone and the error has code ECONFLICT; a
+	// missing job is ENOTFOUND.
+	TransitionJob(ctx context.Context, id string, c JobChange) (*Job, error)
+}
