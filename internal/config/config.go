@@ -1,0 +1,354 @@
+// Package config holds the one typed configuration of a GAS process. Values
+// come from, in increasing priority: built-in defaults, an optional config
+// file, the environment (GAS_*) and command-line flags. Nothing else in the
+// program reads the environment; the Config is passed down explicitly.
+package config
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dustin/go-humanize"
+)
+
+// Config is the validated configuration of a GAS process.
+type Config struct {
+	// Addr is the TCP address the HTTP server listens on; port 0 picks a free port.
+	Addr string
+	// DataDir holds the SQLite database, the blob store and the reference bundles.
+	DataDir string
+	// DatabaseURL selects the database. Empty means the SQLite file
+	// <DataDir>/gas.db; "sqlite:PATH" or "file:PATH" is another SQLite file.
+	DatabaseURL string
+	// Workers is the number of annotation jobs run at once by this process.
+	Workers int
+	// FreeUploadLimit and PremiumUploadLimit cap one upload, in bytes, per plan.
+	FreeUploadLimit    int64
+	PremiumUploadLimit int64
+	// LogFormat is "text" or "json"; LogLevel is debug, info, warn or error.
+	LogFormat string
+	LogLevel  string
+	// BaseURL is the public URL of the site; empty means http://<Addr>.
+	BaseURL string
+	// FreeRetention is how long a Free user's results stay in hot storage.
+	FreeRetention time.Duration
+	// DefaultBundle is the reference bundle used for new jobs.
+	DefaultBundle string
+}
+
+// setting describes one configuration value: its flag name (also the key in a
+// config file), its environment variable and how to parse and show it.
+type setting struct {
+	name   string
+	env    string
+	usage  string
+	secret bool
+	set    func(c *Config, v string) error
+	get    func(c *Config) string
+}
+
+func parseSize(v string) (int64, error) {
+	n, err := humanize.ParseBytes(v)
+	if err != nil {
+		return 0, fmt.Errorf("not a size (e.g. 150KB, 5GB): %q", v)
+	}
+	if n > 1<<62 {
+		return 0, fmt.Errorf("size too large: %q", v)
+	}
+	return int64(n), nil
+}
+
+var settings = []setting{
+	{name: "addr", env: "GAS_ADDR", usage: "HTTP listen address (host:port; port 0 picks a free one)",
+		set: func(c *Config, v string) error { c.Addr = v; return nil },
+		get: func(c *Config) string { return c.Addr }},
+	{name: "data-dir", env: "GAS_DATA_DIR", usage: "directory for the database, files and reference bundles",
+		set: func(c *Config, v string) error { c.DataDir = v; return nil },
+		get: func(c *Config) string { return c.DataDir }},
+	{name: "database-url", env: "GAS_DATABASE_URL", secret: true,
+		usage: "database URL (default: SQLite file gas.db in the data dir)",
+		set:   func(c *Config, v string) error { c.DatabaseURL = v; return nil },
+		get:   func(c *Config) string { return c.DatabaseURL }},
+	{name: "workers", env: "GAS_WORKERS", usage: "annotation jobs run at once (default: number of CPUs)",
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("not a whole number: %q", v)
+			}
+			c.Workers = n
+			return nil
+		},
+		get: func(c *Config) string { return strconv.Itoa(c.Workers) }},
+	{name: "free-upload-limit", env: "GAS_FREE_UPLOAD_LIMIT", usage: "largest upload of a Free user (e.g. 150KB)",
+		set: func(c *Config, v string) (err error) { c.FreeUploadLimit, err = parseSize(v); return err },
+		get: func(c *Config) string { return humanize.Bytes(uint64(c.FreeUploadLimit)) }},
+	{name: "premium-upload-limit", env: "GAS_PREMIUM_UPLOAD_LIMIT", usage: "largest upload of a Premium user (e.g. 5GB)",
+		set: func(c *Config, v string) (err error) { c.PremiumUploadLimit, err = parseSize(v); return err },
+		get: func(c *Config) string { return humanize.Bytes(uint64(c.PremiumUploadLimit)) }},
+	{name: "log-format", env: "GAS_LOG_FORMAT", usage: "log format: text or json",
+		set: func(c *Config, v string) error { c.LogFormat = strings.ToLower(strings.TrimSpace(v)); return nil },
+		get: func(c *Config) string { return c.LogFormat }},
+	{name: "log-level", env: "GAS_LOG_LEVEL", usage: "log level: debug, info, warn or error",
+		set: func(c *Config, v string) error { c.LogLevel = strings.ToLower(strings.TrimSpace(v)); return nil },
+		get: func(c *Config) string { return c.LogLevel }},
+	{name: "base-url", env: "GAS_BASE_URL", usage: "public URL of the site (default http://ADDR)",
+		set: func(c *Config, v string) error { c.BaseURL = strings.TrimRight(v, "/"); return nil },
+		get: func(c *Config) string { return c.BaseURL }},
+	{name: "free-retention", env: "GAS_FREE_RETENTION", usage: "time a Free user's results stay before archiving (e.g. 5m)",
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("not a duration (e.g. 5m, 1h): %q", v)
+			}
+			c.FreeRetention = d
+			return nil
+		},
+		get: func(c *Config) string { return c.FreeRetention.String() }},
+	{name: "default-bundle", env: "GAS_DEFAULT_BUNDLE", usage: "reference bundle used for new jobs",
+		set: func(c *Config, v string) error { c.DefaultBundle = v; return nil },
+		get: func(c *Config) string { return c.DefaultBundle }},
+}
+
+// Default returns the embedded defaults: everything on this machine under ./gas-data.
+func Default() Config {
+	return Config{
+		Addr:               "127.0.0.1:8080",
+		DataDir:            "gas-data",
+		Workers:            runtime.NumCPU(),
+		FreeUploadLimit:    150_000,
+		PremiumUploadLimit: 5_000_000_000,
+		LogFormat:          "text",
+		LogLevel:           "info",
+		FreeRetention:      5 * time.Minute,
+		DefaultBundle:      "demo",
+	}
+}
+
+// Flags binds the settings to a FlagSet so that only flags given on the
+// command line override the file and environment.
+type Flags struct {
+	fs     *flag.FlagSet
+	values map[string]*string
+	file   *string
+}
+
+// Bind registers one string flag per setting, plus --config, on fs. The
+// flags carry no defaults of their own: unset flags leave lower layers alone.
+func Bind(fs *flag.FlagSet) *Flags {
+	f := &Flags{fs: fs, values: map[string]*string{}}
+	for _, s := range settings {
+		f.values[s.name] = fs.String(s.name, "", s.usage+" [$"+s.env+"]")
+	}
+	f.file = fs.String("config", "", "config file of key = value lines (keys are flag names) [$GAS_CONFIG]")
+	return f
+}
+
+// Load builds the configuration from defaults, the config file (from --config
+// or GAS_CONFIG), env and the flags that were set on the command line, then
+// validates it. env maps variable names to values.
+func (f *Flags) Load(env map[string]string) (Config, error) {
+	set := map[string]string{}
+	f.fs.Visit(func(fl *flag.Flag) {
+		if v, ok := f.values[fl.Name]; ok {
+			set[fl.Name] = *v
+		}
+	})
+	file := env["GAS_CONFIG"]
+	if *f.file != "" {
+		file = *f.file
+	}
+	return Load(file, env, set)
+}
+
+// Load builds and validates a configuration. file may be empty; flags maps
+// setting names to values given on the command line.
+func Load(file string, env map[string]string, flags map[string]string) (Config, error) {
+	c := Default()
+	if file != "" {
+		fh, err := os.Open(file)
+		if err != nil {
+			return c, fmt.Errorf("config: open file: %w", err)
+		}
+		err = c.applyFile(fh, file)
+		fh.Close()
+		if err != nil {
+			return c, err
+		}
+	}
+	for _, s := range settings {
+		if v, ok := env[s.env]; ok && v != "" {
+			if err := s.set(&c, v); err != nil {
+				return c, fmt.Errorf("config: %s: %w", s.env, err)
+			}
+		}
+	}
+	for _, s := range settings {
+		if v, ok := flags[s.name]; ok {
+			if err := s.set(&c, v); err != nil {
+				return c, fmt.Errorf("config: --%s: %w", s.name, err)
+			}
+		}
+	}
+	if err := c.Validate(); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// applyFile reads "key = value" lines; blank lines and lines starting with #
+// are ignored. Unknown keys are errors so a typo does not go unnoticed.
+func (c *Config) applyFile(r io.Reader, name string) error {
+	byName := map[string]setting{}
+	for _, s := range settings {
+		byName[s.name] = s
+	}
+	sc := bufio.NewScanner(r)
+	line := 0
+	for sc.Scan() {
+		line++
+		text := strings.TrimSpace(sc.Text())
+		if text == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(text, "=")
+		if !ok {
+			return fmt.Errorf("config: %s:%d: expected key = value", name, line)
+		}
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		v = strings.Trim(v, `"`)
+		s, known := byName[k]
+		if !known {
+			return fmt.Errorf("config: %s:%d: unknown key %q", name, line, k)
+		}
+		if err := s.set(c, v); err != nil {
+			return fmt.Errorf("config: %s:%d: %s: %w", name, line, k, err)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("config: read %s: %w", name, err)
+	}
+	return nil
+}
+
+// Validate checks every value and reports all problems at once.
+func (c *Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("addr %q is not host:port (e.g. 127.0.0.1:8080)", c.Addr))
+	}
+	if strings.TrimSpace(c.DataDir) == "" {
+		errs = append(errs, errors.New("data-dir must not be empty"))
+	}
+	if c.DatabaseURL != "" {
+		if _, err := SQLitePath(c.DatabaseURL, c.DataDir); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.Workers < 1 || c.Workers > 1024 {
+		errs = append(errs, fmt.Errorf("workers must be between 1 and 1024, got %d", c.Workers))
+	}
+	if c.FreeUploadLimit <= 0 {
+		errs = append(errs, errors.New("free-upload-limit must be positive"))
+	}
+	if c.PremiumUploadLimit < c.FreeUploadLimit {
+		errs = append(errs, errors.New("premium-upload-limit must be at least free-upload-limit"))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("log-format must be text or json, got %q", c.LogFormat))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log-level must be debug, info, warn or error, got %q", c.LogLevel))
+	}
+	if c.BaseURL != "" {
+		u, err := url.Parse(c.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("base-url must be an http(s) URL, got %q", c.BaseURL))
+		}
+	}
+	if c.FreeRetention <= 0 {
+		errs = append(errs, errors.New("free-retention must be positive"))
+	}
+	if c.DefaultBundle == "" || strings.ContainsAny(c.DefaultBundle, `/\`) || strings.HasPrefix(c.DefaultBundle, ".") {
+		errs = append(errs, fmt.Errorf("default-bundle must be a plain bundle name, got %q", c.DefaultBundle))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("config: invalid: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// SQLitePath returns the SQLite file a database URL names: the default file in
+// dataDir for "", the path after "sqlite:" or "file:" otherwise. Other schemes
+// (postgres) are not supported yet and are reported as such.
+func SQLitePath(databaseURL, dataDir string) (string, error) {
+	switch {
+	case databaseURL == "":
+		return filepath.Join(dataDir, "gas.db"), nil
+	case strings.HasPrefix(databaseURL, "sqlite://"):
+		return strings.TrimPrefix(databaseURL, "sqlite://"), nil
+	case strings.HasPrefix(databaseURL, "sqlite:"):
+		return strings.TrimPrefix(databaseURL, "sqlite:"), nil
+	case strings.HasPrefix(databaseURL, "file:"):
+		return strings.TrimPrefix(databaseURL, "file:"), nil
+	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
+		return "", errors.New("database-url: PostgreSQL is not supported yet; use a sqlite: URL or leave it empty")
+	default:
+		return "", errors.New("database-url must start with sqlite: or file: (or be empty for the default)")
+	}
+}
+
+// Redacted returns "name=value" lines for logging, with secrets masked
+// (a database URL may carry a password).
+func (c *Config) Redacted() []string {
+	out := make([]string, 0, len(settings))
+	for _, s := range settings {
+		v := s.get(c)
+		if s.secret && v != "" {
+			v = redactURL(v)
+		}
+		out = append(out, s.name+"="+v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// redactURL keeps the scheme, host and path of a URL so logs stay useful, and
+// hides any user info and query (where passwords live).
+func redactURL(v string) string {
+	u, err := url.Parse(v)
+	if err != nil || u.Scheme == "" {
+		return "REDACTED"
+	}
+	if u.User != nil {
+		u.User = url.User("REDACTED")
+	}
+	if u.RawQuery != "" {
+		u.RawQuery = "REDACTED"
+	}
+	return u.String()
+}
+
+// EnvMap turns os.Environ-style "K=V" entries into a map.
+func EnvMap(environ []string) map[string]string {
+	m := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}

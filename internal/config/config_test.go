@@ -1,0 +1,115 @@
+package config
+
+import (
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaultsAreValid(t *testing.T) {
+	t.Parallel()
+	c := Default()
+	if err := c.Validate(); err != nil {
+		t.Fatalf("defaults invalid: %v", err)
+	}
+	if c.Addr != "127.0.0.1:8080" || c.FreeUploadLimit != 150_000 || c.FreeRetention != 5*time.Minute {
+		t.Fatalf("unexpected defaults: %+v", c)
+	}
+}
+
+func TestPrecedenceFlagsOverEnvOverFile(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "gas.conf")
+	conf := "# comment\naddr = 127.0.0.1:9000\nworkers = 3\nlog-format = json\nfree-upload-limit = 1MB\n"
+	if err := os.WriteFile(file, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	f := Bind(fs)
+	if err := fs.Parse([]string{"--config", file, "--workers", "7"}); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"GAS_ADDR": "127.0.0.1:9100", "GAS_WORKERS": "5", "GAS_DATA_DIR": "/tmp/x"}
+	c, err := f.Load(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:9100" {
+		t.Errorf("Addr = %q, want env value over file", c.Addr)
+	}
+	if c.Workers != 7 {
+		t.Errorf("Workers = %d, want flag value 7", c.Workers)
+	}
+	if c.LogFormat != "json" {
+		t.Errorf("LogFormat = %q, want file value", c.LogFormat)
+	}
+	if c.FreeUploadLimit != 1_000_000 {
+		t.Errorf("FreeUploadLimit = %d, want 1000000", c.FreeUploadLimit)
+	}
+	if c.DataDir != "/tmp/x" {
+		t.Errorf("DataDir = %q", c.DataDir)
+	}
+}
+
+func TestValidationMessages(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name  string
+		env   map[string]string
+		flags map[string]string
+		want  string
+	}{
+		{"bad addr", nil, map[string]string{"addr": "nonsense"}, "not host:port"},
+		{"zero workers", map[string]string{"GAS_WORKERS": "0"}, nil, "workers must be between"},
+		{"workers not a number", map[string]string{"GAS_WORKERS": "many"}, nil, "GAS_WORKERS: not a whole number"},
+		{"bad size", nil, map[string]string{"free-upload-limit": "lots"}, "not a size"},
+		{"bad format", map[string]string{"GAS_LOG_FORMAT": "xml"}, nil, "log-format must be text or json"},
+		{"bad level", map[string]string{"GAS_LOG_LEVEL": "loud"}, nil, "log-level must be"},
+		{"bad retention", map[string]string{"GAS_FREE_RETENTION": "soon"}, nil, "not a duration"},
+		{"postgres not yet", map[string]string{"GAS_DATABASE_URL": "postgres://u:p@h/db"}, nil, "PostgreSQL is not supported yet"},
+		{"bad base url", nil, map[string]string{"base-url": "ftp://x"}, "base-url must be"},
+		{"premium below free", map[string]string{"GAS_PREMIUM_UPLOAD_LIMIT": "1KB"}, nil, "premium-upload-limit"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Load("", tc.env, tc.flags)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to mention %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestFileErrors(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.conf")
+	if err := os.WriteFile(bad, []byte("addr = 127.0.0.1:1\nwokers = 3\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(bad, nil, nil); err == nil || !strings.Contains(err.Error(), `bad.conf:2: unknown key "wokers"`) {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := Load(filepath.Join(dir, "missing.conf"), nil, nil); err == nil || !strings.Contains(err.Error(), "open file") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestRedactedHidesDatabasePassword(t *testing.T) {
+	t.Parallel()
+	c := Default()
+	c.DatabaseURL = "postgres://gas:hunter2@db.example:5432/gas?password=hunter2"
+	joined := strings.Join(c.Redacted(), "\n")
+	if strings.Contains(joined, "hunter2") {
+		t.Fatalf("secret leaked: %s", joined)
+	}
+	if !strings.Contains(joined, "db.example:5432") || !strings.Contains(joined, "addr=127.0.0.1:8080") {
+		t.Fatalf("redacted output lost useful detail: %s", joined)
+	}
+}
