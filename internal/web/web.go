@@ -6,22 +6,39 @@ package web
 
 import (
 	"errors"
+	"fmt"
+	"html/template"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/gas-project/gas"
+	"github.com/gas-project/gas/internal/auth"
+	"github.com/gas-project/gas/internal/httpserver"
 )
+
+// Default plan limits, used when Config leaves them zero.
+const (
+	DefaultFreeUploadLimit    = 150 * 1000             // 150 kB
+	DefaultPremiumUploadLimit = 5 * 1000 * 1000 * 1000 // 5 GB
+)
+
+// SessionTTL is how long a browser session lasts after sign-in.
+const SessionTTL = 14 * 24 * time.Hour
 
 // Config tunes the site. It is filled from the service configuration by the
 // caller; the zero value of each optional field picks a sensible default.
 type Config struct {
 	// FreeUploadLimit and PremiumUploadLimit cap the bytes of one upload per plan.
-	// Zero means 150 KB for Free and 5 GB for Premium.
+	// Zero means DefaultFreeUploadLimit and DefaultPremiumUploadLimit.
 	FreeUploadLimit, PremiumUploadLimit int64
-	// SecureCookies sets the Secure flag on session cookies (serve over TLS).
+	// SecureCookies sets the Secure flag on session cookies and sends HSTS;
+	// set it when the site is served over TLS.
 	SecureCookies bool
 	// BaseURL is the public URL of the site, e.g. https://gas.example.org.
+	// Its origin is trusted for state-changing requests, which matters when
+	// a proxy rewrites the Host header.
 	BaseURL string
 	// Version is shown in the footer.
 	Version string
@@ -41,12 +58,66 @@ type Deps struct {
 	Blobs    gas.BlobStore
 }
 
+// server holds what every handler needs. Handlers are its methods, one
+// file per page.
+type server struct {
+	cfg      Config
+	d        Deps
+	logger   *slog.Logger
+	now      func() time.Time
+	assets   *assets
+	pages    map[string]*template.Template
+	ipLimit  *auth.Limiter // sign-in attempts per client IP
+	keyLimit *auth.Limiter // sign-in attempts per client IP and email
+	example  []byte        // the demo VCF behind "Try the example"; nil hides it
+}
+
 // NewHandler returns the whole site: pages, downloads, static assets and the
 // middleware around them (request IDs, logging, recovery, security headers
-// and cross-origin protection).
+// and cross-origin protection). Routes are listed in routes.go.
 func NewHandler(cfg Config, d Deps) (http.Handler, error) {
 	if d.Users == nil || d.Sessions == nil || d.Jobs == nil || d.Blobs == nil {
 		return nil, errors.New("web: new handler: every store in Deps is required")
 	}
-	return nil, errors.New("web: new handler: not implemented yet")
+	if cfg.FreeUploadLimit < 0 || cfg.PremiumUploadLimit < 0 {
+		return nil, errors.New("web: new handler: upload limits must not be negative")
+	}
+	if cfg.FreeUploadLimit == 0 {
+		cfg.FreeUploadLimit = DefaultFreeUploadLimit
+	}
+	if cfg.PremiumUploadLimit == 0 {
+		cfg.PremiumUploadLimit = DefaultPremiumUploadLimit
+	}
+	s := &server{cfg: cfg, d: d, logger: cfg.Logger, now: cfg.Now, example: exampleVCF()}
+	if s.logger == nil {
+		s.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	// Five quick tries per account from one address, then one every 12 s;
+	// an address guessing across many accounts is held to 30 then one a
+	// second. Both refill, so an honest user is never locked out for long.
+	s.keyLimit = auth.NewLimiter(12*time.Second, 5, s.now)
+	s.ipLimit = auth.NewLimiter(time.Second, 30, s.now)
+
+	var err error
+	if s.assets, err = loadAssets(); err != nil {
+		return nil, err
+	}
+	if s.pages, err = parseTemplates(s.funcs()); err != nil {
+		return nil, err
+	}
+	cross, err := httpserver.CrossOrigin(s.renderError, cfg.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("web: new handler: %w", err)
+	}
+	return httpserver.Chain(s.routes(),
+		httpserver.RequestID(),
+		httpserver.Log(s.logger),
+		httpserver.SecurityHeaders(cfg.SecureCookies),
+		httpserver.Recover(s.logger, s.renderError),
+		cross,
+		s.loadUser,
+	), nil
 }

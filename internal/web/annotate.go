@@ -1,0 +1,89 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/gas-project/gas"
+	"github.com/gas-project/gas/annotate"
+)
+
+// modeOption is one choice of the transcript mode select.
+type modeOption struct {
+	Value, Label string
+	Selected     bool
+}
+
+// transcriptModes are the engine's modes in the order the form lists them.
+var transcriptModes = []struct {
+	mode  annotate.TranscriptMode
+	label string
+}{
+	{annotate.AllTranscripts, "All overlapping transcripts"},
+	{annotate.Canonical, "Canonical transcripts only (Ensembl canonical)"},
+	{annotate.MANESelect, "MANE Select transcripts only"},
+	{annotate.Pick, "One per variant: most severe, then canonical, then longest"},
+}
+
+// parseMode maps a form value to a transcript mode; empty means all.
+func parseMode(v string) (annotate.TranscriptMode, bool) {
+	if v == "" {
+		return annotate.AllTranscripts, true
+	}
+	for _, m := range transcriptModes {
+		if string(m.mode) == v {
+			return m.mode, true
+		}
+	}
+	return "", false
+}
+
+// modeLabel is the words shown for a mode on the job page.
+func modeLabel(m annotate.TranscriptMode) string {
+	for _, t := range transcriptModes {
+		if t.mode == m {
+			return t.label
+		}
+	}
+	return string(m)
+}
+
+// annotateView is the model of the upload page.
+type annotateView struct {
+	base
+	Modes            []modeOption
+	PlanName, Limit  string
+	ExampleAvailable bool
+	Error            string
+}
+
+func (s *server) annotateForm(w http.ResponseWriter, r *http.Request, u *gas.User) {
+	s.render(w, r, http.StatusOK, "annotate", s.annotateView(r, u, annotate.AllTranscripts))
+}
+
+func (s *server) annotateView(r *http.Request, u *gas.User, selected annotate.TranscriptMode) annotateView {
+	v := annotateView{
+		base:             s.baseFor(r, "Annotate"),
+		PlanName:         planName(u.Plan),
+		Limit:            formatBytes(s.uploadLimit(u)),
+		ExampleAvailable: len(s.example) > 0,
+	}
+	for _, m := range transcriptModes {
+		v.Modes = append(v.Modes, modeOption{Value: string(m.mode), Label: m.label, Selected: m.mode == selected})
+	}
+	return v
+}
+
+// uploadLimit is the largest upload the user's plan allows.
+func (s *server) uploadLimit(u *gas.User) int64 {
+	if u.Plan == gas.PlanPremium {
+		return s.cfg.PremiumUploadLimit
+	}
+	return s.cfg.FreeUploadLimit
+}
+
+func planName(p gas.Plan) string {
+	if p == gas.PlanPremium {
+		return "Premium"
+	}
+	return "Free"
+}

@@ -1,0 +1,93 @@
+package web
+
+import (
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gas-project/gas"
+	"github.com/gas-project/gas/internal/httpserver"
+)
+
+// jobInput answers GET /jobs/{id}/input with the uploaded file.
+func (s *server) jobInput(w http.ResponseWriter, r *http.Request, u *gas.User) {
+	job, ok := s.userJob(w, r, u)
+	if !ok {
+		return
+	}
+	ctype := "text/plain; charset=utf-8"
+	if l := strings.ToLower(job.InputName); strings.HasSuffix(l, ".gz") || strings.HasSuffix(l, ".bgz") {
+		ctype = "application/gzip"
+	}
+	s.download(w, r, job, job.InputKey, job.InputName, ctype)
+}
+
+// jobResult answers GET /jobs/{id}/result with the annotated .vcf.gz.
+func (s *server) jobResult(w http.ResponseWriter, r *http.Request, u *gas.User) {
+	job, ok := s.userJob(w, r, u)
+	if !ok {
+		return
+	}
+	if job.State != gas.JobCompleted || job.ResultKey == "" {
+		msg := "This annotation has no result to download yet."
+		switch job.State {
+		case gas.JobFailed:
+			msg = "This annotation failed, so there is no result to download."
+		case gas.JobArchived, gas.JobRestoring:
+			msg = "The result of this annotation is archived and cannot be downloaded now."
+		}
+		s.renderErrorView(w, r, errorView{Status: http.StatusNotFound, Message: msg,
+			Back: "/jobs/" + job.ID, BackLabel: "Back to the annotation"})
+		return
+	}
+	s.download(w, r, job, job.ResultKey, resultName(job.InputName), "application/gzip")
+}
+
+// resultName derives the download name of the annotated file from the input's.
+func resultName(input string) string {
+	stem := input
+	for _, ext := range []string{".vcf.gz", ".vcf.bgz", ".vcf"} {
+		if strings.HasSuffix(strings.ToLower(stem), ext) {
+			stem = stem[:len(stem)-len(ext)]
+			break
+		}
+	}
+	if stem == "" {
+		stem = "result"
+	}
+	return stem + ".annotated.vcf.gz"
+}
+
+// download streams a blob as an attachment. The name is already sanitised
+// at upload; FormatMediaType quotes it anyway.
+func (s *server) download(w http.ResponseWriter, r *http.Request, job *gas.Job, key, name, ctype string) {
+	info, err := s.d.Blobs.Stat(r.Context(), key)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rc, err := s.d.Blobs.Open(r.Context(), key)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	defer rc.Close()
+	h := w.Header()
+	h.Set("Content-Type", ctype)
+	h.Set("Content-Length", strconv.FormatInt(info.Size, 10))
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	h.Set("Cache-Control", "private, no-store")
+	if r.Method == http.MethodHead {
+		return
+	}
+	if _, err := io.Copy(w, rc); err != nil {
+		// Headers are out; all that is left is to log and let the short
+		// body tell the client the download failed.
+		s.logger.LogAttrs(r.Context(), slog.LevelWarn, "download interrupted",
+			slog.String("request_id", httpserver.RequestIDFrom(r.Context())),
+			slog.String("job_id", job.ID), slog.String("key", key), slog.String("err", err.Error()))
+	}
+}
