@@ -1,0 +1,143 @@
+// Package sqldb implements the GAS stores (users, sessions, jobs) on a SQL
+// database, with embedded numbered migrations for its own tables and River's
+// migrations for the queue tables. SQLite (modernc.org/sqlite, pure Go) is
+// the embedded default; a small dialect seam keeps room for PostgreSQL.
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// dialect is what differs between database engines: the driver, how to
+// rewrite placeholders and which migration files to run.
+type dialect struct {
+	name string // also the folder under migrations/
+	// rebind rewrites a query written with ? placeholders for the engine.
+	rebind func(q string) string
+}
+
+var sqliteDialect = dialect{name: "sqlite", rebind: func(q string) string { return q }}
+
+// Options tune a DB. The zero value is valid.
+type Options struct {
+	// Logger receives refused transitions and migration progress; nil discards.
+	Logger *slog.Logger
+	// Now is the clock used for created/expiry times; nil means time.Now.
+	Now func() time.Time
+}
+
+// DB is an open GAS database. It implements gas.UserStore and
+// gas.SessionStore; JobStore returns the job store bound to a queue.
+type DB struct {
+	sql     *sql.DB
+	d       dialect
+	logger  *slog.Logger
+	now     func() time.Time
+	display string // where the database is, for messages
+}
+
+// OpenSQLite opens (creating when needed) the SQLite database file at path
+// with WAL, foreign keys and a busy timeout. It does not migrate; call Migrate.
+func OpenSQLite(ctx context.Context, path string, opt Options) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("sqldb: open sqlite: empty path")
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("sqldb: open sqlite: %w", err)
+		}
+	}
+	q := url.Values{}
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	// Immediate transactions take the write lock at BEGIN, so two writers
+	// wait for each other (busy_timeout) instead of failing on upgrade.
+	q.Set("_txlock", "immediate")
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+	sdb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: open sqlite %s: %w", path, err)
+	}
+	// One connection: SQLite allows one writer at a time, and River's SQLite
+	// driver documents a single connection as the way to avoid SQLITE_BUSY
+	// under its concurrent maintenance work. WAL still lets the OS cache
+	// serve reads fast.
+	sdb.SetMaxOpenConns(1)
+	sdb.SetConnMaxIdleTime(0)
+	sdb.SetConnMaxLifetime(0)
+	if err := sdb.PingContext(ctx); err != nil {
+		sdb.Close()
+		return nil, fmt.Errorf("sqldb: open sqlite %s: %w", path, err)
+	}
+	return newDB(sdb, sqliteDialect, path, opt), nil
+}
+
+func newDB(sdb *sql.DB, d dialect, display string, opt Options) *DB {
+	db := &DB{sql: sdb, d: d, logger: opt.Logger, now: opt.Now, display: display}
+	if db.logger == nil {
+		db.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if db.now == nil {
+		db.now = time.Now
+	}
+	return db
+}
+
+// SQL returns the underlying pool, e.g. for River's driver.
+func (db *DB) SQL() *sql.DB { return db.sql }
+
+// Dialect returns the engine name ("sqlite").
+func (db *DB) Dialect() string { return db.d.name }
+
+// String says where the database is (a file path for SQLite).
+func (db *DB) String() string { return db.display }
+
+// Close closes the pool.
+func (db *DB) Close() error { return db.sql.Close() }
+
+// q adapts a query to the dialect.
+func (db *DB) q(query string) string { return db.d.rebind(query) }
+
+// inTx runs fn in a transaction, committing when it returns nil.
+func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback() // the error from fn is the one worth reporting
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// micro stores times as Unix microseconds; the zero time is 0.
+func micro(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+func fromMicro(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(v).UTC()
+}

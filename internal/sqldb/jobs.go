@@ -1,0 +1,296 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/gas-project/gas"
+)
+
+// Enqueuer puts the annotation of a job on the queue inside the caller's
+// transaction (River's InsertTx), so a job row never exists without its
+// queue entry and vice versa.
+type Enqueuer interface {
+	EnqueueAnnotate(ctx context.Context, tx *sql.Tx, jobID string) error
+}
+
+// TransitionHook runs inside the transaction of a successful state change,
+// after the job row and its event are written. Later work (notification
+// outbox, archive timers) hooks in here so it commits or rolls back with the
+// change that causes it.
+type TransitionHook func(ctx context.Context, tx *sql.Tx, j *gas.Job, c gas.JobChange) error
+
+// Jobs is the SQL job store: gas.JobStore for the web side and
+// gas.JobUpdater for workers.
+type Jobs struct {
+	db    *DB
+	enq   Enqueuer
+	hooks []TransitionHook
+}
+
+var (
+	_ gas.JobStore   = (*Jobs)(nil)
+	_ gas.JobUpdater = (*Jobs)(nil)
+)
+
+// JobStore returns the job store that enqueues new jobs through enq.
+func (db *DB) JobStore(enq Enqueuer, hooks ...TransitionHook) *Jobs {
+	return &Jobs{db: db, enq: enq, hooks: hooks}
+}
+
+const jobCols = `id, user_id, state, input_name, input_key, input_size, bundle, bundle_sum, options,
+	result_key, log_key, summary_key, result_size, records, fail_reason, created_at, started_at, completed_at`
+
+func scanJob(row interface{ Scan(...any) error }) (*gas.Job, error) {
+	var j gas.Job
+	var state string
+	var created, started, completed int64
+	err := row.Scan(&j.ID, &j.UserID, &state, &j.InputName, &j.InputKey, &j.InputSize, &j.Bundle, &j.BundleSum, &j.Options,
+		&j.ResultKey, &j.LogKey, &j.SummaryKey, &j.ResultSize, &j.Records, &j.FailReason, &created, &started, &completed)
+	if err != nil {
+		return nil, err
+	}
+	j.State = gas.JobState(state)
+	j.CreatedAt, j.StartedAt, j.CompletedAt = fromMicro(created), fromMicro(started), fromMicro(completed)
+	return &j, nil
+}
+
+func jobNotFound(op string, err error) error {
+	return &gas.Error{Code: gas.ENOTFOUND, Message: "Annotation job not found.", Err: fmt.Errorf("sqldb: %s: %w", op, err)}
+}
+
+func insertEvent(ctx context.Context, db *DB, tx *sql.Tx, e gas.Event) error {
+	_, err := tx.ExecContext(ctx, db.q(`INSERT INTO job_events (job_id, at, from_state, to_state, actor, reason) VALUES (?, ?, ?, ?, ?, ?)`),
+		e.JobID, micro(e.At), string(e.From), string(e.To), e.Actor, e.Reason)
+	if err != nil {
+		return fmt.Errorf("insert event: %w", err)
+	}
+	return nil
+}
+
+// CreateJob inserts j as PENDING with a creation event and enqueues its
+// annotation, in one transaction. It sets j.ID (when empty), State and CreatedAt.
+func (s *Jobs) CreateJob(ctx context.Context, j *gas.Job) error {
+	if j.UserID <= 0 {
+		return gas.Errorf(gas.EINVALID, "A job needs an owner.")
+	}
+	if j.InputKey == "" || j.Bundle == "" {
+		return gas.Errorf(gas.EINVALID, "A job needs an input file and a reference bundle.")
+	}
+	if s.enq == nil {
+		return errors.New("sqldb: create job: no queue configured")
+	}
+	id := j.ID
+	if id == "" {
+		id = uuid.NewString()
+	}
+	opts := j.Options
+	if strings.TrimSpace(opts) == "" {
+		opts = "{}"
+	}
+	now := s.db.now().UTC().Truncate(time.Microsecond)
+	err := s.db.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.db.q(`INSERT INTO jobs (id, user_id, state, input_name, input_key, input_size, bundle, options, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			id, j.UserID, string(gas.JobPending), j.InputName, j.InputKey, j.InputSize, j.Bundle, opts, micro(now))
+		if isUniqueViolation(err) {
+			return &gas.Error{Code: gas.ECONFLICT, Message: "A job with this ID already exists.", Err: err}
+		}
+		if err != nil {
+			return fmt.Errorf("insert job: %w", err)
+		}
+		ev := gas.Event{JobID: id, At: now, To: gas.JobPending, Actor: fmt.Sprintf("user:%d", j.UserID), Reason: "submitted"}
+		if err := insertEvent(ctx, s.db, tx, ev); err != nil {
+			return err
+		}
+		if err := s.enq.EnqueueAnnotate(ctx, tx, id); err != nil {
+			return fmt.Errorf("enqueue: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		if gas.ErrorCode(err) != gas.EINTERNAL {
+			return err
+		}
+		return fmt.Errorf("sqldb: create job: %w", err)
+	}
+	j.ID, j.State, j.CreatedAt, j.Options = id, gas.JobPending, now, opts
+	return nil
+}
+
+// Job returns a job by ID; ENOTFOUND when absent.
+func (s *Jobs) Job(ctx context.Context, id string) (*gas.Job, error) {
+	j, err := scanJob(s.db.sql.QueryRowContext(ctx, s.db.q(`SELECT `+jobCols+` FROM jobs WHERE id = ?`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, jobNotFound("job", err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: job: %w", err)
+	}
+	return j, nil
+}
+
+// UserJob returns a job only when userID owns it; ENOTFOUND otherwise.
+func (s *Jobs) UserJob(ctx context.Context, userID int64, id string) (*gas.Job, error) {
+	j, err := scanJob(s.db.sql.QueryRowContext(ctx, s.db.q(`SELECT `+jobCols+` FROM jobs WHERE id = ? AND user_id = ?`), id, userID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, jobNotFound("user job", err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: user job: %w", err)
+	}
+	return j, nil
+}
+
+// ListJobs returns a page of the user's jobs, newest first, and their total.
+// A non-positive limit means 20; limits are capped at 200.
+func (s *Jobs) ListJobs(ctx context.Context, userID int64, p gas.Page) ([]*gas.Job, int, error) {
+	limit := p.Limit
+	if limit <= 0 {
+		limit = 20
+	}
+	limit = min(limit, 200)
+	offset := max(p.Offset, 0)
+	var total int
+	if err := s.db.sql.QueryRowContext(ctx, s.db.q(`SELECT COUNT(*) FROM jobs WHERE user_id = ?`), userID).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("sqldb: list jobs: count: %w", err)
+	}
+	rows, err := s.db.sql.QueryContext(ctx, s.db.q(`SELECT `+jobCols+` FROM jobs WHERE user_id = ?
+		ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`), userID, limit, offset)
+	if err != nil {
+		return nil, 0, fmt.Errorf("sqldb: list jobs: %w", err)
+	}
+	defer rows.Close()
+	var out []*gas.Job
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("sqldb: list jobs: %w", err)
+		}
+		out = append(out, j)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("sqldb: list jobs: %w", err)
+	}
+	return out, total, nil
+}
+
+// Events returns a job's history, oldest first.
+func (s *Jobs) Events(ctx context.Context, jobID string) ([]gas.Event, error) {
+	rows, err := s.db.sql.QueryContext(ctx, s.db.q(`SELECT job_id, at, from_state, to_state, actor, reason
+		FROM job_events WHERE job_id = ? ORDER BY id`), jobID)
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: events: %w", err)
+	}
+	defer rows.Close()
+	var out []gas.Event
+	for rows.Next() {
+		var e gas.Event
+		var at int64
+		var from, to string
+		if err := rows.Scan(&e.JobID, &at, &from, &to, &e.Actor, &e.Reason); err != nil {
+			return nil, fmt.Errorf("sqldb: events: %w", err)
+		}
+		e.At, e.From, e.To = fromMicro(at), gas.JobState(from), gas.JobState(to)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqldb: events: %w", err)
+	}
+	return out, nil
+}
+
+func validState(s gas.JobState) bool {
+	switch s {
+	case gas.JobPending, gas.JobRunning, gas.JobCompleted, gas.JobFailed, gas.JobArchived, gas.JobRestoring:
+		return true
+	}
+	return false
+}
+
+// TransitionJob moves job id from c.From to c.To with a conditional update
+// and records the event, in one transaction. Entering RUNNING sets
+// StartedAt; entering COMPLETED stores c.Result and CompletedAt; entering
+// FAILED stores c.Reason as the FailReason and CompletedAt. A job in another
+// state is left alone: the error is ECONFLICT and the refusal is logged.
+func (s *Jobs) TransitionJob(ctx context.Context, id string, c gas.JobChange) (*gas.Job, error) {
+	if !validState(c.From) || !validState(c.To) {
+		return nil, gas.Errorf(gas.EINVALID, "Invalid job transition %s → %s.", c.From, c.To)
+	}
+	if c.To == gas.JobCompleted && c.Result == nil {
+		return nil, gas.Errorf(gas.EINVALID, "A completed job needs its result.")
+	}
+	at := c.At
+	if at.IsZero() {
+		at = s.db.now()
+	}
+	at = at.UTC().Truncate(time.Microsecond)
+	sets := []string{"state = ?"}
+	args := []any{string(c.To)}
+	switch c.To {
+	case gas.JobRunning:
+		sets = append(sets, "started_at = ?", "fail_reason = ''")
+		args = append(args, micro(at))
+	case gas.JobCompleted:
+		r := c.Result
+		sets = append(sets, "completed_at = ?", "result_key = ?", "log_key = ?", "summary_key = ?",
+			"result_size = ?", "records = ?", "bundle_sum = ?", "fail_reason = ''")
+		args = append(args, micro(at), r.ResultKey, r.LogKey, r.SummaryKey, r.ResultSize, r.Records, r.BundleSum)
+	case gas.JobFailed:
+		sets = append(sets, "completed_at = ?", "fail_reason = ?")
+		args = append(args, micro(at), c.Reason)
+	}
+	args = append(args, id, string(c.From))
+	var out *gas.Job
+	err := s.db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.db.q(`UPDATE jobs SET `+strings.Join(sets, ", ")+` WHERE id = ? AND state = ?`), args...)
+		if err != nil {
+			return fmt.Errorf("update: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("update: %w", err)
+		}
+		if n == 0 {
+			var state string
+			err := tx.QueryRowContext(ctx, s.db.q(`SELECT state FROM jobs WHERE id = ?`), id).Scan(&state)
+			if errors.Is(err, sql.ErrNoRows) {
+				return jobNotFound("transition job", err)
+			}
+			if err != nil {
+				return fmt.Errorf("read state: %w", err)
+			}
+			s.db.logger.Warn("refused job transition from the wrong state",
+				"job_id", id, "from", c.From, "to", c.To, "actual", state, "actor", c.Actor)
+			return &gas.Error{Code: gas.ECONFLICT,
+				Message: fmt.Sprintf("The job is %s, not %s.", state, c.From)}
+		}
+		if err := insertEvent(ctx, s.db, tx, gas.Event{JobID: id, At: at, From: c.From, To: c.To, Actor: c.Actor, Reason: c.Reason}); err != nil {
+			return err
+		}
+		j, err := scanJob(tx.QueryRowContext(ctx, s.db.q(`SELECT `+jobCols+` FROM jobs WHERE id = ?`), id))
+		if err != nil {
+			return fmt.Errorf("read back: %w", err)
+		}
+		for _, h := range s.hooks {
+			if err := h(ctx, tx, j, c); err != nil {
+				return fmt.Errorf("hook: %w", err)
+			}
+		}
+		out = j
+		return nil
+	})
+	if err != nil {
+		if code := gas.ErrorCode(err); code == gas.ECONFLICT || code == gas.ENOTFOUND {
+			return nil, err
+		}
+		return nil, fmt.Errorf("sqldb: transition job %s %s→%s: %w", id, c.From, c.To, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,205 @@
+package sqldb
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gas-project/gas"
+)
+
+var (
+	_ gas.UserStore    = (*DB)(nil)
+	_ gas.SessionStore = (*DB)(nil)
+)
+
+func emailKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// isUniqueViolation recognises a unique-constraint error without importing
+// driver-specific types (SQLite: "UNIQUE constraint failed"; PostgreSQL: 23505).
+func isUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	s := err.Error()
+	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "23505") ||
+		strings.Contains(s, "duplicate key value")
+}
+
+// CreateUser inserts u and sets its ID and CreatedAt. A taken email
+// (compared case-insensitively) is ECONFLICT; an empty plan means Free.
+func (db *DB) CreateUser(ctx context.Context, u *gas.User) error {
+	email := strings.TrimSpace(u.Email)
+	if email == "" || !strings.Contains(email, "@") || len(email) > 320 {
+		return gas.Errorf(gas.EINVALID, "Please enter a valid email address.")
+	}
+	if u.Plan == "" {
+		u.Plan = gas.PlanFree
+	}
+	if u.Plan != gas.PlanFree && u.Plan != gas.PlanPremium {
+		return gas.Errorf(gas.EINVALID, "Unknown plan %q.", u.Plan)
+	}
+	now := db.now().UTC().Truncate(time.Microsecond)
+	var id int64
+	err := db.sql.QueryRowContext(ctx, db.q(`INSERT INTO users (email, email_key, name, password_hash, plan, admin, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		email, emailKey(email), u.Name, u.PasswordHash, string(u.Plan), u.Admin, micro(now)).Scan(&id)
+	if isUniqueViolation(err) {
+		return &gas.Error{Code: gas.ECONFLICT, Message: "An account with this email already exists.", Err: err}
+	}
+	if err != nil {
+		return fmt.Errorf("sqldb: create user: %w", err)
+	}
+	u.ID, u.Email, u.CreatedAt = id, email, now
+	return nil
+}
+
+const userCols = `id, email, name, password_hash, plan, admin, created_at`
+
+func scanUser(row interface{ Scan(...any) error }) (*gas.User, error) {
+	var u gas.User
+	var plan string
+	var created int64
+	if err := row.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &plan, &u.Admin, &created); err != nil {
+		return nil, err
+	}
+	u.Plan = gas.Plan(plan)
+	u.CreatedAt = fromMicro(created)
+	return &u, nil
+}
+
+func notFoundUser(op string, err error) error {
+	return &gas.Error{Code: gas.ENOTFOUND, Message: "User not found.", Err: fmt.Errorf("sqldb: %s: %w", op, err)}
+}
+
+// UserByID returns a user; ENOTFOUND when absent.
+func (db *DB) UserByID(ctx context.Context, id int64) (*gas.User, error) {
+	u, err := scanUser(db.sql.QueryRowContext(ctx, db.q(`SELECT `+userCols+` FROM users WHERE id = ?`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFoundUser("user by id", err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: user by id: %w", err)
+	}
+	return u, nil
+}
+
+// UserByEmail returns a user by email, compared case-insensitively; ENOTFOUND when absent.
+func (db *DB) UserByEmail(ctx context.Context, email string) (*gas.User, error) {
+	u, err := scanUser(db.sql.QueryRowContext(ctx, db.q(`SELECT `+userCols+` FROM users WHERE email_key = ?`), emailKey(email)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFoundUser("user by email", err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: user by email: %w", err)
+	}
+	return u, nil
+}
+
+// SetPlan changes a user's plan; ENOTFOUND for a missing user.
+func (db *DB) SetPlan(ctx context.Context, id int64, plan gas.Plan) error {
+	if plan != gas.PlanFree && plan != gas.PlanPremium {
+		return gas.Errorf(gas.EINVALID, "Unknown plan %q.", plan)
+	}
+	res, err := db.sql.ExecContext(ctx, db.q(`UPDATE users SET plan = ? WHERE id = ?`), string(plan), id)
+	if err != nil {
+		return fmt.Errorf("sqldb: set plan: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("sqldb: set plan: %w", err)
+	} else if n == 0 {
+		return notFoundUser("set plan", sql.ErrNoRows)
+	}
+	return nil
+}
+
+// CountUsers returns the number of accounts (the first sign-up becomes admin).
+func (db *DB) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	if err := db.sql.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqldb: count users: %w", err)
+	}
+	return n, nil
+}
+
+// hashToken is what the sessions table stores: a leaked database then gives
+// no usable cookie. SHA-256 suffices because tokens are 256 random bits.
+func hashToken(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(h[:])
+}
+
+// CreateSession stores a new session for userID until expires and returns
+// its secret token (43 URL-safe characters).
+func (db *DB) CreateSession(ctx context.Context, userID int64, expires time.Time) (string, error) {
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", fmt.Errorf("sqldb: create session: %w", err)
+	}
+	token := base64.RawURLEncoding.EncodeToString(raw[:])
+	_, err := db.sql.ExecContext(ctx, db.q(`INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`),
+		hashToken(token), userID, micro(db.now()), micro(expires))
+	if err != nil {
+		return "", fmt.Errorf("sqldb: create session: %w", err)
+	}
+	return token, nil
+}
+
+// SessionUser returns the user of a live session; EUNAUTH when the token is
+// unknown or expired (an expired session is deleted on the way).
+func (db *DB) SessionUser(ctx context.Context, token string) (*gas.User, error) {
+	if token == "" {
+		return nil, gas.Errorf(gas.EUNAUTH, "Please sign in.")
+	}
+	h := hashToken(token)
+	var expires int64
+	row := db.sql.QueryRowContext(ctx, db.q(`SELECT s.expires_at, u.id, u.email, u.name, u.password_hash, u.plan, u.admin, u.created_at
+		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`), h)
+	var u gas.User
+	var plan string
+	var created int64
+	err := row.Scan(&expires, &u.ID, &u.Email, &u.Name, &u.PasswordHash, &plan, &u.Admin, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, gas.Errorf(gas.EUNAUTH, "Please sign in.")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: session user: %w", err)
+	}
+	if expires <= micro(db.now()) {
+		if _, err := db.sql.ExecContext(ctx, db.q(`DELETE FROM sessions WHERE token_hash = ?`), h); err != nil {
+			return nil, fmt.Errorf("sqldb: session user: delete expired: %w", err)
+		}
+		return nil, gas.Errorf(gas.EUNAUTH, "Your session has expired; please sign in again.")
+	}
+	u.Plan = gas.Plan(plan)
+	u.CreatedAt = fromMicro(created)
+	return &u, nil
+}
+
+// DeleteSession removes a session; an unknown token is not an error.
+func (db *DB) DeleteSession(ctx context.Context, token string) error {
+	if _, err := db.sql.ExecContext(ctx, db.q(`DELETE FROM sessions WHERE token_hash = ?`), hashToken(token)); err != nil {
+		return fmt.Errorf("sqldb: delete session: %w", err)
+	}
+	return nil
+}
+
+// DeleteExpiredSessions removes sessions past their expiry and returns how many.
+func (db *DB) DeleteExpiredSessions(ctx context.Context) (int64, error) {
+	res, err := db.sql.ExecContext(ctx, db.q(`DELETE FROM sessions WHERE expires_at <= ?`), micro(db.now()))
+	if err != nil {
+		return 0, fmt.Errorf("sqldb: delete expired sessions: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("sqldb: delete expired sessions: %w", err)
+	}
+	return n, nil
+}
