@@ -308,7 +308,7 @@ func (br *bgzfReader) readMember(j *bgzfJob) (more bool, err error) {
 		return false, nil
 	}
 	if err != nil {
-		return true, io.ErrUnexpectedEOF
+		return true, eofIsTruncation(err)
 	}
 	if h[0] != 0x1f || h[1] != 0x8b || h[2] != 8 {
 		return true, fmt.Errorf("%w: bad gzip magic bytes (data after the end of the compressed stream?)", errBGZF)
@@ -322,7 +322,7 @@ func (br *bgzfReader) readMember(j *bgzfJob) (more bool, err error) {
 	}
 	extra := j.in[:xlen]
 	if _, err := io.ReadFull(br.src, extra); err != nil {
-		return true, io.ErrUnexpectedEOF
+		return true, eofIsTruncation(err)
 	}
 	bsize := -1
 	for e := extra; len(e) >= 4; {
@@ -341,9 +341,18 @@ func (br *bgzfReader) readMember(j *bgzfJob) (more bool, err error) {
 	}
 	j.in = j.in[:rest]
 	if _, err := io.ReadFull(br.src, j.in); err != nil {
-		return true, io.ErrUnexpectedEOF
+		return true, eofIsTruncation(err)
 	}
 	return true, nil
+}
+
+// eofIsTruncation maps an end of input inside a member to
+// io.ErrUnexpectedEOF and keeps real I/O errors as they are.
+func eofIsTruncation(err error) error {
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
 }
 
 func (br *bgzfReader) inflateLoop() {

@@ -97,13 +97,15 @@ func checkFileformat(l []byte, lineNo int64) error {
 		return nil
 	}
 	if looksBinary(l) {
-		return &ParseError{Line: lineNo, Msg: "not a VCF file: the input is binary data, not text (a VCF must be plain text, gzip or bgzip)"}
+		return &ParseError{Line: lineNo, Msg: binaryMsg}
 	}
 	if strings.HasPrefix(string(l), "##fileformat=") {
 		return &ParseError{Line: lineNo, Msg: fmt.Sprintf("unsupported VCF version %s: only VCFv4.x is accepted", quote(l[len("##fileformat="):]))}
 	}
 	return &ParseError{Line: lineNo, Msg: fmt.Sprintf("not a VCF file: the first line must be ##fileformat=VCFv4.x, found %s", quote(l))}
 }
+
+const binaryMsg = "not a VCF file: the input is binary data, not text (a VCF must be plain text, gzip or bgzip)"
 
 // looksBinary reports whether b contains bytes that never occur in a text
 // VCF (NUL and most C0 controls), which is how a misnamed BAM, zip or image

@@ -179,14 +179,18 @@ func (r *Reader) readHeader() error {
 		r.pos += 3
 		start = start[3:]
 	}
-	if nl := bytes.IndexByte(start, '\n'); nl < 0 || nl > 256 {
+	if len(start) == 0 {
+		return &ParseError{Msg: "not a VCF file: the input is empty"}
+	}
+	if !bytes.HasPrefix(start, []byte("##fileformat=VCFv4.")) {
+		if looksBinary(start[:min(len(start), 1024)]) {
+			return &ParseError{Line: 1, Msg: binaryMsg}
+		}
 		first := start[:min(len(start), 256)]
-		if len(first) == 0 {
-			return &ParseError{Msg: "not a VCF file: the input is empty"}
+		if nl := bytes.IndexByte(first, '\n'); nl >= 0 {
+			first = first[:nl]
 		}
-		if err := checkFileformat(first, 1); err != nil {
-			return err
-		}
+		return checkFileformat(bytes.TrimSuffix(first, []byte{'\r'}), 1)
 	}
 	var p headerParser
 	for {

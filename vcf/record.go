@@ -34,6 +34,9 @@ type Record struct {
 // every record of a stream.
 func ParseRecord(line []byte, lineNo int64, rec *Record) error {
 	rec.LineNo = lineNo
+	if len(line) > 0 && line[0] == '#' {
+		return &ParseError{Line: lineNo, Msg: "unexpected header line after the #CHROM line; header lines must come before the data"}
+	}
 	var cols [8][]byte
 	rest := line
 	for i := 0; i < 7; i++ {
