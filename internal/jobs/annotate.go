@@ -1,0 +1,348 @@
+// Package jobs holds the River job arguments and workers of GAS and the
+// queue that runs them. Workers are idempotent: a job found half-done after a
+// crash is redone and overwrites the same objects, so it never produces a
+// second result.
+package jobs
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/gas-project/gas"
+	"github.com/gas-project/gas/annotate"
+	"github.com/gas-project/gas/refdata"
+)
+
+// QueueAnnotate is the River queue of annotation jobs.
+const QueueAnnotate = "annotate"
+
+// ActorAnnotate is the actor recorded on the events the annotate worker makes.
+const ActorAnnotate = "worker:annotate"
+
+// annotateMaxAttempts bounds retries of transient failures (I/O, a database
+// hiccup); River spaces them with exponential backoff.
+const annotateMaxAttempts = 5
+
+// AnnotateArgs asks for one job to be annotated. Only the ID travels through
+// the queue; everything else is read from the job row, the source of truth.
+type AnnotateArgs struct {
+	JobID string `json:"job_id"`
+}
+
+// Kind is the River job kind.
+func (AnnotateArgs) Kind() string { return "annotate" }
+
+// InsertOpts puts annotation jobs on their own queue so their concurrency is
+// set apart from lifecycle work.
+func (AnnotateArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueAnnotate, MaxAttempts: annotateMaxAttempts}
+}
+
+// JobOptions is the JSON stored in gas.Job.Options at submit time.
+type JobOptions struct {
+	Transcripts   string   `json:"transcripts,omitempty"`    // all (default), canonical, mane, pick
+	TranscriptIDs []string `json:"transcript_ids,omitempty"` // restrict to these transcripts
+	OnError       string   `json:"on_error,omitempty"`       // stop (default) or skip
+}
+
+// ParseJobOptions decodes and checks a job's options; the error is an
+// EINVALID *gas.Error whose message can be shown to the user.
+func ParseJobOptions(s string) (annotate.Options, error) {
+	var o JobOptions
+	if strings.TrimSpace(s) != "" {
+		dec := json.NewDecoder(strings.NewReader(s))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&o); err != nil {
+			return annotate.Options{}, &gas.Error{Code: gas.EINVALID, Message: "The job's options are not valid.", Err: err}
+		}
+	}
+	var opt annotate.Options
+	switch annotate.TranscriptMode(o.Transcripts) {
+	case "", annotate.AllTranscripts:
+		opt.Transcripts = annotate.AllTranscripts
+	case annotate.Canonical, annotate.MANESelect, annotate.Pick:
+		opt.Transcripts = annotate.TranscriptMode(o.Transcripts)
+	default:
+		return opt, gas.Errorf(gas.EINVALID, "Unknown transcript choice %q (use all, canonical, mane or pick).", o.Transcripts)
+	}
+	switch annotate.OnError(o.OnError) {
+	case "", annotate.Stop:
+		opt.OnError = annotate.Stop
+	case annotate.Skip:
+		opt.OnError = annotate.Skip
+	default:
+		return opt, gas.Errorf(gas.EINVALID, "Unknown error policy %q (use stop or skip).", o.OnError)
+	}
+	for _, id := range o.TranscriptIDs {
+		if id = strings.TrimSpace(id); id != "" {
+			opt.TranscriptIDs = append(opt.TranscriptIDs, id)
+		}
+	}
+	return opt, nil
+}
+
+// JobStore is what the annotate worker needs from the job store.
+type JobStore interface {
+	Job(ctx context.Context, id string) (*gas.Job, error)
+	gas.JobUpdater
+}
+
+// Bundles hands out opened reference bundles by name.
+type Bundles interface {
+	Bundle(ctx context.Context, name string) (*refdata.Bundle, error)
+}
+
+// AnnotateFunc is the engine entry point; annotate.Annotate in production.
+type AnnotateFunc func(ctx context.Context, r io.Reader, w io.Writer, b *refdata.Bundle, opt annotate.Options) (*annotate.Summary, error)
+
+// AnnotateWorker runs the annotation engine on a job's stored input and
+// stores the annotated VCF, the log and the summary next to it.
+type AnnotateWorker struct {
+	river.WorkerDefaults[AnnotateArgs]
+
+	jobs    JobStore
+	blobs   gas.BlobStore
+	bundles Bundles
+	cfg     AnnotateConfig
+}
+
+// AnnotateConfig tunes the annotate worker.
+type AnnotateConfig struct {
+	// EngineWorkers is the engine's parallelism within one job; <= 0 means GOMAXPROCS.
+	EngineWorkers int
+	// MaxInputBytes caps the decompressed input (gzip-bomb guard); <= 0 means unlimited.
+	MaxInputBytes int64
+	// Timeout bounds one attempt; <= 0 means 6 hours.
+	Timeout time.Duration
+	// Version is written into results (##gas_version).
+	Version string
+	// Logger receives job progress and failures; nil discards.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Annotate replaces the engine (tests); nil means annotate.Annotate.
+	Annotate AnnotateFunc
+}
+
+// NewAnnotateWorker returns the worker; every dependency is required.
+func NewAnnotateWorker(js JobStore, blobs gas.BlobStore, bundles Bundles, cfg AnnotateConfig) (*AnnotateWorker, error) {
+	if js == nil || blobs == nil || bundles == nil {
+		return nil, errors.New("jobs: new annotate worker: job store, blob store and bundles are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Annotate == nil {
+		cfg.Annotate = annotate.Annotate
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 6 * time.Hour
+	}
+	return &AnnotateWorker{jobs: js, blobs: blobs, bundles: bundles, cfg: cfg}, nil
+}
+
+// Timeout lets a large annotation run well past River's one-minute default.
+func (w *AnnotateWorker) Timeout(*river.Job[AnnotateArgs]) time.Duration { return w.cfg.Timeout }
+
+// ResultKeys returns the blob keys of a job's outputs. They depend only on
+// the job, so a re-run overwrites rather than adds.
+func ResultKeys(j *gas.Job) (result, log, summary string) {
+	prefix := fmt.Sprintf("user/%d/%s/", j.UserID, j.ID)
+	return prefix + "result.vcf.gz", prefix + "log.txt", prefix + "summary.json"
+}
+
+// Work annotates one job. An input problem fails the job once with a
+// readable reason (river.JobCancel: no retry); other errors are returned so
+// River retries with backoff, and the last attempt marks the job FAILED.
+func (w *AnnotateWorker) Work(ctx context.Context, rj *river.Job[AnnotateArgs]) error {
+	id := rj.Args.JobID
+	log := w.cfg.Logger.With("job_id", id, "attempt", rj.Attempt)
+	j, err := w.jobs.Job(ctx, id)
+	if gas.ErrorCode(err) == gas.ENOTFOUND {
+		// The job row is gone (e.g. the account was deleted): nothing to do, ever.
+		log.Warn("annotate: job not found; dropping")
+		return river.JobCancel(fmt.Errorf("annotate %s: %w", id, err))
+	}
+	if err != nil {
+		return fmt.Errorf("annotate %s: load job: %w", id, err)
+	}
+	switch j.State {
+	case gas.JobPending:
+		j, err = w.jobs.TransitionJob(ctx, id, gas.JobChange{From: gas.JobPending, To: gas.JobRunning, Actor: ActorAnnotate,
+			Reason: fmt.Sprintf("attempt %d", rj.Attempt)})
+	case gas.JobRunning:
+		// An earlier attempt died mid-way (crash, shutdown, transient error):
+		// redo the work; the outputs have fixed keys and are overwritten.
+		j, err = w.jobs.TransitionJob(ctx, id, gas.JobChange{From: gas.JobRunning, To: gas.JobRunning, Actor: ActorAnnotate,
+			Reason: fmt.Sprintf("attempt %d resumes an interrupted run", rj.Attempt)})
+	default:
+		log.Info("annotate: job already finished; nothing to do", "state", j.State)
+		return nil
+	}
+	if gas.ErrorCode(err) == gas.ECONFLICT {
+		// Another worker moved it between our read and our update.
+		log.Warn("annotate: job changed state under us; leaving it", "err", err)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("annotate %s: start: %w", id, err)
+	}
+
+	res, runErr := w.run(ctx, j, log)
+	if runErr == nil {
+		if _, err := w.jobs.TransitionJob(ctx, id, gas.JobChange{From: gas.JobRunning, To: gas.JobCompleted, Actor: ActorAnnotate,
+			Reason: fmt.Sprintf("%d records annotated", res.Records), Result: res}); err != nil {
+			return fmt.Errorf("annotate %s: complete: %w", id, err)
+		}
+		log.Info("annotate: completed", "records", res.Records, "result_bytes", res.ResultSize)
+		return nil
+	}
+	var reason string
+	permanent := false
+	switch {
+	case annotate.IsInputError(runErr):
+		// Only the InputError's own text: it is written for the user,
+		// while the wrapping may carry internal detail.
+		var ie *annotate.InputError
+		errors.As(runErr, &ie)
+		reason, permanent = "The input file could not be annotated: "+ie.Error(), true
+	case gas.ErrorCode(runErr) == gas.EINVALID || gas.ErrorCode(runErr) == gas.ENOTFOUND:
+		reason, permanent = gas.ErrorMessage(runErr), true
+	case rj.Attempt >= rj.MaxAttempts:
+		reason = "An internal error stopped the annotation; please try again later."
+		permanent = true
+	}
+	if !permanent {
+		log.Warn("annotate: attempt failed; will retry", "err", runErr)
+		return fmt.Errorf("annotate %s: %w", id, runErr)
+	}
+	log.Info("annotate: failed", "reason", reason, "err", runErr)
+	// The failure must be recorded even when the job's context is cancelled.
+	fctx := context.WithoutCancel(ctx)
+	if _, err := w.jobs.TransitionJob(fctx, id, gas.JobChange{From: gas.JobRunning, To: gas.JobFailed, Actor: ActorAnnotate, Reason: reason}); err != nil {
+		return fmt.Errorf("annotate %s: record failure: %w", id, err)
+	}
+	return river.JobCancel(fmt.Errorf("annotate %s: %w", id, runErr))
+}
+
+// run annotates j's input into its result object and writes the log and
+// summary. The result streams through a pipe into the blob store, so memory
+// does not grow with the file; a failed run leaves no result object.
+func (w *AnnotateWorker) run(ctx context.Context, j *gas.Job, log *slog.Logger) (*gas.JobResult, error) {
+	opt, err := ParseJobOptions(j.Options)
+	if err != nil {
+		return nil, err
+	}
+	opt.BGZF = true
+	opt.Workers = w.cfg.EngineWorkers
+	opt.MaxInputBytes = w.cfg.MaxInputBytes
+	opt.Version = w.cfg.Version
+
+	b, err := w.bundles.Bundle(ctx, j.Bundle)
+	if err != nil {
+		return nil, fmt.Errorf("open bundle %q: %w", j.Bundle, err)
+	}
+	in, err := w.blobs.Open(ctx, j.InputKey)
+	if err != nil {
+		if gas.ErrorCode(err) == gas.ENOTFOUND {
+			return nil, &gas.Error{Code: gas.ENOTFOUND, Message: "The uploaded file is missing.", Err: err}
+		}
+		return nil, fmt.Errorf("open input: %w", err)
+	}
+	defer in.Close()
+
+	resultKey, logKey, summaryKey := ResultKeys(j)
+	start := w.cfg.Now()
+	pr, pw := io.Pipe()
+	type putResult struct {
+		info gas.BlobInfo
+		err  error
+	}
+	done := make(chan putResult, 1)
+	go func() {
+		info, err := w.blobs.Put(ctx, resultKey, pr)
+		// Unblock the engine if the store gave up before reading everything.
+		pr.CloseWithError(err)
+		done <- putResult{info, err}
+	}()
+	sum, annErr := w.cfg.Annotate(ctx, in, pw, b, opt)
+	if annErr != nil {
+		pw.CloseWithError(annErr) // the Put fails, so no partial result becomes visible
+	} else {
+		pw.Close()
+	}
+	put := <-done
+	elapsed := w.cfg.Now().Sub(start)
+
+	// The log is written on failure too: it explains what went wrong.
+	if err := w.writeLog(ctx, logKey, j, sum, annErr, elapsed); err != nil {
+		log.Warn("annotate: could not store log", "err", err)
+		if annErr == nil {
+			return nil, err
+		}
+	}
+	if annErr != nil {
+		return nil, annErr
+	}
+	if put.err != nil {
+		return nil, fmt.Errorf("store result: %w", put.err)
+	}
+	if sum == nil {
+		return nil, errors.New("engine returned no summary")
+	}
+	sj, err := json.MarshalIndent(sum, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode summary: %w", err)
+	}
+	if _, err := w.blobs.Put(ctx, summaryKey, bytes.NewReader(sj)); err != nil {
+		return nil, fmt.Errorf("store summary: %w", err)
+	}
+	return &gas.JobResult{
+		ResultKey: resultKey, LogKey: logKey, SummaryKey: summaryKey,
+		ResultSize: put.info.Size, Records: sum.Records, BundleSum: sum.BundleChecksum,
+	}, nil
+}
+
+// writeLog stores the human-readable log of one run.
+func (w *AnnotateWorker) writeLog(ctx context.Context, key string, j *gas.Job, sum *annotate.Summary, runErr error, elapsed time.Duration) error {
+	var buf bytes.Buffer
+	fmt.Fprintf(&buf, "GAS annotation log\n")
+	fmt.Fprintf(&buf, "job:      %s\n", j.ID)
+	fmt.Fprintf(&buf, "input:    %s (%d bytes)\n", j.InputName, j.InputSize)
+	fmt.Fprintf(&buf, "bundle:   %s\n", j.Bundle)
+	fmt.Fprintf(&buf, "options:  %s\n", j.Options)
+	fmt.Fprintf(&buf, "finished: %s after %s\n", w.cfg.Now().UTC().Format(time.RFC3339), elapsed.Round(time.Millisecond))
+	if runErr != nil {
+		status := "FAILED"
+		if !annotate.IsInputError(runErr) {
+			status = "interrupted (will be retried)"
+		}
+		fmt.Fprintf(&buf, "status:   %s\n", status)
+		if annotate.IsInputError(runErr) {
+			fmt.Fprintf(&buf, "error:    %s\n", runErr)
+		}
+	} else {
+		fmt.Fprintf(&buf, "status:   COMPLETED\n")
+	}
+	if sum != nil {
+		buf.WriteString("\n")
+		writeSummaryText(&buf, sum)
+	}
+	_, err := w.blobs.Put(context.WithoutCancel(ctx), key, &buf)
+	if err != nil {
+		return fmt.Errorf("store log: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,130 @@
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+)
+
+// Inserter enqueues jobs inside the caller's transaction. It wraps an
+// insert-only River client, which any process (web or worker) can hold
+// without working jobs. It implements sqldb.Enqueuer.
+type Inserter struct {
+	client *river.Client[*sql.Tx]
+}
+
+// NewInserter returns an inserter on the SQLite database db.
+func NewInserter(db *sql.DB, logger *slog.Logger) (*Inserter, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	c, err := river.NewClient(riversqlite.New(db), &river.Config{Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("jobs: new inserter: %w", err)
+	}
+	return &Inserter{client: c}, nil
+}
+
+// EnqueueAnnotate queues the annotation of jobID in tx.
+func (in *Inserter) EnqueueAnnotate(ctx context.Context, tx *sql.Tx, jobID string) error {
+	if _, err := in.client.InsertTx(ctx, tx, AnnotateArgs{JobID: jobID}, nil); err != nil {
+		return fmt.Errorf("jobs: enqueue annotate %s: %w", jobID, err)
+	}
+	return nil
+}
+
+// RunnerConfig tunes the worker side of the queue.
+type RunnerConfig struct {
+	// Workers is the number of annotation jobs worked at once; <= 0 means 1.
+	Workers int
+	// FetchPollInterval and FetchCooldown bound how soon a new job is picked
+	// up; SQLite has no LISTEN/NOTIFY, so River polls. Zero means 50 ms each,
+	// which makes a small job finish in well under a second.
+	FetchPollInterval time.Duration
+	FetchCooldown     time.Duration
+	// RescueStuckJobsAfter is when River re-queues a job whose worker
+	// vanished (crash); zero means 1 hour plus the annotate timeout.
+	RescueStuckJobsAfter time.Duration
+	// Logger receives River's own logs; nil discards.
+	Logger *slog.Logger
+}
+
+// Runner works queued jobs in this process.
+type Runner struct {
+	client *river.Client[*sql.Tx]
+}
+
+// NewRunner returns a runner of the annotate queue on db with w as its worker.
+func NewRunner(db *sql.DB, w *AnnotateWorker, cfg RunnerConfig) (*Runner, error) {
+	if w == nil {
+		return nil, errors.New("jobs: new runner: annotate worker is required")
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 1
+	}
+	if cfg.FetchPollInterval <= 0 {
+		cfg.FetchPollInterval = 50 * time.Millisecond
+	}
+	if cfg.FetchCooldown <= 0 {
+		cfg.FetchCooldown = 50 * time.Millisecond
+	}
+	if cfg.RescueStuckJobsAfter <= 0 {
+		cfg.RescueStuckJobsAfter = w.cfg.Timeout + time.Hour
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	workers := river.NewWorkers()
+	if err := river.AddWorkerSafely(workers, w); err != nil {
+		return nil, fmt.Errorf("jobs: new runner: %w", err)
+	}
+	c, err := river.NewClient(riversqlite.New(db), &river.Config{
+		Queues:               map[string]river.QueueConfig{QueueAnnotate: {MaxWorkers: cfg.Workers}},
+		Workers:              workers,
+		FetchPollInterval:    cfg.FetchPollInterval,
+		FetchCooldown:        cfg.FetchCooldown,
+		RescueStuckJobsAfter: cfg.RescueStuckJobsAfter,
+		JobTimeout:           w.cfg.Timeout,
+		Logger:               cfg.Logger,
+		PollOnly:             true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("jobs: new runner: %w", err)
+	}
+	return &Runner{client: c}, nil
+}
+
+// Start begins working jobs; it returns once the workers are running.
+// Cancelling ctx cancels work in progress (a hard stop).
+func (r *Runner) Start(ctx context.Context) error {
+	if err := r.client.Start(ctx); err != nil {
+		return fmt.Errorf("jobs: start runner: %w", err)
+	}
+	return nil
+}
+
+// Stop stops fetching and waits for running jobs to finish until ctx is
+// done, then cancels them; a cancelled job stays RUNNING and is resumed by
+// the next attempt.
+func (r *Runner) Stop(ctx context.Context) error {
+	err := r.client.Stop(ctx)
+	if err == nil {
+		return nil
+	}
+	// Give up on a soft stop: cancel jobs and wait a little for them to notice.
+	hard, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := r.client.StopAndCancel(hard); err != nil {
+		return fmt.Errorf("jobs: stop runner: %w", err)
+	}
+	return nil
+}
+
+// Client returns the River client, e.g. to subscribe to events in tests.
+func (r *Runner) Client() *river.Client[*sql.Tx] { return r.client }
