@@ -1,0 +1,734 @@
+package annotate
+
+import (
+	"bytes"
+	"strconv"
+
+	"github.com/gas-project/gas/refdata"
+)
+
+// flank is how far up- and downstream of a transcript a variant is still
+// reported against it (upstream_gene_variant / downstream_gene_variant).
+const flank = 5000
+
+// variant is one normalised ALT allele: the shared prefix and suffix of REF
+// and ALT are trimmed, so a pure insertion has an empty ref and end == pos-1
+// (the new bases go between pos-1 and pos), and a pure deletion has an empty
+// alt. Bases are upper-case, forward strand.
+type variant struct {
+	pos, end int
+	ref, alt []byte
+}
+
+func (v *variant) insertion() bool { return v.end < v.pos }
+
+// normalise trims the common suffix and then the common prefix of ref and alt
+// (the VCF convention: keep the leftmost representation that the input
+// gave), returning the variant. A trimmed-to-nothing allele (REF == ALT)
+// reports ok=false.
+func normalise(pos int, ref, alt []byte) (v variant, ok bool) {
+	for len(ref) > 0 && len(alt) > 0 && ref[len(ref)-1] == alt[len(alt)-1] {
+		ref, alt = ref[:len(ref)-1], alt[:len(alt)-1]
+	}
+	for len(ref) > 0 && len(alt) > 0 && ref[0] == alt[0] {
+		ref, alt = ref[1:], alt[1:]
+		pos++
+	}
+	if len(ref) == 0 && len(alt) == 0 {
+		return variant{}, false
+	}
+	return variant{pos: pos, end: pos + len(ref) - 1, ref: ref, alt: alt}, true
+}
+
+// rankKind says whether effect.rank counts exons or introns.
+type rankKind uint8
+
+const (
+	rankNone rankKind = iota
+	rankExon
+	rankIntron
+)
+
+// effect is the consequence of one allele on one transcript. HGVS strings are
+// slices of the scratch arena and live until the arena is reset.
+type effect struct {
+	m        *txModel
+	terms    termSet
+	kind     rankKind
+	rank     int
+	cdnaPos  int
+	cdsPos   int
+	aaPos    int
+	distance int
+	hgvsC    []byte
+	hgvsP    []byte
+	warn     string
+}
+
+// Warning texts for the ERRORS / WARNINGS / INFO sub-field.
+const (
+	warnNoSequence  = "WARNING_NO_REFERENCE_SEQUENCE"
+	warnIncomplete  = "WARNING_TRANSCRIPT_INCOMPLETE"
+	warnNotAnnot    = "INFO_NOT_ANNOTATED_SYMBOLIC_ALLELE"
+	warnNoContig    = "WARNING_CONTIG_NOT_IN_BUNDLE"
+	warnRefMismatch = "WARNING_REF_DOES_NOT_MATCH_GENOME"
+)
+
+// scratch holds one worker's reusable buffers so that annotating a record
+// does not allocate in the common case.
+type scratch struct {
+	arena []byte // HGVS text of the current record
+	w, aw []byte // reference and alternate cDNA windows
+	refT  []byte // REF and ALT in transcript orientation
+	altT  []byte
+	raa   []byte // translations
+	aaa   []byte
+	gs    []byte // genomic bases for 3' shifting
+	ins   []byte
+}
+
+// compute fills ef with the consequence of v on m. src may be nil (no
+// sequence for the contig): positional terms are still computed.
+func (sc *scratch) compute(m *txModel, v *variant, src seqSource, ef *effect) {
+	*ef = effect{m: m, distance: -1}
+	t := m.t
+	ins := v.insertion()
+	s, e := v.pos, v.end
+
+	// Outside the transcript: up- or downstream.
+	before, after, dist := false, false, 0
+	if ins {
+		if s <= t.Start {
+			before, dist = true, t.Start-s+1
+		} else if s-1 >= t.End {
+			after, dist = true, s-t.End
+		}
+	} else {
+		if e < t.Start {
+			before, dist = true, t.Start-e
+		} else if s > t.End {
+			after, dist = true, s-t.End
+		}
+	}
+	if before || after {
+		ef.distance = dist
+		if before != m.rev {
+			ef.terms.add(soUpstream)
+		} else {
+			ef.terms.add(soDownstream)
+		}
+		return
+	}
+
+	ex := t.Exons
+	n := len(ex)
+	// Start scanning one exon before the variant: splice zones reach 8
+	// bases into the neighbouring intron.
+	i0, _ := m.findExon(s - 1)
+	if i0 > 0 {
+		i0--
+	}
+	exonHits, intronHits := 0, 0
+	firstExon, firstIntron := -1, -1
+	coding, codingWhole := false, false
+	for i := i0; i < n; i++ {
+		x := ex[i]
+		if x.Start > e+9 && x.Start > s+9 {
+			break
+		}
+		// Exon i.
+		var hit bool
+		var a, b int // exonic part, genomic
+		if ins {
+			hit = x.Start <= s-1 && s <= x.End
+			a, b = s-1, s
+		} else {
+			hit = s <= x.End && e >= x.Start
+			a, b = max(s, x.Start), min(e, x.End)
+		}
+		if hit {
+			exonHits++
+			r := m.rankOf(i)
+			if firstExon < 0 || r < m.rankOf(firstExon) {
+				firstExon = i
+			}
+			if !m.coding {
+				ef.terms.add(soNonCodingExon)
+			} else {
+				var lowPart, highPart, cdsPart bool
+				if ins {
+					lowPart = s <= t.CDSStart
+					highPart = s-1 >= t.CDSEnd
+					cdsPart = !lowPart && !highPart
+				} else {
+					lowPart = a < t.CDSStart
+					highPart = b > t.CDSEnd
+					cdsPart = b >= t.CDSStart && a <= t.CDSEnd
+				}
+				if lowPart {
+					if m.rev {
+						ef.terms.add(soUTR3)
+					} else {
+						ef.terms.add(soUTR5)
+					}
+				}
+				if highPart {
+					if m.rev {
+						ef.terms.add(soUTR5)
+					} else {
+						ef.terms.add(soUTR3)
+					}
+				}
+				if cdsPart {
+					coding = true
+					codingWhole = !lowPart && !highPart && (ins || (s >= x.Start && e <= x.End))
+				}
+			}
+		}
+		if i+1 >= n {
+			break
+		}
+		// Intron between exon i and i+1, and its splice zones.
+		is, ie := x.End+1, ex[i+1].Start-1
+		if is > ie {
+			continue
+		}
+		if ins {
+			if (s-1 >= is && s <= ie) || s == is || s-1 == ie {
+				intronHits++
+				if firstIntron < 0 || m.rankOf(i) < m.rankOf(firstIntron) {
+					firstIntron = i
+				}
+			}
+		} else if s <= ie && e >= is {
+			intronHits++
+			if firstIntron < 0 || m.rankOf(i) < m.rankOf(firstIntron) {
+				firstIntron = i
+			}
+		}
+		sc.splice(m, v, x, ex[i+1], is, ie, ef)
+	}
+	if exonHits > 1 || (exonHits > 0 && intronHits > 0) {
+		codingWhole = false
+	}
+	if intronHits > 0 {
+		if !ef.terms.hasAny(1<<soSpliceDonor | 1<<soSpliceAcceptor) {
+			ef.terms.add(soIntron)
+		}
+		if !m.coding {
+			ef.terms.add(soNonCodingTranscript)
+		}
+	}
+	switch {
+	case firstExon >= 0:
+		ef.kind, ef.rank = rankExon, m.rankOf(firstExon)
+	case firstIntron >= 0:
+		ef.kind, ef.rank = rankIntron, m.rankOf(firstIntron)
+		if m.rev {
+			ef.rank-- // intron k lies after exon k in transcription order
+		}
+	}
+	if m.nmd {
+		ef.terms.add(soNMDTranscript)
+	}
+	if exonHits > 0 {
+		sc.positions(m, v, ef)
+	}
+	if (coding || ef.terms.has(soUTR5)) && sc.startRetained(m, v, src) {
+		// The indel slides (same alternate sequence) entirely into the 5' UTR:
+		// the start codon and the frame are intact.
+		ef.terms.del(soUTR5)
+		ef.terms.add(soStartRetained)
+		ef.aaPos = 1
+		coding = false
+	}
+	if coding {
+		if codingWhole {
+			sc.codingEffect(m, v, src, ef)
+		} else {
+			sc.partialCoding(m, v, ef)
+		}
+	}
+	sc.hgvsC(m, v, src, ef)
+}
+
+// splice adds splice-site terms for the intron [is, ie] between exons left and
+// right (genomic order). A substitution or deletion counts when it overlaps
+// a zone; an insertion counts when it falls strictly inside one, or, for the
+// splice sites, between the site and its exon (which changes the site).
+func (sc *scratch) splice(m *txModel, v *variant, left, right refdata.Exon, is, ie int, ef *effect) {
+	s, e := v.pos, v.end
+	if s > ie+3 || max(e, s) < is-3 {
+		return
+	}
+	leftSite := soSpliceDonor
+	rightSite := soSpliceAcceptor
+	if m.rev {
+		leftSite, rightSite = soSpliceAcceptor, soSpliceDonor
+	}
+	lsE := min(is+1, ie) // left site [is, lsE]
+	rsS := max(ie-1, is) // right site [rsS, ie]
+	lzS, lzE := max(left.Start, is-3), min(is+7, ie)
+	rzS, rzE := max(ie-7, is), min(right.End, ie+3)
+	if v.insertion() {
+		p := s
+		if (p-1 == is && p == lsE && lsE > is) || (p-1 == is-1 && p == is) {
+			ef.terms.add(leftSite)
+		}
+		if (p-1 == rsS && p == ie && rsS < ie) || (p-1 == ie && p == ie+1) {
+			ef.terms.add(rightSite)
+		}
+		if (p-1 >= lzS && p <= lzE) || (p-1 >= rzS && p <= rzE) {
+			ef.terms.add(soSpliceRegion)
+		}
+		return
+	}
+	if s <= lsE && e >= is {
+		ef.terms.add(leftSite)
+	}
+	if s <= ie && e >= rsS {
+		ef.terms.add(rightSite)
+	}
+	// Splice region: exonic 1-3 bases or intronic 3-8 bases, per side.
+	if overlaps(s, e, max(left.Start, is-3), is-1) || overlaps(s, e, is+2, min(is+7, ie)) ||
+		overlaps(s, e, max(ie-7, is), ie-2) || overlaps(s, e, ie+1, min(right.End, ie+3)) {
+		ef.terms.add(soSpliceRegion)
+	}
+}
+
+func overlaps(s, e, a, b int) bool { return a <= b && s <= b && e >= a }
+
+// positions fills cDNA.pos and CDS.pos for an exonic variant.
+func (sc *scratch) positions(m *txModel, v *variant, ef *effect) {
+	var g int
+	switch {
+	case v.insertion() && m.rev:
+		g = v.pos
+	case v.insertion():
+		g = v.pos - 1
+	case m.rev:
+		g = v.end
+	default:
+		g = v.pos
+	}
+	c, ok := m.cdna(g)
+	if !ok {
+		// The first base is intronic (a deletion reaching into an exon).
+		if c2, ok2 := m.cdna(v.pos); ok2 {
+			c, ok = c2, true
+		} else if c2, ok2 := m.cdna(v.end); ok2 {
+			c, ok = c2, true
+		}
+	}
+	if !ok {
+		return
+	}
+	ef.cdnaPos = c
+	if m.coding && c >= m.cdsS && c <= m.cdsE {
+		ef.cdsPos = c - m.cdsS + 1
+	}
+}
+
+// partialCoding classifies a variant that touches the CDS but does not lie
+// inside one exon's coding part (it crosses a UTR or an intron boundary).
+func (sc *scratch) partialCoding(m *txModel, v *variant, ef *effect) {
+	t := m.t
+	lo, hi := v.pos, v.end
+	if v.insertion() {
+		lo, hi = v.pos-1, v.pos
+	}
+	startG1, startG2 := t.CDSStart, t.CDSStart+2 // start codon, genomic, plus strand
+	stopG1, stopG2 := t.CDSEnd-2, t.CDSEnd
+	if m.rev {
+		startG1, startG2, stopG1, stopG2 = t.CDSEnd-2, t.CDSEnd, t.CDSStart, t.CDSStart+2
+	}
+	hit := false
+	if !t.StartIncomplete && m.phase == 0 && overlaps(lo, hi, startG1, startG2) {
+		ef.terms.add(soStartLost)
+		ef.aaPos = 1
+		hit = true
+	}
+	if !t.EndIncomplete && overlaps(lo, hi, stopG1, stopG2) {
+		ef.terms.add(soStopLost)
+		hit = true
+	}
+	if !hit {
+		ef.terms.add(soCodingSequence)
+	}
+}
+
+// codingEffect computes codon-level consequences and HGVS.p for a variant
+// inside the coding part of one exon.
+func (sc *scratch) codingEffect(m *txModel, v *variant, src seqSource, ef *effect) {
+	t := m.t
+	if src == nil {
+		ef.terms.add(soCodingSequence)
+		ef.warn = warnNoSequence
+		return
+	}
+	// REF and ALT in transcript orientation.
+	sc.refT = append(sc.refT[:0], v.ref...)
+	sc.altT = append(sc.altT[:0], v.alt...)
+	var c1 int // cDNA of the first REF base (insertions: the base after)
+	if m.rev {
+		revComp(sc.refT)
+		revComp(sc.altT)
+		if v.insertion() {
+			c, _ := m.cdna(v.pos)
+			c1 = c + 1
+		} else {
+			c1, _ = m.cdna(v.end)
+		}
+	} else {
+		if v.insertion() {
+			c, _ := m.cdna(v.pos - 1)
+			c1 = c + 1
+		} else {
+			c1, _ = m.cdna(v.pos)
+		}
+	}
+	f := m.phase
+	q1 := c1 - m.cdsS + 1 // CDS position of the first REF base
+	q2 := q1 + len(sc.refT) - 1
+	left, right := q1, q2
+	if v.insertion() {
+		left, right = q1-1, q1
+		if left <= f {
+			left = q1
+		}
+		if right > m.cdsLen {
+			right = left
+		}
+	}
+	if left-1 < f {
+		// Inside the partial codon of a 5'-incomplete CDS.
+		ef.terms.add(soCodingSequence)
+		return
+	}
+	ciA, ciB := (left-1-f)/3, (right-1-f)/3
+	nCodons := (m.cdsLen - f) / 3
+	if ciB >= nCodons {
+		ef.terms.add(soIncompleteTerminalCodon)
+		ef.terms.add(soCodingSequence)
+		return
+	}
+	ef.aaPos = (q1-1-f)/3 + 1
+	if v.insertion() {
+		ef.aaPos = ciA + 1
+	}
+	// One codon of context on each side, for insertion flanks and trimming.
+	wA, wB := ciA, ciB
+	if wA > 0 {
+		wA--
+	}
+	if wB+1 < nCodons {
+		wB++
+	}
+	frameshift := (len(sc.altT)-len(sc.refT))%3 != 0
+	wq1 := f + 3*wA + 1
+	wq2 := f + 3*wB + 3
+	to := m.cdsS + wq2 - 1
+	if frameshift {
+		to = m.cdnaLen // translate into the 3' UTR to find the new stop
+	}
+	var err error
+	sc.w, err = m.appendCDNA(sc.w[:0], src, m.cdsS+wq1-1, to)
+	if err != nil {
+		ef.terms.add(soCodingSequence)
+		ef.warn = warnNoSequence
+		return
+	}
+	o := q1 - wq1
+	if o+len(sc.refT) > len(sc.w) {
+		ef.terms.add(soCodingSequence)
+		ef.warn = warnIncomplete
+		return
+	}
+	sc.aw = append(sc.aw[:0], sc.w[:o]...)
+	sc.aw = append(sc.aw, sc.altT...)
+	sc.aw = append(sc.aw, sc.w[o+len(sc.refT):]...)
+	firstAA := wA + 1
+	startCodon := !t.StartIncomplete && f == 0
+	if frameshift {
+		sc.frameshift(m, firstAA, q1, q2, startCodon, ef)
+		return
+	}
+	sc.raa = translate(sc.raa[:0], sc.w)
+	sc.aaa = translate(sc.aaa[:0], sc.aw)
+	ra, aa := sc.raa, sc.aaa
+	truncated := false
+	if k := bytes.IndexByte(aa, '*'); k >= 0 && k+1 < len(aa) {
+		aa = aa[:k+1]
+		truncated = true
+	}
+	pf := 0
+	for pf < len(ra) && pf < len(aa) && ra[pf] == aa[pf] {
+		pf++
+	}
+	sf := 0
+	if !truncated {
+		for sf < len(ra)-pf && sf < len(aa)-pf && ra[len(ra)-1-sf] == aa[len(aa)-1-sf] {
+			sf++
+		}
+	}
+	r := ra[pf : len(ra)-sf]
+	a := aa[pf : len(aa)-sf]
+	if truncated && len(r) > len(a) {
+		r = r[:len(a)] // after a new stop the rest of the protein is gone
+	}
+	pos := firstAA + pf
+	varCodon := (q1 - 1 - f) / 3 // codon of the first changed base
+	if v.insertion() {
+		varCodon = ciA
+	}
+	p := sc.arena[len(sc.arena):]
+	p = append(p, "p."...)
+	switch {
+	case len(r) == 0 && len(a) == 0:
+		ra0 := ra[varCodon-wA]
+		switch {
+		case ra0 == '*':
+			ef.terms.add(soStopRetained)
+		case startCodon && varCodon == 0 && len(sc.refT) != len(sc.altT):
+			ef.terms.add(soStartRetained)
+		default:
+			ef.terms.add(soSynonymous)
+		}
+		p = appendAA(p, ra0, varCodon+1)
+		p = append(p, '=')
+		ef.aaPos = varCodon + 1
+	case startCodon && pos == 1 && len(r) > 0 && r[0] == 'M' && (len(a) == 0 || a[0] != 'M'):
+		ef.terms.add(soStartLost)
+		p = append(p, "Met1?"...)
+		ef.aaPos = 1
+	case bytes.IndexByte(r, '*') >= 0 && bytes.IndexByte(a, '*') < 0:
+		ef.terms.add(soStopLost)
+		k := bytes.IndexByte(r, '*')
+		p = appendAA(p, '*', pos+k)
+		if k < len(a) {
+			p = append(p, aaThree[a[k]]...)
+		} else {
+			p = append(p, "del"...)
+		}
+		if k < len(a) {
+			p = append(p, "extTer?"...)
+		}
+		ef.aaPos = pos + k
+	default:
+		if bytes.IndexByte(a, '*') >= 0 && bytes.IndexByte(r, '*') < 0 {
+			ef.terms.add(soStopGained)
+		} else if bytes.IndexByte(r, '*') >= 0 {
+			ef.terms.add(soStopRetained)
+		}
+		switch {
+		case len(r) == len(a):
+			if !ef.terms.has(soStopGained) && !ef.terms.has(soStopRetained) {
+				ef.terms.add(soMissense)
+			}
+			if len(r) == 1 {
+				p = appendAA(p, r[0], pos)
+				p = append(p, aaThree[a[0]]...)
+			} else {
+				p = appendAARange(p, r, pos)
+				p = append(p, "delins"...)
+				p = appendAAs(p, a)
+			}
+		case len(a) == 0:
+			if !ef.terms.has(soStopGained) {
+				ef.terms.add(soInframeDeletion)
+			}
+			p = appendAARange(p, r, pos)
+			p = append(p, "del"...)
+		case len(r) == 0:
+			if !ef.terms.has(soStopGained) {
+				ef.terms.add(soInframeInsertion)
+			}
+			if pf >= len(a) && bytes.Equal(ra[pf-len(a):pf], a) {
+				p = appendAARange(p, ra[pf-len(a):pf], pos-len(a))
+				p = append(p, "dup"...)
+			} else if pf >= 1 && pf < len(ra) {
+				p = appendAA(p, ra[pf-1], pos-1)
+				p = append(p, '_')
+				p = appendAA(p, ra[pf], pos)
+				p = append(p, "ins"...)
+				p = appendAAs(p, a)
+			} else {
+				p = append(p, '?')
+			}
+		default:
+			if !ef.terms.has(soStopGained) {
+				if len(a) < len(r) {
+					ef.terms.add(soInframeDeletion)
+				} else {
+					ef.terms.add(soInframeInsertion)
+				}
+			}
+			p = appendAARange(p, r, pos)
+			p = append(p, "delins"...)
+			p = appendAAs(p, a)
+		}
+		ef.aaPos = pos
+	}
+	sc.arena = append(sc.arena, p...)
+	ef.hgvsP = sc.arena[len(sc.arena)-len(p):]
+}
+
+// frameshift fills terms and HGVS.p for a frameshift; sc.w and sc.aw hold the
+// reference and alternate sequence from the window start to the transcript
+// end.
+func (sc *scratch) frameshift(m *txModel, firstAA, q1, q2 int, startCodon bool, ef *effect) {
+	// Without its start codon the protein has no reading frame to shift, so
+	// start_lost replaces frameshift_variant there.
+	if startCodon && q1 <= 3 {
+		ef.terms.add(soStartLost)
+	} else {
+		ef.terms.add(soFrameshift)
+	}
+	if !m.t.EndIncomplete && q2 >= m.cdsLen-2 && q1 <= m.cdsLen {
+		ef.terms.add(soStopLost)
+	}
+	sc.raa = translate(sc.raa[:0], sc.w)
+	sc.aaa = translate(sc.aaa[:0], sc.aw)
+	ra, aa := sc.raa, sc.aaa
+	if k := bytes.IndexByte(ra, '*'); k >= 0 {
+		ra = ra[:k+1]
+	}
+	k := 0
+	for k < len(ra) && k < len(aa) && ra[k] == aa[k] {
+		k++
+	}
+	p := sc.arena[len(sc.arena):]
+	p = append(p, "p."...)
+	switch {
+	case startCodon && q1 <= 3:
+		p = append(p, "Met1?"...)
+		ef.aaPos = 1
+	case k >= len(ra) || k >= len(aa):
+		p = append(p, '?')
+	default:
+		pos := firstAA + k
+		ef.aaPos = pos
+		p = appendAA(p, ra[k], pos)
+		if aa[k] == '*' {
+			p = append(p, "Ter"...)
+			break
+		}
+		p = append(p, aaThree[aa[k]]...)
+		p = append(p, "fsTer"...)
+		if j := bytes.IndexByte(aa[k:], '*'); j >= 0 {
+			p = strconv.AppendInt(p, int64(j+1), 10)
+		} else {
+			p = append(p, '?')
+		}
+	}
+	sc.arena = append(sc.arena, p...)
+	ef.hgvsP = sc.arena[len(sc.arena)-len(p):]
+}
+
+func appendAA(dst []byte, aa byte, pos int) []byte {
+	dst = append(dst, aaThree[aa]...)
+	return strconv.AppendInt(dst, int64(pos), 10)
+}
+
+func appendAAs(dst, aas []byte) []byte {
+	for _, a := range aas {
+		dst = append(dst, aaThree[a]...)
+	}
+	return dst
+}
+
+// appendAARange writes "Xaa12" or "Xaa12_Yaa14" for the peptide r starting at
+// pos.
+func appendAARange(dst, r []byte, pos int) []byte {
+	dst = appendAA(dst, r[0], pos)
+	if len(r) > 1 {
+		dst = append(dst, '_')
+		dst = appendAA(dst, r[len(r)-1], pos+len(r)-1)
+	}
+	return dst
+}
+
+// startRetained reports whether an indel near the start codon of a complete
+// CDS can slide (giving the same transcript sequence) between a placement
+// wholly inside the 5' UTR and one touching the start codon, e.g. deleting
+// the A of ATG after an A. The start codon then survives: the HGVS 3' rule
+// places such an indel on the codon, the VCF left-aligned form in the UTR.
+func (sc *scratch) startRetained(m *txModel, v *variant, src seqSource) bool {
+	t := m.t
+	if src == nil || t.StartIncomplete || m.phase != 0 || (len(v.ref) > 0 && len(v.alt) > 0) {
+		return false
+	}
+	sg := t.CDSStart
+	if m.rev {
+		sg = t.CDSEnd
+	}
+	if v.pos > sg+70 || v.end < sg-70 {
+		return false
+	}
+	// cDNA of the first affected base in transcript orientation.
+	var c1 int
+	var ok bool
+	switch {
+	case v.insertion() && m.rev:
+		c1, ok = m.cdna(v.pos)
+		c1++
+	case v.insertion():
+		c1, ok = m.cdna(v.pos - 1)
+		c1++
+	case m.rev:
+		c1, ok = m.cdna(v.end)
+	default:
+		c1, ok = m.cdna(v.pos)
+	}
+	if !ok {
+		return false
+	}
+	from := max(1, c1-64)
+	n := len(v.ref)
+	var err error
+	sc.w, err = m.appendCDNA(sc.w[:0], src, from, c1+n+64)
+	if err != nil {
+		return false
+	}
+	o := c1 - from
+	if v.insertion() {
+		k := len(v.alt)
+		sc.ins = append(sc.ins[:0], v.alt...)
+		if m.rev {
+			revComp(sc.ins)
+		}
+		// The insertion goes before w[o]. Leftmost placement:
+		l := o
+		for i := k - 1; l > 0 && sc.w[l-1] == sc.ins[i]; {
+			l--
+			if i--; i < 0 {
+				i = k - 1
+			}
+		}
+		r := o
+		for i := 0; r < len(sc.w) && sc.w[r] == sc.ins[i]; {
+			r++
+			if i++; i == k {
+				i = 0
+			}
+		}
+		// Before w[x] means between cDNA from+x-1 and from+x: in the UTR
+		// when from+x <= cdsS, touching the codon when from+x > cdsS.
+		return from+l <= m.cdsS && from+r > m.cdsS && from+r <= m.cdsS+3
+	}
+	if o+n > len(sc.w) {
+		return false
+	}
+	s, e := o, o+n-1
+	for s > 0 && sc.w[s-1] == sc.w[e] {
+		s--
+		e--
+	}
+	le := e
+	s, e = o, o+n-1
+	for e+1 < len(sc.w) && sc.w[e+1] == sc.w[s] {
+		s++
+		e++
+	}
+	return from+le < m.cdsS && from+e >= m.cdsS && from+s < m.cdsS+3
+}

@@ -1,0 +1,180 @@
+package annotate
+
+import (
+	"errors"
+
+	"github.com/gas-project/gas/refdata"
+)
+
+// seqSource gives forward-strand reference bases of one contig, 1-based and
+// inclusive. The returned slice may alias read-only memory (a memory-mapped
+// bundle): callers copy before changing it. An error means the bases are not
+// available (no FASTA, range out of the contig).
+type seqSource interface {
+	Seq(start, end int) ([]byte, error)
+}
+
+// errNoSequence reports that a contig has no reference sequence.
+var errNoSequence = errors.New("no reference sequence")
+
+// txModel is a transcript with the derived coordinates the engine needs on
+// every variant: cDNA offsets per exon and the CDS in cDNA coordinates. It is
+// built once per transcript and shared read-only by all workers.
+type txModel struct {
+	t   *refdata.Transcript
+	rev bool
+	// cstart[i] is the cDNA position of the first transcribed base of the
+	// exon t.Exons[i] (genomic order).
+	cstart  []int
+	cdnaLen int
+	coding  bool
+	// cdsS and cdsE are the cDNA positions of the first and last coding base
+	// in transcription order; cdsLen = cdsE-cdsS+1.
+	cdsS, cdsE, cdsLen int
+	// phase is the number of leading CDS bases before the first complete
+	// codon (5'-incomplete models).
+	phase int
+	nmd   bool
+}
+
+// newTxModel derives the coordinates of t. A transcript whose CDS ends do not
+// fall inside its exons is treated as non-coding rather than guessed at.
+func newTxModel(t *refdata.Transcript) *txModel {
+	m := &txModel{t: t, rev: t.Strand == refdata.Reverse, cstart: make([]int, len(t.Exons))}
+	n := len(t.Exons)
+	c := 1
+	for k := 0; k < n; k++ {
+		i := m.exonAt(k)
+		m.cstart[i] = c
+		c += t.Exons[i].End - t.Exons[i].Start + 1
+	}
+	m.cdnaLen = c - 1
+	m.nmd = t.Biotype == "nonsense_mediated_decay" || t.Biotype == "NMD"
+	if t.Coding() {
+		a, okA := m.cdna(t.CDSStart)
+		b, okB := m.cdna(t.CDSEnd)
+		if okA && okB {
+			if m.rev {
+				a, b = b, a
+			}
+			m.coding = true
+			m.cdsS, m.cdsE = a, b
+			m.cdsLen = b - a + 1
+			m.phase = t.Phase
+			if m.phase < 0 || m.phase > 2 {
+				m.phase = 0
+			}
+		}
+	}
+	return m
+}
+
+// exonAt maps a transcription-order exon number (0-based) to its index in
+// t.Exons (genomic order).
+func (m *txModel) exonAt(k int) int {
+	if m.rev {
+		return len(m.t.Exons) - 1 - k
+	}
+	return k
+}
+
+// rankOf maps a genomic-order exon index to its 1-based transcription rank.
+func (m *txModel) rankOf(i int) int {
+	if m.rev {
+		return len(m.t.Exons) - i
+	}
+	return i + 1
+}
+
+// findExon returns the genomic-order index of the exon containing g.
+func (m *txModel) findExon(g int) (int, bool) {
+	ex := m.t.Exons
+	lo, hi := 0, len(ex)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if ex[mid].End < g {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	if lo < len(ex) && ex[lo].Start <= g {
+		return lo, true
+	}
+	return lo, false
+}
+
+// cdna maps an exonic genomic position to its cDNA position.
+func (m *txModel) cdna(g int) (int, bool) {
+	i, ok := m.findExon(g)
+	if !ok {
+		return 0, false
+	}
+	e := m.t.Exons[i]
+	if m.rev {
+		return m.cstart[i] + e.End - g, true
+	}
+	return m.cstart[i] + g - e.Start, true
+}
+
+// genomic maps a cDNA position back to the genome.
+func (m *txModel) genomic(c int) (int, bool) {
+	if c < 1 || c > m.cdnaLen {
+		return 0, false
+	}
+	for i, e := range m.t.Exons {
+		l := e.End - e.Start + 1
+		if c >= m.cstart[i] && c < m.cstart[i]+l {
+			if m.rev {
+				return e.End - (c - m.cstart[i]), true
+			}
+			return e.Start + (c - m.cstart[i]), true
+		}
+	}
+	return 0, false
+}
+
+// appendCDNA appends the transcript-orientation bases of cDNA positions
+// [from, to] (clamped to the transcript) to dst.
+func (m *txModel) appendCDNA(dst []byte, src seqSource, from, to int) ([]byte, error) {
+	if src == nil {
+		return dst, errNoSequence
+	}
+	if from < 1 {
+		from = 1
+	}
+	if to > m.cdnaLen {
+		to = m.cdnaLen
+	}
+	n := len(m.t.Exons)
+	for k := 0; k < n && from <= to; k++ {
+		i := m.exonAt(k)
+		e := m.t.Exons[i]
+		cs := m.cstart[i]
+		ce := cs + e.End - e.Start
+		if ce < from || cs > to {
+			continue
+		}
+		a, b := max(from, cs), min(to, ce)
+		var gs, ge int
+		if m.rev {
+			gs, ge = e.End-(b-cs), e.End-(a-cs)
+		} else {
+			gs, ge = e.Start+(a-cs), e.Start+(b-cs)
+		}
+		s, err := src.Seq(gs, ge)
+		if err != nil {
+			return dst, err
+		}
+		if len(s) != ge-gs+1 {
+			return dst, errNoSequence
+		}
+		at := len(dst)
+		dst = append(dst, s...)
+		upper(dst[at:])
+		if m.rev {
+			revComp(dst[at:])
+		}
+	}
+	return dst, nil
+}
