@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -186,7 +187,15 @@ func Generate(ctx context.Context, opt Options) (*Stats, error) {
 	if err := os.MkdirAll(opt.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("synth: create output directory: %w", err)
 	}
-	g := &generator{opt: opt, stats: &Stats{TrackIntervals: map[string]int{}}}
+	return generate(ctx, opt, func(name string) (io.WriteCloser, error) {
+		return os.Create(filepath.Join(opt.OutDir, name))
+	})
+}
+
+// generate is Generate with the file creation injected, so that tests can
+// stream a large data set into nothing and watch the memory.
+func generate(ctx context.Context, opt Options, create func(name string) (io.WriteCloser, error)) (*Stats, error) {
+	g := &generator{opt: opt, stats: &Stats{TrackIntervals: map[string]int{}}, newFile: create}
 	if err := g.open(); err != nil {
 		g.closeAll()
 		return nil, err
@@ -204,19 +213,20 @@ func Generate(ctx context.Context, opt Options) (*Stats, error) {
 // output is one buffered output file.
 type output struct {
 	name string
-	f    *os.File
+	f    io.WriteCloser
 	w    *bufio.Writer
 }
 
 type generator struct {
-	opt    Options
-	stats  *Stats
-	fa     *output
-	gff    *output
-	vcf    *output
-	known  *output
-	tracks []*output
-	outs   []*output
+	opt     Options
+	newFile func(name string) (io.WriteCloser, error)
+	stats   *Stats
+	fa      *output
+	gff     *output
+	vcf     *output
+	known   *output
+	tracks  []*output
+	outs    []*output
 	// faOffset is the byte offset in the FASTA of what is written next, for
 	// the .fai index.
 	faOffset int64
@@ -225,7 +235,7 @@ type generator struct {
 }
 
 func (g *generator) create(name string) (*output, error) {
-	f, err := os.Create(filepath.Join(g.opt.OutDir, name))
+	f, err := g.newFile(name)
 	if err != nil {
 		return nil, fmt.Errorf("synth: create %s: %w", name, err)
 	}
@@ -307,10 +317,11 @@ func (g *generator) run(ctx context.Context) error {
 		g.writeTracks(c)
 	}
 	// The index is tiny (one line per contig), so it is kept until the end.
-	if err := os.WriteFile(filepath.Join(o.OutDir, FAIFile), []byte(g.fai.String()), 0o644); err != nil {
-		return fmt.Errorf("synth: write %s: %w", FAIFile, err)
+	fai, err := g.create(FAIFile)
+	if err != nil {
+		return err
 	}
-	g.stats.Files = append(g.stats.Files, FAIFile)
+	fai.w.WriteString(g.fai.String())
 	g.stats.Contigs = o.Chroms
 	g.stats.Bases = int64(o.Chroms) * int64(o.ChromLen)
 	return nil
