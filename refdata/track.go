@@ -1,0 +1,19 @@
+package refdata
+
+// track is one region track: per contig an interval tree whose IDs index
+// names (an offset table into a name heap; an empty name means "use the
+// track name").
+type track struct {
+	label   []byte    // the track name, returned for name-less intervals
+	index   []ivIndex // per contig
+	nameOff []uint32  // per interval: start of its name in heap; len = intervals+1
+	heap    []byte
+}
+
+func (t *track) name(i int32) []byte {
+	a, b := t.nameOff[i], t.nameOff[i+1]
+	if a == b {
+		return t.label
+	}
+	return t.heap[a:b:b]
+}
