@@ -338,7 +338,7 @@ func (w *AnnotateWorker) writeLog(ctx context.Context, key string, j *gas.Job, s
 	}
 	if sum != nil {
 		buf.WriteString("\n")
-		writeSummaryText(&buf, sum)
+		WriteSummaryText(&buf, sum)
 	}
 	_, err := w.blobs.Put(context.WithoutCancel(ctx), key, &buf)
 	if err != nil {

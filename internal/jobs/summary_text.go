@@ -8,8 +8,8 @@ import (
 	"github.com/gas-project/gas/annotate"
 )
 
-// writeSummaryText renders the counts of a run for people reading the log.
-func writeSummaryText(w io.Writer, s *annotate.Summary) {
+// WriteSummaryText renders the counts of a run for people reading the log.
+func WriteSummaryText(w io.Writer, s *annotate.Summary) {
 	fmt.Fprintf(w, "reference bundle: %s (checksum %s)\n", s.Bundle, s.BundleChecksum)
 	fmt.Fprintf(w, "records: %d\nalleles: %d (annotated %d, not annotated %d)\n", s.Records, s.Alleles, s.Annotated, s.NotAnnotated)
 	fmt.Fprintf(w, "skipped malformed records: %d\nknown alleles: %d\nnovel alleles: %d\n", s.Skipped, s.Known, s.Novel)

@@ -1,0 +1,190 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/gas-project/gas/annotate"
+	"github.com/gas-project/gas/internal/config"
+	"github.com/gas-project/gas/internal/jobs"
+)
+
+func runAnnotate(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "annotate", "IN.vcf[.gz]|-",
+		"Annotate a VCF (plain, gzip or BGZF; - for stdin) with a reference bundle and write the\n"+
+			"annotated VCF. Output is BGZF when -o ends in .gz (override with --bgzf).")
+	bundleArg := fs.String("bundle", "", "reference bundle: a directory, or a name under DATA_DIR/refdata (default: "+config.Default().DefaultBundle+")")
+	out := fs.String("o", "-", "output file, - for stdout")
+	bgzf := fs.String("bgzf", "auto", "BGZF-compress the output: auto (by .gz extension), true or false")
+	transcripts := fs.String("transcripts", "all", "transcripts to report: all, canonical, mane or pick")
+	ids := fs.String("transcript-ids", "", "comma-separated transcript IDs to restrict to")
+	onError := fs.String("on-error", "stop", "malformed records: stop, or skip (write through unannotated)")
+	sumJSON := fs.String("summary-json", "", "write the run summary as JSON to this file")
+	sumText := fs.String("summary-text", "", "write the run summary as text to this file")
+	workers := fs.Int("workers", 0, "annotation threads (default: number of CPUs)")
+	dataDir := fs.String("data-dir", "", "data directory for bundle names [$GAS_DATA_DIR] (default gas-data)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("expected one input file (or - for stdin), got %d arguments", fs.NArg())
+	}
+	opts, err := jobs.ParseJobOptions(mustJSON(jobs.JobOptions{Transcripts: *transcripts, OnError: *onError,
+		TranscriptIDs: strings.Split(*ids, ",")}))
+	if err != nil {
+		return usagef("%v", userFacing(err))
+	}
+	if *workers < 0 {
+		return usagef("--workers must not be negative")
+	}
+	opts.Workers = *workers
+	if opts.Workers == 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	opts.Version = version()
+	switch *bgzf {
+	case "auto":
+		opts.BGZF = strings.HasSuffix(*out, ".gz") || strings.HasSuffix(*out, ".bgz")
+	case "true", "yes", "1":
+		opts.BGZF = true
+	case "false", "no", "0":
+		opts.BGZF = false
+	default:
+		return usagef("--bgzf must be auto, true or false, got %q", *bgzf)
+	}
+
+	dir := *dataDir
+	if dir == "" {
+		dir = e.vars["GAS_DATA_DIR"]
+	}
+	if dir == "" {
+		dir = config.Default().DataDir
+	}
+	bundlePath, err := resolveBundle(*bundleArg, dir)
+	if err != nil {
+		return err
+	}
+	b, err := openBundle(bundlePath)
+	if err != nil {
+		return fmt.Errorf("open bundle %s: %w", bundlePath, err)
+	}
+	defer closeBundle(b)
+
+	var in io.Reader = os.Stdin
+	if name := fs.Arg(0); name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return fmt.Errorf("open input: %w", err)
+		}
+		defer f.Close()
+		in = f
+	}
+	var w io.Writer = e.stdout
+	var outFile *os.File
+	if *out != "-" {
+		// Write to a temporary file and rename, so a failed run never leaves
+		// a truncated output that looks finished.
+		outFile, err = os.CreateTemp(filepath.Dir(*out), "."+filepath.Base(*out)+".tmp-*")
+		if err != nil {
+			return fmt.Errorf("create output: %w", err)
+		}
+		defer func() {
+			if outFile != nil {
+				outFile.Close()
+				os.Remove(outFile.Name())
+			}
+		}()
+		w = outFile
+	}
+	bw := bufio.NewWriterSize(w, 1<<20)
+	sum, runErr := annotate.Annotate(ctx, in, bw, b, opts)
+	if runErr == nil {
+		runErr = bw.Flush()
+	}
+	if sum != nil {
+		if err := writeSummaries(sum, *sumJSON, *sumText); err != nil && runErr == nil {
+			runErr = err
+		}
+	}
+	if runErr != nil {
+		if annotate.IsInputError(runErr) {
+			return fmt.Errorf("input %s: %w", fs.Arg(0), runErr)
+		}
+		return fmt.Errorf("annotate: %w", runErr)
+	}
+	if outFile != nil {
+		if err := outFile.Close(); err != nil {
+			return fmt.Errorf("write output: %w", err)
+		}
+		if err := os.Rename(outFile.Name(), *out); err != nil {
+			return fmt.Errorf("write output: %w", err)
+		}
+		outFile = nil
+		fmt.Fprintf(e.stderr, "annotated %d records (%d alleles) in %.2fs → %s\n", sum.Records, sum.Alleles, sum.Seconds, *out)
+	}
+	return nil
+}
+
+// resolveBundle turns --bundle into a directory: an existing path is used
+// as is, a plain name is looked up under <dataDir>/refdata.
+func resolveBundle(arg, dataDir string) (string, error) {
+	if arg == "" {
+		arg = config.Default().DefaultBundle
+	}
+	if strings.ContainsAny(arg, `/\`) || arg == "." || arg == ".." {
+		if st, err := os.Stat(arg); err != nil || !st.IsDir() {
+			return "", fmt.Errorf("bundle directory %s not found", arg)
+		}
+		return arg, nil
+	}
+	if !jobs.ValidBundleName(arg) {
+		return "", usagef("invalid bundle name %q", arg)
+	}
+	p := filepath.Join(dataDir, refdataDirName, arg)
+	if st, err := os.Stat(p); err == nil && st.IsDir() {
+		return p, nil
+	}
+	if st, err := os.Stat(arg); err == nil && st.IsDir() {
+		return arg, nil
+	}
+	return "", fmt.Errorf("no bundle %q: not a directory and not in %s (see 'gas refdata list')",
+		arg, filepath.Join(dataDir, refdataDirName))
+}
+
+func writeSummaries(sum *annotate.Summary, jsonPath, textPath string) error {
+	var errs []error
+	if jsonPath != "" {
+		b, err := json.MarshalIndent(sum, "", "  ")
+		if err == nil {
+			err = os.WriteFile(jsonPath, append(b, '\n'), 0o644)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("write summary json: %w", err))
+		}
+	}
+	if textPath != "" {
+		var sb strings.Builder
+		jobs.WriteSummaryText(&sb, sum)
+		if err := os.WriteFile(textPath, []byte(sb.String()), 0o644); err != nil {
+			errs = append(errs, fmt.Errorf("write summary text: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Only plain structs of strings reach here; Marshal cannot fail on them.
+		return "{}"
+	}
+	return string(b)
+}

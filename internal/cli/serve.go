@@ -1,0 +1,188 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gas-project/gas/internal/blob"
+	"github.com/gas-project/gas/internal/config"
+	"github.com/gas-project/gas/internal/jobs"
+	"github.com/gas-project/gas/internal/sqldb"
+	"github.com/gas-project/gas/internal/web"
+)
+
+// Layout of the data directory.
+const (
+	blobDirName    = "blobs"
+	refdataDirName = "refdata"
+)
+
+// openDB opens the configured database.
+func openDB(ctx context.Context, cfg config.Config, logger *slog.Logger) (*sqldb.DB, error) {
+	path, err := config.SQLitePath(cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	return sqldb.OpenSQLite(ctx, path, sqldb.Options{Logger: logger})
+}
+
+func runServe(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "serve", "", "Run the web site and the annotation workers in one process, with everything\n"+
+		"(SQLite database, files, reference bundles) under the data directory.")
+	cfg, err := loadConfig(e, fs, args)
+	if err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	logger := newLogger(cfg, e.stderr)
+	return serve(ctx, e, cfg, logger)
+}
+
+// serve runs until ctx is cancelled, then stops gracefully: the HTTP server
+// stops accepting and finishes requests, the workers finish or hand back
+// their jobs, and the database is closed.
+func serve(ctx context.Context, e *env, cfg config.Config, logger *slog.Logger) (err error) {
+	logger.Info("starting gas", "version", version(), "config", strings.Join(cfg.Redacted(), " "))
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	db, err := openDB(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.Migrate(ctx); err != nil {
+		return err
+	}
+
+	blobs, err := blob.NewFS(filepath.Join(cfg.DataDir, blobDirName))
+	if err != nil {
+		return err
+	}
+	refDir := filepath.Join(cfg.DataDir, refdataDirName)
+	demoNote, err := ensureDemoBundle(ctx, refDir, logger)
+	if err != nil {
+		return err
+	}
+	bundles := jobs.NewBundleDir(refDir, openBundle)
+	defer bundles.Close()
+
+	ins, err := jobs.NewInserter(db.SQL(), logger)
+	if err != nil {
+		return err
+	}
+	store := db.JobStore(ins)
+	worker, err := jobs.NewAnnotateWorker(store, blobs, bundles, jobs.AnnotateConfig{
+		Version: version(),
+		Logger:  logger,
+		// Jobs already run side by side (cfg.Workers of them); splitting the
+		// cores among them keeps one big job from starving the others.
+		EngineWorkers: max(1, numCPU()/cfg.Workers),
+	})
+	if err != nil {
+		return err
+	}
+	runner, err := jobs.NewRunner(db.SQL(), worker, jobs.RunnerConfig{Workers: cfg.Workers, Logger: logger})
+	if err != nil {
+		return err
+	}
+
+	handler, err := web.NewHandler(web.Config{
+		FreeUploadLimit:    cfg.FreeUploadLimit,
+		PremiumUploadLimit: cfg.PremiumUploadLimit,
+		SecureCookies:      strings.HasPrefix(cfg.BaseURL, "https://"),
+		BaseURL:            cfg.BaseURL,
+		Version:            version(),
+		DefaultBundle:      cfg.DefaultBundle,
+		Logger:             logger,
+	}, web.Deps{Users: db, Sessions: db, Jobs: store, Blobs: blobs})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+
+	// The runner's context is not ctx: on shutdown it gets a soft stop first,
+	// so jobs in progress can finish.
+	if err := runner.Start(context.WithoutCancel(ctx)); err != nil {
+		ln.Close()
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		if serr := runner.Stop(sctx); serr != nil {
+			logger.Error("stopping workers", "err", serr)
+		}
+	}()
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	go sweepSessions(ctx, db, logger)
+
+	url := "http://" + ln.Addr().String()
+	abs := func(p string) string {
+		if a, err := filepath.Abs(p); err == nil {
+			return a
+		}
+		return p
+	}
+	fmt.Fprintf(e.stdout, "GAS is running at %s\n", url)
+	fmt.Fprintf(e.stdout, "  database:  %s\n", abs(db.String()))
+	fmt.Fprintf(e.stdout, "  files:     %s\n", blobs.Root())
+	fmt.Fprintf(e.stdout, "  bundles:   %s (%s)\n", abs(refDir), demoNote)
+	fmt.Fprintf(e.stdout, "  workers:   %d annotation jobs at once\n", cfg.Workers)
+	fmt.Fprintf(e.stdout, "Press Ctrl+C to stop.\n")
+	logger.Info("gas is running", "url", url)
+
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down")
+	case err := <-serveErr:
+		return fmt.Errorf("http server: %w", err)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		logger.Error("http shutdown", "err", err)
+	}
+	return nil
+}
+
+// sweepSessions deletes expired sessions hourly so the table does not grow
+// with every abandoned browser.
+func sweepSessions(ctx context.Context, db *sqldb.DB, logger *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := db.DeleteExpiredSessions(ctx); err != nil {
+				logger.Warn("sweep sessions", "err", err)
+			} else if n > 0 {
+				logger.Info("swept expired sessions", "count", n)
+			}
+		}
+	}
+}
