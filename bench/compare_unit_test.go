@@ -1,0 +1,117 @@
+package bench
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestBCSQSet(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ in, want string }{
+		{"missense|G|T1|protein_coding|+|5A>5T|13G>A", "missense_variant"},
+		{"intron|G||protein_coding,3_prime_utr|G|T2|protein_coding", "3_prime_UTR_variant&intron_variant"},
+		{"splice_region&5_prime_utr|G|T1|protein_coding", "5_prime_UTR_variant&splice_region_variant"},
+		{"*missense|G|T1|protein_coding|+|5A>5T|13G>A", "missense_variant"},
+		{"@1234", "-"},
+		{"inframe_altering|G|T1|protein_coding", "protein_altering_variant"},
+		{"new_word|G|T1|protein_coding", "bcftools:new_word"},
+		{"", "-"},
+	} {
+		if got := bcsqSet([]byte(tc.in)).String(); got != tc.want {
+			t.Errorf("bcsqSet(%q) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestANNSet(t *testing.T) {
+	t.Parallel()
+	ann := "A|missense_variant&splice_region_variant|MODERATE|G|GID|transcript|T1|protein_coding|2/5|c.13G>A|p.Ala5Thr|13/900|13/600|5/199||," +
+		"A|upstream_gene_variant|MODIFIER|H|HID|transcript|T9|protein_coding||||||||1200|," +
+		"C|intron_variant|MODIFIER|G|GID|transcript|T2|protein_coding|1/4|c.10+5G>C||||||"
+	if got, want := annSet([]byte(ann)).String(), "intron_variant&missense_variant&splice_region_variant"; got != want {
+		t.Fatalf("annSet = %s, want %s", got, want)
+	}
+	if got := annSet([]byte("A|intergenic_variant|MODIFIER|||||||||||||")).String(); got != "-" {
+		t.Fatalf("intergenic only: %s", got)
+	}
+}
+
+func TestInfoValue(t *testing.T) {
+	t.Parallel()
+	info := []byte("DP=3;ANN=x|y;BCSQ=a|b;FLAG")
+	if v := string(infoValue(info, "ANN")); v != "x|y" {
+		t.Fatalf("ANN = %q", v)
+	}
+	if v := string(infoValue(info, "BCSQ")); v != "a|b" {
+		t.Fatalf("BCSQ = %q", v)
+	}
+	if v := infoValue(info, "AN"); v != nil {
+		t.Fatalf("AN = %q", v)
+	}
+}
+
+func TestSpanIndex(t *testing.T) {
+	t.Parallel()
+	gff := "##gff-version 3\n" +
+		"1\ts\tgene\t100\t900\t.\t+\t.\tID=gene:G\n" +
+		"1\ts\tmRNA\t100\t900\t.\t+\t.\tID=transcript:T1;Parent=gene:G\n" +
+		"1\ts\tmRNA\t150\t300\t.\t+\t.\tID=transcript:T2;Parent=gene:G\n" +
+		"1\ts\tmRNA\t2000\t2100\t.\t-\t.\tID=transcript:T3;Parent=gene:H\n" +
+		"2\ts\ttranscript\t10\t20\t.\t-\t.\tID=transcript:T4;Parent=gene:K\n"
+	idx, err := readTranscriptSpans(strings.NewReader(gff))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		c    string
+		s, e int
+		want bool
+	}{
+		{"1", 99, 99, false}, {"1", 95, 100, true}, {"1", 900, 900, true}, {"1", 901, 1999, false},
+		{"1", 1500, 2000, true}, {"1", 2101, 2200, false}, {"2", 15, 15, true}, {"3", 15, 15, false},
+	} {
+		if got := idx.overlaps(tc.c, tc.s, tc.e); got != tc.want {
+			t.Errorf("overlaps(%s, %d, %d) = %v", tc.c, tc.s, tc.e, got)
+		}
+	}
+	if _, err := readTranscriptSpans(strings.NewReader("1\ts\tmRNA\tx\t9\t.\t+\t.\tID=a\n")); err == nil {
+		t.Fatal("bad coordinates accepted")
+	}
+}
+
+func TestComparisonClassifies(t *testing.T) {
+	t.Parallel()
+	spans := spanIndex{"1": {{100, 900}}}
+	c := newComparison()
+	add := func(pos int, ann, bcsq string) {
+		t.Helper()
+		o := vcfLine{chrom: "1", pos: pos, ref: "A", alt: "G", info: []byte("ANN=" + ann)}
+		b := vcfLine{chrom: "1", pos: pos, ref: "A", alt: "G", info: []byte("BCSQ=" + bcsq)}
+		if err := c.add(spans, o, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add(50, "G|intergenic_variant|MODIFIER||||||||||||", ".")                                            // outside: not compared
+	add(200, "G|missense_variant|MODERATE|G|GID|transcript|T1|||||||||", "missense|G|T1|protein_coding") // agree
+	add(300, "G|synonymous_variant|LOW|G|GID|transcript|T1|||||||||", "missense|G|T1|protein_coding")    // disagree
+	add(301, "G|synonymous_variant|LOW|G|GID|transcript|T1|||||||||", "missense|G|T1|protein_coding")    // same class
+	add(400, "G|intron_variant&splice_region_variant|LOW|G|GID|transcript|T1|||||||||", "intron|G||protein_coding")
+	if c.records != 4 || c.outside != 1 || c.agree != 1 || c.severe != 1 {
+		t.Fatalf("records %d outside %d agree %d severe %d", c.records, c.outside, c.agree, c.severe)
+	}
+	got := c.sorted()
+	if len(got) != 2 || got[0].count != 2 || got[0].class != "engine only: synonymous_variant | bcftools only: missense_variant" {
+		t.Fatalf("classes: %+v", got[0])
+	}
+	var md bytes.Buffer
+	c.markdown(&md)
+	if !strings.Contains(md.String(), "bcftools agreement: 1/4 records (25.00%)") {
+		t.Fatalf("markdown: %s", md.String())
+	}
+	// Records out of step are an error, not a silent miscount.
+	err := c.add(spans, vcfLine{chrom: "1", pos: 5, ref: "A", alt: "G"}, vcfLine{chrom: "1", pos: 6, ref: "A", alt: "G"})
+	if err == nil {
+		t.Fatal("out-of-step records accepted")
+	}
+}
