@@ -70,6 +70,9 @@ func serve(ctx context.Context, e *env, cfg config.Config, logger *slog.Logger) 
 		return err
 	}
 	refDir := filepath.Join(cfg.DataDir, refdataDirName)
+	if err := os.MkdirAll(refDir, 0o750); err != nil {
+		return fmt.Errorf("create bundle dir: %w", err)
+	}
 	demoNote, err := ensureDemoBundle(ctx, refDir, logger)
 	if err != nil {
 		return err
