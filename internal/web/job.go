@@ -10,6 +10,7 @@ import (
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/annotate"
 	"github.com/gas-project/gas/internal/httpserver"
+	"github.com/gas-project/gas/internal/jobs"
 )
 
 // maxSummaryBytes bounds the summary JSON read for a page; the engine caps
@@ -76,11 +77,12 @@ func (s *server) userJob(w http.ResponseWriter, r *http.Request, u *gas.User) (*
 	return job, true
 }
 
-// jobMode reads the transcript mode back from the job's options.
+// jobMode reads the transcript mode back from the job's options, the way
+// the worker reads them.
 func jobMode(job *gas.Job) annotate.TranscriptMode {
-	var o JobOptions
-	if job.Options == "" || json.Unmarshal([]byte(job.Options), &o) != nil || o.Transcripts == "" {
+	opt, err := jobs.ParseJobOptions(job.Options)
+	if err != nil {
 		return annotate.AllTranscripts
 	}
-	return o.Transcripts
+	return opt.Transcripts
 }

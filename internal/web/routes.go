@@ -48,7 +48,9 @@ func (s *server) routes() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h, pattern := mux.Handler(r)
 		if pattern != "" {
-			h.ServeHTTP(w, r)
+			// Serve through the mux, not h: only ServeHTTP fills in the
+			// request's path values ({id}).
+			mux.ServeHTTP(w, r)
 			return
 		}
 		// No route matched: the mux would answer 404 or 405 (redirects to

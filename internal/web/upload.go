@@ -16,14 +16,9 @@ import (
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/annotate"
 	"github.com/gas-project/gas/internal/httpserver"
+	"github.com/gas-project/gas/internal/jobs"
 	"github.com/google/uuid"
 )
-
-// JobOptions is the JSON stored in gas.Job.Options at submit time; the
-// annotate worker decodes it to build annotate.Options.
-type JobOptions struct {
-	Transcripts annotate.TranscriptMode `json:"transcripts"`
-}
 
 // multipartSlack is what a browser adds around the file in a multipart body
 // (boundaries, part headers, the mode field).
@@ -203,7 +198,9 @@ func (s *server) check(ctx context.Context, job *gas.Job, limit int64) error {
 
 // finishUpload records the job (which also queues it) and shows its page.
 func (s *server) finishUpload(w http.ResponseWriter, r *http.Request, u *gas.User, job *gas.Job, mode annotate.TranscriptMode) {
-	opts, err := json.Marshal(JobOptions{Transcripts: mode})
+	// The options are written in the worker's own format (jobs.JobOptions),
+	// so what is chosen here is what the annotator will run with.
+	opts, err := json.Marshal(jobs.JobOptions{Transcripts: string(mode)})
 	if err != nil {
 		s.abandon(r.Context(), job)
 		s.serverError(w, r, err)
