@@ -60,6 +60,7 @@ func commands() []command {
 		{"serve", "run the web site and the annotation workers on this machine", runServe},
 		{"annotate", "annotate a VCF file with a reference bundle", runAnnotate},
 		{"refdata", "build or list reference bundles (refdata build|list)", runRefdata},
+		{"bench", "generate synthetic benchmark data (bench gen)", runBench},
 		{"migrate", "create or update the database schema", runMigrate},
 		{"admin", "manage accounts (admin users create|set-plan)", runAdmin},
 		{"version", "print the version", runVersion},

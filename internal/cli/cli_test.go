@@ -126,3 +126,25 @@ func TestRefdataListEmpty(t *testing.T) {
 		t.Fatalf("list: %d\n%s", code, out)
 	}
 }
+
+func TestBenchGen(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	code, out, errOut := run(t, nil, "bench", "gen", "--out", dir, "--chroms", "1", "--chrom-len", "20000",
+		"--genes", "3", "--variants", "50", "--known", "10", "--tracks", "cpg:5")
+	if code != 0 || !strings.Contains(out, `"variants": 50`) {
+		t.Fatalf("bench gen: %d\n%s%s", code, out, errOut)
+	}
+	for _, f := range []string{"genome.fa", "genes.gff3", "variants.vcf", "known.vcf", "cpg.bed"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	code, _, errOut = run(t, nil, "bench", "gen", "--out", dir, "--chroms", "0")
+	if code != 1 || !strings.Contains(errOut, "chromosomes must be between") {
+		t.Fatalf("bad chroms: %d\n%s", code, errOut)
+	}
+	if code, _, _ := run(t, nil, "bench", "gen"); code != 2 {
+		t.Fatalf("missing --out: exit %d", code)
+	}
+}
