@@ -2,6 +2,7 @@ package vcf
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -357,7 +358,9 @@ func eofIsTruncation(err error) error {
 
 func (br *bgzfReader) inflateLoop() {
 	var fr io.ReadCloser
-	var src bytesReader
+	// A *bytes.Reader, not a custom type: the inflater has a fast path
+	// specialised for it.
+	src := bytes.NewReader(nil)
 	for j := range br.work {
 		j.err = nil
 		data := j.in[:len(j.in)-bgzfFooterLen]
@@ -368,11 +371,11 @@ func (br *bgzfReader) inflateLoop() {
 			j.done <- struct{}{}
 			continue
 		}
-		src.b = data
+		src.Reset(data)
 		if fr == nil {
-			fr = flate.NewReader(&src)
+			fr = flate.NewReader(src)
 		} else {
-			_ = fr.(flate.Resetter).Reset(&src, nil)
+			_ = fr.(flate.Resetter).Reset(src, nil)
 		}
 		if cap(j.out) < bgzfMaxBlock+1 {
 			j.out = make([]byte, 0, bgzfMaxBlock+1)
@@ -396,28 +399,6 @@ func (br *bgzfReader) inflateLoop() {
 		}
 		j.done <- struct{}{}
 	}
-}
-
-// bytesReader is a minimal io.ByteReader so that the inflater does not wrap
-// each member in its own bufio.Reader.
-type bytesReader struct{ b []byte }
-
-func (r *bytesReader) Read(p []byte) (int, error) {
-	if len(r.b) == 0 {
-		return 0, io.EOF
-	}
-	n := copy(p, r.b)
-	r.b = r.b[n:]
-	return n, nil
-}
-
-func (r *bytesReader) ReadByte() (byte, error) {
-	if len(r.b) == 0 {
-		return 0, io.EOF
-	}
-	c := r.b[0]
-	r.b = r.b[1:]
-	return c, nil
 }
 
 // Read copies decompressed bytes in file order.
