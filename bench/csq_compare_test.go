@@ -1,0 +1,203 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gas-project/gas/annotate"
+	"github.com/gas-project/gas/internal/synth"
+	"github.com/gas-project/gas/refdata"
+)
+
+// agreementBar is the share of in-transcript records on which the engine
+// and bcftools csq -l must name the same consequence classes (issue 2).
+const agreementBar = 99.0
+
+// envInt reads a positive integer override from the environment.
+func envInt(t *testing.T, key string, def int) int {
+	t.Helper()
+	v := os.Getenv(key)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		t.Fatalf("%s=%q: want a positive integer", key, v)
+	}
+	return n
+}
+
+// TestBcftoolsAgreement annotates a generated input (thousands of
+// transcripts, 100k+ variants) with the engine and with `bcftools csq -l`
+// (local mode: one record at a time, as the engine works) and compares the
+// set of consequence classes record by record for records inside a
+// transcript. The engine's terms that bcftools never writes (upstream,
+// downstream, intergenic, VEP-only splice refinements) are left out; see
+// bench/RESULTS.md for how the remaining differences are classified.
+//
+// GAS_CSQ_VARIANTS and GAS_CSQ_GENES change the size; GAS_CSQ_REPORT names a
+// file to receive the classified table in Markdown.
+func TestBcftoolsAgreement(t *testing.T) {
+	bcftools, err := exec.LookPath("bcftools")
+	if err != nil {
+		t.Skip("bcftools is not on PATH (Debian package bcftools); skipping the comparison with bcftools csq")
+	}
+	ctx := t.Context()
+	dir := t.TempDir()
+	opt := synth.Options{
+		Seed:     20261127,
+		Chroms:   2,
+		ChromLen: 20_000_000,
+		Genes:    envInt(t, "GAS_CSQ_GENES", 2000),
+		Variants: envInt(t, "GAS_CSQ_VARIANTS", 120_000),
+		OutDir:   dir,
+	}
+	st, err := synth.Generate(ctx, opt)
+	if err != nil {
+		t.Fatalf("generate input: %v", err)
+	}
+	t.Logf("input: %d transcripts, %d variants (%d inside genes)", st.Transcripts, st.Variants, st.InGenes)
+	fa := filepath.Join(dir, synth.FASTAFile)
+	gff := filepath.Join(dir, synth.GFFFile)
+	in := filepath.Join(dir, synth.VariantsFile)
+
+	theirs := filepath.Join(dir, "bcftools.vcf")
+	start := time.Now()
+	cmd := exec.CommandContext(ctx, bcftools, "csq", "-l", "-f", fa, "-g", gff, "-Ov", "-o", theirs, in)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("bcftools csq: %v\n%s", err, stderr.String())
+	}
+	t.Logf("bcftools csq -l: %v", time.Since(start).Round(time.Millisecond))
+	if n := strings.Count(stderr.String(), "Warning"); n > 0 {
+		t.Logf("bcftools csq printed %d warnings, e.g. %s", n, firstLineWith(stderr.String(), "Warning"))
+	}
+
+	ours := filepath.Join(dir, "engine.vcf")
+	start = time.Now()
+	if err := runEngine(ctx, dir, fa, gff, in, ours); err != nil {
+		t.Fatalf("engine: %v", err)
+	}
+	t.Logf("engine: %v", time.Since(start).Round(time.Millisecond))
+
+	c, err := compareFiles(gff, ours, theirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := fmt.Sprintf("bcftools agreement: %d/%d records (%.2f%%)", c.agree, c.records, c.percent())
+	fmt.Println(line)
+	t.Log(line)
+	t.Logf("most severe term agrees for %d/%d records; %d records outside transcripts not compared", c.severe, c.records, c.outside)
+	for i, d := range c.sorted() {
+		if i == 25 {
+			t.Logf("... %d more classes", len(c.classes)-i)
+			break
+		}
+		t.Logf("%6d  %s\n        e.g. %s", d.count, d.class, strings.Join(d.examples, "\n             "))
+	}
+	if path := os.Getenv("GAS_CSQ_REPORT"); path != "" {
+		var b bytes.Buffer
+		c.markdown(&b)
+		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+			t.Errorf("write report: %v", err)
+		}
+	}
+	if c.records < opt.Variants/4 {
+		t.Fatalf("only %d records inside transcripts were compared; the input is not what the test expects", c.records)
+	}
+	if c.percent() < agreementBar {
+		t.Fatalf("agreement %.2f%% is below %.0f%%", c.percent(), agreementBar)
+	}
+}
+
+func firstLineWith(s, sub string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			return l
+		}
+	}
+	return ""
+}
+
+// runEngine builds a bundle from the generated gene model and genome and
+// annotates in with it into out (plain VCF).
+func runEngine(ctx context.Context, dir, fa, gff, in, out string) error {
+	bdir := filepath.Join(dir, "bundle")
+	if _, err := refdata.Build(ctx, refdata.BuildOptions{
+		Name: "synth", Assembly: "synthetic", Genes: gff, FASTA: fa, Out: bdir, Version: "test",
+	}); err != nil {
+		return fmt.Errorf("build bundle: %w", err)
+	}
+	b, err := refdata.Open(bdir)
+	if err != nil {
+		return fmt.Errorf("open bundle: %w", err)
+	}
+	defer b.Close()
+	r, err := os.Open(in)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	w, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	if _, err := annotate.Annotate(ctx, r, w, b, annotate.Options{Version: "test"}); err != nil {
+		w.Close()
+		return fmt.Errorf("annotate: %w", err)
+	}
+	return w.Close()
+}
+
+// compareFiles walks the two annotated VCFs in step.
+func compareFiles(gff, ours, theirs string) (*comparison, error) {
+	g, err := os.Open(gff)
+	if err != nil {
+		return nil, err
+	}
+	spans, err := readTranscriptSpans(g)
+	g.Close()
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", gff, err)
+	}
+	fo, err := os.Open(ours)
+	if err != nil {
+		return nil, err
+	}
+	defer fo.Close()
+	ft, err := os.Open(theirs)
+	if err != nil {
+		return nil, err
+	}
+	defer ft.Close()
+	so, st := newVCFScanner(fo), newVCFScanner(ft)
+	c := newComparison()
+	for {
+		o, okO, err := so.next()
+		if err != nil {
+			return nil, fmt.Errorf("engine output: %w", err)
+		}
+		b, okB, err := st.next()
+		if err != nil {
+			return nil, fmt.Errorf("bcftools output: %w", err)
+		}
+		if okO != okB {
+			return nil, fmt.Errorf("outputs differ in length: engine has more: %v", okO)
+		}
+		if !okO {
+			return c, nil
+		}
+		if err := c.add(spans, o, b); err != nil {
+			return nil, err
+		}
+	}
+}
