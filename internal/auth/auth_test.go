@@ -167,3 +167,17 @@ func TestLimiter(t *testing.T) {
 		t.Fatalf("tracking %d keys after sweep, want 1", n)
 	}
 }
+
+// BenchmarkVerifyPassword measures one sign-in's hashing cost with the
+// production parameters.
+func BenchmarkVerifyPassword(b *testing.B) {
+	h, err := HashPassword("benchmark password", DefaultParams)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if ok, err := VerifyPassword(h, "benchmark password"); !ok || err != nil {
+			b.Fatal(ok, err)
+		}
+	}
+}

@@ -185,7 +185,7 @@ func TestUploadGzipAndExampleModes(t *testing.T) {
 
 func TestUploadTooLarge(t *testing.T) {
 	t.Parallel()
-	f := setup(t, func(c *Config) { c.FreeUploadLimit = 2000 })
+	f := setup(t, func(c *Config) { c.FreeUploadLimit, c.PremiumUploadLimit = 2000, 1_000_000 })
 	c := f.client()
 	c.signup("big@example.org", "big file password")
 	var big strings.Builder
@@ -210,6 +210,14 @@ func TestUploadTooLarge(t *testing.T) {
 	if q := f.queue.queued(); len(q) != 0 {
 		t.Fatalf("oversized upload queued %v", q)
 	}
+	// A much larger upload is cut off early; the browser still gets the page.
+	huge := bytes.Repeat([]byte(big.String()), 70) // ~21 MB
+	if r := c.upload("huge.vcf", huge, "all"); r.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("huge upload: %d", r.StatusCode)
+	}
+	if files := f.storedFiles("user"); len(files) != 0 {
+		t.Fatalf("huge upload left %v", files)
+	}
 	// Exactly at the limit is fine.
 	small := []byte(big.String()[:2000])
 	small = small[:bytes.LastIndexByte(small, '\n')+1]
@@ -219,6 +227,17 @@ func TestUploadTooLarge(t *testing.T) {
 		t.Fatalf("fixture is %d bytes", len(small))
 	}
 	jobIDFrom(t, c.upload("edge.vcf", small, "all"))
+
+	// The limit follows the plan: Premium takes the same file, with no offer.
+	if err := f.db.SetPlan(context.Background(), f.user("big@example.org").ID, gas.PlanPremium); err != nil {
+		t.Fatal(err)
+	}
+	jobIDFrom(t, c.upload("big.vcf", []byte(big.String()), "all"))
+	r = c.upload("huge.vcf", huge, "all")
+	if r.StatusCode != http.StatusRequestEntityTooLarge || find(r.doc(t), "#premium-offer") != nil ||
+		!strings.Contains(text(find(r.doc(t), "#error-message")), "Premium plan") {
+		t.Fatalf("premium over its limit: %d", r.StatusCode)
+	}
 }
 
 func TestUploadInvalid(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/internal/auth"
@@ -28,7 +29,8 @@ func currentUser(ctx context.Context) *gas.User {
 func (s *server) loadUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok := auth.SessionToken(r)
-		if tok == "" {
+		// Assets are the same for everyone: no database round trip for them.
+		if tok == "" || strings.HasPrefix(r.URL.Path, "/static/") {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -61,7 +61,7 @@ func (c *clock) Add(d time.Duration) {
 
 // fixture is one running site on real stores (SQLite file + blob dir).
 type fixture struct {
-	t       *testing.T
+	t       testing.TB
 	srv     *httptest.Server
 	db      *sqldb.DB
 	jobs    *sqldb.Jobs
@@ -73,13 +73,13 @@ type fixture struct {
 }
 
 // setup starts the site; edit adjusts its Config.
-func setup(t *testing.T, edit func(*Config)) *fixture {
+func setup(t testing.TB, edit func(*Config)) *fixture {
 	t.Helper()
 	return setupWith(t, edit, nil)
 }
 
 // setupWith is setup with the job store seen by the site wrapped, to inject faults.
-func setupWith(t *testing.T, edit func(*Config), wrapJobs func(gas.JobStore) gas.JobStore) *fixture {
+func setupWith(t testing.TB, edit func(*Config), wrapJobs func(gas.JobStore) gas.JobStore) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
