@@ -26,6 +26,7 @@ type jobView struct {
 	HasLog       bool
 	Summary      *annotate.Summary
 	SummaryError string
+	Events       []gas.Event
 }
 
 func (s *server) jobDetails(w http.ResponseWriter, r *http.Request, u *gas.User) {
@@ -49,6 +50,14 @@ func (s *server) jobDetails(w http.ResponseWriter, r *http.Request, u *gas.User)
 			v.SummaryError = "The summary of this annotation could not be read."
 		}
 		v.Summary = sum
+	}
+	// The history is secondary: a failure to read it should not hide the job.
+	if evs, err := s.d.Jobs.Events(r.Context(), job.ID); err != nil {
+		s.logger.LogAttrs(r.Context(), slog.LevelError, "read job events",
+			slog.String("request_id", httpserver.RequestIDFrom(r.Context())),
+			slog.String("job_id", job.ID), slog.String("err", err.Error()))
+	} else {
+		v.Events = evs
 	}
 	s.render(w, r, http.StatusOK, "job", v)
 }

@@ -102,6 +102,12 @@ func TestUploadAndJobPages(t *testing.T) {
 	if find(doc, "#result-link") != nil {
 		t.Fatal("a PENDING job offers a result download")
 	}
+	if got := attr(find(doc, "#status"), "data-watch-job"); got != id {
+		t.Fatalf("a PENDING job is not watched for changes: %q", got)
+	}
+	if got := text(find(doc, "#options")); !strings.Contains(got, "Canonical") {
+		t.Fatalf("options shown as %q", got)
+	}
 	if got := text(find(doc, "#input-link")); got != "My_sample__1_.vcf" {
 		t.Fatalf("input link %q", got)
 	}
@@ -138,6 +144,14 @@ func TestUploadAndJobPages(t *testing.T) {
 	}
 	if got := text(find(doc, "#summary-warnings")); !strings.Contains(got, "chrUn") {
 		t.Fatalf("warnings %q", got)
+	}
+	if rows := findAll(doc, "#history tbody tr"); len(rows) != 3 {
+		t.Fatalf("history has %d rows, want 3 (created, running, completed)", len(rows))
+	}
+	var st jobStatus
+	if r := c.get("/jobs/" + id + "/status"); r.StatusCode != 200 || json.Unmarshal(r.body, &st) != nil ||
+		st.State != gas.JobCompleted || !st.Terminal || st.CompletedAt == nil {
+		t.Fatalf("status JSON: %d %s", r.StatusCode, r.body)
 	}
 	r = c.get("/jobs/" + id + "/result")
 	if r.StatusCode != 200 || !bytes.Equal(r.body, result) || r.Header.Get("Content-Type") != "application/gzip" ||
@@ -292,7 +306,7 @@ func TestOwnershipAllJobRoutes(t *testing.T) {
 	b.signup("b@example.org", "password of b")
 	id := jobIDFrom(t, a.upload("a.vcf", []byte(miniVCF), "all"))
 	f.complete(id, gz(t, []byte(miniVCF)), []byte("log of a\n"), &annotate.Summary{Records: 2})
-	for _, p := range []string{"", "/input", "/result", "/log"} {
+	for _, p := range []string{"", "/input", "/result", "/log", "/status"} {
 		if r := a.get("/jobs/" + id + p); r.StatusCode != 200 {
 			t.Fatalf("owner GET /jobs/{id}%s: %d", p, r.StatusCode)
 		}

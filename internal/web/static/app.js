@@ -1,5 +1,6 @@
 // Small progressive enhancements. Loaded as a file because the CSP forbids inline scripts.
 "use strict";
+
 document.addEventListener("DOMContentLoaded", function () {
   // Disable a submit button once its form is sent, so a slow upload is not sent twice.
   document.querySelectorAll("form").forEach(function (form) {
@@ -13,7 +14,9 @@ document.addEventListener("DOMContentLoaded", function () {
       });
     });
   });
+  watchJobs();
 });
+
 // A page restored from the back-forward cache must not keep its buttons disabled.
 window.addEventListener("pageshow", function () {
   document.querySelectorAll("button[type=submit]:disabled").forEach(function (b) {
@@ -21,3 +24,42 @@ window.addEventListener("pageshow", function () {
     if (b.dataset.idleText) { b.textContent = b.dataset.idleText; }
   });
 });
+
+// watchJobs polls the status of unfinished jobs shown on the page
+// ([data-watch-job][data-state]) and reloads the page once when one of them
+// changes state, so a user waiting for a result sees it without reloading,
+// and a finished page is never refreshed.
+function watchJobs() {
+  var finished = { COMPLETED: true, FAILED: true, ARCHIVED: true };
+  var watched = Array.prototype.filter.call(
+    document.querySelectorAll("[data-watch-job][data-state]"),
+    function (el) { return !finished[el.dataset.state]; });
+  if (watched.length === 0 || !window.fetch) { return; }
+  var delay = 2000;
+  var started = Date.now();
+  function poll() {
+    // Give up after an hour; a reload starts again.
+    if (Date.now() - started > 3600 * 1000) { return; }
+    if (document.hidden) { setTimeout(poll, delay); return; }
+    Promise.all(watched.map(function (el) {
+      return fetch("/jobs/" + encodeURIComponent(el.dataset.watchJob) + "/status",
+                   { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+        .then(function (r) {
+          var json = r.ok && (r.headers.get("Content-Type") || "").indexOf("application/json") === 0;
+          return json ? r.json() : null;
+        })
+        .then(function (s) { return s !== null && s.state !== el.dataset.state; });
+    })).then(function (changed) {
+      if (changed.indexOf(true) >= 0) {
+        window.location.reload();
+        return;
+      }
+      delay = Math.min(delay * 1.5, 15000);
+      setTimeout(poll, delay);
+    }, function () {
+      delay = Math.min(delay * 2, 30000);
+      setTimeout(poll, delay);
+    });
+  }
+  setTimeout(poll, delay);
+}
