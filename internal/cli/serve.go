@@ -25,13 +25,17 @@ const (
 	refdataDirName = "refdata"
 )
 
-// openDB opens the configured database.
+// openDB opens the configured database: SQLite by default, PostgreSQL for a
+// postgres:// URL.
 func openDB(ctx context.Context, cfg config.Config, logger *slog.Logger) (*sqldb.DB, error) {
-	path, err := config.SQLitePath(cfg.DatabaseURL, cfg.DataDir)
+	kind, target, err := config.Database(cfg.DatabaseURL, cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
-	return sqldb.OpenSQLite(ctx, path, sqldb.Options{Logger: logger})
+	if kind == config.Postgres {
+		return sqldb.OpenPostgres(ctx, target, sqldb.Options{Logger: logger})
+	}
+	return sqldb.OpenSQLite(ctx, target, sqldb.Options{Logger: logger})
 }
 
 func runServe(ctx context.Context, e *env, args []string) error {
@@ -80,7 +84,7 @@ func serve(ctx context.Context, e *env, cfg config.Config, logger *slog.Logger) 
 	bundles := jobs.NewBundleDir(refDir, openBundle)
 	defer bundles.Close()
 
-	ins, err := jobs.NewInserter(db.SQL(), logger)
+	ins, err := jobs.NewInserter(db.RiverDriver(), logger)
 	if err != nil {
 		return err
 	}
@@ -95,7 +99,7 @@ func serve(ctx context.Context, e *env, cfg config.Config, logger *slog.Logger) 
 	if err != nil {
 		return err
 	}
-	runner, err := jobs.NewRunner(db.SQL(), worker, jobs.RunnerConfig{Workers: cfg.Workers, Logger: logger})
+	runner, err := jobs.NewRunner(db.RiverDriver(), worker, jobs.RunnerConfig{Workers: cfg.Workers, Logger: logger})
 	if err != nil {
 		return err
 	}

@@ -30,7 +30,8 @@ type Config struct {
 	// DataDir holds the SQLite database, the blob store and the reference bundles.
 	DataDir string
 	// DatabaseURL selects the database. Empty means the SQLite file
-	// <DataDir>/gas.db; "sqlite:PATH" or "file:PATH" is another SQLite file.
+	// <DataDir>/gas.db; "sqlite:PATH" or "file:PATH" is another SQLite file;
+	// postgres://… is a PostgreSQL server.
 	DatabaseURL string
 	// Workers is the number of annotation jobs run at once by this process.
 	Workers int
@@ -252,7 +253,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("data-dir must not be empty"))
 	}
 	if c.DatabaseURL != "" {
-		if _, err := SQLitePath(c.DatabaseURL, c.DataDir); err != nil {
+		if _, _, err := Database(c.DatabaseURL, c.DataDir); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -291,23 +292,32 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// SQLitePath returns the SQLite file a database URL names: the default file in
-// dataDir for "", the path after "sqlite:" or "file:" otherwise. Other schemes
-// (postgres) are not supported yet and are reported as such.
-func SQLitePath(databaseURL, dataDir string) (string, error) {
+// Database kinds returned by Database.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+// Database says which database a URL selects and how to reach it: for
+// SQLite the file ("" means <dataDir>/gas.db; "sqlite:PATH" or "file:PATH"
+// another file), for PostgreSQL the URL itself (postgres://…).
+func Database(databaseURL, dataDir string) (kind, target string, err error) {
 	switch {
 	case databaseURL == "":
-		return filepath.Join(dataDir, "gas.db"), nil
+		return SQLite, filepath.Join(dataDir, "gas.db"), nil
 	case strings.HasPrefix(databaseURL, "sqlite://"):
-		return strings.TrimPrefix(databaseURL, "sqlite://"), nil
+		return SQLite, strings.TrimPrefix(databaseURL, "sqlite://"), nil
 	case strings.HasPrefix(databaseURL, "sqlite:"):
-		return strings.TrimPrefix(databaseURL, "sqlite:"), nil
+		return SQLite, strings.TrimPrefix(databaseURL, "sqlite:"), nil
 	case strings.HasPrefix(databaseURL, "file:"):
-		return strings.TrimPrefix(databaseURL, "file:"), nil
+		return SQLite, strings.TrimPrefix(databaseURL, "file:"), nil
 	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
-		return "", errors.New("database-url: PostgreSQL is not supported yet; use a sqlite: URL or leave it empty")
+		if _, err := url.Parse(databaseURL); err != nil {
+			return "", "", errors.New("database-url is not a valid postgres:// URL")
+		}
+		return Postgres, databaseURL, nil
 	default:
-		return "", errors.New("database-url must start with sqlite: or file: (or be empty for the default)")
+		return "", "", errors.New("database-url must start with postgres://, sqlite: or file: (or be empty for the default)")
 	}
 }
 

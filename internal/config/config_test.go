@@ -71,7 +71,7 @@ func TestValidationMessages(t *testing.T) {
 		{"bad format", map[string]string{"GAS_LOG_FORMAT": "xml"}, nil, "log-format must be text or json"},
 		{"bad level", map[string]string{"GAS_LOG_LEVEL": "loud"}, nil, "log-level must be"},
 		{"bad retention", map[string]string{"GAS_FREE_RETENTION": "soon"}, nil, "not a duration"},
-		{"postgres not yet", map[string]string{"GAS_DATABASE_URL": "postgres://u:p@h/db"}, nil, "PostgreSQL is not supported yet"},
+		{"unknown database", map[string]string{"GAS_DATABASE_URL": "mysql://u:p@h/db"}, nil, "database-url must start with"},
 		{"bad base url", nil, map[string]string{"base-url": "ftp://x"}, "base-url must be"},
 		{"premium below free", map[string]string{"GAS_PREMIUM_UPLOAD_LIMIT": "1KB"}, nil, "premium-upload-limit"},
 	}
@@ -111,5 +111,21 @@ func TestRedactedHidesDatabasePassword(t *testing.T) {
 	}
 	if !strings.Contains(joined, "db.example:5432") || !strings.Contains(joined, "addr=127.0.0.1:8080") {
 		t.Fatalf("redacted output lost useful detail: %s", joined)
+	}
+}
+
+func TestDatabaseKinds(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ url, kind, target string }{
+		{"", SQLite, filepath.Join("d", "gas.db")},
+		{"sqlite:/x/y.db", SQLite, "/x/y.db"},
+		{"file:rel.db", SQLite, "rel.db"},
+		{"postgres://u@h:5432/db?sslmode=disable", Postgres, "postgres://u@h:5432/db?sslmode=disable"},
+	}
+	for _, c := range cases {
+		kind, target, err := Database(c.url, "d")
+		if err != nil || kind != c.kind || target != c.target {
+			t.Errorf("Database(%q) = %s %s %v", c.url, kind, target, err)
+		}
 	}
 }

@@ -99,7 +99,7 @@ func setup(t *testing.T) *env {
 	if _, err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ins, err := jobs.NewInserter(db.SQL(), nil)
+	ins, err := jobs.NewInserter(db.RiverDriver(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,7 +318,7 @@ func TestAnnotateQueueEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	e := setup(t)
-	r, err := jobs.NewRunner(e.db.SQL(), e.worker, jobs.RunnerConfig{Workers: 4})
+	r, err := jobs.NewRunner(e.db.RiverDriver(), e.worker, jobs.RunnerConfig{Workers: 4})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/riverdriver"
 )
 
 // Inserter enqueues jobs inside the caller's transaction. It wraps an
@@ -19,12 +19,13 @@ type Inserter struct {
 	client *river.Client[*sql.Tx]
 }
 
-// NewInserter returns an inserter on the SQLite database db.
-func NewInserter(db *sql.DB, logger *slog.Logger) (*Inserter, error) {
+// NewInserter returns an inserter on River's driver for the database
+// (sqldb.DB.RiverDriver).
+func NewInserter(driver riverdriver.Driver[*sql.Tx], logger *slog.Logger) (*Inserter, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	c, err := river.NewClient(riversqlite.New(db), &river.Config{Logger: logger})
+	c, err := river.NewClient(driver, &river.Config{Logger: logger})
 	if err != nil {
 		return nil, fmt.Errorf("jobs: new inserter: %w", err)
 	}
@@ -44,7 +45,7 @@ type RunnerConfig struct {
 	// Workers is the number of annotation jobs worked at once; <= 0 means 1.
 	Workers int
 	// FetchPollInterval and FetchCooldown bound how soon a new job is picked
-	// up; SQLite has no LISTEN/NOTIFY, so River polls. Zero means 50 ms each,
+	// up; the database/sql drivers have no LISTEN/NOTIFY, so River polls. Zero means 50 ms each,
 	// which makes a small job finish in well under a second.
 	FetchPollInterval time.Duration
 	FetchCooldown     time.Duration
@@ -60,8 +61,9 @@ type Runner struct {
 	client *river.Client[*sql.Tx]
 }
 
-// NewRunner returns a runner of the annotate queue on db with w as its worker.
-func NewRunner(db *sql.DB, w *AnnotateWorker, cfg RunnerConfig) (*Runner, error) {
+// NewRunner returns a runner of the annotate queue with w as its worker, on
+// River's driver for the database (sqldb.DB.RiverDriver).
+func NewRunner(driver riverdriver.Driver[*sql.Tx], w *AnnotateWorker, cfg RunnerConfig) (*Runner, error) {
 	if w == nil {
 		return nil, errors.New("jobs: new runner: annotate worker is required")
 	}
@@ -84,7 +86,7 @@ func NewRunner(db *sql.DB, w *AnnotateWorker, cfg RunnerConfig) (*Runner, error)
 	if err := river.AddWorkerSafely(workers, w); err != nil {
 		return nil, fmt.Errorf("jobs: new runner: %w", err)
 	}
-	c, err := river.NewClient(riversqlite.New(db), &river.Config{
+	c, err := river.NewClient(driver, &river.Config{
 		Queues:               map[string]river.QueueConfig{QueueAnnotate: {MaxWorkers: cfg.Workers}},
 		Workers:              workers,
 		FetchPollInterval:    cfg.FetchPollInterval,

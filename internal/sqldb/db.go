@@ -14,8 +14,14 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
@@ -27,7 +33,33 @@ type dialect struct {
 	rebind func(q string) string
 }
 
-var sqliteDialect = dialect{name: "sqlite", rebind: func(q string) string { return q }}
+var (
+	sqliteDialect   = dialect{name: "sqlite", rebind: func(q string) string { return q }}
+	postgresDialect = dialect{name: "postgres", rebind: dollarPlaceholders}
+)
+
+// dollarPlaceholders rewrites ? placeholders as $1, $2, … for PostgreSQL,
+// leaving question marks inside quoted literals alone.
+func dollarPlaceholders(q string) string {
+	var b strings.Builder
+	b.Grow(len(q) + 16)
+	n, quoted := 0, false
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case c == '\'':
+			quoted = !quoted
+			b.WriteByte(c)
+		case c == '?' && !quoted:
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
 
 // Options tune a DB. The zero value is valid.
 type Options struct {
@@ -96,7 +128,47 @@ func newDB(sdb *sql.DB, d dialect, display string, opt Options) *DB {
 	return db
 }
 
-// SQL returns the underlying pool, e.g. for River's driver.
+// OpenPostgres opens a PostgreSQL database by URL
+// (postgres://user:pass@host:5432/db?sslmode=disable) through pgx. It does
+// not migrate; call Migrate.
+func OpenPostgres(ctx context.Context, databaseURL string, opt Options) (*DB, error) {
+	sdb, err := sql.Open("pgx", databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: open postgres: %w", err)
+	}
+	sdb.SetMaxOpenConns(20)
+	sdb.SetMaxIdleConns(10)
+	sdb.SetConnMaxIdleTime(5 * time.Minute)
+	if err := sdb.PingContext(ctx); err != nil {
+		sdb.Close()
+		return nil, fmt.Errorf("sqldb: open postgres %s: %w", redact(databaseURL), err)
+	}
+	return newDB(sdb, postgresDialect, redact(databaseURL), opt), nil
+}
+
+// redact hides the password of a database URL in messages.
+func redact(databaseURL string) string {
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		return "postgres database"
+	}
+	if u.User != nil {
+		u.User = url.User(u.User.Username())
+	}
+	u.RawQuery = ""
+	return u.String()
+}
+
+// RiverDriver returns River's driver for this database, so the queue lives
+// in the same database and its inserts join our transactions (*sql.Tx).
+func (db *DB) RiverDriver() riverdriver.Driver[*sql.Tx] {
+	if db.d.name == postgresDialect.name {
+		return riverdatabasesql.New(db.sql)
+	}
+	return riversqlite.New(db.sql)
+}
+
+// SQL returns the underlying pool.
 func (db *DB) SQL() *sql.DB { return db.sql }
 
 // Dialect returns the engine name ("sqlite").

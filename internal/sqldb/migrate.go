@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/gas-project/gas"
@@ -69,7 +68,7 @@ func (db *DB) SchemaVersion(ctx context.Context) (current, known int, err error)
 		known = ms[len(ms)-1].version
 	}
 	if _, err := db.sql.ExecContext(ctx, db.q(`CREATE TABLE IF NOT EXISTS gas_schema_version (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`)); err != nil {
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`)); err != nil {
 		return 0, known, fmt.Errorf("sqldb: schema version: %w", err)
 	}
 	var v sql.NullInt64
@@ -118,7 +117,23 @@ func (db *DB) Migrate(ctx context.Context) ([]int, error) {
 		if m.version <= cur {
 			continue
 		}
+		skipped := false
 		err := db.inTx(ctx, func(tx *sql.Tx) error {
+			if db.d.name == postgresDialect.name {
+				// Serialise concurrent migrators (several servers starting at
+				// once); the lock ends with the transaction.
+				if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7355608)`); err != nil {
+					return fmt.Errorf("lock: %w", err)
+				}
+			}
+			var n int
+			if err := tx.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM gas_schema_version WHERE version = ?`), m.version).Scan(&n); err != nil {
+				return fmt.Errorf("check %s: %w", m.name, err)
+			}
+			if n > 0 {
+				skipped = true // another process applied it meanwhile
+				return nil
+			}
 			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 				return fmt.Errorf("apply %s: %w", m.name, err)
 			}
@@ -128,6 +143,9 @@ func (db *DB) Migrate(ctx context.Context) ([]int, error) {
 		})
 		if err != nil {
 			return applied, fmt.Errorf("sqldb: migrate: %w", err)
+		}
+		if skipped {
+			continue
 		}
 		db.logger.Info("applied migration", "db", db.display, "migration", m.name)
 		applied = append(applied, m.version)
@@ -141,7 +159,7 @@ func (db *DB) Migrate(ctx context.Context) ([]int, error) {
 // migrateRiver creates or updates the queue tables with River's own migrator,
 // so they always match the River version compiled in.
 func (db *DB) migrateRiver(ctx context.Context) error {
-	m, err := rivermigrate.New(riversqlite.New(db.sql), &rivermigrate.Config{Logger: db.logger})
+	m, err := rivermigrate.New(db.RiverDriver(), &rivermigrate.Config{Logger: db.logger})
 	if err != nil {
 		return fmt.Errorf("river migrator: %w", err)
 	}

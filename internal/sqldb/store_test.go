@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -34,13 +36,14 @@ func (c *clock) Add(d time.Duration) {
 // transaction, so a test can see that enqueue and insert commit together.
 type recordingEnqueuer struct {
 	fail atomic.Bool
+	db   *DB
 }
 
 func (e *recordingEnqueuer) EnqueueAnnotate(ctx context.Context, tx *sql.Tx, jobID string) error {
 	if e.fail.Load() {
 		return errors.New("queue unavailable")
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO test_queue (job_id) VALUES (?)`, jobID)
+	_, err := tx.ExecContext(ctx, e.db.q(`INSERT INTO test_queue (job_id) VALUES (?)`), jobID)
 	return err
 }
 
@@ -75,7 +78,7 @@ func setup(t *testing.T, open opener) fixture {
 	if _, err := db.SQL().Exec(`CREATE TABLE test_queue (job_id TEXT NOT NULL)`); err != nil {
 		t.Fatal(err)
 	}
-	enq := &recordingEnqueuer{}
+	enq := &recordingEnqueuer{db: db}
 	return fixture{db: db, jobs: db.JobStore(enq), enq: enq, clock: clk}
 }
 
@@ -83,6 +86,55 @@ func TestStoresSQLite(t *testing.T) {
 	t.Parallel()
 	runStoreSuite(t, openSQLiteForTest)
 }
+
+// TestStoresPostgres runs the same suite on PostgreSQL when
+// GAS_TEST_POSTGRES_URL names a server (each test gets its own database).
+func TestStoresPostgres(t *testing.T) {
+	t.Parallel()
+	runStoreSuite(t, openPostgresForTest)
+}
+
+func openPostgresForTest(t *testing.T, opt Options) *DB {
+	t.Helper()
+	base := os.Getenv("GAS_TEST_POSTGRES_URL")
+	if base == "" {
+		t.Skip("PostgreSQL store tests skipped: set GAS_TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable)")
+	}
+	ctx := context.Background()
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	if err := admin.PingContext(ctx); err != nil {
+		t.Skipf("PostgreSQL store tests skipped: %s not reachable: %v", redact(base), err)
+	}
+	name := fmt.Sprintf("gas_test_%d_%d", os.Getpid(), testDBSeq.Add(1))
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Logf("drop %s: %v", name, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	db, err := OpenPostgres(ctx, u.String(), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+var testDBSeq atomic.Int64
 
 func runStoreSuite(t *testing.T, open opener) {
 	t.Run("Users", func(t *testing.T) { t.Parallel(); testUsers(t, setup(t, open)) })
@@ -166,7 +218,7 @@ func testSessions(t *testing.T, f fixture) {
 	}
 	// Only a hash is stored: the token itself must not be in the table.
 	var n int
-	if err := f.db.SQL().QueryRow(`SELECT COUNT(*) FROM sessions WHERE token_hash = ?`, tok).Scan(&n); err != nil || n != 0 {
+	if err := f.db.SQL().QueryRow(f.db.q(`SELECT COUNT(*) FROM sessions WHERE token_hash = ?`), tok).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("raw token stored (n=%d, %v)", n, err)
 	}
 	got, err := f.db.SessionUser(ctx, tok)
@@ -201,7 +253,7 @@ func testSessions(t *testing.T, f fixture) {
 func count(t *testing.T, db *DB, query string, args ...any) int {
 	t.Helper()
 	var n int
-	if err := db.SQL().QueryRow(query, args...).Scan(&n); err != nil {
+	if err := db.SQL().QueryRow(db.q(query), args...).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
