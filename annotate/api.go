@@ -6,11 +6,7 @@
 package annotate
 
 import (
-	"context"
 	"errors"
-	"io"
-
-	"github.com/gas-project/gas/refdata"
 )
 
 // TranscriptMode selects which transcripts are reported per allele.
@@ -91,12 +87,4 @@ func itoa(n int64) string {
 		b[i] = '-'
 	}
 	return string(b[i:])
-}
-
-// Annotate reads a VCF (plain, gzip or BGZF) from r, annotates it with the
-// bundle and writes the annotated VCF to w. It stops early, returning
-// ctx.Err(), when ctx is cancelled. The Summary is returned also on error,
-// describing what was done before it.
-func Annotate(ctx context.Context, r io.Reader, w io.Writer, b *refdata.Bundle, opt Options) (*Summary, error) {
-	return nil, errors.New("annotate: not implemented yet")
 }

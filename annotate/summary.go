@@ -1,5 +1,12 @@
 package annotate
 
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+)
+
 // Summary counts what one annotation run saw and produced; it succeeds
 // AnnTools' .count.log. It is serialised as JSON for charts and written as
 // text for people (WriteText).
@@ -20,4 +27,93 @@ type Summary struct {
 	Warnings       []string         `json:"warnings"`        // e.g. contigs absent from the bundle (capped)
 	Errors         []string         `json:"errors"`          // skipped-record reasons (capped)
 	Seconds        float64          `json:"seconds"`         // wall time of the run
+}
+
+// WriteText writes the summary as a plain-text report for people (the
+// successor of AnnTools' .count.log): totals, then impacts, consequences,
+// chromosomes and tracks sorted by count, then warnings and errors.
+func (s *Summary) WriteText(w io.Writer) error {
+	var b []byte
+	line := func(k string, v int64) {
+		b = append(b, "  "...)
+		b = append(b, k...)
+		for i := len(k); i < 36; i++ {
+			b = append(b, ' ')
+		}
+		b = strconv.AppendInt(b, v, 10)
+		b = append(b, '\n')
+	}
+	b = append(b, "GAS annotation summary\n"...)
+	b = append(b, "bundle: "+s.Bundle+" ("+s.BundleChecksum+")\n"...)
+	b = append(b, "time: "+strconv.FormatFloat(s.Seconds, 'f', 2, 64)+" s\n\n"...)
+	b = append(b, "Totals\n"...)
+	line("records", s.Records)
+	line("ALT alleles", s.Alleles)
+	line("alleles annotated", s.Annotated)
+	line("alleles not annotated (symbolic)", s.NotAnnotated)
+	line("records skipped (malformed)", s.Skipped)
+	line("known alleles", s.Known)
+	line("novel alleles", s.Novel)
+	section := func(title string, m map[string]int64, order []string) {
+		if len(m) == 0 {
+			return
+		}
+		b = append(b, '\n')
+		b = append(b, title...)
+		b = append(b, '\n')
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		if order != nil {
+			rank := map[string]int{}
+			for i, k := range order {
+				rank[k] = i + 1
+			}
+			sort.Slice(keys, func(i, j int) bool {
+				ri, rj := rank[keys[i]], rank[keys[j]]
+				if ri == 0 {
+					ri = len(order) + 1
+				}
+				if rj == 0 {
+					rj = len(order) + 1
+				}
+				if ri != rj {
+					return ri < rj
+				}
+				return keys[i] < keys[j]
+			})
+		} else {
+			sort.Slice(keys, func(i, j int) bool {
+				if m[keys[i]] != m[keys[j]] {
+					return m[keys[i]] > m[keys[j]]
+				}
+				return keys[i] < keys[j]
+			})
+		}
+		for _, k := range keys {
+			line(k, m[k])
+		}
+	}
+	section("Impacts (most severe per allele)", s.Impacts, []string{"HIGH", "MODERATE", "LOW", "MODIFIER"})
+	section("Consequences (allele x transcript)", s.Consequences, termNames[:])
+	section("Records per chromosome", s.Chromosomes, nil)
+	section("Records per track", s.Tracks, nil)
+	list := func(title string, l []string) {
+		if len(l) == 0 {
+			return
+		}
+		b = append(b, '\n')
+		b = append(b, title...)
+		b = append(b, '\n')
+		for _, x := range l {
+			b = append(b, "  "+x+"\n"...)
+		}
+	}
+	list("Warnings", s.Warnings)
+	list("Errors (skipped records)", s.Errors)
+	if _, err := w.Write(b); err != nil {
+		return fmt.Errorf("annotate: write summary: %w", err)
+	}
+	return nil
 }
