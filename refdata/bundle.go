@@ -7,7 +7,6 @@ package refdata
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"sort"
 )
@@ -198,16 +197,4 @@ func sortTranscripts(tx []Transcript) {
 		}
 		return a.ID < c.ID
 	})
-}
-
-// Open opens the bundle in dir. It checks the format version and the data
-// file sizes (a cheap guard against truncation; Verify hashes them) and
-// memory-maps the large files.
-func Open(dir string) (*Bundle, error) {
-	return nil, fmt.Errorf("refdata: open %s: not implemented yet", dir)
-}
-
-// Build reads the sources and writes a bundle directory.
-func Build(ctx context.Context, opt BuildOptions) (*Manifest, error) {
-	return nil, fmt.Errorf("refdata: build %s: not implemented yet", opt.Out)
 }

@@ -6,12 +6,12 @@ package refdata
 type track struct {
 	label   []byte    // the track name, returned for name-less intervals
 	index   []ivIndex // per contig
-	nameOff []uint32  // per interval: start of its name in heap; len = intervals+1
+	nameOff []uint32  // per interval i: its name is heap[nameOff[2i]:nameOff[2i+1]]
 	heap    []byte
 }
 
 func (t *track) name(i int32) []byte {
-	a, b := t.nameOff[i], t.nameOff[i+1]
+	a, b := t.nameOff[2*i], t.nameOff[2*i+1]
 	if a == b {
 		return t.label
 	}
