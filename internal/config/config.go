@@ -189,7 +189,17 @@ func Load(file string, env map[string]string, flags map[string]string) (Config, 
 		}
 	}
 	for _, s := range settings {
-		if v, ok := env[s.env]; ok && v != "" {
+		v, ok := env[s.env]
+		if s.secret && env[s.env+"_FILE"] != "" {
+			// Secrets may come from a file (Docker/Kubernetes secrets), so
+			// they need not sit in the environment of every child process.
+			b, err := os.ReadFile(env[s.env+"_FILE"])
+			if err != nil {
+				return c, fmt.Errorf("config: %s_FILE: %w", s.env, err)
+			}
+			v, ok = strings.TrimSpace(string(b)), true
+		}
+		if ok && v != "" {
 			if err := s.set(&c, v); err != nil {
 				return c, fmt.Errorf("config: %s: %w", s.env, err)
 			}

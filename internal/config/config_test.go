@@ -129,3 +129,18 @@ func TestDatabaseKinds(t *testing.T) {
 		}
 	}
 }
+
+func TestSecretFromFile(t *testing.T) {
+	t.Parallel()
+	f := filepath.Join(t.TempDir(), "db-url")
+	if err := os.WriteFile(f, []byte("postgres://gas:pw@127.0.0.1:5432/gas\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load("", map[string]string{"GAS_DATABASE_URL_FILE": f}, nil)
+	if err != nil || c.DatabaseURL != "postgres://gas:pw@127.0.0.1:5432/gas" {
+		t.Fatalf("DatabaseURL = %q, %v", c.DatabaseURL, err)
+	}
+	if _, err := Load("", map[string]string{"GAS_DATABASE_URL_FILE": f + ".missing"}, nil); err == nil {
+		t.Fatal("missing secret file accepted")
+	}
+}
