@@ -220,6 +220,9 @@ func (w *AnnotateWorker) Work(ctx context.Context, rj *river.Job[AnnotateArgs]) 
 		reason, permanent = "The input file could not be annotated: "+ie.Error(), true
 	case gas.ErrorCode(runErr) == gas.EINVALID || gas.ErrorCode(runErr) == gas.ENOTFOUND:
 		reason, permanent = gas.ErrorMessage(runErr), true
+	case ctx.Err() != nil:
+		// Shutdown or timeout: not the input's fault and not final; the job
+		// stays RUNNING and the next attempt resumes it.
 	case rj.Attempt >= rj.MaxAttempts:
 		reason = "An internal error stopped the annotation; please try again later."
 		permanent = true
