@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -195,6 +196,15 @@ func TestUploadGzipAndExampleModes(t *testing.T) {
 	if r.StatusCode != 400 || !strings.Contains(text(find(r.doc(t), "#form-error")), "transcript mode") {
 		t.Fatalf("unknown mode: %d", r.StatusCode)
 	}
+	// A form that is not multipart, or has no file, is a 400 with the form again.
+	r = c.postForm("/annotate", url.Values{"mode": {"all"}})
+	if r.StatusCode != 400 || find(r.doc(t), "form#upload-form") == nil {
+		t.Fatalf("urlencoded upload: %d", r.StatusCode)
+	}
+	r = c.upload("", nil, "all")
+	if r.StatusCode != 400 || !strings.Contains(text(find(r.doc(t), "#form-error")), "Choose a VCF file") {
+		t.Fatalf("upload without a file: %d %q", r.StatusCode, text(find(r.doc(t), "#form-error")))
+	}
 }
 
 func TestUploadTooLarge(t *testing.T) {
@@ -207,9 +217,22 @@ func TestUploadTooLarge(t *testing.T) {
 	for i := 1; big.Len() < 300_000; i++ {
 		fmt.Fprintf(&big, "21\t%d\t.\tA\tG\t.\t.\t.\n", i)
 	}
-	r := c.upload("big.vcf", []byte(big.String()), "all")
+	// Three ways to be too large: a little over the limit (the file stream
+	// is cut at the limit), far over it without a Content-Length (the body
+	// is cut at limit + form overhead), and far over it with one (refused
+	// before reading).
+	r := c.upload("over.vcf", []byte(big.String()[:10_000]), "all")
+	if r.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("upload a little over the limit: %d", r.StatusCode)
+	}
+	c.chunked = true
+	r = c.upload("big.vcf", []byte(big.String()), "all")
+	c.chunked = false
 	if r.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Fatalf("oversized upload: %d", r.StatusCode)
+	}
+	if !strings.Contains(f.logs.String(), "path=/annotate status=413") {
+		t.Fatal("no 413 logged")
 	}
 	doc := r.doc(t)
 	if got := text(find(doc, "#error-message")); !strings.Contains(got, "Free plan") || !strings.Contains(got, "2 kB") {

@@ -145,6 +145,8 @@ func (s *syncWriter) String() string {
 type client struct {
 	f  *fixture
 	hc *http.Client
+	// chunked sends uploads without a Content-Length, as a stream.
+	chunked bool
 }
 
 func (f *fixture) client() *client {
@@ -225,7 +227,11 @@ func (c *client) upload(name string, data []byte, mode string, headers ...string
 	}
 	fw.Write(data)
 	mw.Close()
-	req, err := http.NewRequest("POST", c.f.srv.URL+"/annotate", &body)
+	var rd io.Reader = &body
+	if c.chunked {
+		rd = io.MultiReader(&body) // hides the length from net/http
+	}
+	req, err := http.NewRequest("POST", c.f.srv.URL+"/annotate", rd)
 	if err != nil {
 		c.f.t.Fatal(err)
 	}

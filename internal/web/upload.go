@@ -54,6 +54,12 @@ func (c *capReader) Read(p []byte) (int, error) {
 // the plan limit, the stored file is checked, and only then is a job created.
 func (s *server) upload(w http.ResponseWriter, r *http.Request, u *gas.User) {
 	limit := s.uploadLimit(u)
+	if r.ContentLength > limit+multipartSlack {
+		// The browser announced a body that cannot fit: refuse before
+		// storing a byte of it.
+		s.tooLarge(w, r, u)
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, limit+multipartSlack)
 	mr, err := r.MultipartReader()
 	if err != nil {
@@ -93,6 +99,10 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request, u *gas.User) {
 			}
 			mode = m
 		case "file":
+			if part.FileName() == "" {
+				// An empty file input: browsers still send the part.
+				break
+			}
 			if job != nil {
 				s.abandon(r.Context(), job)
 				s.uploadError(w, r, u, mode, invalid("Upload one file at a time."))
