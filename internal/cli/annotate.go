@@ -172,8 +172,11 @@ func writeSummaries(sum *annotate.Summary, jsonPath, textPath string) error {
 	}
 	if textPath != "" {
 		var sb strings.Builder
-		jobs.WriteSummaryText(&sb, sum)
-		if err := os.WriteFile(textPath, []byte(sb.String()), 0o644); err != nil {
+		err := sum.WriteText(&sb)
+		if err == nil {
+			err = os.WriteFile(textPath, []byte(sb.String()), 0o644)
+		}
+		if err != nil {
 			errs = append(errs, fmt.Errorf("write summary text: %w", err))
 		}
 	}

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 
 	"github.com/gas-project/gas/refdata"
@@ -11,7 +10,7 @@ import (
 // openBundle opens a reference bundle directory. It is the one place that
 // calls into refdata for opening, so the engine's API is wired in one spot.
 func openBundle(dir string) (*refdata.Bundle, error) {
-	return nil, errors.New("opening reference bundles is not available in this build yet")
+	return refdata.Open(dir)
 }
 
 // ensureDemoBundle builds the demo bundle under refDir on first start and

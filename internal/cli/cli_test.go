@@ -2,7 +2,9 @@ package cli
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -147,4 +149,62 @@ func TestBenchGen(t *testing.T) {
 	if code, _, _ := run(t, nil, "bench", "gen"); code != 2 {
 		t.Fatalf("missing --out: exit %d", code)
 	}
+}
+
+// testdataDir returns ../shared/testdata seen from the module root, or
+// skips the test when this checkout has none beside it.
+func testdataDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found above the test directory")
+		}
+		dir = parent
+	}
+	td := filepath.Join(dir, "..", "shared", "testdata")
+	if _, err := os.Stat(td); err != nil {
+		t.Skipf("shared test data not found at %s (a fresh clone has none beside it): %v", td, err)
+	}
+	return td
+}
+
+// dataLines returns the non-header lines of a VCF.
+func dataLines(vcf []byte) []string {
+	var out []string
+	for _, l := range strings.Split(string(vcf), "\n") {
+		if l != "" && !strings.HasPrefix(l, "#") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func readMaybeGz(t *testing.T, path string) string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var r io.Reader = f
+	if strings.HasSuffix(path, ".gz") {
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			t.Fatalf("%s is not gzip: %v", path, err)
+		}
+		r = zr
+	}
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -341,7 +341,9 @@ func (w *AnnotateWorker) writeLog(ctx context.Context, key string, j *gas.Job, s
 	}
 	if sum != nil {
 		buf.WriteString("\n")
-		WriteSummaryText(&buf, sum)
+		if err := sum.WriteText(&buf); err != nil {
+			return fmt.Errorf("render log: %w", err)
+		}
 	}
 	_, err := w.blobs.Put(context.WithoutCancel(ctx), key, &buf)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -200,7 +201,7 @@ func TestAnnotateWorkerCompletes(t *testing.T) {
 	if st, _ := e.blobs.Stat(ctx, rk); st.Size != got.ResultSize {
 		t.Fatalf("result size %d, recorded %d", st.Size, got.ResultSize)
 	}
-	if l := readBlob(t, e, lk); !strings.Contains(l, "status:   COMPLETED") || !strings.Contains(l, "records: 2") {
+	if l := readBlob(t, e, lk); !strings.Contains(l, "status:   COMPLETED") || !regexp.MustCompile(`records\s+2\n`).MatchString(l) {
 		t.Fatalf("log:\n%s", l)
 	}
 	if s := readBlob(t, e, sk); !strings.Contains(s, `"records": 2`) {
