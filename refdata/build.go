@@ -109,6 +109,9 @@ func build(ctx context.Context, opt BuildOptions, dir string) (*Manifest, error)
 		Counts: Counts{TrackIntervals: map[string]int64{}},
 	}
 	cs := &contigSet{idx: map[string]int{}}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 
 	// 1. Sequence: the FASTA order defines the contig IDs.
 	seqF, err := os.Create(filepath.Join(dir, sequenceFile))
@@ -145,6 +148,9 @@ func build(ctx context.Context, opt BuildOptions, dir string) (*Manifest, error)
 	}
 
 	// 2. Gene model.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	src, err := openSource(opt.Genes, "genes", "genes", opt.Progress)
 	if err != nil {
 		return nil, err
@@ -216,6 +222,9 @@ func build(ctx context.Context, opt BuildOptions, dir string) (*Manifest, error)
 	}
 
 	// 5. Write the indexes. Contigs are final now.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if err := os.WriteFile(filepath.Join(dir, transcriptsFile), encodeTranscripts(tx), 0o644); err != nil {
 		return nil, err
 	}
