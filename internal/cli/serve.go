@@ -92,9 +92,10 @@ func serve(ctx context.Context, e *env, cfg config.Config, logger *slog.Logger) 
 	worker, err := jobs.NewAnnotateWorker(store, blobs, bundles, jobs.AnnotateConfig{
 		Version: version(),
 		Logger:  logger,
-		// Jobs already run side by side (cfg.Workers of them); splitting the
-		// cores among them keeps one big job from starving the others.
-		EngineWorkers: max(1, numCPU()/cfg.Workers),
+		// Each job may use every core: a lone large upload then finishes as
+		// fast as the machine allows, and when several jobs run at once the
+		// Go scheduler shares the cores between their pipelines.
+		EngineWorkers: 0,
 	})
 	if err != nil {
 		return err
