@@ -2,6 +2,8 @@ package vcf
 
 import (
 	"errors"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -181,6 +183,31 @@ func TestInfoValue(t *testing.T) {
 		v, ok := InfoValue(info, tc.key)
 		if ok != tc.ok || string(v) != tc.val {
 			t.Errorf("InfoValue(%q) = %q, %v; want %q, %v", tc.key, v, ok, tc.val, tc.ok)
+		}
+	}
+}
+
+func TestFindTabs(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(5, 6))
+	// Bytes next to the tab value (0x08, 0x0a) and high bytes are where a
+	// sloppy zero-byte test gives false positives.
+	alphabet := []byte{'\t', '\t', 'A', 0x08, 0x0a, 0x89, 0x00, 0xff, 0x01, '1'}
+	for range 20000 {
+		line := make([]byte, rng.IntN(40))
+		for i := range line {
+			line[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		var want []int
+		for i, c := range line {
+			if c == '\t' && len(want) < 7 {
+				want = append(want, i)
+			}
+		}
+		var tabs [7]int
+		n := findTabs(line, &tabs)
+		if n != len(want) || !slices.Equal(tabs[:n], want) {
+			t.Fatalf("findTabs(%q) = %v, want %v", line, tabs[:n], want)
 		}
 	}
 }
