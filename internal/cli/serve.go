@@ -60,6 +60,11 @@ func serve(ctx context.Context, e *env, cfg config.Config, logger *slog.Logger) 
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
+	unlock, err := lockDataDir(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	db, err := openDB(ctx, cfg, logger)
 	if err != nil {
 		return err
@@ -99,6 +104,17 @@ func serve(ctx context.Context, e *env, cfg config.Config, logger *slog.Logger) 
 	})
 	if err != nil {
 		return err
+	}
+	// With SQLite we hold the data-dir lock and are the queue's only worker,
+	// so jobs River still marks running were interrupted by a crash of the
+	// previous server: resume them now. (A shared PostgreSQL queue may have
+	// other workers; there River's rescuer decides.)
+	if db.Dialect() == "sqlite" {
+		if n, err := jobs.RequeueOrphans(ctx, db.SQL()); err != nil {
+			return err
+		} else if n > 0 {
+			logger.Warn("resuming annotation jobs interrupted by a previous stop", "count", n)
+		}
 	}
 	runner, err := jobs.NewRunner(db.RiverDriver(), worker, jobs.RunnerConfig{Workers: cfg.Workers, Logger: logger})
 	if err != nil {

@@ -390,3 +390,54 @@ func TestAnnotateQueueEndToEnd(t *testing.T) {
 		t.Fatalf("engine ran %d times for %d jobs", e.engine.calls.Load(), n)
 	}
 }
+
+// TestCrashedJobResumes simulates a server killed mid-job: River still marks
+// the job running and the job row is RUNNING. After RequeueOrphans a new
+// runner redoes it and the job completes with one result.
+func TestCrashedJobResumes(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e := setup(t)
+	j := e.submit(t, vcfText, "demo", "")
+	if _, err := e.store.TransitionJob(ctx, j.ID, gas.JobChange{From: gas.JobPending, To: gas.JobRunning, Actor: jobs.ActorAnnotate}); err != nil {
+		t.Fatal(err)
+	}
+	// A partial result from the dead attempt: the re-run must replace it.
+	rk, _, _ := jobs.ResultKeys(j)
+	if _, err := e.blobs.Put(ctx, rk, strings.NewReader("partial garbage")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.SQL().ExecContext(ctx, `UPDATE river_job SET state = 'running', attempt = 1, attempted_at = scheduled_at`); err != nil {
+		t.Fatal(err)
+	}
+	n, err := jobs.RequeueOrphans(ctx, e.db.SQL())
+	if err != nil || n != 1 {
+		t.Fatalf("requeued %d, %v", n, err)
+	}
+	r, err := jobs.NewRunner(e.db.RiverDriver(), e.worker, jobs.RunnerConfig{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, stop := r.Client().Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed, river.EventKindJobCancelled)
+	defer stop()
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer r.Stop(context.Background())
+	select {
+	case ev := <-events:
+		if ev.Kind != river.EventKindJobCompleted {
+			t.Fatalf("river event %s", ev.Kind)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("resumed job did not finish")
+	}
+	got, _ := e.store.Job(ctx, j.ID)
+	if got.State != gas.JobCompleted {
+		t.Fatalf("job %s", got.State)
+	}
+	if out := readGz(t, e, rk); strings.Count(out, "ANN=x") != 2 {
+		t.Fatalf("result not replaced:\n%s", out)
+	}
+}
