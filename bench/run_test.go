@@ -1,0 +1,67 @@
+package bench
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestBenchScriptTiny runs bench/run end to end on a tiny input with one run
+// per tool, so that the script keeps working as the CLI and the tools move:
+// generation through `gas bench gen`, both bundle builds, every installed
+// tool, the medians table and the ratios. Times are not checked.
+func TestBenchScriptTiny(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds gas and runs every installed tool once; skipped with -short")
+	}
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("bash is not installed")
+	}
+	if _, err := os.Stat(filepath.Join("..", "cmd", "gas")); err != nil {
+		t.Skip("no cmd/gas in this checkout")
+	}
+	work := t.TempDir()
+	gas := filepath.Join(work, "gas")
+	build := exec.CommandContext(t.Context(), "go", "build", "-o", gas, "./cmd/gas")
+	build.Dir = ".."
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/gas: %v\n%s", err, out)
+	}
+	cmd := exec.CommandContext(t.Context(), "bash", "run",
+		"--seed", "5", "--chroms", "1", "--chrom-len", "300000", "--genes", "30", "--variants", "3000",
+		"--known", "4000", "--tracks", "cpg:50,gwas:300", "--runs", "1", "--gas", gas, "--work", work)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("bench/run: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+	}
+	out := stdout.String()
+	t.Log(out)
+	// Every tool that ran has a row with a number; gas always runs.
+	want := []string{"gas_csq", "gas_full"}
+	if _, err := exec.LookPath("bcftools"); err == nil {
+		want = append(want, "bcftools_view", "bcftools_csq", "bcftools_csq_t", "bcftools_annotate", "bcftools_csq_annotate")
+	}
+	if _, err := exec.LookPath("vcfanno"); err == nil {
+		want = append(want, "vcfanno")
+	}
+	for _, name := range want {
+		row := regexp.MustCompile(`(?m)^\| ` + name + ` \|[^|]*\| [0-9.]+ \| [0-9]+ \|$`)
+		if !row.MatchString(out) {
+			t.Errorf("no timing row for %s in:\n%s", name, out)
+		}
+	}
+	if !strings.Contains(out, "| 1. gas_csq / bcftools_csq_t") {
+		t.Errorf("no ratio table in:\n%s", out)
+	}
+	// The outputs are real: gas wrote BGZF and its summary.
+	for _, f := range []string{"out/gas_csq.vcf.gz", "out/gas_full.vcf.gz", "out/gas_full.json", "results.md"} {
+		if fi, err := os.Stat(filepath.Join(work, f)); err != nil || fi.Size() == 0 {
+			t.Errorf("%s missing or empty: %v", f, err)
+		}
+	}
+}
