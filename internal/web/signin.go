@@ -127,10 +127,16 @@ func clientIP(r *http.Request) string {
 
 // safeNext keeps a post-sign-in target only if it is a path on this site,
 // so the sign-in page cannot be used to redirect users elsewhere.
+// Backslashes and control characters are refused outright: browsers read
+// "/\host" and "/<tab>/host" (they drop tabs) as "//host", another site.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
-		strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n\\") {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
 		return ""
+	}
+	for i := 0; i < len(next); i++ {
+		if next[i] < 0x20 || next[i] == 0x7f {
+			return ""
+		}
 	}
 	return next
 }
