@@ -132,6 +132,22 @@ func otherFormat(h []byte) string {
 		return "the input is a zip archive; upload the .vcf or .vcf.gz file itself"
 	case bytes.HasPrefix(h, []byte("BCF\x02")):
 		return "the input is uncompressed BCF; convert it with bcftools view -Oz"
+	case bytes.HasPrefix(h, []byte("CRAM")):
+		return "the input is a CRAM file (aligned reads); call variants first and upload the VCF"
+	}
+	return ""
+}
+
+// innerFormat recognises what is found after decompression when it is not
+// VCF text: the binary formats of the same toolchain, which are BGZF too.
+func innerFormat(h []byte) string {
+	switch {
+	case bytes.HasPrefix(h, []byte("BAM\x01")):
+		return "the input is a BAM file (aligned reads); call variants first and upload the VCF"
+	case bytes.HasPrefix(h, []byte("BCF\x02")):
+		return "the input is BCF; convert it with bcftools view -Oz -o out.vcf.gz"
+	case bytes.HasPrefix(h, []byte{0x1f, 0x8b}):
+		return "the input is compressed twice; decompress it once (gunzip) and upload the result"
 	}
 	return ""
 }
@@ -183,6 +199,9 @@ func (r *Reader) readHeader() error {
 		return &ParseError{Msg: "not a VCF file: the input is empty"}
 	}
 	if !bytes.HasPrefix(start, []byte("##fileformat=VCFv4.")) {
+		if msg := innerFormat(start); msg != "" {
+			return &ParseError{Line: 1, Msg: "not a VCF file: " + msg}
+		}
 		if looksBinary(start[:min(len(start), 1024)]) {
 			return &ParseError{Line: 1, Msg: binaryMsg}
 		}

@@ -316,6 +316,10 @@ func TestReaderNotVCF(t *testing.T) {
 		{"text", []byte("hello world\nthis is not a VCF\n"), `found "hello world"`},
 		{"csv without newline", bytes.Repeat([]byte("a,b,c;"), 1<<20), "the first line must be ##fileformat=VCFv4.x"},
 		{"bad gzip header", []byte{0x1f, 0x8b, 9, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3}, "corrupt gzip input"},
+		{"bam", bgzfBytes(t, []byte("BAM\x01\x00\x00\x00\x00"), 1), "BAM file"},
+		{"bcf", bgzfBytes(t, []byte("BCF\x02\x02rest"), 1), "the input is BCF"},
+		{"cram", []byte("CRAM\x03\x00"), "CRAM file"},
+		{"gzip twice", gzipBytes(t, gzipBytes(t, genVCF(3, 1))), "compressed twice"},
 		{"header only, no chrom", []byte("##fileformat=VCFv4.2\n##a=b\n"), "missing #CHROM header line"},
 	}
 	for _, tc := range tests {
