@@ -2,10 +2,17 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
 
 	"github.com/gas-project/gas/refdata"
 )
+
+// demoBundleName is the folder (and bundle name) of the built-in demo.
+const demoBundleName = "demo"
 
 // openBundle opens a reference bundle directory. It is the one place that
 // calls into refdata for opening, so the engine's API is wired in one spot.
@@ -14,10 +21,24 @@ func openBundle(dir string) (*refdata.Bundle, error) {
 }
 
 // ensureDemoBundle builds the demo bundle under refDir on first start and
-// returns a note for the start-up banner.
+// returns a note for the start-up banner. The bundle is built from data
+// compiled into the binary, so a fresh checkout needs no download.
 func ensureDemoBundle(ctx context.Context, refDir string, logger *slog.Logger) (string, error) {
-	logger.Warn("demo bundle builder not available in this build yet", "dir", refDir)
-	return "no demo bundle in this build", nil
+	dir := filepath.Join(refDir, demoBundleName)
+	if _, err := os.Stat(filepath.Join(dir, "manifest.json")); err == nil {
+		return "demo bundle present", nil
+	}
+	start := time.Now()
+	m, err := refdata.BuildDemo(ctx, dir, version())
+	if err != nil {
+		if _, serr := os.Stat(filepath.Join(dir, "manifest.json")); serr == nil {
+			// Another process sharing the data dir built it first.
+			return "demo bundle present", nil
+		}
+		return "", fmt.Errorf("build demo bundle: %w", err)
+	}
+	logger.Info("built demo bundle", "dir", dir, "transcripts", m.Counts.Transcripts, "took", time.Since(start).Round(time.Millisecond))
+	return fmt.Sprintf("demo bundle built: %d transcripts", m.Counts.Transcripts), nil
 }
 
 // closeBundle releases a bundle opened for one command.

@@ -208,3 +208,20 @@ func readMaybeGz(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+// missingANN returns the records that change something (ALT differs from
+// REF) but carry no ANN field. A no-change record (REF == ALT, as in one
+// bcftools test case in the demo) is passed through unannotated.
+func missingANN(records []string) []string {
+	var out []string
+	for _, r := range records {
+		f := strings.SplitN(r, "\t", 9)
+		if len(f) < 8 || f[3] == f[4] {
+			continue
+		}
+		if !strings.Contains(f[7], "ANN=") {
+			out = append(out, r)
+		}
+	}
+	return out
+}

@@ -2,8 +2,12 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/json"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -13,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gas-project/gas/refdata"
 )
 
 // server is a gas serve running in-process on a free port.
@@ -132,4 +138,174 @@ func (w *syncWriter) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.buf.String()
+}
+
+// signUp creates an account through the form and leaves c signed in.
+func signUp(t *testing.T, c *http.Client, base, email string) {
+	t.Helper()
+	resp, err := c.PostForm(base+"/signup", url.Values{"email": {email}, "password": {"correct horse battery"}, "name": {"Tester"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-up %s = %d", email, resp.StatusCode)
+	}
+}
+
+// upload submits a VCF through the upload form and returns the job ID.
+func upload(t *testing.T, c *http.Client, base, name string, content []byte) string {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	if err := mw.WriteField("mode", "all"); err != nil {
+		t.Fatal(err)
+	}
+	fw, err := mw.CreateFormFile("file", name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fw.Write(content); err != nil {
+		t.Fatal(err)
+	}
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPost, base+"/annotate", &body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/jobs/") {
+		t.Fatalf("upload = %d, Location %q\n%.500s", resp.StatusCode, loc, msg)
+	}
+	return strings.TrimPrefix(loc, "/jobs/")
+}
+
+// waitJob polls the job's status JSON until it is terminal.
+func waitJob(t *testing.T, c *http.Client, base, id string) string {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := c.Get(base + "/jobs/" + id + "/status")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var st struct {
+			State    string `json:"state"`
+			Terminal bool   `json:"terminal"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&st)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("status of %s: %d %v", id, resp.StatusCode, err)
+		}
+		if st.Terminal {
+			return st.State
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job %s still %s after 60s", id, st.State)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func get(t *testing.T, c *http.Client, u string) (int, []byte) {
+	t.Helper()
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, b
+}
+
+// TestServeEndToEnd drives a real `gas serve` over HTTP the way a newcomer
+// does: sign up, upload the demo VCF, wait for it, download and check the
+// annotated VCF, read the log; and checks that another user sees none of it.
+func TestServeEndToEnd(t *testing.T) {
+	t.Parallel()
+	s := startServe(t)
+	a := newClient(t)
+	signUp(t, a, s.url, "alice@example.org")
+
+	demo := refdata.DemoVCF()
+	start := time.Now()
+	id := upload(t, a, s.url, "demo.vcf", demo)
+	if state := waitJob(t, a, s.url, id); state != "COMPLETED" {
+		_, page := get(t, a, s.url+"/jobs/"+id)
+		t.Fatalf("job %s ended %s\n%.2000s", id, state, page)
+	}
+	t.Logf("demo job (%d records) completed %s after upload", len(dataLines(demo)), time.Since(start).Round(time.Millisecond))
+
+	code, gz := get(t, a, s.url+"/jobs/"+id+"/result")
+	if code != http.StatusOK {
+		t.Fatalf("result = %d", code)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		t.Fatalf("result is not gzip: %v", err)
+	}
+	vcf, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("result: %v", err)
+	}
+	in, out := dataLines(demo), dataLines(vcf)
+	if len(out) != len(in) || len(in) == 0 {
+		t.Fatalf("result has %d records, input %d", len(out), len(in))
+	}
+	if m := missingANN(out); len(m) > 0 {
+		t.Fatalf("%d records without ANN, e.g. %s", len(m), m[0])
+	}
+	if !strings.Contains(string(vcf), "##INFO=<ID=ANN") {
+		t.Fatal("result header lacks the ANN definition")
+	}
+
+	code, logPage := get(t, a, s.url+"/jobs/"+id+"/log")
+	if code != http.StatusOK || !strings.Contains(string(logPage), "GAS annotation summary") {
+		t.Fatalf("log = %d\n%.1000s", code, logPage)
+	}
+	code, details := get(t, a, s.url+"/jobs/"+id)
+	if code != http.StatusOK || !strings.Contains(string(details), "COMPLETED") {
+		t.Fatalf("details = %d", code)
+	}
+	if code, _ := get(t, a, s.url+"/jobs/"+id+"/input"); code != http.StatusOK {
+		t.Fatalf("input download = %d", code)
+	}
+
+	// Another user gets 404 on every route of alice's job.
+	b := newClient(t)
+	signUp(t, b, s.url, "bob@example.org")
+	for _, p := range []string{"", "/input", "/result", "/log", "/status"} {
+		if code, _ := get(t, b, s.url+"/jobs/"+id+p); code != http.StatusNotFound {
+			t.Errorf("bob GET /jobs/%s%s = %d, want 404", id, p, code)
+		}
+	}
+	// …and signed out, every route sends to sign-in rather than leaking.
+	anon := newClient(t)
+	for _, p := range []string{"", "/input", "/result", "/log"} {
+		if code, _ := get(t, anon, s.url+"/jobs/"+id+p); code != http.StatusSeeOther {
+			t.Errorf("anonymous GET /jobs/%s%s = %d, want 303 to sign-in", id, p, code)
+		}
+	}
+}
+
+func TestServeRefusesASharedDataDir(t *testing.T) {
+	t.Parallel()
+	s := startServe(t)
+	code, _, errOut := run(t, nil, "serve", "--addr", "127.0.0.1:0", "--data-dir", s.dir)
+	if code != 1 || !strings.Contains(errOut, "in use by another gas process") {
+		t.Fatalf("second serve: exit %d\n%s", code, errOut)
+	}
 }

@@ -1,0 +1,81 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gas-project/gas/refdata"
+)
+
+// demoBundle builds the demo bundle into a temp dir.
+func demoBundle(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "demo")
+	if _, err := refdata.BuildDemo(context.Background(), dir, "test"); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestAnnotateCommandOnDemoBundle(t *testing.T) {
+	t.Parallel()
+	bundle := demoBundle(t)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "demo.vcf")
+	if err := os.WriteFile(in, refdata.DemoVCF(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out.vcf.gz")
+	sj, st := filepath.Join(dir, "summary.json"), filepath.Join(dir, "summary.txt")
+	code, _, errOut := run(t, nil, "annotate", "--bundle", bundle, "-o", out, "--summary-json", sj, "--summary-text", st,
+		"--transcripts", "all", "--workers", "2", in)
+	if code != 0 {
+		t.Fatalf("annotate: exit %d\n%s", code, errOut)
+	}
+	vcf := readMaybeGz(t, out) // BGZF because of the .gz name
+	records := dataLines([]byte(vcf))
+	want := len(dataLines(refdata.DemoVCF()))
+	if len(records) != want {
+		t.Fatalf("%d records out, %d in", len(records), want)
+	}
+	if m := missingANN(records); len(m) > 0 {
+		t.Fatalf("%d records without ANN, e.g. %s", len(m), m[0])
+	}
+	var sum struct {
+		Records int64 `json:"records"`
+	}
+	b, err := os.ReadFile(sj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &sum); err != nil || sum.Records != int64(want) {
+		t.Fatalf("summary json records = %d (%v)", sum.Records, err)
+	}
+	if txt, _ := os.ReadFile(st); !strings.Contains(string(txt), "records") {
+		t.Fatalf("summary text:\n%s", txt)
+	}
+
+	// Plain VCF on stdout when -o is - (the default).
+	code, stdout, errOut := run(t, nil, "annotate", "--bundle", bundle, "--transcripts", "pick", in)
+	if code != 0 || len(dataLines([]byte(stdout))) != want || !strings.HasPrefix(stdout, "##fileformat=VCF") {
+		t.Fatalf("annotate to stdout: exit %d\n%.300s\n%s", code, stdout, errOut)
+	}
+
+	// A malformed record stops with its line number and leaves no output file.
+	bad := filepath.Join(dir, "bad.vcf")
+	if err := os.WriteFile(bad, append(refdata.DemoVCF(), []byte("1\tnotanumber\t.\tA\tG\t.\t.\t.\n")...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	badOut := filepath.Join(dir, "bad.out.vcf")
+	code, _, errOut = run(t, nil, "annotate", "--bundle", bundle, "-o", badOut, bad)
+	if code != 1 || !strings.Contains(errOut, "line ") {
+		t.Fatalf("bad input: exit %d\n%s", code, errOut)
+	}
+	if _, err := os.Stat(badOut); !os.IsNotExist(err) {
+		t.Fatalf("a failed run left %s: %v", badOut, err)
+	}
+}
