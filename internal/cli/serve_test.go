@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"database/sql"
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -236,7 +238,50 @@ func get(t *testing.T, c *http.Client, u string) (int, []byte) {
 // annotated VCF, read the log; and checks that another user sees none of it.
 func TestServeEndToEnd(t *testing.T) {
 	t.Parallel()
-	s := startServe(t)
+	endToEnd(t, startServe(t))
+}
+
+// TestServeEndToEndPostgres runs the same path with the database and queue
+// on PostgreSQL, when GAS_TEST_POSTGRES_URL names a server.
+func TestServeEndToEndPostgres(t *testing.T) {
+	t.Parallel()
+	endToEnd(t, startServe(t, "--database-url", postgresTestDB(t)))
+}
+
+// postgresTestDB creates a fresh database on the GAS_TEST_POSTGRES_URL
+// server for one test and drops it afterwards.
+func postgresTestDB(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("GAS_TEST_POSTGRES_URL")
+	if base == "" {
+		t.Skip("PostgreSQL end-to-end test skipped: set GAS_TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable)")
+	}
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	if err := admin.Ping(); err != nil {
+		t.Skipf("PostgreSQL end-to-end test skipped: server not reachable: %v", err)
+	}
+	name := fmt.Sprintf("gas_cli_test_%d_%d", os.Getpid(), time.Now().UnixNano())
+	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
+			t.Logf("drop %s: %v", name, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+func endToEnd(t *testing.T, s *server) {
 	a := newClient(t)
 	signUp(t, a, s.url, "alice@example.org")
 
