@@ -1,7 +1,10 @@
 package web
 
-// exampleVCF returns the demo VCF submitted by "Try the example", or nil
-// while no demo is available, which hides the button.
+import "github.com/gas-project/gas/refdata"
+
+// exampleVCF returns the demo VCF submitted by "Try the example": the one
+// that matches the demo reference bundle, so the example always annotates.
+// An empty result hides the button.
 func exampleVCF() []byte {
-	return nil
+	return refdata.DemoVCF()
 }

@@ -408,3 +408,33 @@ func TestFailedJobShowsReason(t *testing.T) {
 		t.Fatalf("result of a failed job: %d", r.StatusCode)
 	}
 }
+
+func TestTryTheExample(t *testing.T) {
+	t.Parallel()
+	f := setup(t, func(c *Config) { c.FreeUploadLimit = 100 }) // the example is not held to the plan limit
+	c := f.client()
+	c.signup("example@example.org", "example password")
+	doc := c.get("/annotate").doc(t)
+	form := find(doc, "form#example-form")
+	if form == nil || attr(form, "action") != "/annotate/example" || attr(form, "method") != "post" || find(form, "button#try-example") == nil {
+		t.Fatal("no Try the example form")
+	}
+	id := jobIDFrom(t, c.postForm("/annotate/example", url.Values{"mode": {"pick"}}))
+	j, err := f.jobs.Job(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.InputName != "example.vcf" || j.Options != `{"transcripts":"pick"}` || j.State != gas.JobPending {
+		t.Fatalf("example job %+v", j)
+	}
+	if q := f.queue.queued(); len(q) != 1 || q[0] != id {
+		t.Fatalf("queued %v", q)
+	}
+	if r := c.get("/jobs/" + id + "/input"); !bytes.Equal(r.body, exampleVCF()) {
+		t.Fatal("the stored example differs from the demo VCF")
+	}
+	// Cross-origin, it is refused like any other submission.
+	if r := c.postForm("/annotate/example", url.Values{"mode": {"all"}}, "Sec-Fetch-Site", "cross-site"); r.StatusCode != 403 {
+		t.Fatalf("cross-site example: %d", r.StatusCode)
+	}
+}
