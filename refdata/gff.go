@@ -346,17 +346,21 @@ func (p *gffParser) gtfLine(seq []byte, typ string, kind partKind, isPart bool, 
 	if tid == "" {
 		return nil // not part of a transcript
 	}
-	if strings.IndexByte(tid, ',') >= 0 {
-		// Some files list several transcripts sharing a feature.
-		for t := range strings.SplitSeq(tid, ",") {
-			if err := p.gtfLine(seq, typ, kind, isPart, start, end, strand, phase, bytes.Replace(attrs, []byte(tid), []byte(t), 1), line); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
 	if !isPart && typ != "transcript" {
 		return nil // e.g. Selenocysteine: not modelled
+	}
+	// Some files list several transcripts sharing a feature, comma-separated.
+	for tid := range strings.SplitSeq(tid, ",") {
+		if err := p.gtfFeature(c, seq, tid, gid, gname, tbio, gbio, tags, typ, kind, isPart, start, end, strand, phase, line); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *gffParser) gtfFeature(c int, seq []byte, tid, gid, gname, tbio, gbio string, tags []string, typ string, kind partKind, isPart bool, start, end int, strand byte, phase, line int) error {
+	if tid == "" {
+		return nil
 	}
 	f := p.feats[tid]
 	if f == nil {
@@ -527,6 +531,9 @@ func (p *gffParser) assemble(t *Transcript, f *gffParent, startNF, endNF bool) e
 		t.Start, t.End = min(t.Start, f.start), max(t.End, f.end)
 	}
 	if coding {
+		if cdsS < merged[0].Start || cdsE > merged[len(merged)-1].End {
+			return fmt.Errorf("%s:%d: transcript %s: CDS %d-%d extends beyond its exons (%d-%d)", p.file, f.line, t.ID, cdsS, cdsE, merged[0].Start, merged[len(merged)-1].End)
+		}
 		t.CDSStart, t.CDSEnd = cdsS, cdsE
 		if first.phase > 0 {
 			t.Phase = first.phase
