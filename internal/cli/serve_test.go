@@ -262,7 +262,17 @@ func postgresTestDB(t *testing.T) string {
 	}
 	t.Cleanup(func() { admin.Close() })
 	if err := admin.Ping(); err != nil {
-		t.Skipf("PostgreSQL end-to-end test skipped: server not reachable: %v", err)
+		// The named database may not exist on a fresh server; any database
+		// will do for creating ours, so fall back to the maintenance one.
+		admin.Close()
+		fallback, _ := url.Parse(base)
+		fallback.Path = "/postgres"
+		if admin, err = sql.Open("pgx", fallback.String()); err == nil {
+			err = admin.Ping()
+		}
+		if err != nil {
+			t.Skipf("PostgreSQL end-to-end test skipped: server not reachable: %v", err)
+		}
 	}
 	name := fmt.Sprintf("gas_cli_test_%d_%d", os.Getpid(), time.Now().UnixNano())
 	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {

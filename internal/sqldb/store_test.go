@@ -107,7 +107,17 @@ func openPostgresForTest(t *testing.T, opt Options) *DB {
 	}
 	t.Cleanup(func() { admin.Close() })
 	if err := admin.PingContext(ctx); err != nil {
-		t.Skipf("PostgreSQL store tests skipped: %s not reachable: %v", redact(base), err)
+		// The named database may not exist on a fresh server; any database
+		// will do for creating ours, so fall back to the maintenance one.
+		admin.Close()
+		fallback, _ := url.Parse(base)
+		fallback.Path = "/postgres"
+		if admin, err = sql.Open("pgx", fallback.String()); err == nil {
+			err = admin.PingContext(ctx)
+		}
+		if err != nil {
+			t.Skipf("PostgreSQL store tests skipped: %s not reachable: %v", redact(base), err)
+		}
 	}
 	name := fmt.Sprintf("gas_test_%d_%d", os.Getpid(), testDBSeq.Add(1))
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
