@@ -36,11 +36,12 @@ var bgzfEOF = []byte{
 
 // DefaultBGZFLevel is the deflate level NewBGZFWriter uses. Output
 // compression is on the critical path of every annotation job, so speed wins
-// over the last bytes: on real dbSNP records (BenchmarkBGZFWriteKnownVariants,
-// one worker) klauspost level 2 ran at 288 MB/s with a 0.255 size ratio,
-// level 6 at 157 MB/s with 0.230, and level 1 was both slower and larger
-// than level 2. Files are about 10% larger than at level 6; pass a higher
-// level to NewBGZFWriterLevel for archival copies.
+// over the last bytes. On real dbSNP records (BenchmarkBGZFWriteKnownVariants,
+// one worker) klauspost level 2 costs 36 instructions per input byte for a
+// 0.255 size ratio, the same as libdeflate's level 1 in bgzip; level 6 costs
+// 61 for 0.230, and bgzip's default 85 for 0.204. Level 1 is slightly
+// cheaper but larger. See docs/vcf.md; pass a higher level to
+// NewBGZFWriterLevel for archival copies.
 const DefaultBGZFLevel = 2
 
 // errBGZF marks structural errors in BGZF input.
