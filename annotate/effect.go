@@ -22,17 +22,23 @@ type variant struct {
 
 func (v *variant) insertion() bool { return v.end < v.pos }
 
-// normalise trims the common suffix and then the common prefix of ref and alt
-// (the VCF convention: keep the leftmost representation that the input
-// gave), returning the variant. A trimmed-to-nothing allele (REF == ALT)
-// reports ok=false.
+// normalise trims the alleles to the bases that change. The common suffix
+// is trimmed first but never past the anchor base (both alleles keep at least
+// one base), then the common prefix, then any suffix left. This keeps a VCF
+// indel next to its anchor base, where the writer placed it (an insertion
+// after the first base of a contig stays inside the contig; CCC>CC deletes
+// the base after the anchor), which is also how bcftools places indels. A
+// trimmed-to-nothing allele (REF == ALT) reports ok=false.
 func normalise(pos int, ref, alt []byte) (v variant, ok bool) {
-	for len(ref) > 0 && len(alt) > 0 && ref[len(ref)-1] == alt[len(alt)-1] {
+	for len(ref) > 1 && len(alt) > 1 && ref[len(ref)-1] == alt[len(alt)-1] {
 		ref, alt = ref[:len(ref)-1], alt[:len(alt)-1]
 	}
 	for len(ref) > 0 && len(alt) > 0 && ref[0] == alt[0] {
 		ref, alt = ref[1:], alt[1:]
 		pos++
+	}
+	for len(ref) > 0 && len(alt) > 0 && ref[len(ref)-1] == alt[len(alt)-1] {
+		ref, alt = ref[:len(ref)-1], alt[:len(alt)-1]
 	}
 	if len(ref) == 0 && len(alt) == 0 {
 		return variant{}, false
@@ -140,7 +146,9 @@ func (sc *scratch) compute(m *txModel, v *variant, src seqSource, ef *effect) {
 		var hit bool
 		var a, b int // exonic part, genomic
 		if ins {
-			hit = x.Start <= s-1 && s <= x.End
+			// An insertion at an exon/intron junction lands between the exon
+			// and an intact splice dinucleotide, so its bases join the exon.
+			hit = (x.Start <= s-1 && s <= x.End) || (s-1 == x.End && i+1 < n) || (s == x.Start && i > 0)
 			a, b = s-1, s
 		} else {
 			hit = s <= x.End && e >= x.Start
@@ -194,7 +202,7 @@ func (sc *scratch) compute(m *txModel, v *variant, src seqSource, ef *effect) {
 			continue
 		}
 		if ins {
-			if (s-1 >= is && s <= ie) || s == is || s-1 == ie {
+			if s-1 >= is && s <= ie {
 				intronHits++
 				if firstIntron < 0 || m.rankOf(i) < m.rankOf(firstIntron) {
 					firstIntron = i
@@ -254,8 +262,8 @@ func (sc *scratch) compute(m *txModel, v *variant, src seqSource, ef *effect) {
 
 // splice adds splice-site terms for the intron [is, ie] between exons left and
 // right (genomic order). A substitution or deletion counts when it overlaps
-// a zone; an insertion counts when it falls strictly inside one, or, for the
-// splice sites, between the site and its exon (which changes the site).
+// a zone; an insertion counts when it falls strictly inside one (an insertion
+// between an exon and its splice site leaves the dinucleotide intact).
 func (sc *scratch) splice(m *txModel, v *variant, left, right refdata.Exon, is, ie int, ef *effect) {
 	s, e := v.pos, v.end
 	if s > ie+3 || max(e, s) < is-3 {
@@ -272,10 +280,10 @@ func (sc *scratch) splice(m *txModel, v *variant, left, right refdata.Exon, is, 
 	rzS, rzE := max(ie-7, is), min(right.End, ie+3)
 	if v.insertion() {
 		p := s
-		if (p-1 == is && p == lsE && lsE > is) || (p-1 == is-1 && p == is) {
+		if p-1 == is && p == lsE && lsE > is {
 			ef.terms.add(leftSite)
 		}
-		if (p-1 == rsS && p == ie && rsS < ie) || (p-1 == ie && p == ie+1) {
+		if p-1 == rsS && p == ie && rsS < ie {
 			ef.terms.add(rightSite)
 		}
 		if (p-1 >= lzS && p <= lzE) || (p-1 >= rzS && p <= rzE) {
@@ -302,10 +310,14 @@ func overlaps(s, e, a, b int) bool { return a <= b && s <= b && e >= a }
 func (sc *scratch) positions(m *txModel, v *variant, ef *effect) {
 	var g int
 	switch {
-	case v.insertion() && m.rev:
-		g = v.pos
 	case v.insertion():
-		g = v.pos - 1
+		if c, ok := m.insAfter(v.pos); ok {
+			ef.cdnaPos = c
+			if m.coding && c >= m.cdsS && c <= m.cdsE {
+				ef.cdsPos = c - m.cdsS + 1
+			}
+		}
+		return
 	case m.rev:
 		g = v.end
 	default:
@@ -342,6 +354,12 @@ func (sc *scratch) partialCoding(m *txModel, v *variant, ef *effect) {
 	if m.rev {
 		startG1, startG2, stopG1, stopG2 = t.CDSEnd-2, t.CDSEnd, t.CDSStart, t.CDSStart+2
 	}
+	if lo < t.Start || hi > t.End {
+		// Part of the transcript itself is deleted: the outcome cannot be
+		// predicted codon by codon.
+		ef.terms.add(soCodingSequence)
+		return
+	}
 	hit := false
 	if !t.StartIncomplete && m.phase == 0 && overlaps(lo, hi, startG1, startG2) {
 		ef.terms.add(soStartLost)
@@ -373,19 +391,15 @@ func (sc *scratch) codingEffect(m *txModel, v *variant, src seqSource, ef *effec
 	if m.rev {
 		revComp(sc.refT)
 		revComp(sc.altT)
-		if v.insertion() {
-			c, _ := m.cdna(v.pos)
-			c1 = c + 1
-		} else {
-			c1, _ = m.cdna(v.end)
-		}
-	} else {
-		if v.insertion() {
-			c, _ := m.cdna(v.pos - 1)
-			c1 = c + 1
-		} else {
-			c1, _ = m.cdna(v.pos)
-		}
+	}
+	switch {
+	case v.insertion():
+		c, _ := m.insAfter(v.pos)
+		c1 = c + 1
+	case m.rev:
+		c1, _ = m.cdna(v.end)
+	default:
+		c1, _ = m.cdna(v.pos)
 	}
 	f := m.phase
 	q1 := c1 - m.cdsS + 1 // CDS position of the first REF base
@@ -448,7 +462,9 @@ func (sc *scratch) codingEffect(m *txModel, v *variant, src seqSource, ef *effec
 	sc.aw = append(sc.aw, sc.altT...)
 	sc.aw = append(sc.aw, sc.w[o+len(sc.refT):]...)
 	firstAA := wA + 1
-	startCodon := !t.StartIncomplete && f == 0
+	// start_lost needs a real ATG start: models starting at an alternative
+	// codon (CTG, TTG in bacteria) or mid-protein have none to lose.
+	startCodon := !t.StartIncomplete && f == 0 && wA == 0 && len(sc.w) >= 3 && translateCodon(sc.w[:3]) == 'M'
 	if frameshift {
 		sc.frameshift(m, firstAA, q1, q2, startCodon, ef)
 		return
@@ -456,14 +472,16 @@ func (sc *scratch) codingEffect(m *txModel, v *variant, src seqSource, ef *effec
 	sc.raa = translate(sc.raa[:0], sc.w)
 	sc.aaa = translate(sc.aaa[:0], sc.aw)
 	ra, aa := sc.raa, sc.aaa
-	truncated := false
-	if k := bytes.IndexByte(aa, '*'); k >= 0 && k+1 < len(aa) {
-		aa = aa[:k+1]
-		truncated = true
-	}
 	pf := 0
 	for pf < len(ra) && pf < len(aa) && ra[pf] == aa[pf] {
 		pf++
+	}
+	// A stop at or after the first change ends the new protein (a stop
+	// before it is shared with the reference and changes nothing).
+	truncated := false
+	if k := bytes.IndexByte(aa[pf:], '*'); k >= 0 && pf+k+1 < len(aa) {
+		aa = aa[:pf+k+1]
+		truncated = true
 	}
 	sf := 0
 	if !truncated {
@@ -499,6 +517,11 @@ func (sc *scratch) codingEffect(m *txModel, v *variant, src seqSource, ef *effec
 		ef.aaPos = varCodon + 1
 	case startCodon && pos == 1 && len(r) > 0 && r[0] == 'M' && (len(a) == 0 || a[0] != 'M'):
 		ef.terms.add(soStartLost)
+		if d := len(sc.altT) - len(sc.refT); d < 0 {
+			ef.terms.add(soInframeDeletion)
+		} else if d > 0 {
+			ef.terms.add(soInframeInsertion)
+		}
 		p = append(p, "Met1?"...)
 		ef.aaPos = 1
 	case bytes.IndexByte(r, '*') >= 0 && bytes.IndexByte(a, '*') < 0:
@@ -669,11 +692,8 @@ func (sc *scratch) startRetained(m *txModel, v *variant, src seqSource) bool {
 	var c1 int
 	var ok bool
 	switch {
-	case v.insertion() && m.rev:
-		c1, ok = m.cdna(v.pos)
-		c1++
 	case v.insertion():
-		c1, ok = m.cdna(v.pos - 1)
+		c1, ok = m.insAfter(v.pos)
 		c1++
 	case m.rev:
 		c1, ok = m.cdna(v.end)

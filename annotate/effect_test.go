@@ -249,6 +249,7 @@ func TestNormalise(t *testing.T) {
 		{10, "AT", "A", 11, 11, "T", ""},
 		{10, "A", "AT", 11, 10, "", "T"},
 		{10, "CAGGTGGCCAG", "CAGGTGAG", 16, 18, "GCC", ""},
+		{1, "T", "TTAAT", 2, 1, "", "TAAT"},
 		{10, "ATG", "AAG", 11, 11, "T", "A"},
 	} {
 		v, ok := normalise(c.pos, []byte(c.ref), []byte(c.alt))

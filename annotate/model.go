@@ -178,3 +178,21 @@ func (m *txModel) appendCDNA(dst []byte, src seqSource, from, to int) ([]byte, e
 	}
 	return dst, nil
 }
+
+// insAfter returns the cDNA position after which an insertion between
+// genomic positions p-1 and p goes, in transcript orientation. One flank may
+// be intronic (an insertion at an exon junction joins the exon).
+func (m *txModel) insAfter(p int) (int, bool) {
+	if m.rev {
+		if c, ok := m.cdna(p); ok {
+			return c, true
+		}
+		c, ok := m.cdna(p - 1)
+		return c - 1, ok
+	}
+	if c, ok := m.cdna(p - 1); ok {
+		return c, true
+	}
+	c, ok := m.cdna(p)
+	return c - 1, ok
+}

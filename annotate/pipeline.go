@@ -512,7 +512,7 @@ func (wk *worker) record(out, line []byte, lineNo int64, st *blockStats) ([]byte
 	var src seqSource
 	if ok && e.ref.HasSequence(contig) {
 		src = contigSeq{e.ref, contig}
-		if err := wk.checkRef(src, rec); err != nil {
+		if err := wk.checkRef(src, rec, st); err != nil {
 			return out, err
 		}
 	}
@@ -585,15 +585,26 @@ func (wk *worker) contig(name []byte) (int, bool) {
 	return wk.lastID, wk.lastOK
 }
 
-// checkRef compares REF with the reference sequence; N matches anything.
-func (wk *worker) checkRef(src seqSource, rec *vcf.Record) error {
+// checkRef compares REF with the reference sequence; N matches anything. A
+// REF running past the end of the contig is compared as far as the contig
+// goes and reported as a warning: such records come from references whose
+// contig is a slice of a longer sequence.
+func (wk *worker) checkRef(src seqSource, rec *vcf.Record, st *blockStats) error {
 	pos := int(rec.Pos)
-	g, err := src.Seq(pos, pos+len(rec.Ref)-1)
-	if err != nil || len(g) != len(rec.Ref) {
-		return &InputError{Line: rec.LineNo, Msg: "REF " + short(rec.Ref) + " at " + string(rec.Chrom) + ":" + itoa(rec.Pos) +
-			" lies beyond the end of the reference contig"}
+	n := len(rec.Ref)
+	g, err := src.Seq(pos, pos+n-1)
+	for err != nil && n > 0 {
+		// Shorten to find the end of the contig (rare: only at contig ends).
+		n--
+		g, err = src.Seq(pos, pos+n-1)
 	}
-	for i, c := range rec.Ref {
+	if n == 0 {
+		return &InputError{Line: rec.LineNo, Msg: "POS " + itoa(rec.Pos) + " lies beyond the end of reference contig " + string(rec.Chrom)}
+	}
+	if n < len(rec.Ref) {
+		addCapped(&st.warnings, "line "+itoa(rec.LineNo)+": REF at "+string(rec.Chrom)+":"+itoa(rec.Pos)+" extends beyond the end of the reference contig")
+	}
+	for i, c := range rec.Ref[:n] {
 		r, q := c&^0x20, g[i]&^0x20
 		if r != q && r != 'N' && q != 'N' {
 			return &InputError{Line: rec.LineNo, Msg: "REF " + short(rec.Ref) + " does not match the reference (" + short(g) + ") at " +
