@@ -126,7 +126,7 @@ func TestUploadAndJobPages(t *testing.T) {
 	result := gz(t, []byte("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"))
 	f.complete(id, result, []byte("annotated 2 records\n<script>alert(1)</script>\n"), &annotate.Summary{
 		Records: 2, Alleles: 2, Annotated: 2, Known: 1, Novel: 1,
-		Impacts:      map[string]int64{"MODIFIER": 2},
+		Impacts:      map[string]int64{"MODIFIER": 2, "HIGH": 1},
 		Consequences: map[string]int64{"intron_variant": 3, "upstream_gene_variant": 1},
 		Warnings:     []string{"contig chrUn absent from the bundle"},
 	})
@@ -142,6 +142,9 @@ func TestUploadAndJobPages(t *testing.T) {
 	}
 	if rows := findAll(find(doc, "#summary-consequences"), "tr"); len(rows) != 2 || text(find(rows[0], "th")) != "intron_variant" || text(find(rows[0], "td")) != "3" {
 		t.Fatalf("consequence rows %d, first %q", len(rows), text(rows[0]))
+	}
+	if rows := findAll(doc, "#summary-impacts tr"); len(rows) != 2 || text(find(rows[0], "th")) != "HIGH" {
+		t.Fatalf("impact rows are not in severity order")
 	}
 	if got := text(find(doc, "#summary-warnings")); !strings.Contains(got, "chrUn") {
 		t.Fatalf("warnings %q", got)

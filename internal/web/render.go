@@ -68,6 +68,7 @@ func (s *server) funcs() template.FuncMap {
 		"bytes":        formatBytes,
 		"stateClass":   stateClass,
 		"sortedCounts": sortedCounts,
+		"impactCounts": impactCounts,
 	}
 }
 
@@ -129,6 +130,29 @@ func sortedCounts(m map[string]int64) []count {
 		return out[i].Name < out[j].Name
 	})
 	return out
+}
+
+// impactOrder is the order of impacts from most to least severe.
+var impactOrder = []string{"HIGH", "MODERATE", "LOW", "MODIFIER"}
+
+// impactCounts lists impacts by severity rather than by count, the order a
+// reader scans them in; any unknown impact follows, largest first.
+func impactCounts(m map[string]int64) []count {
+	out := make([]count, 0, len(m))
+	known := map[string]bool{}
+	for _, k := range impactOrder {
+		known[k] = true
+		if v, ok := m[k]; ok {
+			out = append(out, count{k, v})
+		}
+	}
+	rest := map[string]int64{}
+	for k, v := range m {
+		if !known[k] {
+			rest[k] = v
+		}
+	}
+	return append(out, sortedCounts(rest)...)
 }
 
 // baseFor fills the layout fields for a request.
