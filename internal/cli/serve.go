@@ -101,6 +101,8 @@ func serve(ctx context.Context, e *env, cfg config.Config, logger *slog.Logger) 
 		// fast as the machine allows, and when several jobs run at once the
 		// Go scheduler shares the cores between their pipelines.
 		EngineWorkers: 0,
+		MaxInputBytes: cfg.MaxInputSize,
+		Timeout:       cfg.JobTimeout,
 	})
 	if err != nil {
 		return err

@@ -47,6 +47,11 @@ type Config struct {
 	FreeRetention time.Duration
 	// DefaultBundle is the reference bundle used for new jobs.
 	DefaultBundle string
+	// MaxInputSize caps the decompressed bytes one job may read, so a small
+	// gzip bomb cannot fill the disk or run for hours.
+	MaxInputSize int64
+	// JobTimeout bounds one attempt of an annotation job.
+	JobTimeout time.Duration
 }
 
 // setting describes one configuration value: its flag name (also the key in a
@@ -117,6 +122,19 @@ var settings = []setting{
 			return nil
 		},
 		get: func(c *Config) string { return c.FreeRetention.String() }},
+	{name: "max-input-size", env: "GAS_MAX_INPUT_SIZE", usage: "largest decompressed input one job may read (e.g. 50GB)",
+		set: func(c *Config, v string) (err error) { c.MaxInputSize, err = parseSize(v); return err },
+		get: func(c *Config) string { return humanize.Bytes(uint64(c.MaxInputSize)) }},
+	{name: "job-timeout", env: "GAS_JOB_TIMEOUT", usage: "longest one annotation attempt may run (e.g. 6h)",
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("not a duration (e.g. 30m, 6h): %q", v)
+			}
+			c.JobTimeout = d
+			return nil
+		},
+		get: func(c *Config) string { return c.JobTimeout.String() }},
 	{name: "default-bundle", env: "GAS_DEFAULT_BUNDLE", usage: "reference bundle used for new jobs",
 		set: func(c *Config, v string) error { c.DefaultBundle = v; return nil },
 		get: func(c *Config) string { return c.DefaultBundle }},
@@ -134,6 +152,8 @@ func Default() Config {
 		LogLevel:           "info",
 		FreeRetention:      5 * time.Minute,
 		DefaultBundle:      "demo",
+		MaxInputSize:       50_000_000_000,
+		JobTimeout:         6 * time.Hour,
 	}
 }
 
@@ -289,6 +309,12 @@ func (c *Config) Validate() error {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			errs = append(errs, fmt.Errorf("base-url must be an http(s) URL, got %q", c.BaseURL))
 		}
+	}
+	if c.MaxInputSize <= 0 {
+		errs = append(errs, errors.New("max-input-size must be positive"))
+	}
+	if c.JobTimeout < time.Second {
+		errs = append(errs, errors.New("job-timeout must be at least 1s"))
 	}
 	if c.FreeRetention <= 0 {
 		errs = append(errs, errors.New("free-retention must be positive"))

@@ -73,6 +73,8 @@ func TestValidationMessages(t *testing.T) {
 		{"bad retention", map[string]string{"GAS_FREE_RETENTION": "soon"}, nil, "not a duration"},
 		{"unknown database", map[string]string{"GAS_DATABASE_URL": "mysql://u:p@h/db"}, nil, "database-url must start with"},
 		{"bad base url", nil, map[string]string{"base-url": "ftp://x"}, "base-url must be"},
+		{"zero input cap", map[string]string{"GAS_MAX_INPUT_SIZE": "0"}, nil, "max-input-size must be positive"},
+		{"bad timeout", map[string]string{"GAS_JOB_TIMEOUT": "forever"}, nil, "not a duration"},
 		{"premium below free", map[string]string{"GAS_PREMIUM_UPLOAD_LIMIT": "1KB"}, nil, "premium-upload-limit"},
 	}
 	for _, tc := range cases {
