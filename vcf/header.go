@@ -174,9 +174,20 @@ func (h *Header) Samples() []string {
 // (##INFO, ##FORMAT, ##FILTER, ##contig, ##ALT) whose ID already exists
 // replaces the existing line in place, so that re-annotating a file updates
 // definitions instead of duplicating them; any other line is appended. A line
-// without the leading "##" gets it, and trailing newlines are dropped.
+// without the leading "##" gets it, trailing newlines are dropped and inner
+// ones become spaces.
 func (h *Header) Add(line string) {
 	line = strings.TrimRight(line, "\r\n")
+	if strings.ContainsAny(line, "\r\n") {
+		// One call adds one line: an embedded newline would let a value
+		// (a bundle name, a file name) inject header or data lines.
+		line = strings.Map(func(r rune) rune {
+			if r == '\r' || r == '\n' {
+				return ' '
+			}
+			return r
+		}, line)
+	}
 	if !strings.HasPrefix(line, "##") {
 		line = "##" + strings.TrimLeft(line, "#")
 	}

@@ -73,6 +73,11 @@ func TestHeaderAdd(t *testing.T) {
 	if got := h.Meta(); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("after Add:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+	// A value with a newline cannot smuggle in another line.
+	h.Add("##bundle=demo\n1\t1\t.\tA\tC\t.\t.\t.")
+	if m := h.Meta(); m[len(m)-1] != "##bundle=demo 1\t1\t.\tA\tC\t.\t.\t." {
+		t.Errorf("embedded newline kept: %q", m[len(m)-1])
+	}
 	// An INFO and a FORMAT with the same ID are different definitions.
 	h.Add(`##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Sample depth">`)
 	if _, ok := h.Lookup("INFO", "DP"); !ok {

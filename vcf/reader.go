@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/gzip"
@@ -60,6 +61,7 @@ type Reader struct {
 	maxLine int
 	filled  int64 // decompressed bytes read into buf so far
 	hdr     *Header
+	raw     *countingReader
 }
 
 // NewReader detects plain, gzip or BGZF input by its magic bytes, then reads
@@ -68,7 +70,9 @@ type Reader struct {
 // format), a missing #CHROM line, fewer than 8 columns, truncated or corrupt
 // gzip, a too long line or too much data.
 func NewReader(r io.Reader, opt ReaderOptions) (*Reader, error) {
-	rd := &Reader{maxLine: opt.MaxLineBytes}
+	raw := &countingReader{r: r}
+	r = raw
+	rd := &Reader{maxLine: opt.MaxLineBytes, raw: raw}
 	if rd.maxLine <= 0 {
 		rd.maxLine = DefaultMaxLineBytes
 	}
@@ -169,8 +173,28 @@ func (r *Reader) Header() *Header { return r.hdr }
 // reporting.
 func (r *Reader) BytesRead() int64 { return r.filled - int64(r.end-r.pos) }
 
+// InputBytesRead returns the bytes consumed from the underlying reader
+// (compressed bytes for gzip input), to compare with a file's size for a
+// progress bar. Decompression reads ahead, so it runs slightly ahead of the
+// records handed out.
+func (r *Reader) InputBytesRead() int64 { return r.raw.n.Load() }
+
+// countingReader counts bytes read; atomically, because the BGZF producer
+// goroutine reads while the caller asks for progress.
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
 // Close stops background decompression goroutines. It is safe to call more
-// than once and after io.EOF; it does not close the underlying io.Reader.
+// than once and after io.EOF; it does not close the underlying io.Reader (a
+// goroutine blocked in its Read ends when that Read returns).
 func (r *Reader) Close() error {
 	if r.closer != nil {
 		c := r.closer

@@ -440,3 +440,30 @@ func TestReaderSharedTestdata(t *testing.T) {
 		r.Close()
 	}
 }
+
+func TestReaderHeaderOnlyAndProgress(t *testing.T) {
+	t.Parallel()
+	r, err := NewReader(strings.NewReader(testHeader), ReaderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b Block
+	if err := r.ReadBlock(&b, 0); err != io.EOF || b.Len() != 0 {
+		t.Errorf("header-only file: ReadBlock = %v, %d lines; want io.EOF", err, b.Len())
+	}
+	if r.BytesRead() != int64(len(testHeader)) || r.InputBytesRead() != int64(len(testHeader)) {
+		t.Errorf("BytesRead %d, InputBytesRead %d; want %d", r.BytesRead(), r.InputBytesRead(), len(testHeader))
+	}
+	plain := genVCF(20000, 31)
+	gz := bgzfBytes(t, plain, 2)
+	r, err = NewReader(bytes.NewReader(gz), ReaderOptions{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for r.ReadBlock(&b, 0) == nil {
+	}
+	if r.BytesRead() != int64(len(plain)) || r.InputBytesRead() != int64(len(gz)) {
+		t.Errorf("BGZF: BytesRead %d (want %d), InputBytesRead %d (want %d)", r.BytesRead(), len(plain), r.InputBytesRead(), len(gz))
+	}
+}
