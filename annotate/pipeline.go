@@ -257,6 +257,11 @@ func (e *engine) addHeader(h *vcf.Header) {
 	h.Add("##gas_version=" + headerText(v))
 	h.Add("##gas_bundle=<Name=" + headerText(e.meta.Name) + ",Assembly=" + headerText(e.meta.Assembly) +
 		",Checksum=" + headerText(e.meta.Checksum) + ">")
+	if _, ok := h.Lookup("FORMAT", "GT"); !ok && len(h.Samples()) > 0 {
+		// GT is reserved by the VCF specification; files often use it
+		// without declaring it, which htslib warns about on every read.
+		h.Add(`##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">`)
+	}
 	if len(h.Contigs()) == 0 {
 		// Without ##contig lines bcftools warns on every contig; declare the
 		// bundle's, which the records are expected to use.
