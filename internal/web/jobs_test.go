@@ -5,8 +5,11 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -15,6 +18,7 @@ import (
 
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/annotate"
+	"github.com/gas-project/gas/internal/auth"
 )
 
 const miniVCF = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n" +
@@ -439,5 +443,38 @@ func TestTryTheExample(t *testing.T) {
 	// Cross-origin, it is refused like any other submission.
 	if r := c.postForm("/annotate/example", url.Values{"mode": {"all"}}, "Sec-Fetch-Site", "cross-site"); r.StatusCode != 403 {
 		t.Fatalf("cross-site example: %d", r.StatusCode)
+	}
+}
+
+// failingBlobs is a blob store whose Put always fails, as a full disk would.
+type failingBlobs struct{ gas.BlobStore }
+
+func (failingBlobs) Put(ctx context.Context, key string, r io.Reader) (gas.BlobInfo, error) {
+	io.CopyN(io.Discard, r, 100)
+	return gas.BlobInfo{}, errors.New("write /data/x: no space left on device")
+}
+
+func TestUploadStorageFailureIs500(t *testing.T) {
+	t.Parallel()
+	f := setup(t, nil)
+	h, err := NewHandler(Config{}, Deps{Users: f.db, Sessions: f.db, Jobs: f.jobs, Blobs: failingBlobs{f.blobs}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	// Sign up on f's site; the session lives in the shared database, so
+	// the cookie also works on the site with the failing store.
+	c := f.client()
+	c.signup("disk@example.org", "disk full password")
+	broken := f.client()
+	broken.f = &fixture{t: t, srv: srv}
+	broken.hc.Jar.SetCookies(mustURL(t, srv.URL), []*http.Cookie{{Name: auth.SessionCookieName, Value: c.sessionCookie()}})
+	r := broken.upload("x.vcf", []byte(miniVCF), "all")
+	if r.StatusCode != http.StatusInternalServerError || bytes.Contains(r.body, []byte("no space")) {
+		t.Fatalf("storage failure: %d", r.StatusCode)
+	}
+	if q := f.queue.queued(); len(q) != 0 {
+		t.Fatalf("queued %v", q)
 	}
 }

@@ -28,10 +28,13 @@ const multipartSlack = 64 << 10
 var errTooLarge = errors.New("upload exceeds the plan limit")
 
 // capReader passes at most n bytes and fails with errTooLarge on the next
-// one, so an oversized upload stops as soon as it crosses the limit.
+// one, so an oversized upload stops as soon as it crosses the limit. It
+// remembers an error of the source (the client's request body), so a failed
+// Put can be blamed on the client or on storage.
 type capReader struct {
-	r io.Reader
-	n int64
+	r      io.Reader
+	n      int64
+	srcErr error
 }
 
 func (c *capReader) Read(p []byte) (int, error) {
@@ -43,6 +46,9 @@ func (c *capReader) Read(p []byte) (int, error) {
 	}
 	n, err := c.r.Read(p)
 	c.n -= int64(n)
+	if err != nil && !errors.Is(err, io.EOF) {
+		c.srcErr = err
+	}
 	if c.n < 0 {
 		return n, errTooLarge
 	}
@@ -166,22 +172,21 @@ func (s *server) store(ctx context.Context, u *gas.User, name string, r io.Reade
 	id := uuid.NewString()
 	key := fmt.Sprintf("user/%d/%s/%s", u.ID, id, name)
 	job := &gas.Job{ID: id, UserID: u.ID, InputName: name, InputKey: key}
-	info, err := s.d.Blobs.Put(ctx, key, &capReader{r: r, n: limit})
+	cr := &capReader{r: r, n: limit}
+	info, err := s.d.Blobs.Put(ctx, key, cr)
 	if err != nil {
 		s.abandon(ctx, job)
-		if errors.Is(err, errTooLarge) || isMaxBytes(err) {
+		switch {
+		case errors.Is(err, errTooLarge) || isMaxBytes(err) || isMaxBytes(cr.srcErr):
 			return nil, errTooLarge
-		}
-		if gas.ErrorCode(err) == gas.EINVALID {
-			return nil, err
-		}
-		// A read error from the client (connection cut) surfaces here too;
-		// it is reported as a failed upload, not a server fault.
-		var me *gas.Error
-		if !errors.As(err, &me) {
+		case cr.srcErr != nil:
+			// The client stopped sending (connection cut, malformed
+			// multipart): its problem to retry, not a server fault.
 			return nil, &gas.Error{Code: gas.EINVALID, Message: "The upload was interrupted. Please try again.", Err: err}
+		default:
+			// Storage failed: a 500, logged with the cause.
+			return nil, fmt.Errorf("store upload: %w", err)
 		}
-		return nil, fmt.Errorf("store upload: %w", err)
 	}
 	job.InputSize = info.Size
 	if err := s.check(ctx, job, limit); err != nil {
