@@ -459,6 +459,17 @@ func (p *gffParser) finish() error {
 			}
 		}
 		t.Biotype = f.biotype
+		if t.Biotype == "" {
+			// No biotype attribute: the SO feature type says as much (RefSeq
+			// and NCBI-style files use mRNA, lnc_RNA, miRNA…).
+			switch f.typ {
+			case "mRNA":
+				t.Biotype = "protein_coding"
+			case "", "transcript", "gene":
+			default:
+				t.Biotype = f.typ
+			}
+		}
 		t.Canonical = hasTag(f.tags, "Ensembl_canonical")
 		t.MANESelect = hasTag(f.tags, "MANE_Select")
 		startNF, endNF := hasTag(f.tags, "cds_start_NF"), hasTag(f.tags, "cds_end_NF")
