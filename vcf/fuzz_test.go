@@ -2,6 +2,7 @@ package vcf
 
 import (
 	"bytes"
+	"compress/gzip"
 	"errors"
 	"io"
 	"os"
@@ -149,6 +150,44 @@ func FuzzReader(f *testing.F) {
 		}
 		if r.BytesRead() > opt.MaxInputBytes {
 			t.Fatalf("read %d bytes past the %d limit", r.BytesRead(), opt.MaxInputBytes)
+		}
+	})
+}
+
+// FuzzBGZFRoundTrip writes arbitrary data through BGZFWriter in arbitrary
+// chunks and reads it back with the parallel BGZF reader and compress/gzip.
+func FuzzBGZFRoundTrip(f *testing.F) {
+	f.Add([]byte("##fileformat=VCFv4.2\n"), uint16(7))
+	f.Add(bytes.Repeat([]byte{0}, 70000), uint16(65535))
+	f.Add([]byte{}, uint16(0))
+	f.Fuzz(func(t *testing.T, data []byte, chunk uint16) {
+		// Repeat small inputs so that they span several members.
+		if len(data) > 0 && len(data) < 1000 {
+			data = bytes.Repeat(data, 1+200000/len(data)/16)
+		}
+		var out bytes.Buffer
+		bw := NewBGZFWriter(&out, 2)
+		step := int(chunk) + 1
+		for p := data; len(p) > 0; p = p[min(step, len(p)):] {
+			if _, err := bw.Write(p[:min(step, len(p))]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := bw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		br := newBGZFReader(bytes.NewReader(out.Bytes()), 2)
+		defer br.Close()
+		got, err := io.ReadAll(br)
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("BGZF reader: %d bytes back (err %v), want %d", len(got), err, len(data))
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(out.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := io.ReadAll(zr); err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("compress/gzip: %d bytes back (err %v), want %d", len(got), err, len(data))
 		}
 	})
 }
