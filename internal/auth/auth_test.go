@@ -100,14 +100,17 @@ func TestSessionCookieFlags(t *testing.T) {
 			t.Fatalf("got %d cookies", len(cs))
 		}
 		c := cs[0]
-		if c.Name != SessionCookieName || c.Value != "tok123" || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode ||
+		if c.Name != CookieName(secure) || c.Value != "tok123" || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode ||
 			c.Secure != secure || c.Path != "/" || c.MaxAge != 7200 {
 			t.Errorf("secure=%v: cookie %+v", secure, c)
 		}
 		req := httptest.NewRequest("GET", "/", nil)
 		req.AddCookie(c)
-		if got := SessionToken(req); got != "tok123" {
+		if got := SessionToken(req, secure); got != "tok123" {
 			t.Errorf("SessionToken = %q", got)
+		}
+		if got := SessionToken(req, !secure); got != "" {
+			t.Errorf("SessionToken with the other name = %q", got)
 		}
 		rec = httptest.NewRecorder()
 		ClearSessionCookie(rec, secure)
@@ -116,7 +119,10 @@ func TestSessionCookieFlags(t *testing.T) {
 			t.Errorf("clear cookie %+v does not expire it", c)
 		}
 	}
-	if got := SessionToken(httptest.NewRequest("GET", "/", nil)); got != "" {
+	if CookieName(true) != "__Host-gas_session" {
+		t.Errorf("secure cookie name %q lacks the __Host- prefix", CookieName(true))
+	}
+	if got := SessionToken(httptest.NewRequest("GET", "/", nil), false); got != "" {
 		t.Errorf("SessionToken without cookie = %q", got)
 	}
 }

@@ -158,11 +158,11 @@ func TestSecureCookiesAndHSTS(t *testing.T) {
 	r := f.client().postForm("/signup", url.Values{"email": {"sec@example.org"}, "password": {"secure password"}})
 	var ck *http.Cookie
 	for _, x := range r.Cookies() {
-		if x.Name == auth.SessionCookieName {
+		if x.Name == auth.SecureSessionCookieName {
 			ck = x
 		}
 	}
-	if ck == nil || !ck.Secure || !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode {
+	if ck == nil || !ck.Secure || !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode || ck.Path != "/" || ck.Domain != "" {
 		t.Fatalf("cookie with SecureCookies: %+v", ck)
 	}
 	if r.Header.Get("Strict-Transport-Security") == "" {

@@ -28,7 +28,7 @@ func currentUser(ctx context.Context) *gas.User {
 // public pages.
 func (s *server) loadUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok := auth.SessionToken(r)
+		tok := auth.SessionToken(r, s.cfg.SecureCookies)
 		// Assets are the same for everyone: no database round trip for them.
 		if tok == "" || strings.HasPrefix(r.URL.Path, "/static/") {
 			next.ServeHTTP(w, r)

@@ -86,7 +86,7 @@ func (s *server) signin(w http.ResponseWriter, r *http.Request) {
 // browser already carried is deleted first, so an ID planted before sign-in
 // (session fixation) never becomes authenticated.
 func (s *server) startSession(w http.ResponseWriter, r *http.Request, u *gas.User) error {
-	if old := auth.SessionToken(r); old != "" {
+	if old := auth.SessionToken(r, s.cfg.SecureCookies); old != "" {
 		if err := s.d.Sessions.DeleteSession(r.Context(), old); err != nil && gas.ErrorCode(err) != gas.ENOTFOUND {
 			return fmt.Errorf("start session: delete old: %w", err)
 		}

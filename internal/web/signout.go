@@ -8,7 +8,7 @@ import (
 )
 
 func (s *server) signout(w http.ResponseWriter, r *http.Request) {
-	if tok := auth.SessionToken(r); tok != "" {
+	if tok := auth.SessionToken(r, s.cfg.SecureCookies); tok != "" {
 		if err := s.d.Sessions.DeleteSession(r.Context(), tok); err != nil && gas.ErrorCode(err) != gas.ENOTFOUND {
 			s.serverError(w, r, err)
 			return
