@@ -44,9 +44,13 @@ func (in *Inserter) EnqueueAnnotate(ctx context.Context, tx *sql.Tx, jobID strin
 type RunnerConfig struct {
 	// Workers is the number of annotation jobs worked at once; <= 0 means 1.
 	Workers int
-	// FetchPollInterval and FetchCooldown bound how soon a new job is picked
-	// up; the database/sql drivers have no LISTEN/NOTIFY, so River polls. Zero means 50 ms each,
-	// which makes a small job finish in well under a second.
+	// FetchPollInterval bounds how soon a new job is picked up (the
+	// database/sql drivers have no LISTEN/NOTIFY, so River polls); zero means
+	// 50 ms, so a small job finishes in well under a second. FetchCooldown
+	// is the least time between fetches, which caps throughput near Workers
+	// jobs per cooldown; zero means 10 ms (measured: 500 small jobs with 2
+	// workers took 13.6 s at River's 50 ms and 8.2 s at 5 ms, the rest being
+	// disk syncs).
 	FetchPollInterval time.Duration
 	FetchCooldown     time.Duration
 	// RescueStuckJobsAfter is when River re-queues a job whose worker
@@ -74,7 +78,7 @@ func NewRunner(driver riverdriver.Driver[*sql.Tx], w *AnnotateWorker, cfg Runner
 		cfg.FetchPollInterval = 50 * time.Millisecond
 	}
 	if cfg.FetchCooldown <= 0 {
-		cfg.FetchCooldown = 50 * time.Millisecond
+		cfg.FetchCooldown = 10 * time.Millisecond
 	}
 	if cfg.RescueStuckJobsAfter <= 0 {
 		cfg.RescueStuckJobsAfter = w.cfg.Timeout + time.Hour
