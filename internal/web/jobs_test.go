@@ -478,3 +478,20 @@ func TestUploadStorageFailureIs500(t *testing.T) {
 		t.Fatalf("queued %v", q)
 	}
 }
+
+func TestLongLogIsCut(t *testing.T) {
+	t.Parallel()
+	f := setup(t, nil)
+	c := f.client()
+	c.signup("log@example.org", "long log password")
+	id := jobIDFrom(t, c.upload("l.vcf", []byte(miniVCF), "all"))
+	long := append(bytes.Repeat([]byte("a line of the log\n"), maxLogShown/18+10), 0xff, 0xfe) // plus invalid UTF-8
+	f.complete(id, gz(t, []byte(miniVCF)), long, &annotate.Summary{Records: 2})
+	doc := c.get("/jobs/" + id + "/log").doc(t)
+	if find(doc, "#log-truncated") == nil {
+		t.Fatal("a log over the limit is not marked as cut")
+	}
+	if n := len(text(find(doc, "pre#log"))); n > maxLogShown || n < maxLogShown/2 {
+		t.Fatalf("shown %d characters of a %d-byte log", n, len(long))
+	}
+}

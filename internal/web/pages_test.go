@@ -181,3 +181,18 @@ func TestSanitizeFilename(t *testing.T) {
 		}
 	}
 }
+
+func TestEveryStateHasABadge(t *testing.T) {
+	t.Parallel()
+	seen := map[string]gas.JobState{}
+	for _, s := range []gas.JobState{gas.JobPending, gas.JobRunning, gas.JobCompleted, gas.JobFailed, gas.JobArchived, gas.JobRestoring} {
+		c := stateClass(s)
+		if c == stateClass("UNKNOWN") {
+			t.Errorf("state %s has the fallback badge", s)
+		}
+		if other, dup := seen[c]; dup {
+			t.Errorf("states %s and %s share the badge %s", s, other, c)
+		}
+		seen[c] = s
+	}
+}
