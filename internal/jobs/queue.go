@@ -48,9 +48,9 @@ type RunnerConfig struct {
 	// database/sql drivers have no LISTEN/NOTIFY, so River polls); zero means
 	// 50 ms, so a small job finishes in well under a second. FetchCooldown
 	// is the least time between fetches, which caps throughput near Workers
-	// jobs per cooldown; zero means 10 ms (measured: 500 small jobs with 2
-	// workers took 13.6 s at River's 50 ms and 8.2 s at 5 ms, the rest being
-	// disk syncs).
+	// jobs per cooldown; zero means 10 ms (measured on a shared 2-core box,
+	// 500 small jobs with 2 workers, submission included: 13.6 s at River's
+	// 50 ms, 8.2 s at 5 ms, 5.4 s at 10 ms; runs vary by tens of percent).
 	FetchPollInterval time.Duration
 	FetchCooldown     time.Duration
 	// RescueStuckJobsAfter is when River re-queues a job whose worker
