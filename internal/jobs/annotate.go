@@ -269,6 +269,9 @@ func (w *AnnotateWorker) run(ctx context.Context, j *gas.Job, log *slog.Logger) 
 	resultKey, logKey, summaryKey := ResultKeys(j)
 	start := w.cfg.Now()
 	pr, pw := io.Pipe()
+	// Should the engine panic (River recovers it and retries), the store
+	// must still be released; after a normal Close this does nothing.
+	defer pw.CloseWithError(errors.New("annotation stopped before finishing"))
 	type putResult struct {
 		info gas.BlobInfo
 		err  error
