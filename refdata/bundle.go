@@ -91,14 +91,9 @@ func (b *Bundle) Overlapping(contig, start, end int, dst []*Transcript) []*Trans
 	if contig < 0 || contig >= len(b.txIndex) || end < start {
 		return dst
 	}
-	ix := &b.txIndex[contig]
-	n0 := len(dst)
-	var hits [64]int32
-	_ = hits
-	ix.query(start, end, func(i int32) {
+	b.txIndex[contig].query(start, end, func(i int32) {
 		dst = append(dst, &b.tx[i])
 	})
-	_ = n0
 	return dst
 }
 

@@ -180,8 +180,10 @@ const maxCoord = 1<<31 - 2
 func decodeTranscripts(b []byte, ncontigs int) ([]Transcript, error) {
 	d := &decoder{b: b}
 	d.magic(transcriptsMagic)
-	n := d.int(uint64(len(b)))
-	nex := d.int(uint64(len(b)))
+	// Bounds from the file size (an encoded transcript takes at least 16
+	// bytes, an exon 2) keep a corrupt count from asking for huge memory.
+	n := d.int(uint64(len(b) / 16))
+	nex := d.int(uint64(len(b) / 2))
 	heap := string(d.bytes(d.int(uint64(len(b)))))
 	if d.err != nil {
 		return nil, d.err
@@ -192,7 +194,10 @@ func decodeTranscripts(b []byte, ncontigs int) ([]Transcript, error) {
 	for i := range tx {
 		t := &tx[i]
 		t.Index = i
-		t.Contig = d.int(uint64(ncontigs - 1))
+		t.Contig = d.int(uint64(max(ncontigs-1, 0)))
+		if t.Contig >= ncontigs {
+			return nil, fmt.Errorf("transcript %d: contig %d of %d: %w", i, t.Contig, ncontigs, errCorrupt)
+		}
 		flags := d.uv()
 		t.Strand = Forward
 		if flags&flagReverse != 0 {
@@ -230,7 +235,7 @@ func decodeTranscripts(b []byte, ncontigs int) ([]Transcript, error) {
 		if d.err != nil {
 			return nil, fmt.Errorf("transcript %d: %w", i, d.err)
 		}
-		if t.End > maxCoord || prev > t.End || t.Start < 1 || (t.CDSEnd > maxCoord) || ne == 0 {
+		if t.End > maxCoord || prev > t.End || t.Start < 1 || t.CDSEnd > t.End || ne == 0 {
 			return nil, fmt.Errorf("transcript %d (%s): %w", i, t.ID, errCorrupt)
 		}
 	}
@@ -276,7 +281,7 @@ func decodeTracks(b []byte, ncontigs int) ([]track, []string, error) {
 	var names []string
 	for range n {
 		name := d.bytes(d.int(uint64(len(b))))
-		count := d.int(uint64(len(b)))
+		count := d.int(uint64(len(b) / 5)) // an interval takes at least 5 bytes
 		heap := d.bytes(d.int(uint64(len(b))))
 		if d.err != nil {
 			return nil, nil, d.err
@@ -289,7 +294,7 @@ func decodeTracks(b []byte, ncontigs int) ([]track, []string, error) {
 		perContig := make([]int, ncontigs+1)
 		prevC, prevS := 0, 0
 		for i := range count {
-			c := d.int(uint64(ncontigs - 1))
+			c := d.int(uint64(max(ncontigs-1, 0)))
 			s := d.int(maxCoord)
 			e := s + d.int(maxCoord)
 			off := d.int(uint64(len(heap)))
@@ -297,7 +302,7 @@ func decodeTracks(b []byte, ncontigs int) ([]track, []string, error) {
 			if d.err != nil {
 				return nil, nil, fmt.Errorf("track %s interval %d: %w", name, i, d.err)
 			}
-			if c < prevC || (c == prevC && s < prevS) || e > maxCoord {
+			if c >= ncontigs || c < prevC || (c == prevC && s < prevS) || e > maxCoord {
 				return nil, nil, fmt.Errorf("track %s interval %d: %w", name, i, errCorrupt)
 			}
 			prevC, prevS = c, s

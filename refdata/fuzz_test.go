@@ -76,3 +76,50 @@ func testdataDir() string {
 	}
 	return ""
 }
+
+// FuzzDecode feeds corrupt index files to the decoders Open uses: they must
+// fail with an error, never panic or run away with memory.
+func FuzzDecode(f *testing.F) {
+	tx := []Transcript{
+		{ID: "T1", GeneID: "G1", GeneName: "N", Biotype: "protein_coding", Contig: 0, Strand: Forward, Start: 10, End: 100,
+			Exons: []Exon{{10, 40}, {60, 100}}, CDSStart: 20, CDSEnd: 80, Phase: 1, StartIncomplete: true},
+		{ID: "T2", Contig: 1, Strand: Reverse, Start: 5, End: 9, Exons: []Exon{{5, 9}}, Canonical: true},
+	}
+	f.Add(encodeTranscripts(tx), uint8(2))
+	var bt builtTrack
+	bt.name = "T"
+	off, l := bt.heap.ref("band")
+	bt.ivs = []bedInterval{{contig: 0, start: 1, end: 5, nameOff: off, nameLen: l}, {contig: 1, start: 3, end: 3}}
+	f.Add(encodeTracks([]builtTrack{bt}), uint8(2))
+	dir := f.TempDir()
+	recs := []knownRec{{contig: 0, pos: 5, hash: alleleHash([]byte("A"), []byte("G")), off: 0}}
+	heap := appendKnownEntry(nil, []byte("A"), []byte("G"), []byte("rs1"), []byte("AF=1"))
+	p := filepath.Join(dir, "k.bin")
+	if err := writeKnownFile(p, 2, recs, strings.NewReader(string(heap)), int64(len(heap))); err != nil {
+		f.Fatal(err)
+	}
+	kb, _ := os.ReadFile(p)
+	f.Add(kb, uint8(2))
+	f.Fuzz(func(t *testing.T, data []byte, nc uint8) {
+		ncontigs := int(nc % 8)
+		if txs, err := decodeTranscripts(data, ncontigs); err == nil {
+			for _, x := range txs {
+				if x.Contig >= ncontigs || len(x.Exons) == 0 {
+					t.Fatalf("decoded a bad transcript %+v", x)
+				}
+			}
+		}
+		if tracks, _, err := decodeTracks(data, ncontigs); err == nil {
+			for i := range tracks {
+				for c := range tracks[i].index {
+					tracks[i].index[c].query(1, 1000, func(id int32) { tracks[i].name(id) })
+				}
+			}
+		}
+		if k, err := parseKnown(data, ncontigs); err == nil {
+			for c := range ncontigs {
+				k.lookup(c, 5, []byte("A"), []byte("G"))
+			}
+		}
+	})
+}

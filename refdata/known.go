@@ -47,8 +47,8 @@ func normalise(pos int, ref, alt []byte) (int, []byte, []byte) {
 	return pos, ref, alt
 }
 
-// upperASCII reports whether s needs upper-casing, and copies it upper-cased
-// into buf when it does (alleles are short; buf is on the caller's stack).
+// upperInto returns s unchanged when it has no lower-case letter, else an
+// upper-cased copy in buf (which must be at least len(s) long).
 func upperInto(buf []byte, s []byte) []byte {
 	for _, c := range s {
 		if c >= 'a' && c <= 'z' {
@@ -69,12 +69,18 @@ func (k *knownIndex) lookup(contig, pos int, ref, alt []byte) (id, info []byte, 
 	if contig < 0 || contig+1 >= len(k.first) {
 		return nil, nil, false
 	}
+	// Short alleles (nearly all) are upper-cased on the stack; long ones
+	// with lower case pay for a copy.
 	var rb, ab [64]byte
 	if len(ref) <= len(rb) {
 		ref = upperInto(rb[:], ref)
+	} else {
+		ref = bytes.ToUpper(ref)
 	}
 	if len(alt) <= len(ab) {
 		alt = upperInto(ab[:], alt)
+	} else {
+		alt = bytes.ToUpper(alt)
 	}
 	pos, ref, alt = normalise(pos, ref, alt)
 	if len(ref) == 0 && len(alt) == 0 || pos < 0 || pos > 1<<32-1 {
