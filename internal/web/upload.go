@@ -37,6 +37,7 @@ type capReader struct {
 	srcErr error
 }
 
+// Read implements io.Reader.
 func (c *capReader) Read(p []byte) (int, error) {
 	if c.n < 0 {
 		return 0, errTooLarge
