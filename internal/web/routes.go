@@ -79,12 +79,14 @@ type probe struct {
 
 // Header returns the recorded headers (the mux sets Allow on a 405).
 func (p *probe) Header() http.Header { return p.header }
+
 // WriteHeader keeps the first status, as net/http does.
 func (p *probe) WriteHeader(code int) {
 	if p.code == 0 {
 		p.code = code
 	}
 }
+
 // Write discards the mux's plain-text body; the page is drawn instead.
 func (p *probe) Write(b []byte) (int, error) {
 	p.WriteHeader(http.StatusOK)
