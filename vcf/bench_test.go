@@ -3,6 +3,7 @@ package vcf
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"io"
 	"os"
 	"path/filepath"
@@ -187,5 +188,17 @@ func BenchmarkBGZFWriteKnownVariants(b *testing.B) {
 			}
 			b.ReportMetric(float64(n)/float64(len(plain)), "ratio")
 		})
+	}
+}
+
+// BenchmarkCountRecords is the pre-count a progress bar waits for.
+func BenchmarkCountRecords(b *testing.B) {
+	plain := benchData()
+	bg := bgzfBytes(b, plain, 0)
+	b.SetBytes(int64(len(plain)))
+	for b.Loop() {
+		if _, err := CountRecords(context.Background(), bytes.NewReader(bg), ReaderOptions{Workers: 2}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
