@@ -120,6 +120,9 @@ func looksBinary(b []byte) bool {
 }
 
 func (h *Header) setChromLine(l string, lineNo int64) error {
+	// Spreadsheet exports leave trailing tabs or spaces; they name no
+	// column, so they are dropped rather than reported as an empty sample.
+	l = strings.TrimRight(l, "\t ")
 	cols := strings.Split(l, "\t")
 	if len(cols) < 8 {
 		msg := fmt.Sprintf("the #CHROM header line has %d tab-separated columns, VCF needs at least 8 (#CHROM POS ID REF ALT QUAL FILTER INFO)", len(cols))

@@ -39,6 +39,11 @@ func TestParseHeader(t *testing.T) {
 	if _, ok := h.Lookup("INFO", "AF"); ok {
 		t.Error("Lookup(INFO, AF) found a line that does not exist")
 	}
+	// Trailing whitespace on the #CHROM line names no column.
+	h3, err := ParseHeader("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\t \n")
+	if err != nil || len(h3.Samples()) != 0 || h3.ChromLine() != "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO" {
+		t.Errorf("trailing tab on #CHROM: %v, %q", err, h3.ChromLine())
+	}
 	// Meta returns a copy.
 	m := h.Meta()
 	m[0] = "changed"
@@ -106,7 +111,7 @@ func TestParseHeaderErrors(t *testing.T) {
 		{"wrong column", "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINF0", 2, `"INF0" as column 8, expected INFO`},
 		{"no FORMAT", "##fileformat=VCFv4.2\n" + chrom + "\tNA1", 2, "expected FORMAT"},
 		{"duplicate sample", "##fileformat=VCFv4.2\n" + chrom + "\tFORMAT\tA\tB\tA", 2, `sample "A" appears twice`},
-		{"empty sample", "##fileformat=VCFv4.2\n" + chrom + "\tFORMAT\t", 2, "empty sample name"},
+		{"empty sample", "##fileformat=VCFv4.2\n" + chrom + "\tFORMAT\t\tB", 2, "empty sample name"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
