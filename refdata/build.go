@@ -184,13 +184,8 @@ func build(ctx context.Context, opt BuildOptions, dir string) (*Manifest, error)
 	}
 	m.Counts.Genes = gm.genes
 	sortTranscripts(tx)
-	ids := map[string]int{}
 	for i := range tx {
 		tx[i].Index = i
-		if j, dup := ids[tx[i].ID]; dup {
-			return nil, fmt.Errorf("%s: transcript ID %s is used twice (on %s and %s)", opt.Genes, tx[i].ID, cs.names[tx[j].Contig], cs.names[tx[i].Contig])
-		}
-		ids[tx[i].ID] = i
 	}
 
 	// 3. Known variants.

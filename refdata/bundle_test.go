@@ -415,7 +415,16 @@ func TestTracks(t *testing.T) {
 func TestContigAliases(t *testing.T) {
 	t.Parallel()
 	genes := writeFile(t, "g.gff", "chrM\tx\texon\t5\t50\t.\t+\t.\tParent=transcript:T1\nX\tx\texon\t5\t50\t.\t+\t.\tParent=transcript:T2\nchr1\tx\texon\t5\t50\t.\t+\t.\tParent=transcript:T3\n")
-	b, _ := buildT(t, BuildOptions{Genes: genes})
+	stages := map[string]bool{}
+	b, _ := buildT(t, BuildOptions{Genes: genes, Progress: func(stage string, done, total int64) {
+		if done < 0 || total < 0 || total > 0 && done > total {
+			t.Errorf("progress %s %d/%d", stage, done, total)
+		}
+		stages[stage] = true
+	}})
+	if !stages["genes"] {
+		t.Errorf("progress stages %v, want genes", stages)
+	}
 	for name, want := range map[string]string{"MT": "chrM", "chrM": "chrM", "chrX": "X", "X": "X", "1": "chr1", "chr1": "chr1"} {
 		id, ok := b.ContigID([]byte(name))
 		if !ok || b.Contigs()[id] != want {

@@ -226,7 +226,7 @@ func gff3Attr(a []byte, key string) string {
 }
 
 func stripPrefix(id string) string {
-	for _, p := range []string{"transcript:", "gene:"} {
+	for _, p := range []string{"transcript:", "gene:", "rna-", "gene-"} { // Ensembl, NCBI
 		if strings.HasPrefix(id, p) {
 			return id[len(p):]
 		}
@@ -362,14 +362,15 @@ func (p *gffParser) gtfFeature(c int, seq []byte, tid, gid, gname, tbio, gbio st
 	if tid == "" {
 		return nil
 	}
-	f := p.feats[tid]
+	// Keyed by contig too: UCSC-made GTFs reuse one transcript_id for every
+	// place a transcript maps to (PAR, alternate loci); each becomes its own
+	// transcript with that ID.
+	key := string(seq) + "\t" + tid
+	f := p.feats[key]
 	if f == nil {
 		f = &gffParent{id: tid, contig: c, strand: strand, start: start, end: end, line: line}
-		p.feats[tid] = f
-		p.order = append(p.order, tid)
-	}
-	if f.contig != c {
-		return fmt.Errorf("transcript %s has features on %s and %s", tid, p.model.contigs[f.contig], seq)
+		p.feats[key] = f
+		p.order = append(p.order, key)
 	}
 	if f.geneID == "" {
 		f.geneID = gid

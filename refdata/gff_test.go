@@ -196,3 +196,17 @@ c	x	stop_codon	25	27	.	+	0	gene_id "G"; transcript_id "T";
 		t.Errorf("GTF: got %+v", tx)
 	}
 }
+
+func TestGTFSameIDOnTwoContigs(t *testing.T) {
+	t.Parallel()
+	// UCSC-made GTFs reuse a transcript_id on chrX and chrY (PAR).
+	gtf := "chrX\tx\texon\t100\t200\t.\t+\t.\tgene_id \"G\"; transcript_id \"NM_1\";\n" +
+		"chrY\tx\texon\t300\t400\t.\t+\t.\tgene_id \"G\"; transcript_id \"NM_1\";\n"
+	gm, err := parseGenes(context.Background(), strings.NewReader(gtf), "u.gtf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(gm.tx) != 2 || gm.tx[0].Contig == gm.tx[1].Contig || gm.tx[1].Start != 300 {
+		t.Fatalf("got %+v", gm.tx)
+	}
+}
