@@ -90,6 +90,7 @@ type scratch struct {
 	raa   []byte // translations
 	aaa   []byte
 	gs    []byte // genomic bases for 3' shifting
+	slid  []byte // REF of a deletion slid off an exon junction
 	ins   []byte
 }
 
@@ -126,6 +127,10 @@ func (sc *scratch) compute(m *txModel, v *variant, src seqSource, ef *effect) {
 		return
 	}
 
+	if sv, ok := sc.slide(m, v, src); ok {
+		v = &sv
+		s, e = v.pos, v.end
+	}
 	ex := t.Exons
 	n := len(ex)
 	// Start scanning one exon before the variant: splice zones reach 8
@@ -751,4 +756,60 @@ func (sc *scratch) startRetained(m *txModel, v *variant, src seqSource) bool {
 		e++
 	}
 	return from+le < m.cdsS && from+e >= m.cdsS && from+s < m.cdsS+3
+}
+
+// slideReach bounds how far slide looks for an equivalent placement.
+const slideReach = 200
+
+// slide handles a deletion that crosses an exon/intron junction but, because
+// the deleted bases repeat, gives the same sequence when placed wholly inside
+// the exon or the intron: it returns that placement (3' in transcript
+// orientation first, as HGVS does), so that the codon and splice effects are
+// those of the actual sequence change, not of one arbitrary way to write it.
+func (sc *scratch) slide(m *txModel, v *variant, src seqSource) (variant, bool) {
+	t := m.t
+	if src == nil || len(v.alt) != 0 || len(v.ref) == 0 || v.pos < t.Start || v.end > t.End {
+		return variant{}, false
+	}
+	if _, _, ok := m.feature(v.pos, v.end); ok {
+		return variant{}, false
+	}
+	lo := max(t.Start, v.pos-slideReach)
+	hi := min(t.End, v.end+slideReach)
+	g, err := src.Seq(lo, hi)
+	if err != nil || len(g) != hi-lo+1 {
+		return variant{}, false
+	}
+	b := func(x int) byte { return g[x-lo] &^ 0x20 }
+	found := func(s, e int) (variant, bool) {
+		sc.slid = append(sc.slid[:0], g[s-lo:e-lo+1]...)
+		upper(sc.slid)
+		return variant{pos: s, end: e, ref: sc.slid}, true
+	}
+	right := func() (variant, bool) {
+		for s, e := v.pos, v.end; e+1 <= hi && b(e+1) == b(s); {
+			s, e = s+1, e+1
+			if _, _, ok := m.feature(s, e); ok {
+				return found(s, e)
+			}
+		}
+		return variant{}, false
+	}
+	left := func() (variant, bool) {
+		for s, e := v.pos, v.end; s-1 >= lo && b(s-1) == b(e); {
+			s, e = s-1, e-1
+			if _, _, ok := m.feature(s, e); ok {
+				return found(s, e)
+			}
+		}
+		return variant{}, false
+	}
+	first, second := right, left
+	if m.rev {
+		first, second = left, right
+	}
+	if r, ok := first(); ok {
+		return r, true
+	}
+	return second()
 }

@@ -75,6 +75,8 @@ func modelCases(g []byte) []csqCase {
 	add("splice_region_8", func() (int, string, string) { return snv(g, 68, string(other(g[67]))) }, "splice_region_variant&intron_variant", "c.20+8*", "")
 	add("intron_9", func() (int, string, string) { return snv(g, 69, string(other(g[68]))) }, "intron_variant", "c.20+9*", "")
 	add("splice_region_exonic", func() (int, string, string) { return snv(g, 58, "A") }, "splice_region_variant&synonymous_variant", "c.18G>A", "p.Gly6=")
+	// TG at c.20/c.20+1 is the same change as deleting the GT of the donor.
+	add("junction_del_slides", func() (int, string, string) { return del(g, 60, 2) }, "splice_donor_variant", "c.20+*", "")
 	add("upstream", func() (int, string, string) { return snv(g, 10, string(other(g[9]))) }, "upstream_gene_variant", "", "")
 	add("downstream", func() (int, string, string) { return snv(g, 180, string(other(g[179]))) }, "downstream_gene_variant", "", "")
 	return cs
