@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/gas-project/gas/annotate"
 	"github.com/gas-project/gas/internal/config"
@@ -105,6 +106,7 @@ func runAnnotate(ctx context.Context, e *env, args []string) error {
 		w = outFile
 	}
 	bw := bufio.NewWriterSize(w, 1<<20)
+	start := time.Now()
 	sum, runErr := annotate.Annotate(ctx, in, bw, b, opts)
 	if runErr == nil {
 		runErr = bw.Flush()
@@ -128,7 +130,8 @@ func runAnnotate(ctx context.Context, e *env, args []string) error {
 			return fmt.Errorf("write output: %w", err)
 		}
 		outFile = nil
-		fmt.Fprintf(e.stderr, "annotated %d records (%d alleles) in %.2fs → %s\n", sum.Records, sum.Alleles, sum.Seconds, *out)
+		fmt.Fprintf(e.stderr, "annotated %d records (%d alleles) in %s → %s\n",
+			sum.Records, sum.Alleles, time.Since(start).Round(time.Millisecond), *out)
 	}
 	return nil
 }

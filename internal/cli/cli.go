@@ -143,15 +143,33 @@ func newFlagSet(e *env, name, argsHelp, about string) *flag.FlagSet {
 }
 
 // parseFlags parses args, turning flag errors into usage errors (exit 2).
-// The flag package has already printed the problem and the flag list.
+// Flags may come after positional arguments too (gas annotate in.vcf -o
+// out.vcf.gz), as users of other tools expect; "--" ends the flags. The
+// positional arguments are then fs.Args().
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+	var positional []string
+	rest := args
+	for {
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			// The flag package has already printed the problem and the flag list.
+			return &usageError{err.Error()}
 		}
-		return &usageError{err.Error()}
+		left := fs.Args()
+		if used := len(rest) - len(left); used > 0 && rest[used-1] == "--" {
+			positional = append(positional, left...)
+			break
+		}
+		if len(left) == 0 {
+			break
+		}
+		positional = append(positional, left[0])
+		rest = left[1:]
 	}
-	return nil
+	// Parsing again keeps the flags already set and makes Args() the positionals.
+	return fs.Parse(append([]string{"--"}, positional...))
 }
 
 // loadConfig binds the configuration flags to fs, parses args and loads

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -224,4 +225,17 @@ func missingANN(records []string) []string {
 		}
 	}
 	return out
+}
+
+func TestFlagsAfterArguments(t *testing.T) {
+	t.Parallel()
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	o := fs.String("o", "-", "")
+	v := fs.Bool("v", false, "")
+	if err := parseFlags(fs, []string{"in.vcf", "-o", "out.vcf.gz", "-", "-v", "--", "-x"}); err != nil {
+		t.Fatal(err)
+	}
+	if *o != "out.vcf.gz" || !*v || strings.Join(fs.Args(), " ") != "in.vcf - -x" {
+		t.Fatalf("o=%q v=%v args=%q", *o, *v, fs.Args())
+	}
 }
