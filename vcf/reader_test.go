@@ -167,6 +167,9 @@ func expectParseError(t *testing.T, err error, line int64, want string) {
 	if (line >= 0 && pe.Line != line) || !strings.Contains(pe.Msg, want) {
 		t.Errorf("error = line %d %q, want line %d containing %q", pe.Line, pe.Msg, line, want)
 	}
+	if pe.Line == 0 && err.Error() != pe.Msg {
+		t.Errorf("Error() = %q for an error without a line, want just the message", err.Error())
+	}
 }
 
 // readErr runs a whole input through a Reader and returns the first error
