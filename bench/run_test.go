@@ -50,7 +50,7 @@ func TestBenchScriptTiny(t *testing.T) {
 		want = append(want, "vcfanno")
 	}
 	for _, name := range want {
-		row := regexp.MustCompile(`(?m)^\| ` + name + ` \|[^|]*\| [0-9.]+ \| [0-9]+ \|$`)
+		row := regexp.MustCompile(`(?m)^\| ` + name + ` \|[^|]*\| [0-9.]+ \| [0-9.]+ \| [0-9]+ \|$`)
 		if !row.MatchString(out) {
 			t.Errorf("no timing row for %s in:\n%s", name, out)
 		}
