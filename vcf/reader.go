@@ -170,13 +170,14 @@ func isBGZF(h []byte) bool {
 func (r *Reader) Header() *Header { return r.hdr }
 
 // BytesRead returns the decompressed bytes consumed so far, for progress
-// reporting.
+// reporting. Call it from the goroutine that calls ReadBlock; use
+// InputBytesRead from other goroutines.
 func (r *Reader) BytesRead() int64 { return r.filled - int64(r.end-r.pos) }
 
 // InputBytesRead returns the bytes consumed from the underlying reader
 // (compressed bytes for gzip input), to compare with a file's size for a
 // progress bar. Decompression reads ahead, so it runs slightly ahead of the
-// records handed out.
+// records handed out. It is safe to call from any goroutine.
 func (r *Reader) InputBytesRead() int64 { return r.raw.n.Load() }
 
 // countingReader counts bytes read; atomically, because the BGZF producer
