@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/internal/config"
 )
 
@@ -121,7 +122,13 @@ func Run(ctx context.Context, args []string, environ []string, stdout, stderr io
 			fmt.Fprintf(stderr, "gas %s: %s\nRun 'gas %s -h' for usage.\n", name, ue.msg, name)
 			return 2
 		default:
-			fmt.Fprintf(stderr, "gas %s: %v\n", name, err)
+			// A coded error carries a sentence meant for people; anything
+			// else is shown whole, since the operator needs the detail.
+			msg := err.Error()
+			if code := gas.ErrorCode(err); code != gas.EINTERNAL {
+				msg = gas.ErrorMessage(err)
+			}
+			fmt.Fprintf(stderr, "gas %s: %s\n", name, msg)
 			return 1
 		}
 	}

@@ -364,3 +364,28 @@ func TestServeRefusesASharedDataDir(t *testing.T) {
 		t.Fatalf("second serve: exit %d\n%s", code, errOut)
 	}
 }
+
+func TestServeRefusesANewerSchema(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if code, _, errOut := run(t, []string{"GAS_LOG_LEVEL=warn"}, "migrate", "--data-dir", dir); code != 0 {
+		t.Fatalf("migrate: %d\n%s", code, errOut)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(dir, "gas.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.Exec(`INSERT INTO gas_schema_version (version, name, applied_at) VALUES (999, 'from the future', 0)`)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := run(t, nil, "serve", "--addr", "127.0.0.1:0", "--data-dir", dir)
+	if code != 1 || !strings.Contains(errOut, "schema version 999, newer than this gas binary knows") {
+		t.Fatalf("serve on a newer schema: exit %d\n%s", code, errOut)
+	}
+	code, _, errOut = run(t, nil, "admin", "users", "set-plan", "--data-dir", dir, "a@b.c", "free")
+	if code != 1 || !strings.Contains(errOut, "newer than this gas binary") {
+		t.Fatalf("admin on a newer schema: exit %d\n%s", code, errOut)
+	}
+}
