@@ -165,6 +165,9 @@ func build(ctx context.Context, opt BuildOptions, dir string) (*Manifest, error)
 		return nil, err
 	}
 	m.Sources = append(m.Sources, s)
+	if len(gm.tx) == 0 {
+		return nil, fmt.Errorf("%s: no transcripts (no exon or CDS lines with a parent): not a GFF3/GTF gene model?", opt.Genes)
+	}
 	remap := make([]int, len(gm.contigs))
 	for i, name := range gm.contigs {
 		remap[i], _ = cs.resolve(name, true)

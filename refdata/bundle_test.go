@@ -312,6 +312,18 @@ func TestBuildIsAtomic(t *testing.T) {
 	if ents, _ := os.ReadDir(parent); len(ents) != 0 {
 		t.Errorf("cancelled build left %d entries", len(ents))
 	}
+	if _, err := Build(context.Background(), BuildOptions{Name: "x", Genes: writeFile(t, "e.gff", "##gff-version 3\n"), Out: out}); err == nil || !strings.Contains(err.Error(), "no transcripts") {
+		t.Errorf("empty gene model: %v", err)
+	}
+	if _, err := Build(context.Background(), BuildOptions{Name: "x", Genes: good, FASTA: writeFile(t, "x.fa", ">1\nACGTX\n"), Out: out}); err == nil || !strings.Contains(err.Error(), "x.fa:2") {
+		t.Errorf("bad FASTA: %v", err)
+	}
+	if _, err := Build(context.Background(), BuildOptions{Name: "x", Genes: good, FASTA: writeFile(t, "s.fa", ">1\nACGT\n"), Out: out}); err == nil || !strings.Contains(err.Error(), "beyond") {
+		t.Errorf("transcript beyond the FASTA contig: %v", err)
+	}
+	if ents, _ := os.ReadDir(parent); len(ents) != 0 {
+		t.Errorf("failed builds left %d entries", len(ents))
+	}
 	if _, err := Build(context.Background(), BuildOptions{Name: "x", Genes: good, Out: out}); err != nil {
 		t.Fatal(err)
 	}
