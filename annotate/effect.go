@@ -596,6 +596,15 @@ func (sc *scratch) codingEffect(m *txModel, v *variant, src seqSource, ef *effec
 			p = appendAAs(p, a)
 		}
 		ef.aaPos = pos
+		// An in-frame indel that creates a stop is both (as bcftools and VEP
+		// report it); a substitution creating one is only stop_gained.
+		if ef.terms.has(soStopGained) {
+			if d := len(sc.altT) - len(sc.refT); d < 0 {
+				ef.terms.add(soInframeDeletion)
+			} else if d > 0 {
+				ef.terms.add(soInframeInsertion)
+			}
+		}
 	}
 	sc.arena = append(sc.arena, p...)
 	ef.hgvsP = sc.arena[len(sc.arena)-len(p):]
