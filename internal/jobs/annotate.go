@@ -220,9 +220,18 @@ func (w *AnnotateWorker) Work(ctx context.Context, rj *river.Job[AnnotateArgs]) 
 		reason, permanent = "The input file could not be annotated: "+ie.Error(), true
 	case gas.ErrorCode(runErr) == gas.EINVALID || gas.ErrorCode(runErr) == gas.ENOTFOUND:
 		reason, permanent = gas.ErrorMessage(runErr), true
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		// Over the time limit: retry (the machine may have been busy), and
+		// give up with a clear reason on the last attempt.
+		if rj.Attempt >= rj.MaxAttempts {
+			reason = fmt.Sprintf("The annotation took longer than the limit of %s.", w.cfg.Timeout)
+			permanent = true
+		}
 	case ctx.Err() != nil:
-		// Shutdown or timeout: not the input's fault and not final; the job
-		// stays RUNNING and the next attempt resumes it.
+		// The server is stopping. Snooze rather than fail, so the stop does
+		// not use up an attempt; the job stays RUNNING and is resumed.
+		log.Info("annotate: interrupted by shutdown; will resume", "err", runErr)
+		return river.JobSnooze(time.Second)
 	case rj.Attempt >= rj.MaxAttempts:
 		reason = "An internal error stopped the annotation; please try again later."
 		permanent = true

@@ -441,3 +441,83 @@ func TestCrashedJobResumes(t *testing.T) {
 		t.Fatalf("result not replaced:\n%s", out)
 	}
 }
+
+// blockingEngine waits for its context, like a long job when the server stops
+// or the time limit passes. It calls started (when set) once running.
+func blockingEngine(started func()) jobs.AnnotateFunc {
+	return func(ctx context.Context, _ io.Reader, _ io.Writer, _ *refdata.Bundle, _ annotate.Options) (*annotate.Summary, error) {
+		if started != nil {
+			started()
+		}
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+}
+
+func TestAnnotateWorkerInterruptions(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	stopper, err := jobs.NewAnnotateWorker(e.store, e.blobs, fakeBundles{}, jobs.AnnotateConfig{Annotate: blockingEngine(cancel)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Shutdown mid-run: snoozed (no attempt used up), job left RUNNING for the next start.
+	j := e.submit(t, vcfText, "demo", "")
+	err = stopper.Work(ctx, riverJob(j.ID, 5))
+	var snooze *river.JobSnoozeError
+	if !errors.As(err, &snooze) {
+		t.Fatalf("shutdown err = %v, want a snooze", err)
+	}
+	if got, _ := e.store.Job(context.Background(), j.ID); got.State != gas.JobRunning {
+		t.Fatalf("after shutdown: %s", got.State)
+	}
+
+	// Time limit: retried before the last attempt, FAILED with a reason on it.
+	for _, attempt := range []int{1, 5} {
+		dl := &manualDeadline{Context: context.Background(), done: make(chan struct{})}
+		w, err := jobs.NewAnnotateWorker(e.store, e.blobs, fakeBundles{}, jobs.AnnotateConfig{
+			Annotate: blockingEngine(func() { close(dl.done) }), Timeout: time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := e.submit(t, vcfText, "demo", "")
+		if attempt == 5 {
+			// The job was left RUNNING by an earlier attempt.
+			if _, err := e.store.TransitionJob(context.Background(), k.ID, gas.JobChange{From: gas.JobPending, To: gas.JobRunning}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		err = w.Work(dl, riverJob(k.ID, attempt))
+		got, _ := e.store.Job(context.Background(), k.ID)
+		switch attempt {
+		case 1:
+			if err == nil || errors.As(err, new(*river.JobCancelError)) || got.State != gas.JobRunning {
+				t.Fatalf("first timeout: err %v, state %s; want a retryable error", err, got.State)
+			}
+		case 5:
+			if !errors.As(err, new(*river.JobCancelError)) || got.State != gas.JobFailed ||
+				!strings.Contains(got.FailReason, "longer than the limit of 1m0s") {
+				t.Fatalf("last timeout: err %v, state %s %q", err, got.State, got.FailReason)
+			}
+		}
+	}
+}
+
+// manualDeadline is a context whose deadline passes when done is closed, so
+// a test controls exactly when the time limit hits.
+type manualDeadline struct {
+	context.Context
+	done chan struct{}
+}
+
+func (m *manualDeadline) Done() <-chan struct{} { return m.done }
+
+func (m *manualDeadline) Err() error {
+	select {
+	case <-m.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
+}
