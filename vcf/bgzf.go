@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/klauspost/compress/flate"
+	"github.com/klauspost/compress/gzip"
 )
 
 // BGZF is gzip made of independent members of at most 64 KiB, each carrying
@@ -295,6 +296,11 @@ func (br *bgzfReader) produce() {
 		if !more && err == nil {
 			return
 		}
+		var pm *plainMember
+		if errors.As(err, &pm) {
+			br.sequential(j, pm.head)
+			return
+		}
 		j.err = err
 		br.ordered <- j
 		if err != nil {
@@ -320,7 +326,7 @@ func (br *bgzfReader) readMember(j *bgzfJob) (more bool, err error) {
 		return true, fmt.Errorf("%w: bad gzip magic bytes (data after the end of the compressed stream?)", errBGZF)
 	}
 	if h[3] != 4 {
-		return true, fmt.Errorf("%w: member without the BGZF extra field (mixed gzip and BGZF?)", errBGZF)
+		return true, &plainMember{head: append([]byte(nil), h[:]...)}
 	}
 	xlen := int(binary.LittleEndian.Uint16(h[10:]))
 	if cap(j.in) < bgzfMaxBlock {
@@ -341,8 +347,11 @@ func (br *bgzfReader) readMember(j *bgzfJob) (more bool, err error) {
 		}
 		e = e[4+sl:]
 	}
+	if bsize < 0 {
+		return true, &plainMember{head: append(append([]byte(nil), h[:]...), extra...)}
+	}
 	rest := bsize - 12 - xlen
-	if bsize < 0 || rest < bgzfFooterLen {
+	if rest < bgzfFooterLen {
 		return true, fmt.Errorf("%w: missing or bad BC block size", errBGZF)
 	}
 	j.in = j.in[:rest]
@@ -350,6 +359,66 @@ func (br *bgzfReader) readMember(j *bgzfJob) (more bool, err error) {
 		return true, eofIsTruncation(err)
 	}
 	return true, nil
+}
+
+// plainMember reports a gzip member without the BGZF size field, as found
+// when a bgzipped file and a gzipped one are concatenated. head holds the
+// bytes of it already consumed.
+type plainMember struct{ head []byte }
+
+func (p *plainMember) Error() string { return "gzip member without the BGZF block size" }
+
+// sequential decompresses the rest of the input with an ordinary gzip
+// reader, starting with the member whose first bytes are head, and queues
+// the output in 64 KiB jobs that skip the workers. Such input is rare, so
+// it is accepted at single-thread speed rather than rejected.
+func (br *bgzfReader) sequential(j *bgzfJob, head []byte) {
+	zr, err := gzip.NewReader(io.MultiReader(bytes.NewReader(head), br.src))
+	for {
+		n := 0
+		if err == nil {
+			if cap(j.out) < bgzfMaxBlock {
+				j.out = make([]byte, 0, bgzfMaxBlock)
+			}
+			buf := j.out[:bgzfMaxBlock]
+			for n < len(buf) && err == nil {
+				var m int
+				m, err = zr.Read(buf[n:])
+				n += m
+			}
+			j.out = buf[:n]
+		}
+		if n > 0 {
+			j.err = nil
+			br.ordered <- j
+			j.done <- struct{}{}
+			if err == nil {
+				select {
+				case j = <-br.free:
+				case <-br.stop:
+					return
+				}
+				continue
+			}
+			if err == io.EOF {
+				return
+			}
+			select {
+			case j = <-br.free:
+			case <-br.stop:
+				return
+			}
+		}
+		if err == io.EOF {
+			j.out = j.out[:0]
+			br.free <- j
+			return
+		}
+		j.err = err
+		br.ordered <- j
+		j.done <- struct{}{}
+		return
+	}
 }
 
 // eofIsTruncation maps an end of input inside a member to

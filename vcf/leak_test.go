@@ -32,6 +32,18 @@ func TestNoGoroutineLeak(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Close() // abandoned right after the header
+	// Abandoned while decompressing a plain gzip member after BGZF ones.
+	mixed := slicesConcat(bgzfBytes(t, plain[:len(genHeader)], 1), gzipBytes(t, plain[len(genHeader):]))
+	for _, blocks := range []int{0, 1, 1000} {
+		r, err := NewReader(bytes.NewReader(mixed), ReaderOptions{Workers: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b Block
+		for i := 0; i < blocks && r.ReadBlock(&b, 10) == nil; i++ {
+		}
+		r.Close()
+	}
 	// A header error after BGZF detection must not leak either.
 	if _, err := NewReader(bytes.NewReader(bgzfBytes(t, []byte("##fileformat=VCFv4.2\n"), 1)), ReaderOptions{}); err == nil {
 		t.Fatal("header without #CHROM accepted")

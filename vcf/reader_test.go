@@ -470,3 +470,50 @@ func TestReaderHeaderOnlyAndProgress(t *testing.T) {
 		t.Errorf("BGZF: BytesRead %d (want %d), InputBytesRead %d (want %d)", r.BytesRead(), len(plain), r.InputBytesRead(), len(gz))
 	}
 }
+
+func TestReaderBGZFThenPlainGzip(t *testing.T) {
+	t.Parallel()
+	plain := genVCF(30000, 51)
+	// Cut at line ends so that the first part alone is a complete VCF.
+	i := bytes.IndexByte(plain[len(plain)/3:], '\n') + len(plain)/3 + 1
+	j := bytes.IndexByte(plain[2*len(plain)/3:], '\n') + 2*len(plain)/3 + 1
+	a, b, c := plain[:i], plain[i:j], plain[j:]
+	// A gzip member with an extra field that is not BGZF's.
+	var withExtra bytes.Buffer
+	zw := gzip.NewWriter(&withExtra)
+	zw.Extra = []byte{'X', 'Y', 2, 0, 1, 2}
+	zw.Write(b)
+	zw.Close()
+	bgzfA := bgzfBytes(t, a, 2)
+	cases := map[string][]byte{
+		"bgzf+gzip":       append(append([]byte{}, bgzfA...), gzipBytes(t, b[:0:0])...),
+		"bgzf+gzip+bgzf":  slicesConcat(bgzfA, gzipBytes(t, b), bgzfBytes(t, c, 1)),
+		"bgzf+extra+gzip": slicesConcat(bgzfA, withExtra.Bytes(), gzipBytes(t, c)),
+	}
+	wants := map[string][]byte{
+		"bgzf+gzip":       a,
+		"bgzf+gzip+bgzf":  plain,
+		"bgzf+extra+gzip": plain,
+	}
+	for name, in := range cases {
+		_, body, err := readAll(t, in, ReaderOptions{Workers: 2}, 0)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if body != string(wants[name][len(genHeader):]) {
+			t.Errorf("%s: %d bytes of records, want %d", name, len(body), len(wants[name])-len(genHeader))
+		}
+	}
+	gz := gzipBytes(t, c)
+	expectParseError(t, readErr(slicesConcat(bgzfA, gz[:len(gz)/2]), ReaderOptions{Workers: 2}), -1, "truncated gzip input")
+	expectParseError(t, readErr(slicesConcat(bgzfA, flip(gz, len(gz)-6)), ReaderOptions{Workers: 2}), -1, "checksum mismatch")
+}
+
+func slicesConcat(parts ...[]byte) []byte {
+	var out []byte
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
