@@ -94,6 +94,7 @@ func FuzzReader(f *testing.F) {
 	f.Add(small)
 	f.Add(gzipBytes(f, small))
 	f.Add(bgzfBytes(f, small, 1))
+	f.Add(slicesConcat(bgzfBytes(f, small[:len(genHeader)], 1), gzipBytes(f, small[len(genHeader):])))
 	f.Add([]byte("##fileformat=VCFv4.2\r\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\r\n1\t2\t.\tA\tC\t.\t.\t.\r\n"))
 	f.Add([]byte("##fileformat=VCFv4.1\n#CHROM\tPOS\n"))
 	for _, file := range fuzzSeedFiles(f) {
