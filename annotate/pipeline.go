@@ -466,6 +466,7 @@ type worker struct {
 	clean  []byte
 	nref   []byte
 	nalt   []byte
+	cs     contigSeq
 
 	lastChrom []byte
 	lastID    int
@@ -516,7 +517,8 @@ func (wk *worker) record(out, line []byte, lineNo int64, st *blockStats) ([]byte
 	pos := int(rec.Pos)
 	var src seqSource
 	if ok && e.ref.HasSequence(contig) {
-		src = contigSeq{e.ref, contig}
+		wk.cs = contigSeq{e.ref, contig}
+		src = &wk.cs // a pointer to the worker's copy: no allocation per record
 		if err := wk.checkRef(src, rec, st); err != nil {
 			return out, err
 		}

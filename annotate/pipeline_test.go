@@ -316,3 +316,29 @@ func TestAnnotateNilBundle(t *testing.T) {
 		t.Error("nil bundle accepted")
 	}
 }
+
+// Compressed input that is cut short, and input over the size limit, are
+// input errors.
+func TestBadCompressedInput(t *testing.T) {
+	t.Parallel()
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	if _, err := zw.Write([]byte(bigInput(2000))); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	whole, _, err := annotateString(t, modelRef(), gz.String(), Options{})
+	if err != nil || len(dataLines(whole)) != 2000 {
+		t.Fatalf("gzip input: %v, %d lines", err, len(dataLines(whole)))
+	}
+	_, _, err = annotateString(t, modelRef(), gz.String()[:gz.Len()/2], Options{})
+	if !IsInputError(err) {
+		t.Errorf("truncated gzip: %v", err)
+	}
+	_, _, err = annotateString(t, modelRef(), bigInput(2000), Options{MaxInputBytes: 10_000})
+	if !IsInputError(err) {
+		t.Errorf("input over the limit: %v", err)
+	}
+}
