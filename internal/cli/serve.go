@@ -141,7 +141,7 @@ func serve(ctx context.Context, e *env, cfg config.Config, logger *slog.Logger) 
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           withHealth(db.SQL(), handler),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),

@@ -107,6 +107,9 @@ func TestServeStartsAndStops(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "<html") {
 		t.Fatalf("GET / = %d\n%.300s", resp.StatusCode, body)
 	}
+	if code, body := get(t, http.DefaultClient, s.url+"/healthz"); code != http.StatusOK || string(body) != "ok\n" {
+		t.Fatalf("GET /healthz = %d %q", code, body)
+	}
 	for _, p := range []string{"gas.db", "blobs", "refdata"} {
 		if _, err := os.Stat(filepath.Join(s.dir, p)); err != nil {
 			t.Errorf("data dir lacks %s: %v", p, err)
