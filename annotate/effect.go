@@ -535,11 +535,10 @@ func (sc *scratch) codingEffect(m *txModel, v *variant, src seqSource, ef *effec
 		p = appendAA(p, '*', pos+k)
 		if k < len(a) {
 			p = append(p, aaThree[a[k]]...)
+			p = append(p, "extTer"...)
+			p = sc.appendExtension(p, m, src, m.cdsS+wq2, pf+k)
 		} else {
 			p = append(p, "del"...)
-		}
-		if k < len(a) {
-			p = append(p, "extTer?"...)
 		}
 		ef.aaPos = pos + k
 	default:
@@ -821,4 +820,25 @@ func (sc *scratch) slide(m *txModel, v *variant, src seqSource) (variant, bool) 
 		return r, true
 	}
 	return second()
+}
+
+// appendExtension writes how far a stop-lost protein runs: the position of
+// the next stop in the new C-terminal tail, counting the residue that
+// replaced the stop as 0 (HGVS p.Ter110GlnextTer17), or '?' when the
+// transcript ends first. The alternate window sc.aw is continued with the
+// transcript after it, from cDNA position from; at is the residue index of
+// the lost stop within the window.
+func (sc *scratch) appendExtension(p []byte, m *txModel, src seqSource, from, at int) []byte {
+	seq := append(sc.gs[:0], sc.aw...)
+	seq, err := m.appendCDNA(seq, src, from, m.cdnaLen)
+	sc.gs = seq
+	if err != nil {
+		return append(p, '?')
+	}
+	for i := 3 * at; i+3 <= len(seq); i += 3 {
+		if translateCodon(seq[i:i+3]) == '*' {
+			return strconv.AppendInt(p, int64(i/3-at), 10)
+		}
+	}
+	return append(p, '?')
 }

@@ -53,7 +53,7 @@ func modelCases(g []byte) []csqCase {
 	add("synonymous", func() (int, string, string) { return snv(g, 46, "C") }, "synonymous_variant", "c.6T>C", "p.Ala2=")
 	add("stop_gained", func() (int, string, string) { return snv(g, 49, "A") }, "stop_gained", "c.9G>A", "p.Trp3Ter")
 	add("start_lost", func() (int, string, string) { return snv(g, 42, "C") }, "start_lost", "c.2T>C", "p.Met1?")
-	add("stop_lost", func() (int, string, string) { return snv(g, 129, "C") }, "stop_lost", "c.49T>C", "p.Ter17GlnextTer?")
+	add("stop_lost", func() (int, string, string) { return snv(g, 129, "C") }, "stop_lost", "c.49T>C", "p.Ter17GlnextTer*")
 	add("stop_retained", func() (int, string, string) { return snv(g, 131, "G") }, "stop_retained_variant", "c.51A>G", "p.Ter17=")
 	add("frameshift", func() (int, string, string) { return del(g, 50, 1) }, "frameshift_variant", "c.12del", "p.Lys4AsnfsTer*")
 	add("frameshift_ins", func() (int, string, string) { return ins(g, 110, "C") }, "frameshift_variant", "c.30dup", "p.*")
@@ -77,6 +77,8 @@ func modelCases(g []byte) []csqCase {
 	add("splice_region_exonic", func() (int, string, string) { return snv(g, 58, "A") }, "splice_region_variant&synonymous_variant", "c.18G>A", "p.Gly6=")
 	// TG at c.20/c.20+1 is the same change as deleting the GT of the donor.
 	add("junction_del_slides", func() (int, string, string) { return del(g, 60, 2) }, "splice_donor_variant", "c.20+*", "")
+	// The model's 3' UTR after TAA: ...C and filler; TAA>TAC read on until the
+	// next in-frame stop of the tail (or the end of the transcript).
 	add("upstream", func() (int, string, string) { return snv(g, 10, string(other(g[9]))) }, "upstream_gene_variant", "", "")
 	add("downstream", func() (int, string, string) { return snv(g, 180, string(other(g[179]))) }, "downstream_gene_variant", "", "")
 	return cs
@@ -261,5 +263,24 @@ func TestNormalise(t *testing.T) {
 	}
 	if _, ok := normalise(5, []byte("AC"), []byte("AC")); ok {
 		t.Errorf("REF == ALT should normalise to nothing")
+	}
+}
+
+// A lost stop codon reads on into the 3' UTR up to the next stop: TAA>CAA
+// followed by GCC AAA TAG gives Gln, Ala, Lys, then the stop at *3.
+func TestStopLostExtension(t *testing.T) {
+	t.Parallel()
+	g := modelGenome()
+	copy(g[131:140], "GCCAAATAG")
+	fwd := modelTranscript(true)
+	ef := runCase(t, newTxModel(fwd), memSeq(g), 129, "T", "C")
+	if string(ef.hgvsP) != "p.Ter17GlnextTer3" {
+		t.Errorf("forward: HGVS.p %q, want p.Ter17GlnextTer3", ef.hgvsP)
+	}
+	rg, rev := mirror(g, fwd)
+	p, r, a := mirrorVariant(g, 129, "T", "C")
+	ef = runCase(t, newTxModel(rev), memSeq(rg), p, r, a)
+	if string(ef.hgvsP) != "p.Ter17GlnextTer3" {
+		t.Errorf("reverse: HGVS.p %q, want p.Ter17GlnextTer3", ef.hgvsP)
 	}
 }
