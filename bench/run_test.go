@@ -31,9 +31,15 @@ func TestBenchScriptTiny(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build ./cmd/gas: %v\n%s", err, out)
 	}
-	cmd := exec.CommandContext(t.Context(), "bash", "run",
+	args := []string{"run",
 		"--seed", "5", "--chroms", "1", "--chrom-len", "300000", "--genes", "30", "--variants", "3000",
-		"--known", "4000", "--tracks", "cpg:50,gwas:300", "--runs", "1", "--gas", gas, "--work", work)
+		"--known", "4000", "--tracks", "cpg:50,gwas:300", "--runs", "1", "--gas", gas, "--work", work}
+	_, err := exec.LookPath("valgrind")
+	valgrind := err == nil
+	if valgrind {
+		args = append(args, "--instructions")
+	}
+	cmd := exec.CommandContext(t.Context(), "bash", args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -54,6 +60,9 @@ func TestBenchScriptTiny(t *testing.T) {
 		if !row.MatchString(out) {
 			t.Errorf("no timing row for %s in:\n%s", name, out)
 		}
+	}
+	if valgrind && !regexp.MustCompile(`(?m)^\| gas_csq \| [0-9.]+ \| [0-9]+ \|$`).MatchString(out) {
+		t.Errorf("no instruction count for gas_csq in:\n%s", out)
 	}
 	if !strings.Contains(out, "| 1. gas_csq / bcftools_csq_t") {
 		t.Errorf("no ratio table in:\n%s", out)
