@@ -284,3 +284,46 @@ func TestStopLostExtension(t *testing.T) {
 		t.Errorf("reverse: HGVS.p %q, want p.Ter17GlnextTer3", ef.hgvsP)
 	}
 }
+
+// Deleting the A of ATG after an A leaves ATG in place: the start is
+// retained, on both strands.
+func TestStartRetained(t *testing.T) {
+	t.Parallel()
+	g := modelGenome()
+	g[39] = 'A' // c.-1
+	fwd := modelTranscript(true)
+	pos, r, a := del(g, 41, 1)
+	ef := runCase(t, newTxModel(fwd), memSeq(g), pos, r, a)
+	if got := string(ef.terms.appendTerms(nil)); got != "start_retained_variant" {
+		t.Errorf("forward: terms %s", got)
+	}
+	rg, rev := mirror(g, fwd)
+	mp, mr, ma := mirrorVariant(g, pos, r, a)
+	ef = runCase(t, newTxModel(rev), memSeq(rg), mp, mr, ma)
+	if got := string(ef.terms.appendTerms(nil)); got != "start_retained_variant" {
+		t.Errorf("reverse: terms %s", got)
+	}
+	// Deleting the T instead breaks the start codon.
+	pos, r, a = del(g, 42, 1)
+	ef = runCase(t, newTxModel(fwd), memSeq(g), pos, r, a)
+	if got := string(ef.terms.appendTerms(nil)); got != "start_lost" || string(ef.hgvsP) != "p.Met1?" {
+		t.Errorf("start codon deletion: %s %s", got, ef.hgvsP)
+	}
+}
+
+// An in-frame insertion creating a stop is stop_gained and
+// inframe_insertion; an NMD transcript adds NMD_transcript_variant.
+func TestStopGainedIndelAndNMD(t *testing.T) {
+	t.Parallel()
+	g := modelGenome()
+	tr := modelTranscript(true)
+	tr.Biotype = "nonsense_mediated_decay"
+	pos, r, a := ins(g, 55, "TAA")
+	ef := runCase(t, newTxModel(tr), memSeq(g), pos, r, a)
+	if got := string(ef.terms.appendTerms(nil)); got != "stop_gained&inframe_insertion&NMD_transcript_variant" {
+		t.Errorf("terms %s", got)
+	}
+	if string(ef.hgvsP) != "p.Gly6Ter" { // the protein now ends after Pro5
+		t.Errorf("HGVS.p %s", ef.hgvsP)
+	}
+}
