@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Synthetic whole-genome-like bundle for the benchmarks: sizes from
@@ -21,6 +22,8 @@ var (
 	synthOnce sync.Once
 	synthDir  string
 	synthErr  error
+	// synthBuild is how long Build took on the synthetic sources.
+	synthBuild time.Duration
 )
 
 func envInt(name string, def int) int {
@@ -43,6 +46,7 @@ func syntheticBundle(b *testing.B) string {
 	if synthErr != nil {
 		b.Fatal(synthErr)
 	}
+	b.Logf("synthetic bundle built in %v", synthBuild.Round(time.Millisecond))
 	return filepath.Join(synthDir, "bundle")
 }
 
@@ -135,10 +139,12 @@ func writeSynthetic(dir string, ntx, nknown int) error {
 		return err
 	}
 	vcf.Close()
+	start := time.Now()
 	_, err = Build(context.Background(), BuildOptions{
 		Name: "synthetic", Genes: filepath.Join(dir, "genes.gff3"), FASTA: filepath.Join(dir, "genome.fa"),
 		KnownVariants: filepath.Join(dir, "known.vcf"), Out: filepath.Join(dir, "bundle"),
 	})
+	synthBuild = time.Since(start)
 	for _, f := range []string{"genes.gff3", "genome.fa", "known.vcf"} {
 		os.Remove(filepath.Join(dir, f))
 	}
@@ -212,5 +218,26 @@ func BenchmarkLookupKnown(b *testing.B) {
 		x := qs[i&(nq-1)]
 		bd.LookupKnown(x.c, x.pos, ref, alt)
 		i++
+	}
+}
+
+// BenchmarkLookupKnownSorted looks up ascending positions along one contig,
+// the access pattern of annotating a sorted VCF.
+func BenchmarkLookupKnownSorted(b *testing.B) {
+	bd, err := Open(syntheticBundle(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer bd.Close()
+	ref, alt := []byte("A"), []byte("G")
+	pos, c := 0, 1
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		pos += 97
+		if pos > 2*synthSpan {
+			pos, c = 0, c%synthContigs+1
+		}
+		bd.LookupKnown(c, pos, ref, alt)
 	}
 }

@@ -483,7 +483,8 @@ func buildKnown(ctx context.Context, opt BuildOptions, cs *contigSet, dir string
 
 // writeKnownFile writes known.bin: magic, uint32 contig count, uint64 record
 // count, uint64 heap length, (contigs+1) uint64 first-record indexes, the
-// 16-byte records, then the heap. The contig count is final when it is called.
+// block index (uint32 pos of every knownBlock-th record), the 16-byte
+// records, then the heap. The contig count is final when it is called.
 func writeKnownFile(path string, ncontigs int, recs []knownRec, heap io.Reader, heapLen int64) error {
 	f, err := os.Create(path)
 	if err != nil {
@@ -507,6 +508,10 @@ func writeKnownFile(path string, ncontigs int, recs []knownRec, heap io.Reader, 
 	for _, v := range first {
 		binary.LittleEndian.PutUint64(b[:8], v)
 		w.Write(b[:8])
+	}
+	for i := 0; i < len(recs); i += knownBlock {
+		binary.LittleEndian.PutUint32(b[:4], recs[i].pos)
+		w.Write(b[:4])
 	}
 	for _, r := range recs {
 		binary.LittleEndian.PutUint32(b[0:], r.pos)

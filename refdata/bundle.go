@@ -17,9 +17,8 @@ type Bundle struct {
 	dir      string
 	manifest *Manifest
 
-	contigs    []string
-	contigIdx  map[string]int
-	maxNameLen int
+	contigs   []string
+	contigIdx map[string]int
 
 	// Transcripts sorted by (Contig, Start, End); per contig an interval index.
 	tx      []Transcript

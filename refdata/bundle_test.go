@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -445,5 +447,99 @@ func TestContigAliases(t *testing.T) {
 	}
 	if _, ok := b.ContigID([]byte("chr2")); ok {
 		t.Error("chr2 found")
+	}
+}
+
+// TestLookupKnownEveryRecord checks that every known record (every ALT) of
+// the VEP dbSNP slice is found again, and that positions next to it with
+// the same alleles are not.
+func TestLookupKnownEveryRecord(t *testing.T) {
+	t.Parallel()
+	path := testdata(t, "vep-chr21", "known_variants.vcf.gz")
+	b, _ := buildT(t, BuildOptions{Genes: testdata(t, "vep-chr21", "genes.gtf.gz"), KnownVariants: path})
+	src, err := openSource(path, "known", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.close()
+	sc := bufio.NewScanner(src.r)
+	checked, misses, otherID := 0, 0, 0
+	for sc.Scan() {
+		l := sc.Text()
+		if strings.HasPrefix(l, "#") {
+			continue
+		}
+		f := strings.SplitN(l, "\t", 9)
+		c, ok := b.ContigID([]byte(f[0]))
+		if !ok {
+			t.Fatalf("contig %s unknown", f[0])
+		}
+		pos, _ := strconv.Atoi(f[1])
+		for _, alt := range strings.Split(f[4], ",") {
+			id, _, ok := b.LookupKnown(c, pos, []byte(f[3]), []byte(alt))
+			checked++
+			if !ok {
+				t.Fatalf("%s:%d %s>%s not found", f[0], pos, f[3], alt)
+			}
+			// The same alleles may be listed twice under two IDs; the
+			// first one in the file wins.
+			if string(id) != f[2] {
+				otherID++
+			}
+			if _, _, ok := b.LookupKnown(c, pos+1000000, []byte(f[3]), []byte(alt)); ok {
+				misses++
+			}
+		}
+	}
+	if checked < 100000 {
+		t.Fatalf("checked only %d alleles", checked)
+	}
+	if otherID > checked/1000 {
+		t.Errorf("%d of %d lookups gave another record's ID", otherID, checked)
+	}
+	t.Logf("%d alleles found, %d under an earlier duplicate's ID", checked, otherID)
+	if misses > checked/10 {
+		t.Errorf("%d of %d lookups 1 Mb away matched: lookup ignores position?", misses, checked)
+	}
+}
+
+// TestLookupKnownBlocks puts long runs of records at one position across
+// block-index boundaries.
+func TestLookupKnownBlocks(t *testing.T) {
+	t.Parallel()
+	var sb strings.Builder
+	sb.WriteString("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
+	type rec struct {
+		pos      int
+		ref, alt string
+	}
+	var recs []rec
+	for pos := 10; pos < 3000; pos += 7 {
+		n := 1
+		if pos%10 == 3 {
+			n = 150 // a run longer than two blocks
+		}
+		for i := 0; i < n; i++ {
+			alt := "A" + strings.Repeat("C", i+1)
+			recs = append(recs, rec{pos, "A", alt})
+			fmt.Fprintf(&sb, "1\t%d\tid%d_%d\tA\t%s\t.\t.\t.\n", pos, pos, i, alt)
+		}
+	}
+	genes := writeFile(t, "g.gff", "1\tx\texon\t1\t5000\t.\t+\t.\tParent=transcript:T1\n")
+	b, m := buildT(t, BuildOptions{Genes: genes, KnownVariants: writeFile(t, "k.vcf", sb.String())})
+	if m.Counts.KnownVariants != int64(len(recs)) {
+		t.Fatalf("%d known, want %d", m.Counts.KnownVariants, len(recs))
+	}
+	for i, r := range recs {
+		id, _, ok := b.LookupKnown(0, r.pos, []byte(r.ref), []byte(r.alt))
+		want := fmt.Sprintf("id%d_%d", r.pos, len(r.alt)-2)
+		if !ok || string(id) != want {
+			t.Fatalf("record %d (%d %s>%s): %q %v, want %s", i, r.pos, r.ref, r.alt, id, ok, want)
+		}
+	}
+	for pos := 0; pos < 3100; pos++ {
+		if _, _, ok := b.LookupKnown(0, pos, []byte("G"), []byte("T")); ok {
+			t.Fatalf("G>T at %d found", pos)
+		}
 	}
 }

@@ -10,13 +10,24 @@ import (
 // by (contig, pos) let a memory-mapped file be binary-searched in place.
 const knownRecSize = 16
 
-// knownIndex is the known-variant table. recs and heap may alias a
+// knownBlock is the sampling step of the block index: the position of every
+// knownBlock-th record is kept in a small table (1.25 MB for 20 million
+// records) searched first, so that a lookup touches one or two pages of the
+// mapped records instead of a page per binary-search step.
+const knownBlock = 64
+
+// knownIndex is the known-variant table. blocks, recs and heap may alias a
 // memory-mapped file. A heap entry is uvarint-length-prefixed ref, alt, id
 // and info.
 type knownIndex struct {
-	first []int64 // per contig: index of its first record; len = contigs+1
-	recs  []byte
-	heap  []byte
+	first  []int64 // per contig: index of its first record; len = contigs+1
+	blocks []byte  // uint32 pos of records 0, knownBlock, 2*knownBlock, …
+	recs   []byte
+	heap   []byte
+}
+
+func (k *knownIndex) blockPos(i int64) uint32 {
+	return binary.LittleEndian.Uint32(k.blocks[4*i:])
 }
 
 // alleleHash hashes normalised ref and alt (FNV-1a, with a separator) so that
@@ -88,6 +99,28 @@ func (k *knownIndex) lookup(contig, pos int, ref, alt []byte) (id, info []byte, 
 	}
 	p := uint32(pos)
 	lo, hi := k.first[contig], k.first[contig+1]
+	if lo == hi {
+		return nil, nil, false
+	}
+	// Narrow [lo,hi) with the block index: find the first sampled record of
+	// the contig at or after p; the answer lies between it and the sample
+	// before it.
+	bLo, bHi := (lo+knownBlock-1)/knownBlock, (hi+knownBlock-1)/knownBlock // samples inside [lo,hi)
+	a, z := bLo, bHi
+	for a < z {
+		mid := int64(uint64(a+z) >> 1)
+		if k.blockPos(mid) < p {
+			a = mid + 1
+		} else {
+			z = mid
+		}
+	}
+	if a > bLo {
+		lo = max(lo, (a-1)*knownBlock)
+	}
+	if a < bHi {
+		hi = min(hi, a*knownBlock+1)
+	}
 	// Binary search for the first record with pos >= p.
 	for lo < hi {
 		mid := int64(uint64(lo+hi) >> 1)

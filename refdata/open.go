@@ -158,8 +158,12 @@ func parseKnown(b []byte, ncontigs int) (knownIndex, error) {
 		return knownIndex{}, fmt.Errorf("%d contigs, the manifest has %d: %w", nc, ncontigs, errCorrupt)
 	}
 	firstEnd := uint64(hdr) + 8*uint64(nc+1)
-	if nrec > uint64(len(b))/knownRecSize || heapLen > uint64(len(b)) ||
-		firstEnd+nrec*knownRecSize+heapLen != uint64(len(b)) {
+	if nrec > uint64(len(b))/knownRecSize || heapLen > uint64(len(b)) {
+		return knownIndex{}, fmt.Errorf("sizes do not add up: %w", errCorrupt)
+	}
+	nblocks := (nrec + knownBlock - 1) / knownBlock
+	blocksEnd := firstEnd + 4*nblocks
+	if blocksEnd+nrec*knownRecSize+heapLen != uint64(len(b)) {
 		return knownIndex{}, fmt.Errorf("sizes do not add up: %w", errCorrupt)
 	}
 	k := knownIndex{first: make([]int64, nc+1)}
@@ -175,8 +179,9 @@ func parseKnown(b []byte, ncontigs int) (knownIndex, error) {
 	if prev != nrec {
 		return knownIndex{}, fmt.Errorf("contig index: %w", errCorrupt)
 	}
-	k.recs = b[firstEnd : firstEnd+nrec*knownRecSize]
-	k.heap = b[firstEnd+nrec*knownRecSize:]
+	k.blocks = b[firstEnd:blocksEnd]
+	k.recs = b[blocksEnd : blocksEnd+nrec*knownRecSize]
+	k.heap = b[blocksEnd+nrec*knownRecSize:]
 	return k, nil
 }
 
