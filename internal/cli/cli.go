@@ -59,6 +59,8 @@ type env struct {
 func commands() []command {
 	return []command{
 		{"serve", "run the web site and the annotation workers on this machine", runServe},
+		{"web", "run only the web site (workers run elsewhere)", runWeb},
+		{"worker", "run only the annotation workers", runWorker},
 		{"annotate", "annotate a VCF file with a reference bundle", runAnnotate},
 		{"refdata", "build or list reference bundles (refdata build|list)", runRefdata},
 		{"bench", "generate synthetic benchmark data (bench gen)", runBench},

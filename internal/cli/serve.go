@@ -38,9 +38,36 @@ func openDB(ctx context.Context, cfg config.Config, logger *slog.Logger) (*sqldb
 	return sqldb.OpenSQLite(ctx, target, sqldb.Options{Logger: logger})
 }
 
+// role says which parts of GAS a process runs.
+type role struct {
+	name   string
+	web    bool // the HTTP site
+	worker bool // the annotation workers
+	// all marks `gas serve`: the embedded single-machine mode, which
+	// migrates by itself and owns its data dir and queue alone.
+	all bool
+}
+
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "serve", "", "Run the web site and the annotation workers in one process, with everything\n"+
-		"(SQLite database, files, reference bundles) under the data directory.")
+	return runRole(ctx, e, args, role{name: "serve", web: true, worker: true, all: true},
+		"Run the web site and the annotation workers in one process, with everything\n"+
+			"(SQLite database, files, reference bundles) under the data directory.")
+}
+
+func runWeb(ctx context.Context, e *env, args []string) error {
+	return runRole(ctx, e, args, role{name: "web", web: true},
+		"Run only the web site (stateless: start any number behind a load balancer). Jobs are\n"+
+			"queued in the database for 'gas worker' processes. The schema must be migrated ('gas migrate').")
+}
+
+func runWorker(ctx context.Context, e *env, args []string) error {
+	return runRole(ctx, e, args, role{name: "worker", worker: true},
+		"Run only the annotation workers (any number, sharing the database's queue), with\n"+
+			"GET /healthz on --addr. The schema must be migrated ('gas migrate').")
+}
+
+func runRole(ctx context.Context, e *env, args []string, r role, about string) error {
+	fs := newFlagSet(e, r.name, "", about)
 	cfg, err := loadConfig(e, fs, args)
 	if err != nil {
 		return err
@@ -48,29 +75,36 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
-	logger := newLogger(cfg, e.stderr)
-	return serve(ctx, e, cfg, logger)
+	logger := newLogger(cfg, e.stderr).With("role", r.name)
+	return serve(ctx, e, cfg, logger, r)
 }
 
-// serve runs until ctx is cancelled, then stops gracefully: the HTTP server
-// stops accepting and finishes requests, the workers finish or hand back
-// their jobs, and the database is closed.
-func serve(ctx context.Context, e *env, cfg config.Config, logger *slog.Logger) (err error) {
+// serve runs the parts of r until ctx is cancelled, then stops gracefully:
+// the HTTP server stops accepting and finishes requests, the workers finish
+// or hand back their jobs, and the database is closed.
+func serve(ctx context.Context, e *env, cfg config.Config, logger *slog.Logger, r role) (err error) {
 	logger.Info("starting gas", "version", version(), "config", strings.Join(cfg.Redacted(), " "))
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
-	unlock, err := lockDataDir(cfg.DataDir)
-	if err != nil {
-		return err
+	if r.all {
+		unlock, err := lockDataDir(cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		defer unlock()
 	}
-	defer unlock()
 	db, err := openDB(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if _, err := db.Migrate(ctx); err != nil {
+	if r.all {
+		if _, err := db.Migrate(ctx); err != nil {
+			return err
+		}
+	} else if err := db.CheckSchema(ctx); err != nil {
+		// Separate roles never change the schema behind each other's back.
 		return err
 	}
 
@@ -78,62 +112,68 @@ func serve(ctx context.Context, e *env, cfg config.Config, logger *slog.Logger) 
 	if err != nil {
 		return err
 	}
-	refDir := filepath.Join(cfg.DataDir, refdataDirName)
-	if err := os.MkdirAll(refDir, 0o750); err != nil {
-		return fmt.Errorf("create bundle dir: %w", err)
-	}
-	demoNote, err := ensureDemoBundle(ctx, refDir, logger)
-	if err != nil {
-		return err
-	}
-	bundles := jobs.NewBundleDir(refDir, openBundle)
-	defer bundles.Close()
-
 	ins, err := jobs.NewInserter(db.RiverDriver(), logger)
 	if err != nil {
 		return err
 	}
 	store := db.JobStore(ins)
-	worker, err := jobs.NewAnnotateWorker(store, blobs, bundles, jobs.AnnotateConfig{
-		Version: version(),
-		Logger:  logger,
-		// Each job may use every core: a lone large upload then finishes as
-		// fast as the machine allows, and when several jobs run at once the
-		// Go scheduler shares the cores between their pipelines.
-		EngineWorkers: 0,
-		MaxInputBytes: cfg.MaxInputSize,
-		Timeout:       cfg.JobTimeout,
-	})
-	if err != nil {
-		return err
-	}
-	// With SQLite we hold the data-dir lock and are the queue's only worker,
-	// so jobs River still marks running were interrupted by a crash of the
-	// previous server: resume them now. (A shared PostgreSQL queue may have
-	// other workers; there River's rescuer decides.)
-	if db.Dialect() == "sqlite" {
-		if n, err := jobs.RequeueOrphans(ctx, db.SQL()); err != nil {
+
+	var runner *jobs.Runner
+	refDir := filepath.Join(cfg.DataDir, refdataDirName)
+	demoNote := ""
+	if r.worker {
+		if err := os.MkdirAll(refDir, 0o750); err != nil {
+			return fmt.Errorf("create bundle dir: %w", err)
+		}
+		if demoNote, err = ensureDemoBundle(ctx, refDir, logger); err != nil {
 			return err
-		} else if n > 0 {
-			logger.Warn("resuming annotation jobs interrupted by a previous stop", "count", n)
+		}
+		bundles := jobs.NewBundleDir(refDir, openBundle)
+		defer bundles.Close()
+		worker, err := jobs.NewAnnotateWorker(store, blobs, bundles, jobs.AnnotateConfig{
+			Version: version(),
+			Logger:  logger,
+			// Each job may use every core: a lone large upload then finishes as
+			// fast as the machine allows, and when several jobs run at once the
+			// Go scheduler shares the cores between their pipelines.
+			EngineWorkers: 0,
+			MaxInputBytes: cfg.MaxInputSize,
+			Timeout:       cfg.JobTimeout,
+		})
+		if err != nil {
+			return err
+		}
+		// In serve mode with SQLite we hold the data-dir lock and are the
+		// queue's only worker, so jobs River still marks running were
+		// interrupted by a crash of the previous server: resume them now. (A
+		// shared queue may have other live workers; there River's rescuer decides.)
+		if r.all && db.Dialect() == "sqlite" {
+			if n, err := jobs.RequeueOrphans(ctx, db.SQL()); err != nil {
+				return err
+			} else if n > 0 {
+				logger.Warn("resuming annotation jobs interrupted by a previous stop", "count", n)
+			}
+		}
+		runner, err = jobs.NewRunner(db.RiverDriver(), worker, jobs.RunnerConfig{Workers: cfg.Workers, Logger: logger})
+		if err != nil {
+			return err
 		}
 	}
-	runner, err := jobs.NewRunner(db.RiverDriver(), worker, jobs.RunnerConfig{Workers: cfg.Workers, Logger: logger})
-	if err != nil {
-		return err
-	}
 
-	handler, err := web.NewHandler(web.Config{
-		FreeUploadLimit:    cfg.FreeUploadLimit,
-		PremiumUploadLimit: cfg.PremiumUploadLimit,
-		SecureCookies:      strings.HasPrefix(cfg.BaseURL, "https://"),
-		BaseURL:            cfg.BaseURL,
-		Version:            version(),
-		DefaultBundle:      cfg.DefaultBundle,
-		Logger:             logger,
-	}, web.Deps{Users: db, Sessions: db, Jobs: store, Blobs: blobs})
-	if err != nil {
-		return err
+	var handler http.Handler = http.NotFoundHandler()
+	if r.web {
+		handler, err = web.NewHandler(web.Config{
+			FreeUploadLimit:    cfg.FreeUploadLimit,
+			PremiumUploadLimit: cfg.PremiumUploadLimit,
+			SecureCookies:      strings.HasPrefix(cfg.BaseURL, "https://"),
+			BaseURL:            cfg.BaseURL,
+			Version:            version(),
+			DefaultBundle:      cfg.DefaultBundle,
+			Logger:             logger,
+		}, web.Deps{Users: db, Sessions: db, Jobs: store, Blobs: blobs})
+		if err != nil {
+			return err
+		}
 	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -147,23 +187,27 @@ func serve(ctx context.Context, e *env, cfg config.Config, logger *slog.Logger) 
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 
-	// The runner's context is not ctx: on shutdown it gets a soft stop first,
-	// so jobs in progress can finish.
-	if err := runner.Start(context.WithoutCancel(ctx)); err != nil {
-		ln.Close()
-		return err
-	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		if serr := runner.Stop(sctx); serr != nil {
-			logger.Error("stopping workers", "err", serr)
+	if runner != nil {
+		// The runner's context is not ctx: on shutdown it gets a soft stop
+		// first, so jobs in progress can finish.
+		if err := runner.Start(context.WithoutCancel(ctx)); err != nil {
+			ln.Close()
+			return err
 		}
-	}()
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			defer cancel()
+			if serr := runner.Stop(sctx); serr != nil {
+				logger.Error("stopping workers", "err", serr)
+			}
+		}()
+	}
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	go sweepSessions(ctx, db, logger)
+	if r.web {
+		go sweepSessions(ctx, db, logger)
+	}
 
 	url := "http://" + ln.Addr().String()
 	abs := func(p string) string {
@@ -172,11 +216,17 @@ func serve(ctx context.Context, e *env, cfg config.Config, logger *slog.Logger) 
 		}
 		return p
 	}
-	fmt.Fprintf(e.stdout, "GAS is running at %s\n", url)
+	if r.web {
+		fmt.Fprintf(e.stdout, "GAS is running at %s\n", url)
+	} else {
+		fmt.Fprintf(e.stdout, "GAS worker is running (health check at %s/healthz)\n", url)
+	}
 	fmt.Fprintf(e.stdout, "  database:  %s\n", abs(db.String()))
 	fmt.Fprintf(e.stdout, "  files:     %s\n", blobs.Root())
-	fmt.Fprintf(e.stdout, "  bundles:   %s (%s)\n", abs(refDir), demoNote)
-	fmt.Fprintf(e.stdout, "  workers:   %d annotation jobs at once\n", cfg.Workers)
+	if r.worker {
+		fmt.Fprintf(e.stdout, "  bundles:   %s (%s)\n", abs(refDir), demoNote)
+		fmt.Fprintf(e.stdout, "  workers:   %d annotation jobs at once\n", cfg.Workers)
+	}
 	fmt.Fprintf(e.stdout, "Press Ctrl+C to stop.\n")
 	logger.Info("gas is running", "url", url)
 

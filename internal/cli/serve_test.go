@@ -35,11 +35,17 @@ type server struct {
 // must exit 0.
 func startServe(t *testing.T, extra ...string) *server {
 	t.Helper()
-	dir := t.TempDir()
+	return startRole(t, "serve", t.TempDir(), extra...)
+}
+
+// startRole runs `gas <role>` (serve, web or worker) on 127.0.0.1:0 with the
+// given data dir.
+func startRole(t *testing.T, role, dir string, extra ...string) *server {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	s := &server{dir: dir, done: make(chan int, 1)}
-	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dir, "--workers", "2"}, extra...)
+	args := append([]string{role, "--addr", "127.0.0.1:0", "--data-dir", dir, "--workers", "2"}, extra...)
 	var stderr syncWriter
 	go func() {
 		code := Run(ctx, args, []string{"GAS_LOG_LEVEL=warn"}, pw, &stderr)
@@ -54,27 +60,30 @@ func startServe(t *testing.T, extra ...string) *server {
 			if u, ok := strings.CutPrefix(line, "GAS is running at "); ok {
 				urlc <- u
 			}
+			if u, ok := strings.CutPrefix(line, "GAS worker is running (health check at "); ok {
+				urlc <- strings.TrimSuffix(u, "/healthz)")
+			}
 		}
 		close(urlc)
 	}()
 	select {
 	case u, ok := <-urlc:
 		if !ok {
-			t.Fatalf("gas serve exited before printing its URL; stderr:\n%s", stderr.String())
+			t.Fatalf("gas %s exited before printing its URL; stderr:\n%s", role, stderr.String())
 		}
 		s.url = u
 	case <-time.After(60 * time.Second):
-		t.Fatalf("gas serve did not start; stderr:\n%s", stderr.String())
+		t.Fatalf("gas %s did not start; stderr:\n%s", role, stderr.String())
 	}
 	t.Cleanup(func() {
 		cancel()
 		select {
 		case code := <-s.done:
 			if code != 0 {
-				t.Errorf("gas serve exited %d; stderr:\n%s", code, stderr.String())
+				t.Errorf("gas %s exited %d; stderr:\n%s", role, code, stderr.String())
 			}
 		case <-time.After(30 * time.Second):
-			t.Error("gas serve did not stop within 30s of cancellation")
+			t.Errorf("gas %s did not stop within 30s of cancellation", role)
 		}
 	})
 	return s
@@ -390,5 +399,37 @@ func TestServeRefusesANewerSchema(t *testing.T) {
 	code, _, errOut = run(t, nil, "admin", "users", "set-plan", "--data-dir", dir, "a@b.c", "free")
 	if code != 1 || !strings.Contains(errOut, "newer than this gas binary") {
 		t.Fatalf("admin on a newer schema: exit %d\n%s", code, errOut)
+	}
+}
+
+// TestWebAndWorkerRoles runs the site and the workers as separate processes
+// (here: separate in-process servers with their own database pools) sharing
+// one migrated database and file store, as in a scaled-out deployment.
+func TestWebAndWorkerRoles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	code, _, errOut := run(t, []string{"GAS_LOG_LEVEL=warn"}, "web", "--addr", "127.0.0.1:0", "--data-dir", dir)
+	if code != 1 || !strings.Contains(errOut, "Run `gas migrate`") {
+		t.Fatalf("web on an unmigrated database: exit %d\n%s", code, errOut)
+	}
+	if code, _, errOut := run(t, []string{"GAS_LOG_LEVEL=warn"}, "migrate", "--data-dir", dir); code != 0 {
+		t.Fatalf("migrate: %d\n%s", code, errOut)
+	}
+	w := startRole(t, "web", dir)
+	k := startRole(t, "worker", dir)
+	if code, body := get(t, http.DefaultClient, k.url+"/healthz"); code != http.StatusOK || string(body) != "ok\n" {
+		t.Fatalf("worker /healthz = %d %q", code, body)
+	}
+	if code, _ := get(t, http.DefaultClient, k.url+"/"); code != http.StatusNotFound {
+		t.Fatalf("worker serves pages: GET / = %d", code)
+	}
+	c := newClient(t)
+	signUp(t, c, w.url, "split@example.org")
+	id := upload(t, c, w.url, "demo.vcf", refdata.DemoVCF())
+	if state := waitJob(t, c, w.url, id); state != "COMPLETED" {
+		t.Fatalf("job %s ended %s", id, state)
+	}
+	if code, _ := get(t, c, w.url+"/jobs/"+id+"/result"); code != http.StatusOK {
+		t.Fatalf("result = %d", code)
 	}
 }
