@@ -26,7 +26,23 @@ func openBundle(dir string) (*refdata.Bundle, error) {
 func ensureDemoBundle(ctx context.Context, refDir string, logger *slog.Logger) (string, error) {
 	dir := filepath.Join(refDir, demoBundleName)
 	if _, err := os.Stat(filepath.Join(dir, "manifest.json")); err == nil {
-		return "demo bundle present", nil
+		// Keep it if this binary can open it and built it; a bundle from an
+		// older gas (whose demo data or format may differ) is rebuilt, since
+		// it is derived from data compiled into the binary.
+		b, err := refdata.Open(dir)
+		if err == nil {
+			built := b.Manifest().Version
+			closeBundle(b)
+			if built == version() {
+				return "demo bundle present", nil
+			}
+			logger.Info("rebuilding the demo bundle for this gas version", "dir", dir, "built_by", built, "version", version())
+		} else {
+			logger.Warn("rebuilding the demo bundle: it cannot be opened", "dir", dir, "err", err)
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			return "", fmt.Errorf("remove stale demo bundle: %w", err)
+		}
 	}
 	start := time.Now()
 	m, err := refdata.BuildDemo(ctx, dir, version())

@@ -433,3 +433,24 @@ func TestWebAndWorkerRoles(t *testing.T) {
 		t.Fatalf("result = %d", code)
 	}
 }
+
+// TestServeRebuildsAStaleDemoBundle checks that a demo bundle this binary
+// cannot open (an older format, a damaged file) is rebuilt at start.
+func TestServeRebuildsAStaleDemoBundle(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	demo := filepath.Join(dir, "refdata", "demo")
+	if err := os.MkdirAll(demo, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(demo, "manifest.json"), []byte(`{"format_version": 0}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := startRole(t, "serve", dir)
+	c := newClient(t)
+	signUp(t, c, s.url, "stale@example.org")
+	id := upload(t, c, s.url, "demo.vcf", refdata.DemoVCF())
+	if state := waitJob(t, c, s.url, id); state != "COMPLETED" {
+		t.Fatalf("job on the rebuilt demo ended %s", state)
+	}
+}
