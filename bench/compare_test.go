@@ -171,6 +171,94 @@ func annSet(v []byte) termSet {
 	return out
 }
 
+// aaOne maps HGVS three-letter amino acids to one-letter codes.
+var aaOne = map[string]byte{
+	"Ala": 'A', "Arg": 'R', "Asn": 'N', "Asp": 'D', "Cys": 'C', "Gln": 'Q', "Glu": 'E', "Gly": 'G',
+	"His": 'H', "Ile": 'I', "Leu": 'L', "Lys": 'K', "Met": 'M', "Phe": 'F', "Pro": 'P', "Ser": 'S',
+	"Thr": 'T', "Trp": 'W', "Tyr": 'Y', "Val": 'V', "Ter": '*', "Sec": 'U', "Xaa": 'X',
+}
+
+// snvProteinChanges collects, from a BCSQ value, the protein change of
+// every SNV allele that bcftools calls plainly missense, synonymous or
+// stop_gained, keyed by transcript and ALT base, written as "M266L",
+// "T114=" or "Q81*".
+func snvProteinChanges(v []byte) map[string]string {
+	out := map[string]string{}
+	for _, entry := range bytes.Split(v, []byte{','}) {
+		f := strings.Split(string(entry), "|")
+		if len(f) < 7 || (f[0] != "missense" && f[0] != "synonymous" && f[0] != "stop_gained") {
+			continue
+		}
+		dna := f[6] // e.g. 6489T>A on the forward strand
+		i := strings.IndexByte(dna, '>')
+		if i < 2 || len(dna) != i+2 || strings.Trim(dna[:i-1], "0123456789") != "" {
+			continue // not an SNV
+		}
+		alt := dna[i+1:]
+		aa := f[5] // 266M>266L, or 114T when synonymous
+		var change string
+		if before, after, ok := strings.Cut(aa, ">"); ok {
+			change = before[len(before)-1:] + before[:len(before)-1] + after[len(after)-1:]
+		} else if len(aa) > 1 {
+			change = aa[len(aa)-1:] + aa[:len(aa)-1] + "="
+		} else {
+			continue
+		}
+		out[f[2]+":"+alt] = change
+	}
+	return out
+}
+
+// annProteinChange converts an ANN HGVS.p such as p.Met266Leu, p.Thr114%3D
+// (ANN escapes '=') or p.Gln81Ter to the form snvProteinChanges uses; ok is
+// false for anything that is not a single-residue change.
+func annProteinChange(p string) (string, bool) {
+	p = strings.Replace(strings.TrimPrefix(p, "p."), "%3D", "=", 1)
+	p = strings.Trim(p, "()")
+	if len(p) < 5 {
+		return "", false
+	}
+	ref, ok := aaOne[p[:3]]
+	if !ok {
+		return "", false
+	}
+	rest := p[3:]
+	n := 0
+	for n < len(rest) && rest[n] >= '0' && rest[n] <= '9' {
+		n++
+	}
+	if n == 0 {
+		return "", false
+	}
+	var alt string
+	switch tail := rest[n:]; tail {
+	case "=", "*":
+		alt = tail
+	default:
+		a, ok := aaOne[tail]
+		if !ok {
+			return "", false
+		}
+		alt = string(a)
+	}
+	return string(ref) + rest[:n] + alt, true
+}
+
+// annProteinChanges indexes ANN HGVS.p by transcript and allele.
+func annProteinChanges(v []byte) map[string]string {
+	out := map[string]string{}
+	for _, entry := range bytes.Split(v, []byte{','}) {
+		f := strings.Split(string(entry), "|")
+		if len(f) < 11 || f[10] == "" {
+			continue
+		}
+		if c, ok := annProteinChange(f[10]); ok {
+			out[f[6]+":"+f[0]] = c
+		}
+	}
+	return out
+}
+
 // vcfLine is the part of a VCF data line the comparison needs.
 type vcfLine struct {
 	chrom, ref, alt string
@@ -279,9 +367,14 @@ type comparison struct {
 	agree   int
 	// normalised counts records that agree only after normalise.
 	normalised int
-	severe     int // records whose most severe term agrees
-	outside    int // records outside every transcript, not compared
-	classes    map[string]*disagreement
+	// proteins counts SNV allele×transcript pairs that bcftools calls
+	// missense/synonymous/stop_gained; proteinsAgree those where the
+	// engine's HGVS.p names the same residue change.
+	proteins, proteinsAgree int
+	proteinExamples         []string
+	severe                  int // records whose most severe term agrees
+	outside                 int // records outside every transcript, not compared
+	classes                 map[string]*disagreement
 }
 
 // disagreement is one class of disagreement: what only the engine said and
@@ -325,8 +418,10 @@ func (c *comparison) add(spans spanIndex, ours, theirs vcfLine) error {
 		return nil
 	}
 	c.records++
-	o := annSet(infoValue(ours.info, "ANN"))
-	b := bcsqSet(infoValue(theirs.info, "BCSQ"))
+	ann, bcsq := infoValue(ours.info, "ANN"), infoValue(theirs.info, "BCSQ")
+	c.addProteins(ours, ann, bcsq)
+	o := annSet(ann)
+	b := bcsqSet(bcsq)
 	if mostSevere(o) == mostSevere(b) {
 		c.severe++
 	}
@@ -354,6 +449,24 @@ func (c *comparison) add(spans spanIndex, ours, theirs vcfLine) error {
 	return nil
 }
 
+// addProteins compares the residue changes of one record's SNV alleles.
+func (c *comparison) addProteins(l vcfLine, ann, bcsq []byte) {
+	theirs := snvProteinChanges(bcsq)
+	if len(theirs) == 0 {
+		return
+	}
+	ours := annProteinChanges(ann)
+	for k, want := range theirs {
+		c.proteins++
+		if got := ours[k]; got == want {
+			c.proteinsAgree++
+		} else if len(c.proteinExamples) < 10 {
+			c.proteinExamples = append(c.proteinExamples, fmt.Sprintf("%s:%d %s>%s %s engine=%q bcftools=%q",
+				l.chrom, l.pos, l.ref, l.alt, k, got, want))
+		}
+	}
+}
+
 // sorted returns the disagreement classes, most frequent first.
 func (c *comparison) sorted() []*disagreement {
 	out := slices.Collect(maps.Values(c.classes))
@@ -379,6 +492,8 @@ func (c *comparison) percent() float64 {
 func (c *comparison) markdown(w io.Writer) {
 	fmt.Fprintf(w, "bcftools agreement: %d/%d records (%.2f%%), of which %d agree only after the intron/splice_region normalisation; most severe term agrees for %d (%.2f%%); %d records outside transcripts not compared\n\n",
 		c.agree, c.records, c.percent(), c.normalised, c.severe, 100*float64(c.severe)/float64(max(c.records, 1)), c.outside)
+	fmt.Fprintf(w, "Protein changes of SNVs (bcftools missense/synonymous/stop_gained vs the engine's HGVS.p): %d/%d allele×transcript pairs agree.\n\n",
+		c.proteinsAgree, c.proteins)
 	fmt.Fprintf(w, "| records | engine only | bcftools only | example |\n|---:|---|---|---|\n")
 	for _, d := range c.sorted() {
 		eng, bcf, _ := strings.Cut(strings.TrimPrefix(d.class, "engine only: "), " | bcftools only: ")

@@ -139,3 +139,41 @@ func TestComparisonClassifies(t *testing.T) {
 		t.Fatal("out-of-step records accepted")
 	}
 }
+
+func TestProteinChanges(t *testing.T) {
+	t.Parallel()
+	bcsq := "missense|G|T1|protein_coding|-|266M>266L|6489T>A,synonymous|G|T2|protein_coding|-|114T|6489T>A," +
+		"stop_gained|G|T1|protein_coding|+|81Q>81*|700G>C,frameshift|G|T1|protein_coding|+|5K>5X|800A>AT," +
+		"missense|G|T3|protein_coding|+|3AB>3CD|900AC>GT,intron|G||protein_coding"
+	got := snvProteinChanges([]byte(bcsq))
+	want := map[string]string{"T1:A": "M266L", "T2:A": "T114=", "T1:C": "Q81*"}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: got %q, want %q", k, got[k], v)
+		}
+	}
+	for in, want := range map[string]string{
+		"p.Met266Leu": "M266L", "p.Thr114%3D": "T114=", "p.Thr114=": "T114=", "p.Gln81Ter": "Q81*",
+		"p.Gln81*": "Q81*", "p.(Met266Leu)": "M266L",
+	} {
+		if got, ok := annProteinChange(in); !ok || got != want {
+			t.Errorf("annProteinChange(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+	for _, bad := range []string{"", "p.Lys5fs", "p.Met1?", "p.Phe122_Gln124del", "p.Xyz3Ala"} {
+		if got, ok := annProteinChange(bad); ok {
+			t.Errorf("annProteinChange(%q) = %q, accepted", bad, got)
+		}
+	}
+	c := newComparison()
+	l := vcfLine{chrom: "1", pos: 6489, ref: "T", alt: "A"}
+	c.addProteins(l, []byte("A|missense_variant|MODERATE|G|GID|transcript|T1|protein_coding|2/5|c.796A>T|p.Met266Leu|||||,"+
+		"A|synonymous_variant|LOW|G|GID|transcript|T2|protein_coding|2/5|c.342A>T|p.Thr115%3D|||||"),
+		[]byte("missense|G|T1|protein_coding|-|266M>266L|6489T>A,synonymous|G|T2|protein_coding|-|114T|6489T>A"))
+	if c.proteins != 2 || c.proteinsAgree != 1 || len(c.proteinExamples) != 1 {
+		t.Fatalf("proteins %d agree %d examples %v", c.proteins, c.proteinsAgree, c.proteinExamples)
+	}
+}
