@@ -145,7 +145,7 @@ func newFlagSet(e *env, name, argsHelp, about string) *flag.FlagSet {
 	fs := flag.NewFlagSet("gas "+name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "Usage: gas %s [flags] %s\n\n%s\n\nFlags:\n", name, argsHelp, about)
+		fmt.Fprintf(e.stderr, "Usage: %s\n\n%s\n\nFlags:\n", strings.TrimSpace("gas "+name+" [flags] "+argsHelp), about)
 		fs.PrintDefaults()
 	}
 	return fs

@@ -169,8 +169,13 @@ type Flags struct {
 // flags carry no defaults of their own: unset flags leave lower layers alone.
 func Bind(fs *flag.FlagSet) *Flags {
 	f := &Flags{fs: fs, values: map[string]*string{}}
+	def := Default()
 	for _, s := range settings {
-		f.values[s.name] = fs.String(s.name, "", s.usage+" [$"+s.env+"]")
+		usage := s.usage
+		if v := s.get(&def); v != "" && v != "0" && !strings.Contains(usage, "default") {
+			usage += " (default " + v + ")"
+		}
+		f.values[s.name] = fs.String(s.name, "", usage+" [$"+s.env+"]")
 	}
 	f.file = fs.String("config", "", "config file of key = value lines (keys are flag names) [$GAS_CONFIG]")
 	return f
