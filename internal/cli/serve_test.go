@@ -351,6 +351,31 @@ func endToEnd(t *testing.T, s *server) {
 		t.Fatalf("input download = %d", code)
 	}
 
+	// "Try the example" queues the demo VCF the same way.
+	resp, err := a.PostForm(s.url+"/annotate/example", url.Values{"mode": {"pick"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/jobs/") {
+		t.Fatalf("try the example = %d, Location %q", resp.StatusCode, loc)
+	}
+	ex := strings.TrimPrefix(loc, "/jobs/")
+	if state := waitJob(t, a, s.url, ex); state != "COMPLETED" {
+		t.Fatalf("example job ended %s", state)
+	}
+	code, gz = get(t, a, s.url+"/jobs/"+ex+"/result")
+	if code != http.StatusOK {
+		t.Fatalf("example result = %d", code)
+	}
+	if zr, err = gzip.NewReader(bytes.NewReader(gz)); err != nil {
+		t.Fatal(err)
+	}
+	if vcf, err = io.ReadAll(zr); err != nil || len(dataLines(vcf)) != len(in) {
+		t.Fatalf("example result: %d records, %v", len(dataLines(vcf)), err)
+	}
+
 	// Another user gets 404 on every route of alice's job.
 	b := newClient(t)
 	signUp(t, b, s.url, "bob@example.org")
