@@ -144,6 +144,11 @@ func (s *FS) Put(ctx context.Context, key string, r io.Reader) (gas.BlobInfo, er
 		return gas.BlobInfo{}, fmt.Errorf("blob: put %s: rename: %w", key, err)
 	}
 	committed = true
+	// The rename itself lives in the directory; sync it so the new name
+	// survives a power cut, not just the data.
+	if err := syncDir(filepath.Dir(dst)); err != nil {
+		return gas.BlobInfo{}, fmt.Errorf("blob: put %s: %w", key, err)
+	}
 	if err := s.writeMeta(key, meta{Size: info.Size, SHA256: info.SHA256}); err != nil {
 		return gas.BlobInfo{}, fmt.Errorf("blob: put %s: %w", key, err)
 	}
@@ -246,6 +251,19 @@ func (s *FS) Delete(ctx context.Context, key string) error {
 	}
 	if err := os.Remove(s.metaPath(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("blob: delete %s: metadata: %w", key, err)
+	}
+	return nil
+}
+
+// syncDir flushes a directory's entries to disk.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync dir: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync dir: %w", err)
 	}
 	return nil
 }
