@@ -15,7 +15,7 @@ import (
 
 // Enqueuer puts the annotation of a job on the queue inside the caller's
 // transaction (River's InsertTx), so a job row never exists without its
-// queue entry and vice versa.
+// queue entry and vice versa. Like a TransitionHook it must use tx only.
 type Enqueuer interface {
 	EnqueueAnnotate(ctx context.Context, tx *sql.Tx, jobID string) error
 }
@@ -23,7 +23,8 @@ type Enqueuer interface {
 // TransitionHook runs inside the transaction of a successful state change,
 // after the job row and its event are written. Later work (notification
 // outbox, archive timers) hooks in here so it commits or rolls back with the
-// change that causes it.
+// change that causes it. A hook must use tx only: on SQLite the pool has a
+// single connection, which tx holds, so any other query would wait forever.
 type TransitionHook func(ctx context.Context, tx *sql.Tx, j *gas.Job, c gas.JobChange) error
 
 // Jobs is the SQL job store: gas.JobStore for the web side and
