@@ -214,6 +214,8 @@ func ourExpect(ann string) csqExpect {
 		}
 		for _, t := range terms {
 			switch t {
+			case "":
+				continue // a note-only entry (no sequence change)
 			case "upstream_gene_variant", "downstream_gene_variant", "intergenic_variant", "non_coding_transcript_variant":
 				continue
 			case "intron_variant":

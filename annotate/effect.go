@@ -73,11 +73,11 @@ type effect struct {
 
 // Warning texts for the ERRORS / WARNINGS / INFO sub-field.
 const (
-	warnNoSequence  = "WARNING_NO_REFERENCE_SEQUENCE"
-	warnIncomplete  = "WARNING_TRANSCRIPT_INCOMPLETE"
-	warnNotAnnot    = "INFO_NOT_ANNOTATED_SYMBOLIC_ALLELE"
-	warnNoContig    = "WARNING_CONTIG_NOT_IN_BUNDLE"
-	warnRefMismatch = "WARNING_REF_DOES_NOT_MATCH_GENOME"
+	warnNoSequence = "WARNING_NO_REFERENCE_SEQUENCE"
+	warnIncomplete = "WARNING_TRANSCRIPT_INCOMPLETE"
+	noteSymbolic   = "INFO_NOT_ANNOTATED_SYMBOLIC_ALLELE"
+	noteNoChange   = "INFO_NOT_ANNOTATED_REF_EQUALS_ALT"
+	warnNoContig   = "WARNING_CONTIG_NOT_IN_BUNDLE"
 )
 
 // scratch holds one worker's reusable buffers so that annotating a record

@@ -531,17 +531,24 @@ func (wk *worker) record(out, line []byte, lineNo int64, st *blockStats) ([]byte
 	for _, alt := range rec.Alts {
 		st.alleles++
 		var kid, kinfo []byte
+		note := ""
+		var v variant
 		if vcf.IsSymbolic(alt) {
-			st.notAnnotated++
-			wk.kIDs, wk.kInfos = append(wk.kIDs, nil), append(wk.kInfos, nil)
-			continue
+			note = noteSymbolic
+		} else {
+			wk.nref = upper(append(wk.nref[:0], rec.Ref...))
+			wk.nalt = upper(append(wk.nalt[:0], alt...))
+			var changed bool
+			if v, changed = normalise(pos, wk.nref, wk.nalt); !changed {
+				note = noteNoChange
+			}
 		}
-		wk.nref = upper(append(wk.nref[:0], rec.Ref...))
-		wk.nalt = upper(append(wk.nalt[:0], alt...))
-		v, changed := normalise(pos, wk.nref, wk.nalt)
-		if !changed {
+		if note != "" {
+			// No sequence change to describe: a note-only ANN entry says so.
 			st.notAnnotated++
 			wk.kIDs, wk.kInfos = append(wk.kIDs, nil), append(wk.kInfos, nil)
+			wk.info = wk.annSep(wk.info, &annStarted)
+			wk.info = appendNote(wk.info, alt, note)
 			continue
 		}
 		st.annotated++
@@ -557,12 +564,7 @@ func (wk *worker) record(out, line []byte, lineNo int64, st *blockStats) ([]byte
 			st.novel++
 		}
 		wk.kIDs, wk.kInfos = append(wk.kIDs, kid), append(wk.kInfos, kinfo)
-		if !annStarted {
-			wk.info = append(wk.info, "ANN="...)
-			annStarted = true
-		} else {
-			wk.info = append(wk.info, ',')
-		}
+		wk.info = wk.annSep(wk.info, &annStarted)
 		wk.info = wk.allele(wk.info, alt, &v, contig, ok, src, st)
 	}
 	if anyKnown {
@@ -626,4 +628,13 @@ func short(b []byte) string {
 		return string(b[:20]) + "..."
 	}
 	return string(b)
+}
+
+// annSep starts the ANN field or separates its entries.
+func (wk *worker) annSep(dst []byte, started *bool) []byte {
+	if !*started {
+		*started = true
+		return append(dst, "ANN="...)
+	}
+	return append(dst, ',')
 }

@@ -116,9 +116,9 @@ func TestAnnotateRecords(t *testing.T) {
 	if c := strings.Split(lines[1], "\t"); c[2] != "myid;rs200;rs201" {
 		t.Errorf("merged ID = %s", c[2])
 	}
-	// Record 3: symbolic allele, no ANN, record kept.
-	if ann := annOf(t, lines[2]); ann != nil {
-		t.Errorf("symbolic allele annotated: %v", ann)
+	// Record 3: symbolic allele, only a note, record kept.
+	if ann := annOf(t, lines[2]); len(ann) != 1 || ann[0] != "<DEL>|||||||||||||||"+noteSymbolic {
+		t.Errorf("symbolic allele: %v", ann)
 	}
 	if !strings.Contains(lines[2], "SVTYPE=DEL") {
 		t.Errorf("symbolic record changed: %s", lines[2])

@@ -119,6 +119,14 @@ func appendIntergenic(dst, alt []byte, warn string) []byte {
 	return append(dst, warn...)
 }
 
+// appendNote writes an ANN entry that only carries a note in the last
+// sub-field (an allele with no sequence change to annotate).
+func appendNote(dst, alt []byte, note string) []byte {
+	dst = appendEscaped(dst, alt)
+	dst = append(dst, "|||||||||||||||"...)
+	return append(dst, note...)
+}
+
 // appendEntry writes one ANN entry (16 '|'-separated sub-fields).
 func appendEntry(dst, alt []byte, ef *effect) []byte {
 	m := ef.m
