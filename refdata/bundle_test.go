@@ -543,3 +543,64 @@ func TestLookupKnownBlocks(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildEveryCsqCase builds a bundle from each bcftools csq case (its
+// FASTA and every GFF), as the conformance test of the engine does, and
+// checks that every case VCF record lies on a contig of the bundle with a
+// matching REF.
+func TestBuildEveryCsqCase(t *testing.T) {
+	t.Parallel()
+	dirs, _ := filepath.Glob(filepath.Join(testdata(t, "bcftools-csq"), "*"))
+	built := 0
+	for _, d := range dirs {
+		fas, _ := filepath.Glob(filepath.Join(d, "*.fa"))
+		gffs, _ := filepath.Glob(filepath.Join(d, "*.gff"))
+		vcfs, _ := filepath.Glob(filepath.Join(d, "*.vcf"))
+		if len(fas) != 1 {
+			continue
+		}
+		for _, g := range gffs {
+			out := filepath.Join(t.TempDir(), "b")
+			if _, err := Build(context.Background(), BuildOptions{Name: "csq", Genes: g, FASTA: fas[0], Out: out}); err != nil {
+				t.Errorf("%s: %v", g, err)
+				continue
+			}
+			b, err := Open(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			built++
+			for _, v := range vcfs {
+				data, _ := os.ReadFile(v)
+				for i, l := range strings.Split(string(data), "\n") {
+					if l == "" || l[0] == '#' {
+						continue
+					}
+					f := strings.Split(l, "\t")
+					c, ok := b.ContigID([]byte(f[0]))
+					if !ok || !b.HasSequence(c) {
+						t.Errorf("%s:%d: contig %s not in the bundle with sequence", v, i+1, f[0])
+						continue
+					}
+					pos, _ := strconv.Atoi(f[1])
+					if int64(pos+len(f[3])-1) > b.Manifest().Contigs[c].Length {
+						// Two cases test a deletion running off the slice end;
+						// Seq must refuse it rather than clip.
+						if _, err := b.Seq(c, pos, pos+len(f[3])-1); err == nil {
+							t.Errorf("%s:%d: Seq past the contig end gave no error", v, i+1)
+						}
+						continue
+					}
+					ref, err := b.Seq(c, pos, pos+len(f[3])-1)
+					if err != nil || !strings.EqualFold(string(ref), f[3]) {
+						t.Errorf("%s:%d: REF %s, bundle has %s (%v)", v, i+1, f[3], ref, err)
+					}
+				}
+			}
+			b.Close()
+		}
+	}
+	if built < 40 {
+		t.Errorf("built only %d case bundles", built)
+	}
+}
