@@ -284,12 +284,16 @@ func (p *gffParser) gff3Line(seq []byte, typ string, kind partKind, isPart bool,
 	}
 	f.name = gff3Attr(attrs, "Name")
 	f.geneID = gff3Attr(attrs, "gene_id")
-	f.biotype = gff3Attr(attrs, "biotype")
-	if f.biotype == "" {
-		f.biotype = gff3Attr(attrs, "transcript_biotype")
+	// Ensembl says biotype, GENCODE transcript_type/gene_type, NCBI
+	// gene_biotype; the transcript's own wins over the gene's.
+	for _, k := range []string{"biotype", "transcript_biotype", "transcript_type", "gene_biotype", "gene_type"} {
+		if f.biotype = gff3Attr(attrs, k); f.biotype != "" {
+			break
+		}
 	}
-	if f.biotype == "" {
-		f.biotype = gff3Attr(attrs, "gene_biotype")
+	f.geneName = gff3Attr(attrs, "gene_name") // GENCODE
+	if f.geneName == "" {
+		f.geneName = gff3Attr(attrs, "gene") // NCBI
 	}
 	f.tags = gff3Attr(attrs, "tag")
 	return nil
@@ -448,6 +452,9 @@ func (p *gffParser) finish() error {
 					t.GeneID = stripPrefix(f.parent)
 				}
 				t.GeneName = g.name
+				if t.GeneName == "" {
+					t.GeneName = g.geneName
+				}
 				if f.biotype == "" {
 					f.biotype = g.biotype
 				}
@@ -458,6 +465,9 @@ func (p *gffParser) finish() error {
 				// Parts hang directly off a gene: the gene is its own transcript.
 				t.GeneID, t.GeneName = stripPrefix(key), f.name
 			}
+		}
+		if t.GeneName == "" && !p.gtf {
+			t.GeneName = f.geneName
 		}
 		t.Biotype = f.biotype
 		if t.Biotype == "" {

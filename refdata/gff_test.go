@@ -210,3 +210,29 @@ func TestGTFSameIDOnTwoContigs(t *testing.T) {
 		t.Fatalf("got %+v", gm.tx)
 	}
 }
+
+func TestGFF3GencodeAndNCBIAttributes(t *testing.T) {
+	t.Parallel()
+	in := "chr1\tHAVANA\tgene\t11869\t14409\t.\t+\t.\tID=ENSG00000290825.1;gene_id=ENSG00000290825.1;gene_type=lncRNA;gene_name=DDX11L2\n" +
+		"chr1\tHAVANA\ttranscript\t11869\t14409\t.\t+\t.\tID=ENST00000456328.2;Parent=ENSG00000290825.1;gene_id=ENSG00000290825.1;transcript_id=ENST00000456328.2;gene_type=lncRNA;gene_name=DDX11L2;transcript_type=lncRNA;tag=basic,Ensembl_canonical\n" +
+		"chr1\tHAVANA\texon\t11869\t12227\t.\t+\t.\tID=exon:ENST00000456328.2:1;Parent=ENST00000456328.2\n" +
+		"chr1\tHAVANA\texon\t12613\t12721\t.\t+\t.\tID=exon:ENST00000456328.2:2;Parent=ENST00000456328.2\n" +
+		"NC_000001.11\tBestRefSeq\tgene\t100\t400\t.\t-\t.\tID=gene-ABC;Dbxref=GeneID:1;Name=ABC;gene_biotype=protein_coding\n" +
+		"NC_000001.11\tBestRefSeq\tmRNA\t100\t400\t.\t-\t.\tID=rna-NM_1.2;Parent=gene-ABC;gene=ABC;transcript_id=NM_1.2\n" +
+		"NC_000001.11\tBestRefSeq\texon\t100\t400\t.\t-\t.\tID=exon-NM_1.2-1;Parent=rna-NM_1.2\n" +
+		"NC_000001.11\tBestRefSeq\tCDS\t150\t350\t.\t-\t0\tID=cds-NP_1.1;Parent=rna-NM_1.2\n"
+	gm, err := parseGenes(context.Background(), strings.NewReader(in), "g.gff3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(gm.tx) != 2 {
+		t.Fatalf("%d transcripts", len(gm.tx))
+	}
+	g, n := gm.tx[0], gm.tx[1]
+	if g.ID != "ENST00000456328.2" || g.GeneID != "ENSG00000290825.1" || g.GeneName != "DDX11L2" || g.Biotype != "lncRNA" || !g.Canonical || len(g.Exons) != 2 {
+		t.Errorf("GENCODE: %+v", g)
+	}
+	if n.ID != "NM_1.2" || n.GeneID != "ABC" || n.GeneName != "ABC" || n.Biotype != "protein_coding" || n.CDSStart != 150 || n.Strand != Reverse {
+		t.Errorf("NCBI: %+v", n)
+	}
+}
