@@ -54,6 +54,8 @@ type InputError struct {
 	Msg  string
 }
 
+// Error formats the problem as "line N: message", or the message alone
+// when it is not tied to a line.
 func (e *InputError) Error() string {
 	if e.Line > 0 {
 		return "line " + itoa(e.Line) + ": " + e.Msg
