@@ -286,11 +286,9 @@ func decodeTracks(b []byte, ncontigs int) ([]track, []string, error) {
 		if d.err != nil {
 			return nil, nil, d.err
 		}
-		t := track{label: name, heap: heap, nameOff: make([]uint32, 0, count+1)}
+		t := track{label: name, heap: heap}
 		nodes := make([]ivNode, count)
-		// Names must be contiguous in nameOff order for track.name; intervals
-		// store (off,len), so keep a parallel end table via nameOff pairs.
-		offs := make([]uint32, 2*count)
+		offs := make([]uint32, 2*count) // (start, end) of each name in heap
 		perContig := make([]int, ncontigs+1)
 		prevC, prevS := 0, 0
 		for i := range count {
