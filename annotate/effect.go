@@ -7,6 +7,10 @@ import (
 	"github.com/gas-project/gas/refdata"
 )
 
+// inframeReach is how many codons after an in-frame indel are read to place
+// its protein description at the most C-terminal equivalent position.
+const inframeReach = 30
+
 // flank is how far up- and downstream of a transcript a variant is still
 // reported against it (upstream_gene_variant / downstream_gene_variant).
 const flank = 5000
@@ -435,15 +439,20 @@ func (sc *scratch) codingEffect(m *txModel, v *variant, src seqSource, ef *effec
 	if v.insertion() {
 		ef.aaPos = ciA + 1
 	}
-	// One codon of context on each side, for insertion flanks and trimming.
+	// One codon of context before (insertion flanks, dup detection), and
+	// after: one codon, or for an in-frame indel up to inframeReach codons,
+	// so that trimming unchanged residues moves a deletion or duplication in
+	// a run of repeated residues to its most C-terminal position (HGVS).
+	frameshift := (len(sc.altT)-len(sc.refT))%3 != 0
 	wA, wB := ciA, ciB
 	if wA > 0 {
 		wA--
 	}
-	if wB+1 < nCodons {
-		wB++
+	reach := 1
+	if !frameshift && len(sc.altT) != len(sc.refT) {
+		reach = inframeReach
 	}
-	frameshift := (len(sc.altT)-len(sc.refT))%3 != 0
+	wB = min(wB+reach, nCodons-1)
 	wq1 := f + 3*wA + 1
 	wq2 := f + 3*wB + 3
 	to := m.cdsS + wq2 - 1

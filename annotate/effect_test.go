@@ -327,3 +327,30 @@ func TestStopGainedIndelAndNMD(t *testing.T) {
 		t.Errorf("HGVS.p %s", ef.hgvsP)
 	}
 }
+
+// Deleting one Leu from Leu-Leu-Leu is named at the last one (HGVS 3' rule)
+// at both DNA and protein level, whichever copy the VCF deletes.
+func TestProteinThreePrimeRule(t *testing.T) {
+	t.Parallel()
+	g := modelGenome()
+	copy(g[49:58], "CTGCTGCTG") // c.10-c.18: Leu4 Leu5 Leu6
+	fwd := modelTranscript(true)
+	rg, rev := mirror(g, fwd)
+	for _, p := range []int{50, 53, 56} {
+		pos, r, a := del(g, p, 3)
+		ef := runCase(t, newTxModel(fwd), memSeq(g), pos, r, a)
+		if string(ef.hgvsC) != "c.16_18del" || string(ef.hgvsP) != "p.Leu6del" {
+			t.Errorf("forward del at %d: %s %s", p, ef.hgvsC, ef.hgvsP)
+		}
+		mp, mr, ma := mirrorVariant(g, pos, r, a)
+		ef = runCase(t, newTxModel(rev), memSeq(rg), mp, mr, ma)
+		if string(ef.hgvsC) != "c.16_18del" || string(ef.hgvsP) != "p.Leu6del" {
+			t.Errorf("reverse del at %d: %s %s", p, ef.hgvsC, ef.hgvsP)
+		}
+	}
+	pos, r, a := ins(g, 49, "CTG")
+	ef := runCase(t, newTxModel(fwd), memSeq(g), pos, r, a)
+	if string(ef.hgvsC) != "c.16_18dup" || string(ef.hgvsP) != "p.Leu6dup" {
+		t.Errorf("insertion: %s %s", ef.hgvsC, ef.hgvsP)
+	}
+}
