@@ -166,6 +166,11 @@ func refdataBuild(ctx context.Context, e *env, args []string) error {
 			}
 		}
 	}
+	// The bundle is built next to its final place and renamed; make sure
+	// that place exists (e.g. DATA_DIR/refdata on a fresh machine).
+	if err := os.MkdirAll(filepath.Dir(filepath.Clean(*out)), 0o755); err != nil {
+		return fmt.Errorf("create bundle parent dir: %w", err)
+	}
 	m, err := refdata.Build(ctx, opt)
 	if err != nil {
 		return err

@@ -11,10 +11,7 @@ func TestRefdataBuildVEPChr21(t *testing.T) {
 	t.Parallel()
 	td := filepath.Join(testdataDir(t), "vep-chr21")
 	data := t.TempDir()
-	out := filepath.Join(data, "refdata", "chr21")
-	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	out := filepath.Join(data, "refdata", "chr21") // refdata/ does not exist yet: build creates it
 	code, stdout, errOut := run(t, nil, "refdata", "build", "--quiet", "--name", "chr21", "--assembly", "GRCh38",
 		"--genes", filepath.Join(td, "genes.gff3.gz"), "--known-variants", filepath.Join(td, "known_variants.vcf.gz"),
 		"--known-info", "MAF,AF_EUR", "--out", out)
