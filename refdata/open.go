@@ -26,6 +26,12 @@ func Open(dir string) (*Bundle, error) {
 
 func open(dir string) (_ *Bundle, err error) {
 	js, err := os.ReadFile(filepath.Join(dir, manifestFile))
+	if errors.Is(err, os.ErrNotExist) {
+		if _, serr := os.Stat(dir); serr != nil {
+			return nil, serr
+		}
+		return nil, fmt.Errorf("not a reference bundle (no %s)", manifestFile)
+	}
 	if err != nil {
 		return nil, err
 	}
