@@ -604,3 +604,43 @@ func TestBuildEveryCsqCase(t *testing.T) {
 		t.Errorf("built only %d case bundles", built)
 	}
 }
+
+// TestConcurrentQueries runs queries from several goroutines (meaningful
+// under -race): workers share one bundle.
+func TestConcurrentQueries(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "demo")
+	if _, err := BuildDemo(context.Background(), out, "test"); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	c21, _ := b.ContigID([]byte("chr21"))
+	done := make(chan int)
+	for g := 0; g < 4; g++ {
+		go func() {
+			var dst []*Transcript
+			var hits [][]byte
+			n := 0
+			for pos := 25000001; pos < 26000000; pos += 997 {
+				dst = b.Overlapping(c21, pos-5000, pos+5000, dst[:0])
+				hits = b.TrackHits(0, c21, pos, pos, hits[:0])
+				if _, _, ok := b.LookupKnown(c21, 25000001, []byte("C"), []byte("T")); ok {
+					n++
+				}
+				if _, err := b.Seq(0, 1, 10); err != nil {
+					n = -1 << 30
+				}
+			}
+			done <- n
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if n := <-done; n <= 0 {
+			t.Errorf("goroutine %d: %d successful lookups", g, n)
+		}
+	}
+}
