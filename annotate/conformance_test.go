@@ -358,7 +358,7 @@ var acceptedDisagreements = map[string]string{
 	"EMN908947/ribosomal-slippage.vcf 13468":                      "two CDS parts with a -1 ribosomal slippage are merged into one CDS by the gene-model import",
 	"ENST00000341065/frame3.vcf 19026":                            "the deletion is equivalent to one wholly inside the exon (acceptor AG intact): inframe_deletion and splice_region, not splice_acceptor",
 	"ENST00000375992/incorrect-synon-del-not-start-lost.vcf 6453": "the deletion slides into the 5' UTR leaving ATG intact: start_retained_variant",
-	"ENST00000420670/start-stop-lost.vcf 44688":                   "ATG>ATA in a 3-base CDS: GAS calls start_lost, bcftools missense",
+	"ENST00000420670/start-stop-lost.vcf 44688":                   "ATG>ATA is start_lost; bcftools calls start-codon changes at a reverse-strand exon edge missense",
 	"ENST00000519442/synon-splice-region-del.vcf 42130":           "deletion reaching intron base +8: splice region is 3-8 intronic bases (bcftools stops at +7)",
 	"ENST00000528237/retained-stop-incomplete-cds.vcf 14714":      "new stop at the last codon of a CDS without a stop codon: stop_gained, not stop_retained",
 	"ENST00000545279/splice-region-insert.vcf 44572":              "insertion between exon end and intron start joins the exon (frameshift); bcftools places it in the intron",
