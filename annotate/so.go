@@ -162,14 +162,3 @@ func impactRank(s string) int {
 	}
 	return 3
 }
-
-// termByName maps an SO term name back to its term (for tests and the
-// conformance mapping).
-func termByName(name string) (term, bool) {
-	for i, n := range termNames {
-		if n == name {
-			return term(i), true
-		}
-	}
-	return 0, false
-}
