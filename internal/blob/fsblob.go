@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/gas-project/gas"
 )
@@ -266,4 +267,46 @@ func syncDir(dir string) error {
 		return fmt.Errorf("sync dir: %w", err)
 	}
 	return nil
+}
+
+// RemoveTemp deletes temporary files older than age left behind by writes
+// that never finished (a process killed mid-Put), and returns how many it
+// removed. With age 0 it removes all of them, which is only safe when no
+// other process is writing to the store.
+func (s *FS) RemoveTemp(ctx context.Context, age time.Duration) (int, error) {
+	cutoff := time.Now().Add(-age)
+	n := 0
+	err := filepath.WalkDir(s.root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // removed while we walked
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if d.IsDir() || !strings.HasPrefix(d.Name(), ".tmp-") {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if age > 0 && info.ModTime().After(cutoff) {
+			return nil
+		}
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		n++
+		return nil
+	})
+	if err != nil {
+		return n, fmt.Errorf("blob: remove temp files: %w", err)
+	}
+	return n, nil
 }

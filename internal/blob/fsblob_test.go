@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gas-project/gas"
 )
@@ -163,5 +164,40 @@ func TestKeysCannotEscape(t *testing.T) {
 		if err := ValidKey(k); err != nil {
 			t.Errorf("ValidKey(%q) = %v", k, err)
 		}
+	}
+}
+
+func TestRemoveTemp(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newStore(t)
+	if _, err := s.Put(ctx, "user/1/j/result.vcf.gz", strings.NewReader("done")); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(s.Root(), "user", "1", "j")
+	old, fresh := filepath.Join(dir, ".tmp-111"), filepath.Join(dir, ".tmp-222")
+	for _, p := range []string{old, fresh} {
+		if err := os.WriteFile(p, []byte("partial"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	past := time.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(old, past, past); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.RemoveTemp(ctx, time.Hour); err != nil || n != 1 {
+		t.Fatalf("removed %d, %v", n, err)
+	}
+	if _, err := os.Stat(old); !os.IsNotExist(err) {
+		t.Fatal("old temp file kept")
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Fatal("fresh temp file (a write in progress) removed")
+	}
+	if n, err := s.RemoveTemp(ctx, 0); err != nil || n != 1 {
+		t.Fatalf("removed %d, %v", n, err)
+	}
+	if st, err := s.Stat(ctx, "user/1/j/result.vcf.gz"); err != nil || st.Size != 4 {
+		t.Fatalf("object damaged: %+v %v", st, err)
 	}
 }

@@ -112,6 +112,18 @@ func serve(ctx context.Context, e *env, cfg config.Config, logger *slog.Logger, 
 	if err != nil {
 		return err
 	}
+	// Writes cut short by a crash leave temporary files. serve owns the
+	// store and can drop them all; other roles may share it with writers
+	// still running, so they only drop ones idle for a day.
+	tempAge := 24 * time.Hour
+	if r.all {
+		tempAge = 0
+	}
+	if n, err := blobs.RemoveTemp(ctx, tempAge); err != nil {
+		logger.Warn("removing unfinished temporary files", "err", err)
+	} else if n > 0 {
+		logger.Info("removed temporary files of unfinished writes", "count", n)
+	}
 	ins, err := jobs.NewInserter(db.RiverDriver(), logger)
 	if err != nil {
 		return err
