@@ -244,13 +244,6 @@ func (e csqExpect) proteinsLike(exp csqExpect) csqExpect {
 	return e
 }
 
-type csqRecord struct {
-	file, key string
-	exp       csqExpect
-	haplotype bool
-	has       bool
-}
-
 // readLocal reads NAME.txt-l: pairs "POS REF ALT EXP" / "POS REF ALT BCSQ";
 // the second line of a pair is the expectation.
 func readLocal(path string) map[string]string {

@@ -117,23 +117,6 @@ func (m *txModel) cdna(g int) (int, bool) {
 	return m.cstart[i] + g - e.Start, true
 }
 
-// genomic maps a cDNA position back to the genome.
-func (m *txModel) genomic(c int) (int, bool) {
-	if c < 1 || c > m.cdnaLen {
-		return 0, false
-	}
-	for i, e := range m.t.Exons {
-		l := e.End - e.Start + 1
-		if c >= m.cstart[i] && c < m.cstart[i]+l {
-			if m.rev {
-				return e.End - (c - m.cstart[i]), true
-			}
-			return e.Start + (c - m.cstart[i]), true
-		}
-	}
-	return 0, false
-}
-
 // appendCDNA appends the transcript-orientation bases of cDNA positions
 // [from, to] (clamped to the transcript) to dst.
 func (m *txModel) appendCDNA(dst []byte, src seqSource, from, to int) ([]byte, error) {

@@ -457,7 +457,6 @@ type worker struct {
 	rec    vcf.Record
 	txs    []*refdata.Transcript
 	effs   []effect
-	keep   []int
 	info   []byte
 	id     []byte
 	hits   [][]byte
