@@ -601,10 +601,23 @@ func (wk *worker) checkRef(src seqSource, rec *vcf.Record, st *blockStats) error
 	pos := int(rec.Pos)
 	n := len(rec.Ref)
 	g, err := src.Seq(pos, pos+n-1)
-	for err != nil && n > 0 {
-		// Shorten to find the end of the contig (rare: only at contig ends).
-		n--
+	if err != nil {
+		// Find how much of REF lies on the contig (rare: only at contig
+		// ends), by bisection so a huge REF costs few lookups.
+		lo, hi := 0, n-1 // bases known readable, known unreadable
+		for lo < hi {
+			mid := (lo + hi + 1) / 2
+			if _, e := src.Seq(pos, pos+mid-1); e == nil {
+				lo = mid
+			} else {
+				hi = mid - 1
+			}
+		}
+		n = lo
 		g, err = src.Seq(pos, pos+n-1)
+		if err != nil {
+			n = 0
+		}
 	}
 	if n == 0 {
 		return &InputError{Line: rec.LineNo, Msg: "POS " + itoa(rec.Pos) + " lies beyond the end of reference contig " + string(rec.Chrom)}

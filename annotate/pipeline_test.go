@@ -342,3 +342,26 @@ func TestBadCompressedInput(t *testing.T) {
 		t.Errorf("input over the limit: %v", err)
 	}
 }
+
+// A REF running past the end of the contig is checked as far as the contig
+// goes and annotated with a warning; a POS beyond the end is an input error.
+func TestRefPastContigEnd(t *testing.T) {
+	t.Parallel()
+	g := modelGenome()
+	in := vcfHead + "m\t199\t.\t" + string(g[198:200]) + "AAA\t" + string(g[198]) + "\t.\t.\t.\n"
+	out, sum, err := annotateString(t, modelRef(), in, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dataLines(out)) != 1 || len(sum.Warnings) != 1 || !strings.Contains(sum.Warnings[0], "extends beyond the end") {
+		t.Errorf("warnings %v\n%s", sum.Warnings, out)
+	}
+	bad := vcfHead + "m\t199\t.\t" + string(other(g[198])) + "AAA\tA\t.\t.\t.\n"
+	if _, _, err := annotateString(t, modelRef(), bad, Options{}); !IsInputError(err) {
+		t.Errorf("mismatching REF past the end: %v", err)
+	}
+	beyond := vcfHead + "m\t250\t.\tA\tC\t.\t.\t.\n"
+	if _, _, err := annotateString(t, modelRef(), beyond, Options{}); !IsInputError(err) || !strings.Contains(err.Error(), "beyond the end") {
+		t.Errorf("POS past the end: %v", err)
+	}
+}
