@@ -122,6 +122,9 @@ func (sc *scratch) compute(m *txModel, v *variant, src seqSource, ef *effect) {
 		}
 	}
 	if before || after {
+		if dist > flank {
+			return // too far: no terms, the caller drops the transcript
+		}
 		ef.distance = dist
 		if before != m.rev {
 			ef.terms.add(soUpstream)
