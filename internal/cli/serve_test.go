@@ -7,7 +7,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -20,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gas-project/gas/internal/sqldb/sqldbtest"
 	"github.com/gas-project/gas/refdata"
 )
 
@@ -257,50 +257,7 @@ func TestServeEndToEnd(t *testing.T) {
 // on PostgreSQL, when GAS_TEST_POSTGRES_URL names a server.
 func TestServeEndToEndPostgres(t *testing.T) {
 	t.Parallel()
-	endToEnd(t, startServe(t, "--database-url", postgresTestDB(t)))
-}
-
-// postgresTestDB creates a fresh database on the GAS_TEST_POSTGRES_URL
-// server for one test and drops it afterwards.
-func postgresTestDB(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("GAS_TEST_POSTGRES_URL")
-	if base == "" {
-		t.Skip("PostgreSQL end-to-end test skipped: set GAS_TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable)")
-	}
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	if err := admin.Ping(); err != nil {
-		// The named database may not exist on a fresh server; any database
-		// will do for creating ours, so fall back to the maintenance one.
-		admin.Close()
-		fallback, _ := url.Parse(base)
-		fallback.Path = "/postgres"
-		if admin, err = sql.Open("pgx", fallback.String()); err == nil {
-			err = admin.Ping()
-		}
-		if err != nil {
-			t.Skipf("PostgreSQL end-to-end test skipped: server not reachable: %v", err)
-		}
-	}
-	name := fmt.Sprintf("gas_cli_test_%d_%d", os.Getpid(), time.Now().UnixNano())
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
-			t.Logf("drop %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
+	endToEnd(t, startServe(t, "--database-url", sqldbtest.PostgresURL(t)))
 }
 
 func endToEnd(t *testing.T, s *server) {

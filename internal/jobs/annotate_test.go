@@ -23,6 +23,7 @@ import (
 	"github.com/gas-project/gas/internal/blob"
 	"github.com/gas-project/gas/internal/jobs"
 	"github.com/gas-project/gas/internal/sqldb"
+	"github.com/gas-project/gas/internal/sqldb/sqldbtest"
 	"github.com/gas-project/gas/refdata"
 )
 
@@ -90,16 +91,14 @@ type env struct {
 
 func setup(t *testing.T) *env {
 	t.Helper()
+	return setupOn(t, sqldbtest.SQLite(t, sqldb.Options{}))
+}
+
+// setupOn builds the fixture on an opened, migrated database.
+func setupOn(t *testing.T, db *sqldb.DB) *env {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := sqldb.OpenSQLite(ctx, filepath.Join(dir, "gas.db"), sqldb.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	ins, err := jobs.NewInserter(db.RiverDriver(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -316,9 +315,19 @@ func TestAnnotateWorkerRetriesTransientErrors(t *testing.T) {
 // TestAnnotateQueueEndToEnd runs jobs through a real River client on SQLite.
 func TestAnnotateQueueEndToEnd(t *testing.T) {
 	t.Parallel()
+	queueEndToEnd(t, setup(t))
+}
+
+// TestAnnotateQueueEndToEndPostgres does the same on PostgreSQL (River's
+// database/sql driver), when GAS_TEST_POSTGRES_URL names a server.
+func TestAnnotateQueueEndToEndPostgres(t *testing.T) {
+	t.Parallel()
+	queueEndToEnd(t, setupOn(t, sqldbtest.Postgres(t, sqldb.Options{})))
+}
+
+func queueEndToEnd(t *testing.T, e *env) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	e := setup(t)
 	r, err := jobs.NewRunner(e.db.RiverDriver(), e.worker, jobs.RunnerConfig{Workers: 4})
 	if err != nil {
 		t.Fatal(err)
@@ -367,7 +376,7 @@ func TestAnnotateQueueEndToEnd(t *testing.T) {
 			t.Fatalf("only %d of %d jobs finished", finished, n)
 		}
 	}
-	t.Logf("%d jobs through River on SQLite in %s", n, time.Since(start))
+	t.Logf("%d jobs through River on %s in %s", n, e.db.Dialect(), time.Since(start))
 	var completed, failed int
 	for id := range ids {
 		j, err := e.store.Job(ctx, id)
