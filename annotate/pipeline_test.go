@@ -365,3 +365,23 @@ func TestRefPastContigEnd(t *testing.T) {
 		t.Errorf("POS past the end: %v", err)
 	}
 }
+
+// Downstream reaches exactly 5 kb; one base further is intergenic.
+func TestFlankLimit(t *testing.T) {
+	t.Parallel()
+	in := vcfHead + "ns\t5150\t.\tA\tC\t.\t.\t.\nns\t5151\t.\tA\tC\t.\t.\t.\nns\t5150\t.\tA\tAT\t.\t.\t.\n"
+	out, _, err := annotateString(t, modelRef(), in, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := dataLines(out)
+	if a := annOf(t, l[0]); len(a) != 1 || !strings.HasPrefix(a[0], "C|downstream_gene_variant|") || !strings.HasSuffix(a[0], "|5000|") {
+		t.Errorf("at 5000: %v", a)
+	}
+	if a := annOf(t, l[1]); len(a) != 1 || !strings.HasPrefix(a[0], "C|intergenic_variant|") {
+		t.Errorf("at 5001: %v", a)
+	}
+	if a := annOf(t, l[2]); len(a) != 1 || !strings.HasPrefix(a[0], "AT|intergenic_variant|") {
+		t.Errorf("insertion after 5000: %v", a)
+	}
+}
