@@ -137,7 +137,11 @@ func appendEntry(dst, alt []byte, ef *effect) []byte {
 	dst = append(dst, '|')
 	dst = append(dst, ef.terms.impact()...)
 	dst = append(dst, '|')
-	dst = appendEscapedString(dst, t.GeneName)
+	if t.GeneName != "" {
+		dst = appendEscapedString(dst, t.GeneName)
+	} else {
+		dst = appendEscapedString(dst, t.GeneID) // unnamed genes are known by ID
+	}
 	dst = append(dst, '|')
 	dst = appendEscapedString(dst, t.GeneID)
 	dst = append(dst, "|transcript|"...)
