@@ -59,7 +59,5 @@ func ensureDemoBundle(ctx context.Context, refDir string, logger *slog.Logger) (
 
 // closeBundle releases a bundle opened for one command.
 func closeBundle(b *refdata.Bundle) {
-	if c, ok := any(b).(interface{ Close() error }); ok {
-		_ = c.Close() // read-only mappings: nothing to lose on a failed close
-	}
+	_ = b.Close() // read-only mappings: nothing to lose on a failed close
 }

@@ -131,6 +131,7 @@ func serve(ctx context.Context, e *env, cfg config.Config, logger *slog.Logger, 
 	store := db.JobStore(ins)
 
 	var runner *jobs.Runner
+	workersStopped := false // set once the runner has stopped cleanly
 	refDir := filepath.Join(cfg.DataDir, refdataDirName)
 	demoNote := ""
 	if r.worker {
@@ -141,7 +142,13 @@ func serve(ctx context.Context, e *env, cfg config.Config, logger *slog.Logger, 
 			return err
 		}
 		bundles := jobs.NewBundleDir(refDir, openBundle)
-		defer bundles.Close()
+		defer func() {
+			// Unmapping a bundle under a job that is still running would
+			// crash it; if the workers did not stop, the exit frees them.
+			if workersStopped {
+				bundles.Close()
+			}
+		}()
 		worker, err := jobs.NewAnnotateWorker(store, blobs, bundles, jobs.AnnotateConfig{
 			Version: version(),
 			Logger:  logger,
@@ -211,7 +218,9 @@ func serve(ctx context.Context, e *env, cfg config.Config, logger *slog.Logger, 
 			defer cancel()
 			if serr := runner.Stop(sctx); serr != nil {
 				logger.Error("stopping workers", "err", serr)
+				return
 			}
+			workersStopped = true
 		}()
 	}
 

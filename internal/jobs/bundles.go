@@ -85,10 +85,8 @@ func (d *BundleDir) Close() error {
 	var errs []error
 	for name, e := range d.bundles {
 		if e.b != nil {
-			if c, ok := any(e.b).(interface{ Close() error }); ok {
-				if err := c.Close(); err != nil {
-					errs = append(errs, fmt.Errorf("jobs: close bundle %s: %w", name, err))
-				}
+			if err := e.b.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("jobs: close bundle %s: %w", name, err))
 			}
 		}
 		delete(d.bundles, name)
