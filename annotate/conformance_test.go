@@ -216,7 +216,8 @@ func ourExpect(ann string) csqExpect {
 			switch t {
 			case "":
 				continue // a note-only entry (no sequence change)
-			case "upstream_gene_variant", "downstream_gene_variant", "intergenic_variant", "non_coding_transcript_variant":
+			case "upstream_gene_variant", "downstream_gene_variant", "intergenic_variant", "non_coding_transcript_variant",
+				"splice_donor_5th_base_variant":
 				continue
 			case "intron_variant":
 				if splice {

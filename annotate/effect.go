@@ -314,6 +314,15 @@ func (sc *scratch) splice(m *txModel, v *variant, left, right refdata.Exon, is, 
 		overlaps(s, e, max(ie-7, is), ie-2) || overlaps(s, e, ie+1, min(right.End, ie+3)) {
 		ef.terms.add(soSpliceRegion)
 	}
+	// The fifth intron base of a donor is highly conserved (VEP reports it
+	// separately); the 2-base site is reported already when both are hit.
+	fifth := is + 4
+	if m.rev {
+		fifth = ie - 4
+	}
+	if fifth >= is && fifth <= ie && s <= fifth && e >= fifth && ie-is >= 5 {
+		ef.terms.add(soSpliceDonor5th)
+	}
 }
 
 func overlaps(s, e, a, b int) bool { return a <= b && s <= b && e >= a }

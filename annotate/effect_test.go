@@ -72,6 +72,7 @@ func modelCases(g []byte) []csqCase {
 	add("splice_acceptor", func() (int, string, string) { return snv(g, 100, "A") }, "splice_acceptor_variant", "c.21-1G>A", "")
 	add("splice_acceptor2", func() (int, string, string) { return snv(g, 99, "G") }, "splice_acceptor_variant", "c.21-2A>G", "")
 	add("splice_region_intronic", func() (int, string, string) { return snv(g, 64, string(other(g[63]))) }, "splice_region_variant&intron_variant", "c.20+4*", "")
+	add("splice_donor_5th", func() (int, string, string) { return snv(g, 65, string(other(g[64]))) }, "splice_donor_5th_base_variant&splice_region_variant&intron_variant", "c.20+5*", "")
 	add("splice_region_8", func() (int, string, string) { return snv(g, 68, string(other(g[67]))) }, "splice_region_variant&intron_variant", "c.20+8*", "")
 	add("intron_9", func() (int, string, string) { return snv(g, 69, string(other(g[68]))) }, "intron_variant", "c.20+9*", "")
 	add("splice_region_exonic", func() (int, string, string) { return snv(g, 58, "A") }, "splice_region_variant&synonymous_variant", "c.18G>A", "p.Gly6=")
