@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -71,6 +72,31 @@ func TestBenchScriptTiny(t *testing.T) {
 	for _, f := range []string{"out/gas_csq.vcf.gz", "out/gas_full.vcf.gz", "out/gas_full.json", "results.md"} {
 		if fi, err := os.Stat(filepath.Join(work, f)); err != nil || fi.Size() == 0 {
 			t.Errorf("%s missing or empty: %v", f, err)
+		}
+	}
+}
+
+// TestBenchScriptBadFlags checks that mistakes in the flags stop the script
+// with exit status 2 and a message before anything is built or generated.
+func TestBenchScriptBadFlags(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("bash is not installed")
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--tools", "gas_csq,nosuchtool"}, "unknown tool 'nosuchtool'"},
+		{[]string{"--runs", "0"}, "positive integer"},
+		{[]string{"--threads", "two"}, "positive integer"},
+		{[]string{"--frobnicate"}, "unknown flag --frobnicate"},
+	} {
+		cmd := exec.CommandContext(t.Context(), "bash", append([]string{"run"}, tc.args...)...)
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(string(out), tc.want) {
+			t.Errorf("bench/run %v: %v, output %q; want exit 2 mentioning %q", tc.args, err, out, tc.want)
 		}
 	}
 }
