@@ -164,12 +164,13 @@ func (o *Options) Validate() error {
 			o.Genes, o.Chroms, o.ChromLen, o.ChromLen/genesPerChrom, minGeneSlot)
 	}
 	total := int64(o.Chroms) * int64(o.ChromLen)
-	// One record per 10 bases keeps positions distinct and the windows sane.
-	if int64(o.Variants) > total/10 {
-		return fmt.Errorf("synth: %d variants is too dense for a %d-base genome (at most one per 10 bases)", o.Variants, total)
+	// One record per 5 bases on average keeps positions distinct and the
+	// windows sane.
+	if int64(o.Variants) > total/5 {
+		return fmt.Errorf("synth: %d variants is too dense for a %d-base genome (at most one per 5 bases)", o.Variants, total)
 	}
-	if int64(o.Known) > total/10 {
-		return fmt.Errorf("synth: %d known variants is too dense for a %d-base genome (at most one per 10 bases)", o.Known, total)
+	if int64(o.Known) > total/5 {
+		return fmt.Errorf("synth: %d known variants is too dense for a %d-base genome (at most one per 5 bases)", o.Known, total)
 	}
 	if err := validateTracks(o.Tracks); err != nil {
 		return fmt.Errorf("synth: %w", err)
