@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime/metrics"
 	"slices"
@@ -513,5 +515,46 @@ func TestStreamedMemory(t *testing.T) {
 	// Allow for GC timing noise, not for growth with the 10× output.
 	if large > small+small/2+(4<<20) {
 		t.Fatalf("peak heap grew from %d to %d bytes with 10× the output", small, large)
+	}
+}
+
+// TestBcftoolsAcceptsOutput has a peer check the files when bcftools is
+// installed: REF alleles against the FASTA (norm --check-ref e), the VCF
+// headers (view), and the gene model (csq parses every transcript without
+// complaint).
+func TestBcftoolsAcceptsOutput(t *testing.T) {
+	t.Parallel()
+	bcftools, err := exec.LookPath("bcftools")
+	if err != nil {
+		t.Skip("bcftools is not on PATH (Debian package bcftools)")
+	}
+	opt, st := generateSmall(t)
+	path := func(name string) string { return filepath.Join(opt.OutDir, name) }
+	run := func(args ...string) string {
+		t.Helper()
+		cmd := exec.CommandContext(t.Context(), bcftools, args...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("bcftools %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+		}
+		return stderr.String()
+	}
+	for _, f := range []string{VariantsFile, KnownFile} {
+		run("norm", "--check-ref", "e", "-f", path(FASTAFile), "-Ou", "-o", os.DevNull, path(f))
+		if msg := run("view", "-Ou", "-o", os.DevNull, path(f)); strings.Contains(msg, "[W::") {
+			t.Errorf("bcftools view %s warns:\n%s", f, msg)
+		}
+	}
+	msg := run("csq", "-l", "-f", path(FASTAFile), "-g", path(GFFFile), "-Ou", "-o", os.DevNull, path(VariantsFile))
+	if want := fmt.Sprintf("Indexed %d transcripts", st.Transcripts); !strings.Contains(msg, want) {
+		t.Errorf("bcftools csq did not index every transcript (want %q):\n%s", want, msg)
+	}
+	for _, line := range strings.Split(msg, "\n") {
+		// bcftools notes when it cannot verify a start/stop near a window
+		// edge; that is about its own padding, not the input.
+		if strings.Contains(line, "Warning") && !strings.Contains(line, "N_REF_PAD") {
+			t.Errorf("bcftools csq: %s", line)
+		}
 	}
 }
