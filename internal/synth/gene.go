@@ -47,6 +47,7 @@ type gene struct {
 	index      int // genome-wide gene number, for IDs and the sequence stream
 	seed       uint64
 	minus      bool // on the reverse strand
+	nonCoding  bool // lncRNA: no CDS, cds == 0 and the whole mRNA is in u5
 	start, end int  // genomic span, 1-based inclusive
 	exons      []span
 	u5, cds    int // 5' UTR and CDS length (the CDS includes the ATG and the stop codon)
@@ -96,6 +97,9 @@ func (g *gene) mrna() []byte {
 	for range g.u5 {
 		out = append(out, bases[r.IntN(4)])
 	}
+	if g.nonCoding {
+		return out
+	}
 	out = append(out, "ATG"...)
 	for range g.cds/3 - 2 {
 		out = append(out, senseCodons[r.IntN(len(senseCodons))]...)
@@ -115,9 +119,12 @@ const (
 	minExon   = 30
 )
 
-// layoutGenes places n genes on chromosome chrom, one per equal slot of the
-// chromosome so that genes never overlap, and draws their structures.
-func layoutGenes(seed uint64, chrom, base, n, chromLen int) ([]*gene, error) {
+// layoutGenes places the coding and nc non-coding genes of chromosome chrom,
+// one per equal slot of the chromosome so that genes never overlap, and
+// draws their structures. Non-coding slots are spread evenly among the
+// coding ones.
+func layoutGenes(seed uint64, chrom, base, coding, nc, chromLen int) ([]*gene, error) {
+	n := coding + nc
 	if n == 0 {
 		return nil, nil
 	}
@@ -127,7 +134,7 @@ func layoutGenes(seed uint64, chrom, base, n, chromLen int) ([]*gene, error) {
 	genes := make([]*gene, 0, n)
 	for i := range n {
 		maxSpan := slot - 2*margin
-		g := &gene{index: base + i, seed: seed, minus: r.IntN(2) == 1}
+		g := &gene{index: base + i, seed: seed, minus: r.IntN(2) == 1, nonCoding: (i+1)*nc/n > i*nc/n}
 		if err := g.draw(r, maxSpan); err != nil {
 			return nil, fmt.Errorf("synth: chromosome %s gene %d: %w", chromName(chrom), i, err)
 		}
@@ -155,6 +162,10 @@ func (g *gene) draw(r *rand.Rand, maxSpan int) error {
 		codons = max(20, codons/2)
 	}
 	g.cds = 3 * codons
+	if g.nonCoding {
+		// The same lengths, all of it exonic sequence without a CDS.
+		g.u5, g.cds, g.u3 = g.u5+g.cds+g.u3, 0, 0
+	}
 	total := g.mrnaLen()
 
 	nEx := 2 + r.IntN(10)
@@ -213,6 +224,9 @@ func (g *gene) draw(r *rand.Rand, maxSpan int) error {
 	if nTx == 1 {
 		return nil
 	}
+	if g.nonCoding {
+		nTx = min(nTx, 2)
+	}
 	// Candidate alternative transcripts, taken in a random order.
 	var alts []txModel
 	if t, ok := g.skipExon(r); ok {
@@ -250,6 +264,11 @@ func (g *gene) skipExon(r *rand.Rand) (txModel, bool) {
 	first := 1 + r.IntN(n-2)
 	for k := range n - 2 {
 		i := 1 + (first-1+k)%(n-2)
+		if g.nonCoding {
+			// No frame to keep: any internal exon may be skipped.
+			ex := slices.Concat(g.exons[:i], g.exons[i+1:])
+			return txModel{exons: ex, ids: slices.Delete(indexes(n), i, i+1)}, true
+		}
 		ms, me := g.mrnaRange(i)
 		if ms < g.u5+3 || me > g.u5+g.cds-3 || (me-ms)%3 != 0 {
 			continue
@@ -300,7 +319,11 @@ func (g *gene) trim5(r *rand.Rand) (txModel, bool) {
 // trim3 ends a transcript earlier inside the 3' UTR of the last exon.
 func (g *gene) trim3(r *rand.Rand) (txModel, bool) {
 	last := len(g.exons) - 1
-	lim := min(g.u3, g.exons[last].len())
+	u3 := g.u3
+	if g.nonCoding {
+		u3 = g.exons[last].len() // no CDS to protect
+	}
+	lim := min(u3, g.exons[last].len())
 	if lim < 2 {
 		return txModel{}, false
 	}
@@ -415,14 +438,26 @@ func (gen *generator) writeGFF(chrom string, genes []*gene) {
 	w := gen.gff.w
 	var feats []gffFeature
 	for _, g := range genes {
-		gen.stats.Genes++
+		biotype, txType := "protein_coding", "mRNA"
+		if g.nonCoding {
+			biotype, txType = "lncRNA", "lnc_RNA"
+			gen.stats.NonCodingGenes++
+		} else {
+			gen.stats.Genes++
+		}
 		sc := strandChar(g.minus)
 		gid := geneID(g.index)
-		fmt.Fprintf(w, "%s\tsynth\tgene\t%d\t%d\t.\t%c\t.\tID=gene:%s;Name=%s;biotype=protein_coding;gene_id=%s;version=1\n",
-			chrom, g.start, g.end, sc, gid, geneName(g.index), gid)
-		cds := g.cdsLocal()
+		fmt.Fprintf(w, "%s\tsynth\tgene\t%d\t%d\t.\t%c\t.\tID=gene:%s;Name=%s;biotype=%s;gene_id=%s;version=1\n",
+			chrom, g.start, g.end, sc, gid, geneName(g.index), biotype, gid)
+		var cds span
+		if !g.nonCoding {
+			cds = g.cdsLocal()
+		}
 		for t, tx := range g.tx {
 			gen.stats.Transcripts++
+			if g.nonCoding {
+				gen.stats.NonCodingTx++
+			}
 			tid := txID(g.index, t)
 			first, last := tx.exons[0], tx.exons[len(tx.exons)-1]
 			ts, te := g.genomic(span{first.a, last.b})
@@ -430,8 +465,8 @@ func (gen *generator) writeGFF(chrom string, genes []*gene) {
 			if tx.canonical {
 				tag = ";tag=Ensembl_canonical"
 			}
-			fmt.Fprintf(w, "%s\tsynth\tmRNA\t%d\t%d\t.\t%c\t.\tID=transcript:%s;Parent=gene:%s;Name=%s-%d;biotype=protein_coding%s;transcript_id=%s;version=1\n",
-				chrom, ts, te, sc, tid, gid, geneName(g.index), 201+t, tag, tid)
+			fmt.Fprintf(w, "%s\tsynth\t%s\t%d\t%d\t.\t%c\t.\tID=transcript:%s;Parent=gene:%s;Name=%s-%d;biotype=%s%s;transcript_id=%s;version=1\n",
+				chrom, txType, ts, te, sc, tid, gid, geneName(g.index), 201+t, biotype, tag, tid)
 			feats = feats[:0]
 			parent := "Parent=transcript:" + tid
 			done := 0 // CDS bases before the current exon, for phases
@@ -441,6 +476,9 @@ func (gen *generator) writeGFF(chrom string, genes []*gene) {
 				gen.stats.Exons++
 				feats = append(feats, gffFeature{"exon", es, ee, -1,
 					fmt.Sprintf("%s;Name=%s;exon_id=%s;rank=%d;version=1", parent, eid, eid, rank+1)})
+				if g.nonCoding {
+					continue // exons only: no CDS, no UTRs
+				}
 				if u := (span{e.a, min(e.b, cds.a)}); u.len() > 0 {
 					s, en := g.genomic(u)
 					feats = append(feats, gffFeature{"five_prime_UTR", s, en, -1, parent})

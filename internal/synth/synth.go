@@ -48,10 +48,14 @@ type Options struct {
 	Chroms   int    // number of chromosomes, named "1".."N"
 	ChromLen int    // length of every chromosome in bases
 	Genes    int    // protein-coding genes over the whole genome, each with 1–3 transcripts
-	Variants int    // records in variants.vcf (about half inside genes)
-	Known    int    // records in known.vcf
-	Tracks   []TrackSpec
-	OutDir   string // created if missing; existing files of the same names are replaced
+	// NonCoding adds lncRNA genes (1–2 transcripts, exons and GT..AG introns,
+	// no CDS) in slots of their own between the coding genes. Zero leaves
+	// the output exactly as without the option.
+	NonCoding int
+	Variants  int // records in variants.vcf (about half inside genes)
+	Known     int // records in known.vcf
+	Tracks    []TrackSpec
+	OutDir    string // created if missing; existing files of the same names are replaced
 }
 
 // TrackSpec asks for one BED track of Intervals random intervals, written to
@@ -65,9 +69,11 @@ type TrackSpec struct {
 type Stats struct {
 	Contigs        int            `json:"contigs"`
 	Bases          int64          `json:"bases"`
-	Genes          int            `json:"genes"`
-	Transcripts    int            `json:"transcripts"`
-	Exons          int            `json:"exons"` // exon features over all transcripts
+	Genes          int            `json:"genes"`                  // protein-coding genes
+	NonCodingGenes int            `json:"non_coding_genes"`       // lncRNA genes
+	Transcripts    int            `json:"transcripts"`            // all transcripts
+	NonCodingTx    int            `json:"non_coding_transcripts"` // of which lncRNA
+	Exons          int            `json:"exons"`                  // exon features over all transcripts
 	Variants       int64          `json:"variants"`
 	SNVs           int64          `json:"snvs"`          // records whose alleles are all single bases
 	Indels         int64          `json:"indels"`        // insertion and deletion records
@@ -153,15 +159,17 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("synth: chromosome length must be between %d and %d, got %d", MinChromLen, MaxChromLen, o.ChromLen)
 	case o.Genes < 0:
 		return fmt.Errorf("synth: negative gene count %d", o.Genes)
+	case o.NonCoding < 0:
+		return fmt.Errorf("synth: negative non-coding gene count %d", o.NonCoding)
 	case o.Variants < 0:
 		return fmt.Errorf("synth: negative variant count %d", o.Variants)
 	case o.Known < 0:
 		return fmt.Errorf("synth: negative known-variant count %d", o.Known)
 	}
-	genesPerChrom := (o.Genes + o.Chroms - 1) / o.Chroms
+	genesPerChrom := (o.Genes+o.Chroms-1)/o.Chroms + (o.NonCoding+o.Chroms-1)/o.Chroms
 	if genesPerChrom > 0 && o.ChromLen/genesPerChrom < minGeneSlot {
 		return fmt.Errorf("synth: %d genes on %d chromosomes of %d bases leave %d bases per gene; need at least %d",
-			o.Genes, o.Chroms, o.ChromLen, o.ChromLen/genesPerChrom, minGeneSlot)
+			o.Genes+o.NonCoding, o.Chroms, o.ChromLen, o.ChromLen/genesPerChrom, minGeneSlot)
 	}
 	total := int64(o.Chroms) * int64(o.ChromLen)
 	// One record per 5 bases on average keeps positions distinct and the
@@ -306,11 +314,12 @@ func (g *generator) run(ctx context.Context) error {
 			return err
 		}
 		nGenes := share(o.Genes, o.Chroms, c)
-		genes, err := layoutGenes(o.Seed, c, geneBase, nGenes, o.ChromLen)
+		nNonCoding := share(o.NonCoding, o.Chroms, c)
+		genes, err := layoutGenes(o.Seed, c, geneBase, nGenes, nNonCoding, o.ChromLen)
 		if err != nil {
 			return err
 		}
-		geneBase += nGenes
+		geneBase += nGenes + nNonCoding
 		g.writeGFF(chromName(c), genes)
 		if err := g.writeChrom(ctx, c, genes); err != nil {
 			return err

@@ -23,7 +23,7 @@ import (
 // to have several windows per chromosome, both strands and every transcript
 // kind.
 func small(dir string) Options {
-	return Options{Seed: 7, Chroms: 3, ChromLen: 300_000, Genes: 60, Variants: 20_000, Known: 30_000,
+	return Options{Seed: 7, Chroms: 3, ChromLen: 300_000, Genes: 60, NonCoding: 12, Variants: 20_000, Known: 30_000,
 		Tracks: []TrackSpec{{"cpg", 200}, {"gwas", 3000}}, OutDir: dir}
 }
 
@@ -187,7 +187,7 @@ func TestVariantsMatchGenome(t *testing.T) {
 func TestStatsShape(t *testing.T) {
 	t.Parallel()
 	opt, st := generateSmall(t)
-	if st.Variants != int64(opt.Variants) || st.Known != int64(opt.Known) || st.Genes != opt.Genes {
+	if st.Variants != int64(opt.Variants) || st.Known != int64(opt.Known) || st.Genes != opt.Genes || st.NonCodingGenes != opt.NonCoding {
 		t.Fatalf("asked for %d variants, %d known, %d genes; got %+v", opt.Variants, opt.Known, opt.Genes, st)
 	}
 	frac := func(n int64) float64 { return float64(n) / float64(st.Variants) }
@@ -200,7 +200,7 @@ func TestStatsShape(t *testing.T) {
 	if st.MultiAllelic == 0 || st.KnownMatching == 0 {
 		t.Errorf("no multi-allelic records or no matching known records: %+v", st)
 	}
-	if r := float64(st.Transcripts) / float64(st.Genes); r < 1.3 || r > 1.9 {
+	if r := float64(st.Transcripts) / float64(st.Genes+st.NonCodingGenes); r < 1.3 || r > 1.9 {
 		t.Errorf("%.2f transcripts per gene, want about 1.6", r)
 	}
 	for _, tr := range opt.Tracks {
@@ -263,6 +263,7 @@ func TestGeneModels(t *testing.T) {
 	}
 	byTx := map[string][]feat{}
 	txChrom := map[string]string{}
+	txType := map[string]string{}
 	var order []string
 	genes, minus := 0, 0
 	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
@@ -279,17 +280,21 @@ func TestGeneModels(t *testing.T) {
 		switch c[2] {
 		case "gene":
 			genes++
-			if !strings.Contains(attrs, "ID=gene:") || !strings.Contains(attrs, "biotype=protein_coding") {
+			if !strings.Contains(attrs, "ID=gene:") || !strings.Contains(attrs, "biotype=protein_coding") && !strings.Contains(attrs, "biotype=lncRNA") {
 				t.Fatalf("gene line lacks Ensembl attributes: %q", line)
 			}
 			if c[6] == "-" {
 				minus++
 			}
 			continue
-		case "mRNA":
-			if !strings.Contains(attrs, "Parent=gene:") || !strings.Contains(attrs, "biotype=protein_coding") {
-				t.Fatalf("mRNA line lacks Ensembl attributes: %q", line)
+		case "mRNA", "lnc_RNA":
+			want := map[string]string{"mRNA": "biotype=protein_coding", "lnc_RNA": "biotype=lncRNA"}[c[2]]
+			if !strings.Contains(attrs, "Parent=gene:") || !strings.Contains(attrs, want) {
+				t.Fatalf("%s line lacks Ensembl attributes: %q", c[2], line)
 			}
+			_, rest, _ := strings.Cut(attrs, "ID=transcript:")
+			id, _, _ := strings.Cut(rest, ";")
+			txType[id] = c[2]
 			continue
 		}
 		_, rest, _ := strings.Cut(attrs, "Parent=transcript:")
@@ -303,13 +308,13 @@ func TestGeneModels(t *testing.T) {
 		byTx[id] = append(byTx[id], feat{c[2], s, e, c[6], c[7]})
 		txChrom[id] = c[0]
 	}
-	if genes != st.Genes || len(order) != st.Transcripts {
-		t.Fatalf("GFF has %d genes and %d transcripts, stats say %d and %d", genes, len(order), st.Genes, st.Transcripts)
+	if genes != st.Genes+st.NonCodingGenes || len(order) != st.Transcripts {
+		t.Fatalf("GFF has %d genes and %d transcripts, stats say %d+%d and %d", genes, len(order), st.Genes, st.NonCodingGenes, st.Transcripts)
 	}
 	if minus == 0 || minus == genes {
 		t.Fatalf("%d of %d genes on the minus strand; want both strands", minus, genes)
 	}
-	var utr5, utr3, multiExon int
+	var utr5, utr3, multiExon, nonCoding int
 	for _, id := range order {
 		fs := byTx[id]
 		seq := seqs[txChrom[id]]
@@ -360,6 +365,13 @@ func TestGeneModels(t *testing.T) {
 			}
 		}
 		c := cds.String()
+		if txType[id] == "lnc_RNA" {
+			nonCoding++
+			if c != "" || len(exons) == 0 {
+				t.Fatalf("%s: lncRNA with %d CDS bases and %d exons", id, len(c), len(exons))
+			}
+			continue
+		}
 		if len(c)%3 != 0 {
 			t.Fatalf("%s: CDS length %d", id, len(c))
 		}
@@ -368,8 +380,8 @@ func TestGeneModels(t *testing.T) {
 			t.Fatalf("%s: CDS does not translate from ATG to one final stop: %s", id, p)
 		}
 	}
-	if utr5 == 0 || utr3 == 0 || multiExon < len(order)/2 {
-		t.Fatalf("too few UTRs (%d, %d) or multi-exon transcripts (%d of %d)", utr5, utr3, multiExon, len(order))
+	if utr5 == 0 || utr3 == 0 || multiExon < len(order)/2 || nonCoding < opt.NonCoding {
+		t.Fatalf("too few UTRs (%d, %d), multi-exon transcripts (%d of %d) or lncRNA transcripts (%d)", utr5, utr3, multiExon, len(order), nonCoding)
 	}
 }
 
@@ -408,6 +420,8 @@ func TestBadOptions(t *testing.T) {
 		{"no chroms", func(o *Options) { o.Chroms = 0 }, "chromosomes"},
 		{"short chrom", func(o *Options) { o.ChromLen = 10 }, "chromosome length"},
 		{"negative genes", func(o *Options) { o.Genes = -1 }, "negative gene"},
+		{"negative non-coding", func(o *Options) { o.NonCoding = -1 }, "negative non-coding"},
+		{"crowded non-coding", func(o *Options) { o.NonCoding = 60 }, "bases per gene"},
 		{"crowded genes", func(o *Options) { o.Genes = 1000 }, "bases per gene"},
 		{"dense variants", func(o *Options) { o.Variants = 50_000 }, "too dense"},
 		{"negative known", func(o *Options) { o.Known = -5 }, "negative known"},
@@ -547,8 +561,13 @@ func TestBcftoolsAcceptsOutput(t *testing.T) {
 		}
 	}
 	msg := run("csq", "-l", "-f", path(FASTAFile), "-g", path(GFFFile), "-Ou", "-o", os.DevNull, path(VariantsFile))
-	if want := fmt.Sprintf("Indexed %d transcripts", st.Transcripts); !strings.Contains(msg, want) {
-		t.Errorf("bcftools csq did not index every transcript (want %q):\n%s", want, msg)
+	// bcftools 1.16 leaves lncRNA out (it lists the biotype as ignored), so
+	// it indexes the protein-coding transcripts.
+	if want := fmt.Sprintf("Indexed %d transcripts", st.Transcripts-st.NonCodingTx); !strings.Contains(msg, want) {
+		t.Errorf("bcftools csq did not index every coding transcript (want %q):\n%s", want, msg)
+	}
+	if st.NonCodingTx > 0 && !strings.Contains(msg, ".. lncRNA") {
+		t.Errorf("bcftools csq did not report the lncRNA biotype it leaves out:\n%s", msg)
 	}
 	for _, line := range strings.Split(msg, "\n") {
 		// bcftools notes when it cannot verify a start/stop near a window
