@@ -530,3 +530,61 @@ func (m *manualDeadline) Err() error {
 		return nil
 	}
 }
+
+// pingArgs and pingWorker stand in for lifecycle work added to the runner.
+type pingArgs struct {
+	JobID string `json:"job_id"`
+}
+
+func (pingArgs) Kind() string { return "test_ping" }
+
+type pingWorker struct {
+	river.WorkerDefaults[pingArgs]
+	got chan string
+}
+
+func (p *pingWorker) Work(_ context.Context, j *river.Job[pingArgs]) error {
+	p.got <- j.Args.JobID
+	return nil
+}
+
+// TestRunnerRunsExtraQueues checks the seam for later work: a job of another
+// kind, inserted in the same transaction as a state change, is worked by the
+// same runner on its own queue.
+func TestRunnerRunsExtraQueues(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e := setup(t)
+	pw := &pingWorker{got: make(chan string, 1)}
+	r, err := jobs.NewRunner(e.db.RiverDriver(), e.worker, jobs.RunnerConfig{
+		Workers:  1,
+		Queues:   map[string]river.QueueConfig{"lifecycle": {MaxWorkers: 1}},
+		Register: func(w *river.Workers) error { return river.AddWorkerSafely(w, pw) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer r.Stop(context.Background())
+	tx, err := e.db.SQL().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.ins.InsertTx(ctx, tx, pingArgs{JobID: "j1"}, &river.InsertOpts{Queue: "lifecycle"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case id := <-pw.got:
+		if id != "j1" {
+			t.Fatalf("got %q", id)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("extra queue job was not worked")
+	}
+}

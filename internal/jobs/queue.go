@@ -32,6 +32,15 @@ func NewInserter(driver riverdriver.Driver[*sql.Tx], logger *slog.Logger) (*Inse
 	return &Inserter{client: c}, nil
 }
 
+// InsertTx queues any River job in tx, so other work (notifications,
+// archive timers) can be queued atomically with the change that causes it.
+func (in *Inserter) InsertTx(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) error {
+	if _, err := in.client.InsertTx(ctx, tx, args, opts); err != nil {
+		return fmt.Errorf("jobs: enqueue %s: %w", args.Kind(), err)
+	}
+	return nil
+}
+
 // EnqueueAnnotate queues the annotation of jobID in tx.
 func (in *Inserter) EnqueueAnnotate(ctx context.Context, tx *sql.Tx, jobID string) error {
 	if _, err := in.client.InsertTx(ctx, tx, AnnotateArgs{JobID: jobID}, nil); err != nil {
@@ -58,6 +67,10 @@ type RunnerConfig struct {
 	RescueStuckJobsAfter time.Duration
 	// Logger receives River's own logs; nil discards.
 	Logger *slog.Logger
+	// Queues and Register add other queues and their workers (lifecycle
+	// work) to the same client; the annotate queue is always there.
+	Queues   map[string]river.QueueConfig
+	Register func(*river.Workers) error
 }
 
 // Runner works queued jobs in this process.
@@ -90,8 +103,18 @@ func NewRunner(driver riverdriver.Driver[*sql.Tx], w *AnnotateWorker, cfg Runner
 	if err := river.AddWorkerSafely(workers, w); err != nil {
 		return nil, fmt.Errorf("jobs: new runner: %w", err)
 	}
+	if cfg.Register != nil {
+		if err := cfg.Register(workers); err != nil {
+			return nil, fmt.Errorf("jobs: new runner: register workers: %w", err)
+		}
+	}
+	queues := map[string]river.QueueConfig{}
+	for name, q := range cfg.Queues {
+		queues[name] = q
+	}
+	queues[QueueAnnotate] = river.QueueConfig{MaxWorkers: cfg.Workers}
 	c, err := river.NewClient(driver, &river.Config{
-		Queues:               map[string]river.QueueConfig{QueueAnnotate: {MaxWorkers: cfg.Workers}},
+		Queues:               queues,
 		Workers:              workers,
 		FetchPollInterval:    cfg.FetchPollInterval,
 		FetchCooldown:        cfg.FetchCooldown,
