@@ -488,7 +488,7 @@ func (c *comparison) percent() float64 {
 }
 
 // markdown renders the classified disagreements as a table for
-// bench/RESULTS.md and docs/conformance.md.
+// docs/benchmarks.md and docs/conformance.md.
 func (c *comparison) markdown(w io.Writer) {
 	fmt.Fprintf(w, "bcftools agreement: %d/%d records (%.2f%%), of which %d agree only after the intron/splice_region normalisation; most severe term agrees for %d (%.2f%%); %d records outside transcripts not compared\n\n",
 		c.agree, c.records, c.percent(), c.normalised, c.severe, 100*float64(c.severe)/float64(max(c.records, 1)), c.outside)

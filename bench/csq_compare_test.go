@@ -41,7 +41,7 @@ func envInt(t *testing.T, key string, def int) int {
 // set of consequence classes record by record for records inside a
 // transcript. The engine's terms that bcftools never writes (upstream,
 // downstream, intergenic, VEP-only splice refinements) are left out; see
-// bench/RESULTS.md for how the remaining differences are classified.
+// docs/benchmarks.md for how the remaining differences are classified.
 //
 // GAS_CSQ_VARIANTS and GAS_CSQ_GENES change the size and GAS_CSQ_SEED the
 // input; GAS_CSQ_REPORT names a
