@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/gas-project/gas/internal/sharedtest"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -94,7 +95,7 @@ func sortNodes(n []ivNode) {
 
 func TestOverlappingAgainstScan(t *testing.T) {
 	t.Parallel()
-	b, m := buildT(t, BuildOptions{Genes: testdata(t, "vep-chr21", "genes.gff3.gz")})
+	b, m := buildT(t, BuildOptions{Genes: sharedtest.Dir(t, "vep-chr21", "genes.gff3.gz")})
 	if m.Counts.Transcripts < 2000 {
 		t.Fatalf("only %d transcripts", m.Counts.Transcripts)
 	}
@@ -133,7 +134,7 @@ func TestOverlappingAgainstScan(t *testing.T) {
 
 // Not parallel: AllocsPerRun needs the process to itself.
 func TestQueriesDoNotAllocate(t *testing.T) {
-	b, _ := buildT(t, BuildOptions{Genes: testdata(t, "vep-chr21", "genes.gff3.gz"), KnownVariants: testdata(t, "vep-chr21", "known_variants.vcf.gz")})
+	b, _ := buildT(t, BuildOptions{Genes: sharedtest.Dir(t, "vep-chr21", "genes.gff3.gz"), KnownVariants: sharedtest.Dir(t, "vep-chr21", "known_variants.vcf.gz")})
 	dst := make([]*Transcript, 0, 64)
 	allocs := testing.AllocsPerRun(100, func() {
 		dst = b.Overlapping(0, 25500000, 25600000, dst[:0])
@@ -256,7 +257,7 @@ func readFASTA(t testing.TB, path string) map[string][]byte {
 
 func TestSeqAgainstFASTA(t *testing.T) {
 	t.Parallel()
-	dir := testdata(t, "bcftools-csq", "ENST00000318249.2")
+	dir := sharedtest.Dir(t, "bcftools-csq", "ENST00000318249.2")
 	fa := filepath.Join(dir, "ENST00000318249.2.fa")
 	b, m := buildT(t, BuildOptions{Genes: filepath.Join(dir, "ENST00000318249.2.gff"), FASTA: fa, Tracks: nil})
 	want := readFASTA(t, fa)
@@ -308,7 +309,7 @@ func TestBuildIsAtomic(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Build(ctx, BuildOptions{Name: "x", Genes: testdata(t, "vep-chr21", "genes.gff3.gz"), Out: out}); err == nil {
+	if _, err := Build(ctx, BuildOptions{Name: "x", Genes: sharedtest.Dir(t, "vep-chr21", "genes.gff3.gz"), Out: out}); err == nil {
 		t.Error("cancelled build succeeded")
 	}
 	if ents, _ := os.ReadDir(parent); len(ents) != 0 {
@@ -455,8 +456,8 @@ func TestContigAliases(t *testing.T) {
 // the same alleles are not.
 func TestLookupKnownEveryRecord(t *testing.T) {
 	t.Parallel()
-	path := testdata(t, "vep-chr21", "known_variants.vcf.gz")
-	b, _ := buildT(t, BuildOptions{Genes: testdata(t, "vep-chr21", "genes.gtf.gz"), KnownVariants: path})
+	path := sharedtest.Dir(t, "vep-chr21", "known_variants.vcf.gz")
+	b, _ := buildT(t, BuildOptions{Genes: sharedtest.Dir(t, "vep-chr21", "genes.gtf.gz"), KnownVariants: path})
 	src, err := openSource(path, "known", "", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -550,7 +551,7 @@ func TestLookupKnownBlocks(t *testing.T) {
 // matching REF.
 func TestBuildEveryCsqCase(t *testing.T) {
 	t.Parallel()
-	dirs, _ := filepath.Glob(filepath.Join(testdata(t, "bcftools-csq"), "*"))
+	dirs, _ := filepath.Glob(filepath.Join(sharedtest.Dir(t, "bcftools-csq"), "*"))
 	built := 0
 	for _, d := range dirs {
 		fas, _ := filepath.Glob(filepath.Join(d, "*.fa"))

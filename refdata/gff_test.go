@@ -2,36 +2,11 @@ package refdata
 
 import (
 	"context"
-	"os"
+	"github.com/gas-project/gas/internal/sharedtest"
 	"path/filepath"
 	"strings"
 	"testing"
 )
-
-// testdata returns ../shared/testdata relative to the module root, skipping
-// the test when it is absent (a fresh clone outside CI).
-func testdata(t testing.TB, parts ...string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		up := filepath.Dir(dir)
-		if up == dir {
-			t.Skip("go.mod not found above the test directory")
-		}
-		dir = up
-	}
-	p := filepath.Join(append([]string{dir, "..", "shared", "testdata"}, parts...)...)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared test data not available (%v): skipping", err)
-	}
-	return p
-}
 
 func parseFile(t testing.TB, path string) *geneModel {
 	t.Helper()
@@ -49,8 +24,8 @@ func parseFile(t testing.TB, path string) *geneModel {
 
 func TestGFF3AndGTFAgree(t *testing.T) {
 	t.Parallel()
-	gff := parseFile(t, testdata(t, "vep-chr21", "genes.gff3.gz"))
-	gtf := parseFile(t, testdata(t, "vep-chr21", "genes.gtf.gz"))
+	gff := parseFile(t, sharedtest.Dir(t, "vep-chr21", "genes.gff3.gz"))
+	gtf := parseFile(t, sharedtest.Dir(t, "vep-chr21", "genes.gtf.gz"))
 	byID := map[string]*Transcript{}
 	for i := range gff.tx {
 		byID[gff.tx[i].ID] = &gff.tx[i]
@@ -96,7 +71,7 @@ func TestGFF3AndGTFAgree(t *testing.T) {
 
 func TestEveryCsqGFFImports(t *testing.T) {
 	t.Parallel()
-	files, _ := filepath.Glob(filepath.Join(testdata(t, "bcftools-csq"), "*", "*.gff"))
+	files, _ := filepath.Glob(filepath.Join(sharedtest.Dir(t, "bcftools-csq"), "*", "*.gff"))
 	if len(files) < 40 {
 		t.Fatalf("found %d GFFs, expected the 44+ bcftools-csq cases", len(files))
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"github.com/gas-project/gas/internal/sharedtest"
 	"io"
 	"os"
 	"path/filepath"
@@ -162,7 +163,7 @@ func (c *countWriter) Write(p []byte) (int, error) {
 // BenchmarkBGZFWriteKnownVariants compresses real dbSNP records (the shared
 // vep-chr21 known variants, 5.8 MB of text), to compare with `bgzip -@1`.
 func BenchmarkBGZFWriteKnownVariants(b *testing.B) {
-	raw, err := os.ReadFile(filepath.Join(sharedTestdata(b), "vep-chr21", "known_variants.vcf.gz"))
+	raw, err := os.ReadFile(filepath.Join(sharedtest.Dir(b), "vep-chr21", "known_variants.vcf.gz"))
 	if err != nil {
 		b.Fatal(err)
 	}

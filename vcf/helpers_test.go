@@ -4,37 +4,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 )
-
-// sharedTestdata returns ../shared/testdata next to the module root, or
-// skips the test when a checkout has no shared data beside it.
-func sharedTestdata(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("go.mod not found above the test directory; shared test data unavailable")
-		}
-		dir = parent
-	}
-	td := filepath.Join(dir, "..", "shared", "testdata")
-	if _, err := os.Stat(td); err != nil {
-		t.Skipf("shared test data not found at %s (it sits beside the checkout in CI): %v", td, err)
-	}
-	return td
-}
 
 // genHeader is testHeader plus the definitions genVCF's records use, so
 // that htslib reads them without warnings.

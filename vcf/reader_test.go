@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"github.com/gas-project/gas/internal/sharedtest"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -396,7 +397,7 @@ func TestReaderCloseEarly(t *testing.T) {
 
 func TestReaderSharedTestdata(t *testing.T) {
 	t.Parallel()
-	td := sharedTestdata(t)
+	td := sharedtest.Dir(t)
 	files, _ := filepath.Glob(filepath.Join(td, "*", "*.vcf*"))
 	more, _ := filepath.Glob(filepath.Join(td, "*", "*", "*.vcf"))
 	files = append(files, more...)

@@ -152,31 +152,6 @@ func TestBenchGen(t *testing.T) {
 	}
 }
 
-// testdataDir returns ../shared/testdata seen from the module root, or
-// skips the test when this checkout has none beside it.
-func testdataDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	td := filepath.Join(dir, "..", "shared", "testdata")
-	if _, err := os.Stat(td); err != nil {
-		t.Skipf("shared test data not found at %s (a fresh clone has none beside it): %v", td, err)
-	}
-	return td
-}
-
 // dataLines returns the non-header lines of a VCF.
 func dataLines(vcf []byte) []string {
 	var out []string

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"github.com/gas-project/gas/internal/sharedtest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,7 +10,7 @@ import (
 
 func TestRefdataBuildVEPChr21(t *testing.T) {
 	t.Parallel()
-	td := filepath.Join(testdataDir(t), "vep-chr21")
+	td := filepath.Join(sharedtest.Dir(t), "vep-chr21")
 	data := t.TempDir()
 	out := filepath.Join(data, "refdata", "chr21") // refdata/ does not exist yet: build creates it
 	code, stdout, errOut := run(t, nil, "refdata", "build", "--quiet", "--name", "chr21", "--assembly", "GRCh38",

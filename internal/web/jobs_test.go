@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/gas-project/gas/internal/sharedtest"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -72,7 +73,7 @@ func (f *fixture) complete(id string, result, log []byte, sum *annotate.Summary)
 
 func TestUploadAndJobPages(t *testing.T) {
 	t.Parallel()
-	input, err := os.ReadFile(filepath.Join(testdata(t), "vep-chr21", "test.vcf"))
+	input, err := os.ReadFile(filepath.Join(sharedtest.Dir(t), "vep-chr21", "test.vcf"))
 	if err != nil {
 		t.Fatal(err)
 	}
