@@ -254,11 +254,7 @@ func (wk *worker) knownInfo() {
 		if !present {
 			continue
 		}
-		if len(wk.info) > 0 {
-			wk.info = append(wk.info, ';')
-		}
-		wk.info = append(wk.info, k...)
-		wk.info = append(wk.info, '=')
+		wk.beginInfo(k)
 		for i, inf := range wk.kInfos {
 			if i > 0 {
 				wk.info = append(wk.info, ',')
@@ -274,6 +270,15 @@ func (wk *worker) knownInfo() {
 			}
 		}
 	}
+}
+
+// beginInfo starts the INFO field key= in the record's added fields.
+func (wk *worker) beginInfo(key string) {
+	if len(wk.info) > 0 {
+		wk.info = append(wk.info, ';')
+	}
+	wk.info = append(wk.info, key...)
+	wk.info = append(wk.info, '=')
 }
 
 // infoField finds key in a "K=V;K=V" string; a flag gives a nil value.
@@ -305,11 +310,7 @@ func (wk *worker) tracks(contig, start, end int, st *blockStats) {
 			continue
 		}
 		st.tracks[i]++
-		if len(wk.info) > 0 {
-			wk.info = append(wk.info, ';')
-		}
-		wk.info = append(wk.info, key...)
-		wk.info = append(wk.info, '=')
+		wk.beginInfo(key)
 		for j, h := range wk.hits {
 			if j > 0 {
 				wk.info = append(wk.info, ',')
