@@ -281,15 +281,19 @@ func (wk *worker) beginInfo(key string) {
 	wk.info = append(wk.info, '=')
 }
 
+// cutField splits the first field off a "K=V;K=V" string.
+func cutField(info []byte) (field, rest []byte) {
+	if i := bytes.IndexByte(info, ';'); i >= 0 {
+		return info[:i], info[i+1:]
+	}
+	return info, nil
+}
+
 // infoField finds key in a "K=V;K=V" string; a flag gives a nil value.
 func infoField(info []byte, key string) ([]byte, bool) {
 	for len(info) > 0 {
 		var f []byte
-		if i := bytes.IndexByte(info, ';'); i >= 0 {
-			f, info = info[:i], info[i+1:]
-		} else {
-			f, info = info, nil
-		}
+		f, info = cutField(info)
 		if len(f) >= len(key) && string(f[:len(key)]) == key {
 			if len(f) == len(key) {
 				return nil, true
@@ -337,11 +341,7 @@ func (wk *worker) stripOwnKeys(rec *vcf.Record) {
 	wk.clean = wk.clean[:0]
 	for len(info) > 0 {
 		var f []byte
-		if i := bytes.IndexByte(info, ';'); i >= 0 {
-			f, info = info[:i], info[i+1:]
-		} else {
-			f, info = info, nil
-		}
+		f, info = cutField(info)
 		own := false
 		for _, k := range wk.e.ownKeys {
 			if bytes.HasPrefix(f, k) && (len(f) == len(k) || f[len(k)] == '=') {
