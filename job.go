@@ -61,11 +61,19 @@ type Job struct {
 	LogKey      string // human-readable log
 	SummaryKey  string // summary JSON
 	ResultSize  int64
+	ResultSum   string // hex SHA-256 of the result object, checked on archive and restore
 	Records     int64  // data records annotated
 	FailReason  string // user-readable reason, for FAILED
 	CreatedAt   time.Time
 	StartedAt   time.Time // zero until RUNNING
 	CompletedAt time.Time // zero until COMPLETED/FAILED
+	// ArchivedAt is when the result moved to the cold archive (zero when it
+	// never did or was restored); the archive object has the key ResultKey.
+	ArchivedAt time.Time
+	// RestoreTier and RestoreReadyAt describe the retrieval of a RESTORING
+	// job: the tier asked for and when the archive expects it ready.
+	RestoreTier    RetrievalTier
+	RestoreReadyAt time.Time
 }
 
 // Event is one entry of a job's append-only history.
@@ -146,6 +154,7 @@ type JobResult struct {
 	LogKey     string
 	SummaryKey string
 	ResultSize int64
+	ResultSum  string // hex SHA-256 of the result object
 	Records    int64
 	BundleSum  string
 }
@@ -162,7 +171,11 @@ type JobChange struct {
 	// and CompletedAt when To is COMPLETED or FAILED. Zero means now.
 	At time.Time
 	// Result is stored with a change to COMPLETED and ignored otherwise.
+	// A restored job (RESTORING → COMPLETED) keeps its stored result, so
+	// Result may be nil there.
 	Result *JobResult
+	// Restore is stored with a change to RESTORING and required there.
+	Restore *Retrieval
 }
 
 // JobUpdater is the worker side of the job store: conditional transitions,
@@ -172,4 +185,42 @@ type JobUpdater interface {
 	// is not in c.From is left alone and the error has code ECONFLICT; a
 	// missing job is ENOTFOUND.
 	TransitionJob(ctx context.Context, id string, c JobChange) (*Job, error)
+}
+
+// NotificationKind says which event a notification tells the user about.
+type NotificationKind string
+
+// Notification kinds.
+const (
+	NotifyJobCompleted NotificationKind = "job_completed"
+	NotifyJobFailed    NotificationKind = "job_failed"
+	NotifyJobRestored  NotificationKind = "job_restored"
+)
+
+// DeliveryState is where a notification is in its delivery.
+type DeliveryState string
+
+// Delivery states. A PENDING notification is retried with backoff until it
+// is SENT or its attempts run out (FAILED, shown to the admin).
+const (
+	DeliveryPending DeliveryState = "PENDING"
+	DeliverySent    DeliveryState = "SENT"
+	DeliveryFailed  DeliveryState = "FAILED"
+)
+
+// Notification is one email to a user, kept in an outbox table that is
+// written in the same transaction as the job change it reports.
+type Notification struct {
+	ID        int64
+	UserID    int64
+	JobID     string
+	Kind      NotificationKind
+	To        string // recipient address
+	Subject   string
+	Body      string // plain text
+	State     DeliveryState
+	Attempts  int
+	LastError string // why the last attempt failed; shown to the admin
+	CreatedAt time.Time
+	SentAt    time.Time // zero until SENT
 }

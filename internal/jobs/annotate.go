@@ -326,7 +326,7 @@ func (w *AnnotateWorker) run(ctx context.Context, j *gas.Job, log *slog.Logger) 
 	}
 	return &gas.JobResult{
 		ResultKey: resultKey, LogKey: logKey, SummaryKey: summaryKey,
-		ResultSize: put.info.Size, Records: sum.Records, BundleSum: sum.BundleChecksum,
+		ResultSize: put.info.Size, ResultSum: put.info.SHA256, Records: sum.Records, BundleSum: sum.BundleChecksum,
 	}, nil
 }
 

@@ -6,17 +6,17 @@ import (
 	"fmt"
 )
 
-// RequeueOrphans makes annotate jobs that River still marks as running
-// available again, and returns how many. River's own rescuer only does this
+// RequeueOrphans makes queued jobs (annotation and lifecycle work alike)
+// that River still marks as running available again, and returns how many. River's own rescuer only does this
 // after RescueStuckJobsAfter (hours, since annotation may legitimately run
 // that long); a single-process server that knows it is the queue's only
 // worker (gas serve holding its data-dir lock) calls this at start, so jobs
 // interrupted by a crash resume at once. The worker then finds the job
-// RUNNING and redoes it idempotently.
+// RUNNING and redoes it idempotently; lifecycle workers are idempotent too.
 //
 // It must never run while another process may be working the queue.
 func RequeueOrphans(ctx context.Context, db *sql.DB) (int64, error) {
-	res, err := db.ExecContext(ctx, `UPDATE river_job SET state = 'available' WHERE state = 'running' AND queue = '`+QueueAnnotate+`'`)
+	res, err := db.ExecContext(ctx, `UPDATE river_job SET state = 'available' WHERE state = 'running'`)
 	if err != nil {
 		return 0, fmt.Errorf("jobs: requeue orphans: %w", err)
 	}

@@ -77,6 +77,8 @@ type DB struct {
 	logger  *slog.Logger
 	now     func() time.Time
 	display string // where the database is, for messages
+	// planHooks run inside SetPlan's transaction (see OnPlanChange).
+	planHooks []PlanHook
 }
 
 // OpenSQLite opens (creating when needed) the SQLite database file at path

@@ -46,19 +46,23 @@ func (db *DB) JobStore(enq Enqueuer, hooks ...TransitionHook) *Jobs {
 }
 
 const jobCols = `id, user_id, state, input_name, input_key, input_size, bundle, bundle_sum, options,
-	result_key, log_key, summary_key, result_size, records, fail_reason, created_at, started_at, completed_at`
+	result_key, log_key, summary_key, result_size, result_sum, records, fail_reason, created_at, started_at, completed_at,
+	archived_at, restore_tier, restore_ready_at`
 
 func scanJob(row interface{ Scan(...any) error }) (*gas.Job, error) {
 	var j gas.Job
 	var state string
-	var created, started, completed int64
+	var created, started, completed, archived, readyAt int64
+	var tier string
 	err := row.Scan(&j.ID, &j.UserID, &state, &j.InputName, &j.InputKey, &j.InputSize, &j.Bundle, &j.BundleSum, &j.Options,
-		&j.ResultKey, &j.LogKey, &j.SummaryKey, &j.ResultSize, &j.Records, &j.FailReason, &created, &started, &completed)
+		&j.ResultKey, &j.LogKey, &j.SummaryKey, &j.ResultSize, &j.ResultSum, &j.Records, &j.FailReason, &created, &started, &completed,
+		&archived, &tier, &readyAt)
 	if err != nil {
 		return nil, err
 	}
 	j.State = gas.JobState(state)
 	j.CreatedAt, j.StartedAt, j.CompletedAt = fromMicro(created), fromMicro(started), fromMicro(completed)
+	j.ArchivedAt, j.RestoreTier, j.RestoreReadyAt = fromMicro(archived), gas.RetrievalTier(tier), fromMicro(readyAt)
 	return &j, nil
 }
 
@@ -217,15 +221,21 @@ func validState(s gas.JobState) bool {
 
 // TransitionJob moves job id from c.From to c.To with a conditional update
 // and records the event, in one transaction. Entering RUNNING sets
-// StartedAt; entering COMPLETED stores c.Result and CompletedAt; entering
-// FAILED stores c.Reason as the FailReason and CompletedAt. A job in another
-// state is left alone: the error is ECONFLICT and the refusal is logged.
+// StartedAt; entering COMPLETED from RUNNING stores c.Result and CompletedAt;
+// entering FAILED stores c.Reason as the FailReason and CompletedAt;
+// entering ARCHIVED sets ArchivedAt; entering RESTORING stores c.Restore;
+// RESTORING → COMPLETED (a thawed result) clears the archive fields and
+// keeps the original completion time and result. A job in another state is
+// left alone: the error is ECONFLICT and the refusal is logged.
 func (s *Jobs) TransitionJob(ctx context.Context, id string, c gas.JobChange) (*gas.Job, error) {
 	if !validState(c.From) || !validState(c.To) {
 		return nil, gas.Errorf(gas.EINVALID, "Invalid job transition %s → %s.", c.From, c.To)
 	}
-	if c.To == gas.JobCompleted && c.Result == nil {
+	if c.To == gas.JobCompleted && c.Result == nil && c.From != gas.JobRestoring {
 		return nil, gas.Errorf(gas.EINVALID, "A completed job needs its result.")
+	}
+	if c.To == gas.JobRestoring && c.Restore == nil {
+		return nil, gas.Errorf(gas.EINVALID, "A restoring job needs its retrieval.")
 	}
 	at := c.At
 	if at.IsZero() {
@@ -239,13 +249,26 @@ func (s *Jobs) TransitionJob(ctx context.Context, id string, c gas.JobChange) (*
 		sets = append(sets, "started_at = ?", "fail_reason = ''")
 		args = append(args, micro(at))
 	case gas.JobCompleted:
-		r := c.Result
-		sets = append(sets, "completed_at = ?", "result_key = ?", "log_key = ?", "summary_key = ?",
-			"result_size = ?", "records = ?", "bundle_sum = ?", "fail_reason = ''")
-		args = append(args, micro(at), r.ResultKey, r.LogKey, r.SummaryKey, r.ResultSize, r.Records, r.BundleSum)
+		if c.From == gas.JobRestoring {
+			sets = append(sets, "archived_at = 0", "restore_tier = ''", "restore_ready_at = 0")
+		} else {
+			sets = append(sets, "completed_at = ?")
+			args = append(args, micro(at))
+		}
+		if r := c.Result; r != nil {
+			sets = append(sets, "result_key = ?", "log_key = ?", "summary_key = ?",
+				"result_size = ?", "result_sum = ?", "records = ?", "bundle_sum = ?", "fail_reason = ''")
+			args = append(args, r.ResultKey, r.LogKey, r.SummaryKey, r.ResultSize, r.ResultSum, r.Records, r.BundleSum)
+		}
 	case gas.JobFailed:
 		sets = append(sets, "completed_at = ?", "fail_reason = ?")
 		args = append(args, micro(at), c.Reason)
+	case gas.JobArchived:
+		sets = append(sets, "archived_at = ?", "restore_tier = ''", "restore_ready_at = 0")
+		args = append(args, micro(at))
+	case gas.JobRestoring:
+		sets = append(sets, "restore_tier = ?", "restore_ready_at = ?")
+		args = append(args, string(c.Restore.Tier), micro(c.Restore.ReadyAt.UTC().Truncate(time.Microsecond)))
 	}
 	args = append(args, id, string(c.From))
 	var out *gas.Job

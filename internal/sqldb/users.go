@@ -103,19 +103,50 @@ func (db *DB) UserByEmail(ctx context.Context, email string) (*gas.User, error) 
 	return u, nil
 }
 
-// SetPlan changes a user's plan; ENOTFOUND for a missing user.
+// PlanHook runs inside the transaction of a plan change, after the user row
+// is updated, and only when the plan really changed. The lifecycle hooks in
+// here (restore a new Premium user's archive) so the work is queued if and
+// only if the change commits. Like a TransitionHook it must use tx only.
+type PlanHook func(ctx context.Context, tx *sql.Tx, u *gas.User, from gas.Plan) error
+
+// OnPlanChange adds a hook to every later SetPlan. Call it while wiring the
+// process, before the store is shared.
+func (db *DB) OnPlanChange(h PlanHook) { db.planHooks = append(db.planHooks, h) }
+
+// SetPlan changes a user's plan; ENOTFOUND for a missing user. Setting the
+// plan the user already has changes nothing and runs no hook.
 func (db *DB) SetPlan(ctx context.Context, id int64, plan gas.Plan) error {
 	if plan != gas.PlanFree && plan != gas.PlanPremium {
 		return gas.Errorf(gas.EINVALID, "Unknown plan %q.", plan)
 	}
-	res, err := db.sql.ExecContext(ctx, db.q(`UPDATE users SET plan = ? WHERE id = ?`), string(plan), id)
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		u, err := scanUser(tx.QueryRowContext(ctx, db.q(`SELECT `+userCols+` FROM users WHERE id = ?`), id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFoundUser("set plan", err)
+		}
+		if err != nil {
+			return err
+		}
+		if u.Plan == plan {
+			return nil
+		}
+		from := u.Plan
+		if _, err := tx.ExecContext(ctx, db.q(`UPDATE users SET plan = ? WHERE id = ?`), string(plan), id); err != nil {
+			return err
+		}
+		u.Plan = plan
+		for _, h := range db.planHooks {
+			if err := h(ctx, tx, u, from); err != nil {
+				return fmt.Errorf("hook: %w", err)
+			}
+		}
+		return nil
+	})
 	if err != nil {
+		if gas.ErrorCode(err) == gas.ENOTFOUND {
+			return err
+		}
 		return fmt.Errorf("sqldb: set plan: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("sqldb: set plan: %w", err)
-	} else if n == 0 {
-		return notFoundUser("set plan", sql.ErrNoRows)
 	}
 	return nil
 }
