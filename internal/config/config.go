@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -52,6 +53,18 @@ type Config struct {
 	MaxInputSize int64
 	// JobTimeout bounds one attempt of an annotation job.
 	JobTimeout time.Duration
+	// SMTPURL is the mail server notifications go through, e.g.
+	// smtp://user:pass@mail.example.org:587 (STARTTLS when offered) or
+	// smtps://…:465 (implicit TLS). Empty writes .eml files to
+	// <DataDir>/outbox instead.
+	SMTPURL string
+	// MailFrom is the sender address of notifications.
+	MailFrom string
+	// ArchiveExpeditedDelay and ArchiveStandardDelay are how long the local
+	// cold archive takes to retrieve an object per tier; a negative delay
+	// means the tier is unavailable (to exercise the fallback).
+	ArchiveExpeditedDelay time.Duration
+	ArchiveStandardDelay  time.Duration
 }
 
 // setting describes one configuration value: its flag name (also the key in a
@@ -138,6 +151,58 @@ var settings = []setting{
 	{name: "default-bundle", env: "GAS_DEFAULT_BUNDLE", usage: "reference bundle used for new jobs",
 		set: func(c *Config, v string) error { c.DefaultBundle = v; return nil },
 		get: func(c *Config) string { return c.DefaultBundle }},
+	{name: "smtp-url", env: "GAS_SMTP_URL", secret: true,
+		usage: "mail server for notifications, smtp://user:pass@host:587 or smtps://…:465 (default: .eml files in DATA_DIR/outbox)",
+		set: func(c *Config, v string) error {
+			v = strings.TrimSpace(v)
+			if v != "" {
+				u, err := url.Parse(v)
+				if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Host == "" {
+					return fmt.Errorf("not an smtp:// or smtps:// URL with a host: %q", redactURL(v))
+				}
+			}
+			c.SMTPURL = v
+			return nil
+		},
+		get: func(c *Config) string { return c.SMTPURL }},
+	{name: "mail-from", env: "GAS_MAIL_FROM", usage: "sender address of notification emails",
+		set: func(c *Config, v string) error {
+			v = strings.TrimSpace(v)
+			if _, err := mail.ParseAddress(v); err != nil {
+				return fmt.Errorf("not an email address: %q", v)
+			}
+			c.MailFrom = v
+			return nil
+		},
+		get: func(c *Config) string { return c.MailFrom }},
+	{name: "archive-expedited-delay", env: "GAS_ARCHIVE_EXPEDITED_DELAY",
+		usage: "time the local archive takes for an expedited retrieval (\"unavailable\" to refuse that tier)",
+		set:   func(c *Config, v string) (err error) { c.ArchiveExpeditedDelay, err = parseDelay(v); return err },
+		get:   func(c *Config) string { return showDelay(c.ArchiveExpeditedDelay) }},
+	{name: "archive-standard-delay", env: "GAS_ARCHIVE_STANDARD_DELAY",
+		usage: "time the local archive takes for a standard retrieval (\"unavailable\" to refuse that tier)",
+		set:   func(c *Config, v string) (err error) { c.ArchiveStandardDelay, err = parseDelay(v); return err },
+		get:   func(c *Config) string { return showDelay(c.ArchiveStandardDelay) }},
+}
+
+// parseDelay reads a retrieval delay: a duration, or "unavailable" (-1).
+func parseDelay(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
+	if strings.EqualFold(v, "unavailable") {
+		return -1, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("not a duration (e.g. 2s, 10s) or \"unavailable\": %q", v)
+	}
+	return d, nil
+}
+
+func showDelay(d time.Duration) string {
+	if d < 0 {
+		return "unavailable"
+	}
+	return d.String()
 }
 
 // Default returns the embedded defaults: everything on this machine under ./gas-data.
@@ -154,6 +219,11 @@ func Default() Config {
 		DefaultBundle:      "demo",
 		MaxInputSize:       50_000_000_000,
 		JobTimeout:         6 * time.Hour,
+		MailFrom:           "GAS <gas@localhost>",
+		// As issue 4 asks: the local archive's tiers behave like Glacier's,
+		// only much faster, so the whole restore can be watched on one machine.
+		ArchiveExpeditedDelay: 2 * time.Second,
+		ArchiveStandardDelay:  10 * time.Second,
 	}
 }
 

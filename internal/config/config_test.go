@@ -76,6 +76,10 @@ func TestValidationMessages(t *testing.T) {
 		{"zero input cap", map[string]string{"GAS_MAX_INPUT_SIZE": "0"}, nil, "max-input-size must be positive"},
 		{"bad timeout", map[string]string{"GAS_JOB_TIMEOUT": "forever"}, nil, "not a duration"},
 		{"premium below free", map[string]string{"GAS_PREMIUM_UPLOAD_LIMIT": "1KB"}, nil, "premium-upload-limit"},
+		{"smtp not a url", map[string]string{"GAS_SMTP_URL": "mail.example.org:25"}, nil, "not an smtp:// or smtps:// URL"},
+		{"smtp password not echoed", map[string]string{"GAS_SMTP_URL": "http://u:hunter2@h"}, nil, "not an smtp://"},
+		{"bad sender", nil, map[string]string{"mail-from": "nobody"}, "not an email address"},
+		{"bad archive delay", map[string]string{"GAS_ARCHIVE_STANDARD_DELAY": "-3s"}, nil, "or \"unavailable\""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -144,5 +148,21 @@ func TestSecretFromFile(t *testing.T) {
 	}
 	if _, err := Load("", map[string]string{"GAS_DATABASE_URL_FILE": f + ".missing"}, nil); err == nil {
 		t.Fatal("missing secret file accepted")
+	}
+}
+
+func TestArchiveDelays(t *testing.T) {
+	t.Parallel()
+	c, err := Load("", map[string]string{"GAS_ARCHIVE_EXPEDITED_DELAY": "Unavailable", "GAS_ARCHIVE_STANDARD_DELAY": "0s",
+		"GAS_SMTP_URL": "smtp://u:hunter2@127.0.0.1:1025"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ArchiveExpeditedDelay >= 0 || c.ArchiveStandardDelay != 0 {
+		t.Fatalf("delays = %v, %v; want unavailable (<0) and 0", c.ArchiveExpeditedDelay, c.ArchiveStandardDelay)
+	}
+	joined := strings.Join(c.Redacted(), "\n")
+	if !strings.Contains(joined, "archive-expedited-delay=unavailable") || strings.Contains(joined, "hunter2") {
+		t.Fatalf("redacted config: %s", joined)
 	}
 }
