@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,9 +13,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/internal/blob"
 	"github.com/gas-project/gas/internal/config"
 	"github.com/gas-project/gas/internal/jobs"
+	"github.com/gas-project/gas/internal/metrics"
 	"github.com/gas-project/gas/internal/sqldb"
 	"github.com/gas-project/gas/internal/web"
 )
@@ -128,9 +131,15 @@ func serve(ctx context.Context, e *env, cfg config.Config, logger *slog.Logger, 
 	if err != nil {
 		return err
 	}
-	store := db.JobStore(ins)
+	mtr := metrics.New(db.SQL(), db.Dialect(), logger)
+	observe := func(_ context.Context, _ *sql.Tx, j *gas.Job, c gas.JobChange) error {
+		mtr.ObserveTransition(j, c)
+		return nil
+	}
+	store := db.JobStore(ins, observe)
 
 	var runner *jobs.Runner
+	var bundles *jobs.BundleDir
 	workersStopped := false // set once the runner has stopped cleanly
 	refDir := filepath.Join(cfg.DataDir, refdataDirName)
 	demoNote := ""
@@ -141,7 +150,7 @@ func serve(ctx context.Context, e *env, cfg config.Config, logger *slog.Logger, 
 		if demoNote, err = ensureDemoBundle(ctx, refDir, logger); err != nil {
 			return err
 		}
-		bundles := jobs.NewBundleDir(refDir, openBundle)
+		bundles = jobs.NewBundleDir(refDir, openBundle)
 		defer func() {
 			// Unmapping a bundle under a job that is still running would
 			// crash it; if the workers did not stop, the exit frees them.
@@ -199,8 +208,19 @@ func serve(ctx context.Context, e *env, cfg config.Config, logger *slog.Logger, 
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	checks := []check{dbCheck(db.SQL()), queueCheck(db.SQL()), {"storage", func(ctx context.Context) error {
+		// A tiny write proves the store accepts data, not only that it exists.
+		_, err := blobs.Put(ctx, "_health/probe", strings.NewReader("ok"))
+		return err
+	}}}
+	if bundles != nil {
+		checks = append(checks, check{"bundle " + cfg.DefaultBundle, func(ctx context.Context) error {
+			_, err := bundles.Bundle(ctx, cfg.DefaultBundle)
+			return err
+		}})
+	}
 	srv := &http.Server{
-		Handler:           withHealth(db.SQL(), handler),
+		Handler:           mtr.Middleware(ops{checks: checks, metrics: mtr.Handler()}.wrap(handler)),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),

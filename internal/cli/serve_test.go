@@ -119,6 +119,15 @@ func TestServeStartsAndStops(t *testing.T) {
 	if code, body := get(t, http.DefaultClient, s.url+"/healthz"); code != http.StatusOK || string(body) != "ok\n" {
 		t.Fatalf("GET /healthz = %d %q", code, body)
 	}
+	// Readiness covers every dependency of a serving process.
+	if code, body := get(t, http.DefaultClient, s.url+"/readyz"); code != http.StatusOK ||
+		string(body) != "database: ok\nqueue: ok\nstorage: ok\nbundle demo: ok\n" {
+		t.Fatalf("GET /readyz = %d %q", code, body)
+	}
+	if code, body := get(t, http.DefaultClient, s.url+"/metrics"); code != http.StatusOK ||
+		!strings.Contains(string(body), `gas_jobs{state="PENDING"} 0`) || !strings.Contains(string(body), "gas_http_request_duration_seconds") {
+		t.Fatalf("GET /metrics = %d\n%.2000s", code, body)
+	}
 	for _, p := range []string{"gas.db", "blobs", "refdata"} {
 		if _, err := os.Stat(filepath.Join(s.dir, p)); err != nil {
 			t.Errorf("data dir lacks %s: %v", p, err)
