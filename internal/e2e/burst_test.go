@@ -1,0 +1,123 @@
+package e2e
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gas-project/gas"
+	"github.com/gas-project/gas/refdata"
+)
+
+// TestBurst500Jobs submits 500 uploads concurrently over HTTP to one running
+// gas serve and proves none is lost or doubled: every job reaches
+// COMPLETED, has exactly one result object (whose checksum is the one
+// recorded), and nothing is left queued or running.
+func TestBurst500Jobs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: 500 jobs through the real binary")
+	}
+	const (
+		jobs        = 500
+		concurrency = 50 // in-flight uploads: a busy browser fleet on a 2-core box
+	)
+	dir := t.TempDir()
+	s := startServer(t, dir, map[string]string{
+		// Long enough that no Free result is archived during the test.
+		"GAS_FREE_RETENTION": "1h",
+	})
+	c := signUp(t, s.url, "burst@example.org")
+	input := refdata.DemoVCF()
+
+	start := time.Now()
+	ids := make([]string, jobs)
+	errs := make(chan error, jobs)
+	sem := make(chan struct{}, concurrency)
+	var wg sync.WaitGroup
+	for i := range jobs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			r, err := c.upload(fmt.Sprintf("burst-%03d.vcf", i), input, "all")
+			if err == nil && r.JobID == "" {
+				err = fmt.Errorf("upload %d = %d, want 303 to a job: %.300s", i, r.Status, r.Body)
+			}
+			if err != nil {
+				errs <- err
+				return
+			}
+			ids[i] = r.JobID
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+	submitted := time.Since(start)
+	c.waitState(ids, string(gas.JobCompleted), 5*time.Minute)
+	total := time.Since(start)
+	t.Logf("burst: %d jobs submitted in %s (%d at once), all COMPLETED after %s: %.1f jobs/s",
+		jobs, submitted.Round(time.Millisecond), concurrency, total.Round(time.Millisecond), float64(jobs)/total.Seconds())
+
+	s.stop()
+	checkAllCompleted(t, dir, c.email, ids)
+}
+
+// checkAllCompleted checks a stopped server's data dir: exactly the jobs
+// ids exist and are COMPLETED, each with exactly one result object whose
+// SHA-256 is the one the job recorded, no unfinished write left behind, and
+// no annotation left queued, running or waiting for a retry.
+func checkAllCompleted(t *testing.T, dir, email string, ids []string) {
+	t.Helper()
+	db := openData(t, dir)
+	want := map[string]bool{}
+	for _, id := range ids {
+		if want[id] {
+			t.Errorf("job ID %s was handed out twice", id)
+		}
+		want[id] = true
+	}
+	all := userJobs(t, db, email)
+	if len(all) != len(ids) {
+		t.Errorf("database has %d jobs, %d were submitted", len(all), len(ids))
+	}
+	files, temps := blobFiles(t, dir)
+	results := countResults(files)
+	byState := map[gas.JobState]int{}
+	for _, j := range all {
+		byState[j.State]++
+		if !want[j.ID] {
+			t.Errorf("job %s in the database was never submitted", j.ID)
+		}
+		if j.State != gas.JobCompleted {
+			t.Errorf("job %s is %s (%s), want COMPLETED", j.ID, j.State, j.FailReason)
+			continue
+		}
+		if results[j.ID] != 1 {
+			t.Errorf("job %s has %d result objects, want 1 (objects: %v)", j.ID, results[j.ID], files[j.ID])
+			continue
+		}
+		p := fmt.Sprintf("%s/blobs/%s", dir, j.ResultKey)
+		if got := fileSHA256(t, p); got != j.ResultSum || j.ResultSum == "" {
+			t.Errorf("job %s: result SHA-256 %s, recorded %q", j.ID, got, j.ResultSum)
+		}
+	}
+	if len(results) != len(ids) {
+		t.Errorf("%d jobs have a result object, want %d", len(results), len(ids))
+	}
+	if len(temps) > 0 {
+		t.Errorf("unfinished writes left in the blob store: %v", temps)
+	}
+	rs := riverStates(t, db, "annotate")
+	if rs["completed"] != len(ids) || len(rs) != 1 {
+		t.Errorf("River annotate jobs by state: %v, want all %d completed", rs, len(ids))
+	}
+	t.Logf("jobs by state: %v; River annotate jobs: %v", byState, rs)
+}

@@ -1,0 +1,44 @@
+package e2e
+
+import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// chr21VCF returns n SNVs on chromosome 21 between 25.0 and 26.0 Mb, the
+// region the demo bundle's genes and known variants cover, so every record
+// takes the engine's full path (transcripts, dbSNP lookup, CpG track).
+// chr21 has no sequence in the demo bundle, so any REF base is accepted.
+func chr21VCF(n int, seed uint64) []byte {
+	rng := rand.New(rand.NewPCG(seed, 21))
+	var b bytes.Buffer
+	b.WriteString("##fileformat=VCFv4.2\n##contig=<ID=21,length=46709983>\n")
+	b.WriteString("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
+	const bases = "ACGT"
+	pos := 25_000_000
+	step := max(1, 1_000_000/max(n, 1))
+	for range n {
+		pos += 1 + rng.IntN(step)
+		ref := rng.IntN(4)
+		alt := (ref + 1 + rng.IntN(3)) % 4
+		fmt.Fprintf(&b, "21\t%d\t.\t%c\t%c\t.\t.\t.\n", pos, bases[ref], bases[alt])
+	}
+	return b.Bytes()
+}
+
+// gzipBytes compresses b with plain gzip (not BGZF), as a user's tool might.
+func gzipBytes(t *testing.T, b []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
