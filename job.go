@@ -21,9 +21,35 @@ type User struct {
 	Email        string
 	Name         string
 	PasswordHash string // argon2id PHC string; empty for accounts that only sign in via OIDC
+	Institution  string // from the identity provider, when it tells
 	Plan         Plan
 	Admin        bool
 	CreatedAt    time.Time
+}
+
+// Identity is an account at an OpenID Connect provider (Globus Auth or any
+// other), as its verified ID token describes it. Issuer + Subject name it
+// for good; the email may change.
+type Identity struct {
+	Issuer        string
+	Subject       string
+	Email         string
+	EmailVerified bool
+	Name          string
+	Institution   string
+	CreatedAt     time.Time // when it was first linked
+	LastLogin     time.Time
+}
+
+// LoginFlow is what a sign-in through a provider must remember between
+// sending the browser away and its return: the nonce expected in the ID
+// token, the PKCE verifier and where to go afterwards. It is found by the
+// state parameter and used once.
+type LoginFlow struct {
+	Nonce    string
+	Verifier string
+	Next     string
+	Expires  time.Time
 }
 
 // JobState is where an annotation job is in its life.

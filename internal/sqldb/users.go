@@ -48,9 +48,9 @@ func (db *DB) CreateUser(ctx context.Context, u *gas.User) error {
 	}
 	now := db.now().UTC().Truncate(time.Microsecond)
 	var id int64
-	err := db.sql.QueryRowContext(ctx, db.q(`INSERT INTO users (email, email_key, name, password_hash, plan, admin, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-		email, emailKey(email), u.Name, u.PasswordHash, string(u.Plan), u.Admin, micro(now)).Scan(&id)
+	err := db.sql.QueryRowContext(ctx, db.q(`INSERT INTO users (email, email_key, name, institution, password_hash, plan, admin, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		email, emailKey(email), u.Name, u.Institution, u.PasswordHash, string(u.Plan), u.Admin, micro(now)).Scan(&id)
 	if isUniqueViolation(err) {
 		return &gas.Error{Code: gas.ECONFLICT, Message: "An account with this email already exists.", Err: err}
 	}
@@ -61,13 +61,13 @@ func (db *DB) CreateUser(ctx context.Context, u *gas.User) error {
 	return nil
 }
 
-const userCols = `id, email, name, password_hash, plan, admin, created_at`
+const userCols = `id, email, name, institution, password_hash, plan, admin, created_at`
 
 func scanUser(row interface{ Scan(...any) error }) (*gas.User, error) {
 	var u gas.User
 	var plan string
 	var created int64
-	if err := row.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &plan, &u.Admin, &created); err != nil {
+	if err := row.Scan(&u.ID, &u.Email, &u.Name, &u.Institution, &u.PasswordHash, &plan, &u.Admin, &created); err != nil {
 		return nil, err
 	}
 	u.Plan = gas.Plan(plan)
