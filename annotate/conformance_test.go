@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -118,9 +119,11 @@ func parseBCSQ(v string) csqExpect {
 			}
 		}
 		if len(f) > 5 && f[5] != "" {
-			if p := bcftoolsProtein(f[5]); p != "" {
-				e.proteins = append(e.proteins, p)
+			missense := false
+			for _, w := range words {
+				missense = missense || w == "missense"
 			}
+			e.proteins = append(e.proteins, bcftoolsProtein(f[5], missense)...)
 		}
 	}
 	e.terms = uniqSorted(e.terms)
@@ -129,8 +132,10 @@ func parseBCSQ(v string) csqExpect {
 }
 
 // bcftoolsProtein reduces "59Y>59H", "66V" or "508VA>508V" to the first
-// changed position and reference residue.
-func bcftoolsProtein(s string) string {
+// changed position and reference residue; a change of several residues into
+// as many ("2NR>2KG") in a missense call is a run of substitutions and gives
+// each changed one (a frameshift's "1LRLFFY*>1LTTIQH*" is not).
+func bcftoolsProtein(s string, missense bool) []string {
 	split := func(x string) (int, string) {
 		i := 0
 		for i < len(x) && x[i] >= '0' && x[i] <= '9' {
@@ -142,10 +147,10 @@ func bcftoolsProtein(s string) string {
 	ref, alt, hasAlt := strings.Cut(s, ">")
 	pos, r := split(ref)
 	if pos == 0 || r == "" {
-		return ""
+		return nil
 	}
 	if !hasAlt {
-		return strconv.Itoa(pos) + r[:1]
+		return []string{strconv.Itoa(pos) + r[:1]}
 	}
 	_, a := split(alt)
 	for len(r) > 0 && len(a) > 0 && r[0] == a[0] {
@@ -156,9 +161,28 @@ func bcftoolsProtein(s string) string {
 		r, a = r[:len(r)-1], a[:len(a)-1]
 	}
 	if r == "" {
-		return strconv.Itoa(pos) + "ins"
+		return []string{strconv.Itoa(pos) + "ins"}
 	}
-	return strconv.Itoa(pos) + r[:1]
+	if !missense {
+		return []string{strconv.Itoa(pos) + r[:1]}
+	}
+	return substitutions(pos, r, a)
+}
+
+// substitutions gives "position + reference residue" of each residue that
+// differs when r is replaced by a residue for residue (equal lengths), else
+// of the first residue of r only.
+func substitutions(pos int, r, a string) []string {
+	if len(r) != len(a) {
+		return []string{strconv.Itoa(pos) + r[:1]}
+	}
+	var out []string
+	for i := range len(r) {
+		if r[i] != a[i] {
+			out = append(out, strconv.Itoa(pos+i)+r[i:i+1])
+		}
+	}
+	return out
 }
 
 var threeToOne = func() map[string]byte {
@@ -172,24 +196,48 @@ var threeToOne = func() map[string]byte {
 }()
 
 // hgvsProtein reduces p.Ala2Thr, p.Gly3_Leu6del, p.Ter17GlnextTer? to the
-// same "position + first reference residue" form.
-func hgvsProtein(p string) string {
+// same "position + first reference residue" form; a delins of as many
+// residues as it replaces (p.Asn2_Arg3delinsLysGly) in a missense call gives
+// each changed one, as bcftoolsProtein does.
+func hgvsProtein(p string, missense bool) []string {
 	p = strings.TrimPrefix(p, "p.")
+	aa, pos, rest := hgvsResidue(p)
+	if pos == 0 {
+		return nil
+	}
+	if rest, ok := strings.CutPrefix(rest, "_"); ok {
+		aa2, pos2, tail := hgvsResidue(rest)
+		if ins, ok := strings.CutPrefix(tail, "delins"); ok && missense && pos2 > pos && len(ins) == 3*(pos2-pos+1) {
+			// The reference residues between the ends are not written; only
+			// the ends can be compared, so the inner ones count as changed.
+			r, a := make([]byte, pos2-pos+1), make([]byte, pos2-pos+1)
+			for i := range r {
+				r[i] = '?'
+				a[i] = threeToOne[ins[3*i:3*i+3]]
+			}
+			r[0], r[len(r)-1] = aa, aa2
+			return substitutions(pos, string(r), string(a))
+		}
+	}
+	return []string{strconv.Itoa(pos) + string(aa)}
+}
+
+// hgvsResidue reads "Ala12" from the start of p: the one-letter residue, its
+// position (0 when p does not start with one) and the rest of p.
+func hgvsResidue(p string) (byte, int, string) {
 	if len(p) < 4 {
-		return ""
+		return 0, 0, p
 	}
 	aa, ok := threeToOne[p[:3]]
 	if !ok {
-		return ""
+		return 0, 0, p
 	}
 	i := 3
 	for i < len(p) && p[i] >= '0' && p[i] <= '9' {
 		i++
 	}
-	if i == 3 {
-		return ""
-	}
-	return p[3:i] + string(aa)
+	n, _ := strconv.Atoi(p[3:i])
+	return aa, n, p[i:]
 }
 
 // ignoredForBcftools are terms bcftools does not report: it has no
@@ -226,9 +274,7 @@ func ourExpect(ann string) csqExpect {
 			}
 			e.terms = append(e.terms, t)
 		}
-		if p := hgvsProtein(f[10]); p != "" {
-			e.proteins = append(e.proteins, p)
-		}
+		e.proteins = append(e.proteins, hgvsProtein(f[10], slices.Contains(terms, "missense_variant"))...)
 	}
 	e.terms = uniqSorted(e.terms)
 	e.proteins = uniqSorted(e.proteins)
@@ -348,7 +394,7 @@ const conformanceFloor = 92
 // bcftools csq, keyed by "CASE/FILE.vcf POS", with the reason (see
 // docs/conformance.md).
 var acceptedDisagreements = map[string]string{
-	"EMN908947/ribosomal-slippage.vcf 13468":                      "two CDS parts with a -1 ribosomal slippage are merged into one CDS by the gene-model import",
+	"EMN908947/ribosomal-slippage.vcf 13468":                      "both codon changes agree; bcftools adds splice_region at the slip, which is no splice site",
 	"ENST00000341065/frame3.vcf 19026":                            "the deletion is equivalent to one wholly inside the exon (acceptor AG intact): inframe_deletion and splice_region, not splice_acceptor",
 	"ENST00000375992/incorrect-synon-del-not-start-lost.vcf 6453": "the deletion slides into the 5' UTR leaving ATG intact: start_retained_variant",
 	"ENST00000420670/start-stop-lost.vcf 44688":                   "ATG>ATA is start_lost; bcftools calls start-codon changes at a reverse-strand exon edge missense",

@@ -405,22 +405,10 @@ func (sc *scratch) codingEffect(m *txModel, v *variant, src seqSource, ef *effec
 		ef.warn = warnNoSequence
 		return
 	}
-	// REF and ALT in transcript orientation.
-	sc.refT = append(sc.refT[:0], v.ref...)
-	sc.altT = append(sc.altT[:0], v.alt...)
-	var c1 int // cDNA of the first REF base (insertions: the base after)
-	if m.rev {
-		revComp(sc.refT)
-		revComp(sc.altT)
-	}
-	switch {
-	case v.insertion():
-		c, _ := m.insAfter(v.pos)
-		c1 = c + 1
-	case m.rev:
-		c1, _ = m.cdna(v.end)
-	default:
-		c1, _ = m.cdna(v.pos)
+	c1 := sc.orient(m, v)
+	if m.segs != nil {
+		sc.slipCodingEffect(m, v, src, c1, ef)
+		return
 	}
 	f := m.phase
 	q1 := c1 - m.cdsS + 1 // CDS position of the first REF base
@@ -491,7 +479,54 @@ func (sc *scratch) codingEffect(m *txModel, v *variant, src seqSource, ef *effec
 	// start_lost needs a real ATG start: models starting at an alternative
 	// codon (CTG, TTG in bacteria) or mid-protein have none to lose.
 	startCodon := !t.StartIncomplete && f == 0 && wA == 0 && len(sc.w) >= 3 && translateCodon(sc.w[:3]) == 'M'
-	if frameshift {
+	varCodon := (q1 - 1 - f) / 3 // codon of the first changed base
+	if v.insertion() {
+		varCodon = ciA
+	}
+	sc.classify(m, src, ef, codingWindow{
+		firstAA: firstAA, q1: q1, q2: q2, varCodon: varCodon, next: m.cdsS + wq2,
+		startCodon: startCodon, frameshift: frameshift,
+	})
+}
+
+// orient puts REF and ALT in transcript orientation into sc.refT and
+// sc.altT and returns the cDNA position of the first REF base (for an
+// insertion, of the base after it).
+func (sc *scratch) orient(m *txModel, v *variant) int {
+	sc.refT = append(sc.refT[:0], v.ref...)
+	sc.altT = append(sc.altT[:0], v.alt...)
+	if m.rev {
+		revComp(sc.refT)
+		revComp(sc.altT)
+	}
+	var c1 int
+	switch {
+	case v.insertion():
+		c, _ := m.insAfter(v.pos)
+		c1 = c + 1
+	case m.rev:
+		c1, _ = m.cdna(v.end)
+	default:
+		c1, _ = m.cdna(v.pos)
+	}
+	return c1
+}
+
+// codingWindow describes the reference (sc.w) and alternate (sc.aw) coding
+// windows classify compares: both start at the first base of codon
+// firstAA; the change covers translated CDS positions q1..q2 and begins in
+// codon varCodon (0-based); next is the cDNA position after the reference
+// window, where a stop-lost protein's extension is read on.
+type codingWindow struct {
+	firstAA, q1, q2, varCodon, next int
+	startCodon, frameshift          bool
+}
+
+// classify computes codon-level terms and HGVS.p from the coding windows.
+func (sc *scratch) classify(m *txModel, src seqSource, ef *effect, cw codingWindow) {
+	firstAA, q1, q2, varCodon, startCodon := cw.firstAA, cw.q1, cw.q2, cw.varCodon, cw.startCodon
+	wA := firstAA - 1
+	if cw.frameshift {
 		sc.frameshift(m, firstAA, q1, q2, startCodon, ef)
 		return
 	}
@@ -521,10 +556,6 @@ func (sc *scratch) codingEffect(m *txModel, v *variant, src seqSource, ef *effec
 		r = r[:len(a)] // after a new stop the rest of the protein is gone
 	}
 	pos := firstAA + pf
-	varCodon := (q1 - 1 - f) / 3 // codon of the first changed base
-	if v.insertion() {
-		varCodon = ciA
-	}
 	p := sc.arena[len(sc.arena):]
 	p = append(p, "p."...)
 	switch {
@@ -557,7 +588,7 @@ func (sc *scratch) codingEffect(m *txModel, v *variant, src seqSource, ef *effec
 		if k < len(a) {
 			p = append(p, aaThree[a[k]]...)
 			p = append(p, "extTer"...)
-			p = sc.appendExtension(p, m, src, m.cdsS+wq2, pf+k)
+			p = sc.appendExtension(p, m, src, cw.next, pf+k)
 		} else {
 			p = append(p, "del"...)
 		}

@@ -35,7 +35,17 @@ type txModel struct {
 	// codon (5'-incomplete models).
 	phase int
 	nmd   bool
+	// segs holds the coding parts of a frameshifted transcript (see
+	// refdata.Transcript.CDS) in cDNA coordinates and transcription order;
+	// nil for an ordinary CDS. cdsS/cdsE still bound the coding region of
+	// the transcript (HGVS c. numbering counts transcript bases, each once)
+	// while cdsLen counts translated bases.
+	segs []cdsSeg
 }
+
+// cdsSeg is one coding part in cDNA coordinates: bases cs..ce, the first of
+// which is translated base q of the protein's coding sequence.
+type cdsSeg struct{ cs, ce, q int }
 
 // newTxModel derives the coordinates of t. A transcript whose CDS ends do not
 // fall inside its exons is treated as non-coding rather than guessed at.
@@ -64,9 +74,54 @@ func newTxModel(t *refdata.Transcript) *txModel {
 			if m.phase < 0 || m.phase > 2 {
 				m.phase = 0
 			}
+			if len(t.CDS) > 0 && !m.segments() {
+				m.coding = false
+			}
 		}
 	}
 	return m
+}
+
+// segments fills m.segs from the transcript's coding parts, reporting false
+// when a part does not start and end in an exon.
+func (m *txModel) segments() bool {
+	parts := m.t.CDS
+	m.segs = make([]cdsSeg, len(parts))
+	q := 1
+	for k := range parts {
+		p := parts[k]
+		if m.rev {
+			p = parts[len(parts)-1-k]
+		}
+		a, okA := m.cdna(p.Start)
+		b, okB := m.cdna(p.End)
+		if !okA || !okB {
+			m.segs = nil
+			return false
+		}
+		if m.rev {
+			a, b = b, a
+		}
+		m.segs[k] = cdsSeg{cs: a, ce: b, q: q}
+		q += b - a + 1
+	}
+	m.cdsLen = q - 1
+	return true
+}
+
+// cdsQ maps a cDNA position to its translated CDS position: the first one
+// when a slip reads the base twice, ok=false when a slip skips it or it is
+// not coding.
+func (m *txModel) cdsQ(c int) (int, bool) {
+	if m.segs == nil {
+		return c - m.cdsS + 1, c >= m.cdsS && c <= m.cdsE
+	}
+	for _, s := range m.segs {
+		if c >= s.cs && c <= s.ce {
+			return s.q + c - s.cs, true
+		}
+	}
+	return 0, false
 }
 
 // exonAt maps a transcription-order exon number (0-based) to its index in

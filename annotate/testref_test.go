@@ -177,6 +177,11 @@ func mirror(g []byte, t *refdata.Transcript) ([]byte, *refdata.Transcript) {
 	if t.Coding() {
 		m.CDSStart, m.CDSEnd = f(t.CDSEnd), f(t.CDSStart)
 	}
+	m.CDS = nil
+	for i := len(t.CDS) - 1; i >= 0; i-- {
+		p := t.CDS[i]
+		m.CDS = append(m.CDS, refdata.CDSPart{Start: f(p.End), End: f(p.Start), Phase: p.Phase})
+	}
 	return rg, &m
 }
 

@@ -31,7 +31,8 @@ const (
 	flagEndIncomplete
 	flagCanonical
 	flagMANE
-	flagPhaseShift = 5 // two bits of phase above the flags
+	flagPhaseShift = 5      // two bits of phase above the flags
+	flagCDSParts   = 1 << 7 // the transcript lists its coding parts
 )
 
 // strHeap interns strings into one byte heap so that gene names and biotypes
@@ -80,6 +81,9 @@ func encodeTranscripts(tx []Transcript) []byte {
 		if t.MANESelect {
 			flags |= flagMANE
 		}
+		if len(t.CDS) > 0 {
+			flags |= flagCDSParts
+		}
 		body = binary.AppendUvarint(body, uint64(t.Contig))
 		body = binary.AppendUvarint(body, flags)
 		body = binary.AppendUvarint(body, uint64(t.Start))
@@ -87,6 +91,16 @@ func encodeTranscripts(tx []Transcript) []byte {
 		if t.Coding() {
 			body = binary.AppendUvarint(body, uint64(t.CDSStart-t.Start+1))
 			body = binary.AppendUvarint(body, uint64(t.CDSEnd-t.CDSStart))
+			if len(t.CDS) > 0 {
+				// Parts as (offset from CDSStart, length-1, phase); they
+				// stay inside [CDSStart, CDSEnd].
+				body = binary.AppendUvarint(body, uint64(len(t.CDS)))
+				for _, p := range t.CDS {
+					body = binary.AppendUvarint(body, uint64(p.Start-t.CDSStart))
+					body = binary.AppendUvarint(body, uint64(p.End-p.Start))
+					body = binary.AppendUvarint(body, uint64(p.Phase))
+				}
+			}
 		} else {
 			body = binary.AppendUvarint(body, 0)
 		}
@@ -168,7 +182,7 @@ func (d *decoder) magic(m [8]byte) {
 		return
 	}
 	if got[7] != m[7] || got[5] != 0 || got[6] != 0 {
-		d.err = fmt.Errorf("format version %d, this gas reads version %d", int(got[5])<<16|int(got[6])<<8|int(got[7]), FormatVersion)
+		d.err = fmt.Errorf("format version %d, this gas reads version %d: rebuild the bundle with `gas refdata build`", int(got[5])<<16|int(got[6])<<8|int(got[7]), FormatVersion)
 	}
 }
 
@@ -213,6 +227,9 @@ func decodeTranscripts(b []byte, ncontigs int) ([]Transcript, error) {
 		if cs := d.int(maxCoord); cs > 0 {
 			t.CDSStart = t.Start + cs - 1
 			t.CDSEnd = t.CDSStart + d.int(maxCoord)
+			if flags&flagCDSParts != 0 {
+				t.CDS = decodeCDSParts(d, t.CDSStart, t.CDSEnd)
+			}
 		}
 		ne := d.int(uint64(nex - used))
 		prev := t.Start
@@ -243,6 +260,30 @@ func decodeTranscripts(b []byte, ncontigs int) ([]Transcript, error) {
 		return nil, fmt.Errorf("%d trailing bytes: %w", len(d.b), errCorrupt)
 	}
 	return tx, nil
+}
+
+// decodeCDSParts reads the coding parts of one transcript; each must lie in
+// [cdsStart, cdsEnd] with a phase of 0-2. A part takes at least 3 bytes,
+// which bounds the count by the bytes left.
+func decodeCDSParts(d *decoder, cdsStart, cdsEnd int) []CDSPart {
+	n := d.int(uint64(len(d.b) / 3))
+	if d.err != nil {
+		return nil
+	}
+	if n == 0 {
+		d.err = errCorrupt
+		return nil
+	}
+	parts := make([]CDSPart, n)
+	for k := range parts {
+		s := cdsStart + d.int(maxCoord)
+		e := s + d.int(maxCoord)
+		parts[k] = CDSPart{Start: s, End: e, Phase: d.int(2)}
+		if e > cdsEnd && d.err == nil {
+			d.err = errCorrupt
+		}
+	}
+	return parts
 }
 
 // encodeTracks serialises the region tracks: magic, uvarint track count, then

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -31,6 +32,7 @@ func FuzzGFF(f *testing.F) {
 	}
 	f.Add([]byte("c\tx\tCDS\t10\t30\t.\t-\t1\tParent=transcript:T1;tag=cds_start_NF\n"))
 	f.Add([]byte("c\tx\tstop_codon\t10\t12\t.\t+\t0\tgene_id \"G\"; transcript_id \"T,U\";\n"))
+	f.Add([]byte(slipGFF("-", "0", "0")))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		gm, err := parseGenes(context.Background(), strings.NewReader(string(data)), "fuzz.gff")
 		if err != nil {
@@ -61,6 +63,11 @@ func FuzzGFF(f *testing.F) {
 		if len(back) != len(gm.tx) {
 			t.Fatalf("round trip: %d transcripts, want %d", len(back), len(gm.tx))
 		}
+		for i := range back {
+			if !slices.Equal(back[i].CDS, gm.tx[i].CDS) {
+				t.Fatalf("round trip: %s: coding parts %v, want %v", back[i].ID, back[i].CDS, gm.tx[i].CDS)
+			}
+		}
 	})
 }
 
@@ -84,6 +91,8 @@ func FuzzDecode(f *testing.F) {
 		{ID: "T1", GeneID: "G1", GeneName: "N", Biotype: "protein_coding", Contig: 0, Strand: Forward, Start: 10, End: 100,
 			Exons: []Exon{{10, 40}, {60, 100}}, CDSStart: 20, CDSEnd: 80, Phase: 1, StartIncomplete: true},
 		{ID: "T2", Contig: 1, Strand: Reverse, Start: 5, End: 9, Exons: []Exon{{5, 9}}, Canonical: true},
+		{ID: "T3", Contig: 1, Strand: Forward, Start: 10, End: 100, Exons: []Exon{{10, 100}}, CDSStart: 11, CDSEnd: 87,
+			CDS: []CDSPart{{11, 40, 0}, {40, 87, 0}}},
 	}
 	f.Add(encodeTranscripts(tx), uint8(2))
 	var bt builtTrack

@@ -560,9 +560,19 @@ func (p *gffParser) assemble(t *Transcript, f *gffParent, startNF, endNF bool) e
 		if first.phase > 0 {
 			t.Phase = first.phase
 		}
-		// Codon features extend the CDS length when GTF left the stop out.
-		total := cdsE - cdsS + 1 - intronBases(merged, cdsS, cdsE)
-		if total > cdsLen {
+		cp, err := codingParts(p.file, t, parts, merged)
+		if err != nil {
+			return err
+		}
+		t.CDS = cp
+		if cp != nil {
+			// A slip reads bases twice or skips them: the parts give the length.
+			cdsLen = 0
+			for _, c := range cp {
+				cdsLen += c.End - c.Start + 1
+			}
+		} else if total := cdsE - cdsS + 1 - intronBases(merged, cdsS, cdsE); total > cdsLen {
+			// Codon features extend the CDS length when GTF left the stop out.
 			cdsLen = total
 		}
 		t.StartIncomplete = startNF || t.Phase != 0

@@ -4,7 +4,9 @@ import "time"
 
 // FormatVersion is the version of the bundle layout this package writes and
 // reads. Open refuses any other, because the binary files are read in place.
-const FormatVersion = 1
+// Version 2 added the coding parts of frameshifted transcripts
+// (Transcript.CDS).
+const FormatVersion = 2
 
 // BuildOptions describe the sources of a bundle.
 type BuildOptions struct {

@@ -14,6 +14,16 @@ type Exon struct {
 	Start, End int
 }
 
+// CDSPart is one coding part of a transcript (one GFF CDS line), genomic,
+// 1-based and inclusive. Phase is the GFF phase: the number of its bases,
+// from its 5' end in transcription order, that complete a codon begun in the
+// previous part (or that are skipped, for the first part of a 5'-incomplete
+// model).
+type CDSPart struct {
+	Start, End int
+	Phase      int
+}
+
 // Transcript is one gene model transcript as the engine needs it. All
 // coordinates are genomic, 1-based and inclusive, whatever the strand; Exons
 // are sorted by ascending Start. The coding region is the part of the exons
@@ -31,6 +41,14 @@ type Transcript struct {
 
 	CDSStart int
 	CDSEnd   int
+	// CDS lists the coding parts, sorted by ascending Start, only when the
+	// coding sequence is not simply every exonic base of [CDSStart, CDSEnd]
+	// once: programmed ribosomal frameshifting, where a -1 slip reads one base
+	// twice (SARS-CoV-2 ORF1ab: 266-13468 and 13468-21555) and a +1 slip
+	// skips one inside an exon. The translated sequence is the concatenation
+	// of the parts in transcription order. nil for an ordinary transcript,
+	// which keeps the common case compact in the bundle and on the hot path.
+	CDS []CDSPart
 	// Phase is the GFF phase of the first coding base in transcription order
 	// (0 for a complete CDS): the number of bases to skip before the first
 	// complete codon. Non-zero only for 5'-incomplete models.
