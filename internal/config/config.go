@@ -65,6 +65,31 @@ type Config struct {
 	// means the tier is unavailable (to exercise the fallback).
 	ArchiveExpeditedDelay time.Duration
 	ArchiveStandardDelay  time.Duration
+	// OIDCProvider turns on sign-in through OpenID Connect: "globus" is the
+	// Globus Auth preset (issuer https://auth.globus.org); any other value is
+	// the provider's display name, with OIDCIssuer naming it. Empty: local
+	// accounts only.
+	OIDCProvider     string
+	OIDCIssuer       string
+	OIDCClientID     string
+	OIDCClientSecret string
+}
+
+// OIDC returns the provider's display name and issuer, and whether
+// sign-in through a provider is configured.
+func (c Config) OIDC() (name, issuer string, ok bool) {
+	switch {
+	case c.OIDCProvider == "":
+		return "", "", false
+	case strings.EqualFold(c.OIDCProvider, "globus"):
+		issuer = c.OIDCIssuer
+		if issuer == "" {
+			issuer = "https://auth.globus.org"
+		}
+		return "Globus", issuer, true
+	default:
+		return c.OIDCProvider, c.OIDCIssuer, true
+	}
 }
 
 // setting describes one configuration value: its flag name (also the key in a
@@ -183,6 +208,19 @@ var settings = []setting{
 		usage: "time the local archive takes for a standard retrieval (\"unavailable\" to refuse that tier)",
 		set:   func(c *Config, v string) (err error) { c.ArchiveStandardDelay, err = parseDelay(v); return err },
 		get:   func(c *Config) string { return showDelay(c.ArchiveStandardDelay) }},
+	{name: "oidc-provider", env: "GAS_OIDC_PROVIDER",
+		usage: "sign-in provider: \"globus\" (Globus Auth preset) or a display name for oidc-issuer (default: local accounts only)",
+		set:   func(c *Config, v string) error { c.OIDCProvider = strings.TrimSpace(v); return nil },
+		get:   func(c *Config) string { return c.OIDCProvider }},
+	{name: "oidc-issuer", env: "GAS_OIDC_ISSUER", usage: "OpenID Connect issuer URL of the sign-in provider",
+		set: func(c *Config, v string) error { c.OIDCIssuer = strings.TrimRight(strings.TrimSpace(v), "/"); return nil },
+		get: func(c *Config) string { return c.OIDCIssuer }},
+	{name: "oidc-client-id", env: "GAS_OIDC_CLIENT_ID", usage: "client ID registered with the sign-in provider",
+		set: func(c *Config, v string) error { c.OIDCClientID = strings.TrimSpace(v); return nil },
+		get: func(c *Config) string { return c.OIDCClientID }},
+	{name: "oidc-client-secret", env: "GAS_OIDC_CLIENT_SECRET", secret: true, usage: "client secret for the sign-in provider",
+		set: func(c *Config, v string) error { c.OIDCClientSecret = strings.TrimSpace(v); return nil },
+		get: func(c *Config) string { return c.OIDCClientSecret }},
 }
 
 // parseDelay reads a retrieval delay: a duration, or "unavailable" (-1).
@@ -396,6 +434,15 @@ func (c *Config) Validate() error {
 	}
 	if c.DefaultBundle == "" || strings.ContainsAny(c.DefaultBundle, `/\`) || strings.HasPrefix(c.DefaultBundle, ".") {
 		errs = append(errs, fmt.Errorf("default-bundle must be a plain bundle name, got %q", c.DefaultBundle))
+	}
+	if _, issuer, ok := c.OIDC(); ok {
+		u, err := url.Parse(issuer)
+		if issuer == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("oidc-issuer must be the provider's http(s) issuer URL, got %q", issuer))
+		}
+		if c.OIDCClientID == "" {
+			errs = append(errs, errors.New("oidc-client-id is required when oidc-provider is set"))
+		}
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("config: invalid: %w", errors.Join(errs...))

@@ -79,6 +79,8 @@ func TestValidationMessages(t *testing.T) {
 		{"smtp not a url", map[string]string{"GAS_SMTP_URL": "mail.example.org:25"}, nil, "not an smtp:// or smtps:// URL"},
 		{"smtp password not echoed", map[string]string{"GAS_SMTP_URL": "http://u:hunter2@h"}, nil, "not an smtp://"},
 		{"bad sender", nil, map[string]string{"mail-from": "nobody"}, "not an email address"},
+		{"oidc without issuer", map[string]string{"GAS_OIDC_PROVIDER": "Example", "GAS_OIDC_CLIENT_ID": "c"}, nil, "oidc-issuer must be"},
+		{"oidc without client", map[string]string{"GAS_OIDC_PROVIDER": "globus"}, nil, "oidc-client-id is required"},
 		{"bad archive delay", map[string]string{"GAS_ARCHIVE_STANDARD_DELAY": "-3s"}, nil, "or \"unavailable\""},
 	}
 	for _, tc := range cases {
@@ -164,5 +166,22 @@ func TestArchiveDelays(t *testing.T) {
 	joined := strings.Join(c.Redacted(), "\n")
 	if !strings.Contains(joined, "archive-expedited-delay=unavailable") || strings.Contains(joined, "hunter2") {
 		t.Fatalf("redacted config: %s", joined)
+	}
+}
+
+func TestOIDCPresets(t *testing.T) {
+	t.Parallel()
+	c, err := Load("", map[string]string{"GAS_OIDC_PROVIDER": "globus", "GAS_OIDC_CLIENT_ID": "id", "GAS_OIDC_CLIENT_SECRET": "s3cret"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if name, iss, ok := c.OIDC(); !ok || name != "Globus" || iss != "https://auth.globus.org" {
+		t.Fatalf("globus preset = %q %q %v", name, iss, ok)
+	}
+	if strings.Contains(strings.Join(c.Redacted(), " "), "s3cret") {
+		t.Fatal("client secret in the logged config")
+	}
+	if _, _, ok := Default().OIDC(); ok {
+		t.Fatal("the embedded default must use local accounts only")
 	}
 }
