@@ -213,7 +213,10 @@ var settings = []setting{
 		set:   func(c *Config, v string) error { c.OIDCProvider = strings.TrimSpace(v); return nil },
 		get:   func(c *Config) string { return c.OIDCProvider }},
 	{name: "oidc-issuer", env: "GAS_OIDC_ISSUER", usage: "OpenID Connect issuer URL of the sign-in provider",
-		set: func(c *Config, v string) error { c.OIDCIssuer = strings.TrimRight(strings.TrimSpace(v), "/"); return nil },
+		set: func(c *Config, v string) error {
+			c.OIDCIssuer = strings.TrimRight(strings.TrimSpace(v), "/")
+			return nil
+		},
 		get: func(c *Config) string { return c.OIDCIssuer }},
 	{name: "oidc-client-id", env: "GAS_OIDC_CLIENT_ID", usage: "client ID registered with the sign-in provider",
 		set: func(c *Config, v string) error { c.OIDCClientID = strings.TrimSpace(v); return nil },
