@@ -213,10 +213,9 @@ var settings = []setting{
 		set:   func(c *Config, v string) error { c.OIDCProvider = strings.TrimSpace(v); return nil },
 		get:   func(c *Config) string { return c.OIDCProvider }},
 	{name: "oidc-issuer", env: "GAS_OIDC_ISSUER", usage: "OpenID Connect issuer URL of the sign-in provider",
-		set: func(c *Config, v string) error {
-			c.OIDCIssuer = strings.TrimRight(strings.TrimSpace(v), "/")
-			return nil
-		},
+		// Kept exactly as given: go-oidc compares it with the discovery
+		// document's issuer, and some providers end theirs with a slash.
+		set: func(c *Config, v string) error { c.OIDCIssuer = strings.TrimSpace(v); return nil },
 		get: func(c *Config) string { return c.OIDCIssuer }},
 	{name: "oidc-client-id", env: "GAS_OIDC_CLIENT_ID", usage: "client ID registered with the sign-in provider",
 		set: func(c *Config, v string) error { c.OIDCClientID = strings.TrimSpace(v); return nil },
