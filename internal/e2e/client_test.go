@@ -61,21 +61,10 @@ func signUp(t *testing.T, baseURL, email string) *client {
 	return c
 }
 
-// signIn gives c a session on another server (after a restart the cookie
-// is still valid, but a new URL means a new jar entry).
-func (c *client) signIn(baseURL string) {
-	c.t.Helper()
-	c.base = baseURL
-	resp, err := c.http.PostForm(baseURL+"/signin", url.Values{"email": {c.email}, "password": {testPassword}})
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther {
-		c.t.Fatalf("POST /signin = %d\n%.500s", resp.StatusCode, body)
-	}
-}
+// use points c at another server (a restart picks a new port). The
+// session cookie still applies: cookies are per host, not per port, and the
+// session lives in the database.
+func (c *client) use(s *server) { c.base = s.url }
 
 // uploadResponse is what POST /annotate answered.
 type uploadResponse struct {

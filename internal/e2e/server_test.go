@@ -197,7 +197,7 @@ func registerLogDump(t *testing.T, dir string) {
 			return
 		}
 		lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-		const keep = 150
+		const keep = 80
 		if len(lines) > keep {
 			t.Logf("... %d earlier lines of %s omitted", len(lines)-keep, filepath.Base(logFile(dir)))
 			lines = lines[len(lines)-keep:]
