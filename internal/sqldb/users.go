@@ -127,26 +127,32 @@ func (db *DB) SetPlan(ctx context.Context, id int64, plan gas.Plan) error {
 		if err != nil {
 			return err
 		}
-		if u.Plan == plan {
-			return nil
-		}
-		from := u.Plan
-		if _, err := tx.ExecContext(ctx, db.q(`UPDATE users SET plan = ? WHERE id = ?`), string(plan), id); err != nil {
-			return err
-		}
-		u.Plan = plan
-		for _, h := range db.planHooks {
-			if err := h(ctx, tx, u, from); err != nil {
-				return fmt.Errorf("hook: %w", err)
-			}
-		}
-		return nil
+		return db.setPlanTx(ctx, tx, u, plan)
 	})
 	if err != nil {
 		if gas.ErrorCode(err) == gas.ENOTFOUND {
 			return err
 		}
 		return fmt.Errorf("sqldb: set plan: %w", err)
+	}
+	return nil
+}
+
+// setPlanTx changes u's plan inside tx and runs the plan hooks; the same
+// plan again does nothing. u.Plan is updated.
+func (db *DB) setPlanTx(ctx context.Context, tx *sql.Tx, u *gas.User, plan gas.Plan) error {
+	if u.Plan == plan {
+		return nil
+	}
+	from := u.Plan
+	if _, err := tx.ExecContext(ctx, db.q(`UPDATE users SET plan = ? WHERE id = ?`), string(plan), u.ID); err != nil {
+		return err
+	}
+	u.Plan = plan
+	for _, h := range db.planHooks {
+		if err := h(ctx, tx, u, from); err != nil {
+			return fmt.Errorf("hook: %w", err)
+		}
 	}
 	return nil
 }
