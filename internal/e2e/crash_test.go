@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -92,9 +93,21 @@ func TestCrash50Jobs(t *testing.T) {
 	db := openData(t, dir)
 	store := db.JobStore(nil)
 	ctx := context.Background()
+	byID := map[string]*gas.Job{}
 	for _, j := range userJobs(t, db, c.email) {
+		byID[j.ID] = j
 		if j.Records != records {
 			t.Errorf("job %s annotated %d records, want %d", j.ID, j.Records, records)
+		}
+	}
+	// The redone results are whole files, not a first attempt's prefix.
+	for _, id := range interrupted {
+		b, err := os.ReadFile(hotPath(dir, byID[id].ResultKey))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(annLines(t, b)); n != records {
+			t.Errorf("interrupted job %s: result has %d records, want %d", id, n, records)
 		}
 	}
 	for _, id := range interrupted {

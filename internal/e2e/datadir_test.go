@@ -162,3 +162,21 @@ func outboxFiles(t *testing.T, dir string) map[string]int {
 	}
 	return n
 }
+
+// archivePath is where the local cold store keeps an object
+// (internal/archive/local.go: <DataDir>/archive/<key>, zstd-compressed).
+func archivePath(dir, key string) string {
+	return filepath.Join(dir, "archive", filepath.FromSlash(key))
+}
+
+// hotPath is where the blob store keeps an object.
+func hotPath(dir, key string) string { return filepath.Join(dir, "blobs", filepath.FromSlash(key)) }
+
+func exists(t *testing.T, p string) bool {
+	t.Helper()
+	_, err := os.Stat(p)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	return err == nil
+}
