@@ -165,13 +165,15 @@ func (s *Service) Register(w *river.Workers) error {
 	return river.AddWorkerSafely(w, &worker{s: s})
 }
 
-// insertOpts queue a delivery. Unique by args: while a delivery job of a
-// row is queued, running or retrying (or completed, for River's retention
-// time), another insert for the same row is skipped, so a repeated retry
-// command cannot queue two sends. A discarded or cancelled job does not
-// block, which lets the admin requeue a FAILED row.
+// insertOpts queue a delivery. Each row gets one delivery job: the hook
+// inserts it with the row, and Retry only after moving the row FAILED →
+// PENDING with a conditional update, so two retries cannot queue two jobs.
+// River's unique options are not used on purpose: a row's previous job can
+// still be "running" in River for a moment after it recorded its final
+// failure, and a unique insert would then be skipped silently, leaving a
+// PENDING row that nothing delivers.
 func (s *Service) insertOpts() *river.InsertOpts {
-	return &river.InsertOpts{Queue: Queue, MaxAttempts: s.cfg.MaxAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	return &river.InsertOpts{Queue: Queue, MaxAttempts: s.cfg.MaxAttempts}
 }
 
 // Retry puts a FAILED notification back to PENDING and queues its delivery,

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -27,19 +28,29 @@ type SMTPOptions struct {
 //	smtp://[user:pass@]host[:port]    port 587 by default; STARTTLS when the server offers it
 //	smtps://[user:pass@]host[:port]   port 465 by default; TLS from the first byte
 //
-// It authenticates only when the URL has user info. Without TLS it picks
-// only mechanisms that do not reveal the password (CRAM-MD5, SCRAM), so a
-// server that offers nothing else over plain text fails loudly rather than
-// receiving the password in the clear.
+// It authenticates only when the URL has user info. By default it picks the
+// best mechanism the server offers, and without TLS only those that do not
+// reveal the password (CRAM-MD5, SCRAM), so a server that offers nothing
+// else over plain text fails loudly rather than receiving the password in
+// the clear. The parameter ?auth=plain (or login) sends it anyway, for a
+// relay on a trusted network that has no TLS; ?auth=cram-md5 forces that one.
 type SMTPSender struct {
 	host     string
 	port     int
 	implicit bool // smtps
 	user     string
 	pass     string
-	auth     bool
+	auth     gomail.SMTPAuthType // "" when the URL has no user info
 	timeout  time.Duration
 	tlsConf  *tls.Config
+}
+
+// authTypes are the values of the auth parameter.
+var authTypes = map[string]gomail.SMTPAuthType{
+	"auto":     gomail.SMTPAuthAutoDiscover,
+	"plain":    gomail.SMTPAuthPlainNoEnc,
+	"login":    gomail.SMTPAuthLoginNoEnc,
+	"cram-md5": gomail.SMTPAuthCramMD5,
 }
 
 // NewSMTPSender parses the URL; it does not connect.
@@ -68,13 +79,27 @@ func NewSMTPSender(rawURL string, opt SMTPOptions) (*SMTPSender, error) {
 		}
 		s.port = n
 	}
-	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
-		return nil, errors.New("smtp sender: the SMTP URL takes no path or parameters")
+	if (u.Path != "" && u.Path != "/") || u.Fragment != "" {
+		return nil, errors.New("smtp sender: the SMTP URL takes no path")
+	}
+	q := u.Query()
+	mech := "auto"
+	for k, v := range q {
+		if k != "auth" || len(v) != 1 {
+			return nil, fmt.Errorf("smtp sender: unknown SMTP URL parameter %q (only auth=auto|plain|login|cram-md5)", k)
+		}
+		mech = strings.ToLower(v[0])
+	}
+	authType, ok := authTypes[mech]
+	if !ok {
+		return nil, fmt.Errorf("smtp sender: auth must be auto, plain, login or cram-md5, not %q", mech)
 	}
 	if u.User != nil {
-		s.auth = true
+		s.auth = authType
 		s.user = u.User.Username()
 		s.pass, _ = u.User.Password()
+	} else if q.Has("auth") {
+		return nil, errors.New("smtp sender: auth is set but the SMTP URL has no user:password@")
 	}
 	if s.timeout <= 0 {
 		s.timeout = DefaultTimeout
@@ -91,7 +116,7 @@ func (s *SMTPSender) String() string {
 	if s.implicit {
 		u.Scheme = "smtps"
 	}
-	if s.auth {
+	if s.auth != "" {
 		u.User = url.User(s.user)
 	}
 	return u.String()
@@ -110,8 +135,8 @@ func (s *SMTPSender) client() (*gomail.Client, error) {
 	} else {
 		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSOpportunistic))
 	}
-	if s.auth {
-		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover),
+	if s.auth != "" {
+		opts = append(opts, gomail.WithSMTPAuth(s.auth),
 			gomail.WithUsername(s.user), gomail.WithPassword(s.pass))
 	}
 	return gomail.NewClient(s.host, opts...)
