@@ -228,8 +228,8 @@ func (s *goSession) Rcpt(string, *smtp.RcptOptions) error {
 	}
 	return nil
 }
-func (s *goSession) Reset()                               {}
-func (s *goSession) Logout() error                        { return nil }
+func (s *goSession) Reset()        {}
+func (s *goSession) Logout() error { return nil }
 
 func (s *goSession) Data(r io.Reader) error {
 	if s.user == "" && !s.srv.open {
