@@ -229,8 +229,15 @@ func TestArchiveHotKeptWhenArchiveCopyMissing(t *testing.T) {
 // the job stays COMPLETED; the worker then drops its archive copy.
 func TestArchiveRefusedAfterUpgrade(t *testing.T) {
 	t.Parallel()
+	for _, pg := range []bool{false, true} {
+		name := map[bool]string{false: "SQLite", true: "Postgres"}[pg]
+		t.Run(name, func(t *testing.T) { t.Parallel(); testArchiveRefusedAfterUpgrade(t, pg) })
+	}
+}
+
+func testArchiveRefusedAfterUpgrade(t *testing.T, postgres bool) {
 	ctx := context.Background()
-	e := setup(t, options{})
+	e := setup(t, options{postgres: postgres})
 	u := e.user(t, gas.PlanFree)
 	data := resultBytes(3000)
 	j := e.complete(t, u, data, nil)

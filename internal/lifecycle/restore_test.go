@@ -34,8 +34,20 @@ func (e *env) archived(t *testing.T, u *gas.User, data []byte) *gas.Job {
 // refused, thaw; the result is byte-identical to the original.
 func TestRestoreExpeditedUnavailableFallsBackToStandard(t *testing.T) {
 	t.Parallel()
+	testFullPath(t, false)
+}
+
+// TestRestoreFullPathPostgres is the same on PostgreSQL, where the hooks'
+// queries are rebound and the plan is read with a row lock.
+func TestRestoreFullPathPostgres(t *testing.T) {
+	t.Parallel()
+	testFullPath(t, true)
+}
+
+func testFullPath(t *testing.T, postgres bool) {
 	ctx := context.Background()
-	e := setup(t, options{run: true, delays: map[gas.RetrievalTier]time.Duration{gas.TierExpedited: -1, gas.TierStandard: 0}})
+	e := setup(t, options{run: true, postgres: postgres,
+		delays: map[gas.RetrievalTier]time.Duration{gas.TierExpedited: -1, gas.TierStandard: 0}})
 	u := e.user(t, gas.PlanFree)
 	data := resultBytes(300_000)
 	j := e.complete(t, u, data, nil)

@@ -34,6 +34,7 @@ type options struct {
 	retention time.Duration
 	delays    map[gas.RetrievalTier]time.Duration
 	run       bool // start a River client working the lifecycle queue
+	postgres  bool // on a fresh PostgreSQL database (skipped without GAS_TEST_POSTGRES_URL)
 }
 
 type env struct {
@@ -57,7 +58,12 @@ func setup(t *testing.T, o options) *env {
 		o.delays = map[gas.RetrievalTier]time.Duration{gas.TierExpedited: 0, gas.TierStandard: 0}
 	}
 	dir := t.TempDir()
-	db := sqldbtest.SQLite(t, sqldb.Options{})
+	var db *sqldb.DB
+	if o.postgres {
+		db = sqldbtest.Postgres(t, sqldb.Options{})
+	} else {
+		db = sqldbtest.SQLite(t, sqldb.Options{})
+	}
 	ins, err := jobs.NewInserter(db.RiverDriver(), nil)
 	if err != nil {
 		t.Fatal(err)
