@@ -21,6 +21,7 @@ package web
 //	GET  /jobs/{id}/result      [user] annotated VCF, application/gzip attachment; 404 until COMPLETED
 //	GET  /jobs/{id}/log         [user] the job log shown in a page
 //	GET  /jobs/{id}/status      [user] JSON {id, state, terminal, records, completed_at}; polled by app.js
+//	GET  /notifications         [user] emails sent about the user's jobs, newest first (?page=N, 20 per page)
 //	GET  /static/{hash}/{path…} embedded assets, cached for a year
 //
 // Unknown paths render the 404 page, a known path with the wrong method the
@@ -45,6 +46,7 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("GET /jobs/{id}/result", s.requireUser(s.jobResult))
 	mux.HandleFunc("GET /jobs/{id}/log", s.requireUser(s.jobLog))
 	mux.HandleFunc("GET /jobs/{id}/status", s.requireUser(s.jobStatus))
+	mux.HandleFunc("GET /notifications", s.requireUser(s.notificationList))
 	mux.HandleFunc("GET /static/{hash}/{path...}", s.serveStatic)
 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

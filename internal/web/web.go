@@ -44,6 +44,10 @@ type Config struct {
 	Version string
 	// DefaultBundle is the reference bundle name recorded on new jobs.
 	DefaultBundle string
+	// NotificationsToFiles says notifications are written as .eml files to
+	// the outbox folder (no mail server configured); the notifications page
+	// tells the user so.
+	NotificationsToFiles bool
 	// Logger receives request and error logs; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -56,6 +60,9 @@ type Deps struct {
 	Sessions gas.SessionStore
 	Jobs     gas.JobStore
 	Blobs    gas.BlobStore
+	// Notifications lists the emails sent to a user; optional: without it
+	// the notifications page says they are not set up.
+	Notifications NotificationStore
 }
 
 // server holds what every handler needs. Handlers are its methods, one
