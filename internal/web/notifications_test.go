@@ -169,4 +169,3 @@ func TestNotificationsPageWithoutStore(t *testing.T) {
 		t.Fatalf("without a store: %d\n%s", r.StatusCode, r.body)
 	}
 }
-
