@@ -122,6 +122,10 @@ func (s *SMTPSender) String() string {
 	return u.String()
 }
 
+// addr names the server in errors, which users see on their notifications
+// page: host and port only, never the account.
+func (s *SMTPSender) addr() string { return net.JoinHostPort(s.host, strconv.Itoa(s.port)) }
+
 // client makes a fresh go-mail client per message: a Client keeps one
 // connection and is not meant to be shared by concurrent deliveries.
 func (s *SMTPSender) client() (*gomail.Client, error) {
@@ -152,17 +156,17 @@ func (s *SMTPSender) Send(ctx context.Context, m *Mail) error {
 	}
 	c, err := s.client()
 	if err != nil {
-		return fmt.Errorf("smtp %s: %w", s, err)
+		return fmt.Errorf("smtp %s: %w", s.addr(), err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*s.timeout)
 	defer cancel()
 	conn, err := c.DialToSMTPClientWithContext(ctx)
 	if err != nil {
-		return fmt.Errorf("smtp %s: %w", s, err)
+		return fmt.Errorf("smtp %s: %w", s.addr(), err)
 	}
 	defer func() { _ = c.CloseWithSMTPClient(conn) }()
 	if err := c.SendWithSMTPClient(conn, msg); err != nil {
-		err = fmt.Errorf("smtp %s: %w", s, err)
+		err = fmt.Errorf("smtp %s: %w", s.addr(), err)
 		var se *gomail.SendError
 		if errors.As(err, &se) && se.ErrorCode() >= 500 && se.ErrorCode() < 600 {
 			return permanent(err)
