@@ -29,11 +29,16 @@ type Config struct {
 	// Endpoint is the base URL of an S3-compatible server
 	// (http://127.0.0.1:7070, https://minio.example.org). Empty means AWS
 	// S3's regional endpoint.
-	Endpoint  string
-	Region    string // required, e.g. us-east-1
-	AccessKey string // required
-	SecretKey string // required
-	Bucket    string // required; must exist
+	Endpoint string
+	// PublicEndpoint is the base URL browsers use for presigned URLs, when
+	// it differs from Endpoint (a server reached as http://s3:7070 inside a
+	// compose network but as https://s3.example.org from outside). The
+	// signature covers the host, so the URL must be signed for this one.
+	PublicEndpoint string
+	Region         string // required, e.g. us-east-1
+	AccessKey      string // required
+	SecretKey      string // required
+	Bucket         string // required; must exist
 	// Prefix is put before every key ("gas" stores user/1/j/f as
 	// gas/user/1/j/f), so one bucket can hold several deployments.
 	Prefix string
@@ -68,10 +73,13 @@ func (c *Config) validate() error {
 	if len(missing) > 0 {
 		return fmt.Errorf("s3: missing %s", strings.Join(missing, ", "))
 	}
-	if c.Endpoint != "" {
-		u, err := url.Parse(c.Endpoint)
+	for _, e := range []string{c.Endpoint, c.PublicEndpoint} {
+		if e == "" {
+			continue
+		}
+		u, err := url.Parse(e)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("s3: endpoint %q is not an http:// or https:// URL", c.Endpoint)
+			return fmt.Errorf("s3: endpoint %q is not an http:// or https:// URL", e)
 		}
 	}
 	if strings.HasPrefix(c.Prefix, "/") || strings.HasSuffix(c.Prefix, "/") || strings.Contains(c.Prefix, "//") {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/internal/blob"
@@ -16,6 +17,18 @@ import (
 
 // MaxPresignExpiry is SigV4's limit on a presigned URL's life.
 const MaxPresignExpiry = 7 * 24 * time.Hour
+
+// presigner signs URLs for the public endpoint when one is configured.
+func (s *Store) presigner() *s3.PresignClient {
+	if s.cfg.PublicEndpoint == "" {
+		return s3.NewPresignClient(s.client)
+	}
+	return s3.NewPresignClient(s.client, func(o *s3.PresignOptions) {
+		o.ClientOptions = append(o.ClientOptions, func(o *s3.Options) {
+			o.BaseEndpoint = aws.String(s.cfg.PublicEndpoint)
+		})
+	})
+}
 
 func checkExpiry(ttl time.Duration) error {
 	if ttl <= 0 || ttl > MaxPresignExpiry {
@@ -49,7 +62,7 @@ func (s *Store) PresignGet(ctx context.Context, key, filename string, ttl time.D
 	} else {
 		in.ResponseContentDisposition = aws.String("attachment")
 	}
-	req, err := s3.NewPresignClient(s.client).PresignGetObject(ctx, in, s3.WithPresignExpires(ttl))
+	req, err := s.presigner().PresignGetObject(ctx, in, s3.WithPresignExpires(ttl))
 	if err != nil {
 		return "", fmt.Errorf("s3blob: presign get %s: %w", key, err)
 	}
@@ -83,7 +96,7 @@ func (s *Store) PresignPut(ctx context.Context, key string, size int64, ttl time
 		// presigned multipart upload.
 		return PresignedPut{}, gas.Errorf(gas.ETOOLARGE, "A direct upload is limited to 5 GiB.")
 	}
-	req, err := s3.NewPresignClient(s.client).PresignPutObject(ctx, &s3.PutObjectInput{
+	req, err := s.presigner().PresignPutObject(ctx, &s3.PutObjectInput{
 		Bucket:        aws.String(s.cfg.Bucket),
 		Key:           aws.String(s.ObjectKey(key)),
 		ContentLength: aws.Int64(size),
@@ -96,4 +109,29 @@ func (s *Store) PresignPut(ctx context.Context, key string, size int64, ttl time
 	// Go's client sets Host and Content-Length itself from the URL and body.
 	h.Del("Host")
 	return PresignedPut{URL: req.URL, Method: req.Method, Header: h}, nil
+}
+
+// AllowBrowserOrigins sets the bucket's CORS rules so pages served from
+// origins (e.g. https://gas.example.org) may send presigned PUTs and GETs
+// straight to S3. It replaces the bucket's CORS configuration, so it suits
+// a bucket that GAS has to itself; an operator sharing the bucket sets the
+// rules by hand instead.
+func (s *Store) AllowBrowserOrigins(ctx context.Context, origins []string) error {
+	if len(origins) == 0 {
+		return gas.Errorf(gas.EINVALID, "No origins to allow.")
+	}
+	_, err := s.client.PutBucketCors(ctx, &s3.PutBucketCorsInput{
+		Bucket: aws.String(s.cfg.Bucket),
+		CORSConfiguration: &types.CORSConfiguration{CORSRules: []types.CORSRule{{
+			AllowedOrigins: origins,
+			AllowedMethods: []string{http.MethodGet, http.MethodPut, http.MethodHead},
+			AllowedHeaders: []string{"*"},
+			ExposeHeaders:  []string{"ETag"},
+			MaxAgeSeconds:  aws.Int32(3600),
+		}}},
+	})
+	if err != nil {
+		return fmt.Errorf("s3blob: set CORS rules of bucket %s: %w", s.cfg.Bucket, err)
+	}
+	return nil
 }

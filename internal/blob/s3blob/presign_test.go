@@ -120,3 +120,84 @@ func TestPresignPut(t *testing.T) {
 		t.Errorf("presign put of a bad key: %v", err)
 	}
 }
+
+// With a public endpoint, presigned URLs name (and are signed for) that host;
+// a URL signed for one host does not work through another.
+func TestPresignPublicEndpoint(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, srv, _ := newStore(t)
+	public := strings.Replace(srv.Endpoint, "127.0.0.1", "localhost", 1)
+	cfg := serverConfig(srv)
+	cfg.PublicEndpoint = public
+	pub, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Put(ctx, "user/1/j/r", strings.NewReader("payload")); err != nil {
+		t.Fatal(err)
+	}
+	u, err := pub.PresignGet(ctx, "user/1/j/r", "r.txt", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(u, public+"/") {
+		t.Fatalf("URL %s does not use the public endpoint %s", u, public)
+	}
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || string(b) != "payload" {
+		t.Fatalf("GET through the public endpoint: %s %q", resp.Status, b)
+	}
+	resp, err = http.Get(strings.Replace(u, public, srv.Endpoint, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("URL signed for %s used on %s: %s", public, srv.Endpoint, resp.Status)
+	}
+}
+
+// A browser on the GAS site sends a CORS preflight before its PUT; the
+// bucket's rules must allow that origin and no other.
+func TestAllowBrowserOrigins(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, _, _ := newStore(t)
+	const site = "https://gas.example.org"
+	if err := s.AllowBrowserOrigins(ctx, []string{site}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.PresignPut(ctx, "user/1/j/in.vcf", 10, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	preflight := func(origin string) *http.Response {
+		req, _ := http.NewRequest(http.MethodOptions, p.URL, nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", http.MethodPut)
+		req.Header.Set("Access-Control-Request-Headers", "content-type")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	resp := preflight(site)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Access-Control-Allow-Origin") != site ||
+		!strings.Contains(resp.Header.Get("Access-Control-Allow-Methods"), "PUT") {
+		t.Fatalf("preflight from %s: %s %v", site, resp.Status, resp.Header)
+	}
+	if resp := preflight("https://evil.example"); resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("preflight from another origin allowed: %s %v", resp.Status, resp.Header)
+	}
+	if err := s.AllowBrowserOrigins(ctx, nil); gas.ErrorCode(err) != gas.EINVALID {
+		t.Fatalf("no origins: %v", err)
+	}
+}

@@ -129,15 +129,16 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (gas.BlobInfo,
 	// Read one part's worth and a byte more: a body that ends within the
 	// part goes in one request with its checksum; a longer one needs the
 	// upload manager.
-	head := make([]byte, s.cfg.PartSize+1)
-	n, err := io.ReadFull(body, head)
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
+	// The buffer grows with the body, so a small log costs no full part.
+	var head bytes.Buffer
+	n, err := io.CopyN(&head, body, s.cfg.PartSize+1)
+	if err == io.EOF {
 		info := sum.info(key)
 		_, err := s.client.PutObject(ctx, &s3.PutObjectInput{
 			Bucket:        aws.String(s.cfg.Bucket),
 			Key:           aws.String(okey),
-			Body:          bytes.NewReader(head[:n]),
-			ContentLength: aws.Int64(int64(n)),
+			Body:          bytes.NewReader(head.Bytes()),
+			ContentLength: aws.Int64(n),
 			Metadata:      map[string]string{MetaSHA256: info.SHA256},
 			StorageClass:  s.cfg.StorageClass,
 		})
@@ -155,7 +156,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (gas.BlobInfo,
 	out, err := s.uploader.Upload(ctx, &s3.PutObjectInput{
 		Bucket: aws.String(s.cfg.Bucket),
 		Key:    aws.String(okey),
-		Body:   io.MultiReader(bytes.NewReader(head), body),
+		Body:   io.MultiReader(&head, body),
 	})
 	if err != nil {
 		return gas.BlobInfo{}, wrap(err, "put", okey)
