@@ -3,7 +3,8 @@
 //
 // versitygw is found on PATH or in $(go env GOPATH)/bin; CI installs it with
 // `go install github.com/versity/versitygw/cmd/versitygw@v1.8.0`. Without it
-// the tests that need it skip with a message saying how to install it.
+// the tests that need it skip with a message saying how to install it, or
+// fail when GAS_TEST_REQUIRE_VERSITYGW is set (as CI should).
 //
 // What versitygw v1.8.0's posix backend does not emulate (read from its
 // source and confirmed by TestPosixIgnoresGlacier): it accepts any
@@ -39,6 +40,10 @@ type Server struct {
 	Bucket    string // created empty by Start
 	Dir       string // the posix backend's root: one directory per bucket
 }
+
+// RequireEnv names the environment variable that turns a missing
+// versitygw from a skip into a failure.
+const RequireEnv = "GAS_TEST_REQUIRE_VERSITYGW"
 
 // InstallHint tells a developer how to get the server the tests need.
 const InstallHint = "go install github.com/versity/versitygw/cmd/versitygw@v1.8.0"
@@ -81,6 +86,11 @@ func Start(t testing.TB) *Server {
 	t.Helper()
 	bin, err := Binary()
 	if err != nil {
+		// CI sets RequireEnv so a missing install step fails loudly
+		// instead of passing with every S3 test skipped.
+		if os.Getenv(RequireEnv) != "" {
+			t.Fatalf("s3test: %v and %s is set; install it with `%s`", err, RequireEnv, InstallHint)
+		}
 		t.Skipf("skipping: %v; install it with `%s`", err, InstallHint)
 	}
 	dir := t.TempDir()
