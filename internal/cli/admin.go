@@ -5,17 +5,30 @@ import (
 	"crypto/rand"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
+	"text/tabwriter"
+	"time"
 
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/internal/auth"
+	"github.com/gas-project/gas/internal/jobs"
+	"github.com/gas-project/gas/internal/notify"
 )
 
 const adminUsage = `Usage:
   gas admin users create [flags] EMAIL   create an account
-  gas admin users set-plan [flags] EMAIL free|premium`
+  gas admin users set-plan [flags] EMAIL free|premium
+  gas admin notifications [--failed]     list email deliveries (failed ones with their last error)
+  gas admin notifications retry ID       queue a FAILED delivery again`
 
 func runAdmin(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 && args[0] == "notifications" {
+		if len(args) > 1 && args[1] == "retry" {
+			return adminRetryNotification(ctx, e, args[2:])
+		}
+		return adminListNotifications(ctx, e, args[1:])
+	}
 	if len(args) < 2 || args[0] != "users" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			fmt.Fprintln(e.stdout, adminUsage)
@@ -129,4 +142,107 @@ func userFacing(err error) error {
 		return fmt.Errorf("%s", gas.ErrorMessage(err))
 	}
 	return err
+}
+
+// adminListNotifications prints the outbox, newest first: what was mailed,
+// what is still being retried and what gave up (with the last error).
+func adminListNotifications(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "admin notifications", "", "List email notifications, newest first.")
+	failed := fs.Bool("failed", false, "only deliveries that gave up (state FAILED), which need a look")
+	limit := fs.Int("limit", 100, "list at most this many (1-200)")
+	cfg, err := loadConfig(e, fs, args)
+	if err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usagef("unexpected arguments: %s (did you mean 'notifications retry ID'?)", strings.Join(fs.Args(), " "))
+	}
+	if *limit < 1 || *limit > 200 {
+		return usagef("--limit must be between 1 and 200, got %d", *limit)
+	}
+	db, err := openDB(ctx, cfg, newLogger(cfg, e.stderr))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.CheckSchema(ctx); err != nil {
+		return err
+	}
+	list, what := db.AllNotifications, "notifications"
+	if *failed {
+		list, what = db.FailedNotifications, "failed notifications"
+	}
+	ns, total, err := list(ctx, gas.Page{Limit: *limit})
+	if err != nil {
+		return err
+	}
+	if total == 0 {
+		fmt.Fprintf(e.stdout, "no %s\n", what)
+		return nil
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSTATE\tATTEMPTS\tCREATED\tSENT\tTO\tKIND\tJOB\tLAST ERROR")
+	for _, n := range ns {
+		sent := "-"
+		if !n.SentAt.IsZero() {
+			sent = n.SentAt.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", n.ID, n.State, n.Attempts,
+			n.CreatedAt.UTC().Format(time.RFC3339), sent, n.To, n.Kind, orDash(n.JobID), orDash(oneLine(n.LastError)))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if total > len(ns) {
+		fmt.Fprintf(e.stdout, "(%d of %d %s shown; use --limit)\n", len(ns), total, what)
+	}
+	return nil
+}
+
+// adminRetryNotification moves a FAILED delivery back to PENDING and queues
+// it in the same transaction; the running workers (gas serve or gas worker)
+// send it.
+func adminRetryNotification(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "admin notifications retry", "ID", "Queue a failed email notification again (its attempts start over).")
+	cfg, err := loadConfig(e, fs, args)
+	if err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("expected exactly one notification ID (see 'gas admin notifications --failed')")
+	}
+	id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
+	if err != nil || id < 1 {
+		return usagef("the notification ID must be a positive whole number, got %q", fs.Arg(0))
+	}
+	logger := newLogger(cfg, e.stderr)
+	db, err := openDB(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.CheckSchema(ctx); err != nil {
+		return err
+	}
+	ins, err := jobs.NewInserter(db.RiverDriver(), logger)
+	if err != nil {
+		return err
+	}
+	if err := notify.Retry(ctx, db, ins, id, 0); err != nil {
+		return userFacing(err)
+	}
+	fmt.Fprintf(e.stdout, "notification %d queued again; a running worker will send it\n", id)
+	return nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// oneLine keeps a multi-line SMTP answer on its table row.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
 }

@@ -180,18 +180,28 @@ func (s *Service) insertOpts() *river.InsertOpts {
 // in one transaction (the admin's retry). ENOTFOUND for a missing row,
 // ECONFLICT when it is not FAILED.
 func (s *Service) Retry(ctx context.Context, id int64) error {
-	if s.ins == nil {
+	return Retry(ctx, s.db, s.ins, id, s.cfg.MaxAttempts)
+}
+
+// Retry is Service.Retry for a process that only holds the database and an
+// inserter (gas admin notifications retry); maxAttempts zero means
+// DefaultMaxAttempts. A running worker picks the delivery up.
+func Retry(ctx context.Context, db *sqldb.DB, ins Inserter, id int64, maxAttempts int) error {
+	if ins == nil {
 		return errors.New("notify: retry: no queue inserter configured")
 	}
-	tx, err := s.db.SQL().BeginTx(ctx, nil)
+	if maxAttempts <= 0 {
+		maxAttempts = DefaultMaxAttempts
+	}
+	tx, err := db.SQL().BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("notify: retry: begin: %w", err)
 	}
 	defer tx.Rollback() // no-op after Commit
-	if err := s.db.RetryNotificationTx(ctx, tx, id); err != nil {
+	if err := db.RetryNotificationTx(ctx, tx, id); err != nil {
 		return err
 	}
-	if err := s.ins.InsertTx(ctx, tx, NotifyArgs{ID: id}, s.insertOpts()); err != nil {
+	if err := ins.InsertTx(ctx, tx, NotifyArgs{ID: id}, &river.InsertOpts{Queue: Queue, MaxAttempts: maxAttempts}); err != nil {
 		return fmt.Errorf("notify: retry: %w", err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -1,0 +1,105 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gas-project/gas"
+	"github.com/gas-project/gas/internal/sqldb"
+)
+
+// TestAdminNotifications lists the outbox and requeues a failed delivery
+// through the command line, on a real SQLite data dir.
+func TestAdminNotifications(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	env := []string{"GAS_DATA_DIR=" + dir}
+	if code, out, errOut := run(t, env, "migrate"); code != 0 {
+		t.Fatalf("migrate: %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := run(t, env, "admin", "users", "create", "ada@example.org"); code != 0 {
+		t.Fatalf("create: %d\n%s%s", code, out, errOut)
+	}
+	if code, out, _ := run(t, env, "admin", "notifications", "--failed"); code != 0 || !strings.Contains(out, "no failed notifications") {
+		t.Fatalf("empty failed list: %d\n%s", code, out)
+	}
+
+	db, err := sqldb.OpenSQLite(ctx, filepath.Join(dir, "gas.db"), sqldb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	u, err := db.UserByEmail(ctx, "ada@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	add := func(subject string) *gas.Notification {
+		n := &gas.Notification{UserID: u.ID, JobID: "job-1", Kind: gas.NotifyJobCompleted, To: u.Email, Subject: subject, Body: "b"}
+		tx, err := db.SQL().BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.InsertNotificationTx(ctx, tx, n); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	pending := add("still trying")
+	failed := add("gave up")
+	if err := db.RecordNotificationFailure(ctx, failed.ID, "dial tcp 127.0.0.1:25:\n connection refused", true); err != nil {
+		t.Fatal(err)
+	}
+
+	code, out, errOut := run(t, env, "admin", "notifications")
+	if code != 0 || !strings.Contains(out, "LAST ERROR") || strings.Count(out, "job_completed") != 2 {
+		t.Fatalf("list: %d\n%s%s", code, out, errOut)
+	}
+	code, out, _ = run(t, env, "admin", "notifications", "--failed")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 2 || !strings.HasPrefix(lines[1], fmt.Sprint(failed.ID)+" ") ||
+		!strings.Contains(lines[1], "FAILED") || !strings.Contains(lines[1], "127.0.0.1:25: connection refused") {
+		t.Fatalf("failed list: %d\n%s", code, out)
+	}
+
+	code, out, errOut = run(t, env, "admin", "notifications", "retry", fmt.Sprint(failed.ID))
+	if code != 0 || !strings.Contains(out, "queued again") {
+		t.Fatalf("retry: %d\n%s%s", code, out, errOut)
+	}
+	n, err := db.Notification(ctx, failed.ID)
+	if err != nil || n.State != gas.DeliveryPending || n.Attempts != 0 {
+		t.Fatalf("after retry: %+v, %v", n, err)
+	}
+	var queued int
+	err = db.SQL().QueryRowContext(ctx, `SELECT COUNT(*) FROM river_job WHERE queue = 'notify' AND kind = 'gas_notify'
+		AND json_extract(json(args), '$.id') = ?`, failed.ID).Scan(&queued)
+	if err != nil || queued != 1 {
+		t.Fatalf("queued delivery jobs: %d, %v", queued, err)
+	}
+
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{fmt.Sprint(failed.ID)}, 1, "Only a failed notification can be retried"},
+		{[]string{fmt.Sprint(pending.ID)}, 1, "this one is PENDING"},
+		{[]string{"999"}, 1, "Notification not found"},
+		{[]string{"x"}, 2, "must be a positive whole number"},
+		{nil, 2, "expected exactly one notification ID"},
+	} {
+		code, _, errOut := run(t, env, append([]string{"admin", "notifications", "retry"}, c.args...)...)
+		if code != c.code || !strings.Contains(errOut, c.want) {
+			t.Errorf("retry %v: exit %d\n%s\nwant %d mentioning %q", c.args, code, errOut, c.code, c.want)
+		}
+	}
+	if code, _, errOut := run(t, env, "admin", "notifications", "--limit", "0"); code != 2 || !strings.Contains(errOut, "--limit") {
+		t.Errorf("bad limit: %d %s", code, errOut)
+	}
+}
