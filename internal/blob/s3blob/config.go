@@ -14,11 +14,12 @@ import (
 )
 
 // Part sizes of multipart uploads. S3 allows at most 10,000 parts of at
-// least 5 MiB (except the last), so 16 MiB parts cover objects up to about
-// 156 GiB, well above the largest GAS input or result.
+// least 5 MiB (except the last), so 8 MiB parts cover objects up to 78 GiB,
+// above the largest GAS input (5 GB compressed) or its result. A Put in
+// flight holds about PartSize×(Concurrency+1) bytes: 40 MiB by default.
 const (
 	MinPartSize        = 5 << 20
-	DefaultPartSize    = 16 << 20
+	DefaultPartSize    = 8 << 20
 	DefaultConcurrency = 4
 )
 
@@ -47,7 +48,6 @@ type Config struct {
 	StorageClass types.StorageClass
 	// PartSize of multipart uploads (0: DefaultPartSize; at least
 	// MinPartSize). Bodies shorter than one part go in a single PutObject.
-	// Each Put in flight holds up to PartSize×Concurrency bytes of memory.
 	PartSize int64
 	// Concurrency is how many parts of one upload are sent at once (0:
 	// DefaultConcurrency).

@@ -128,8 +128,8 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (gas.BlobInfo,
 
 	// Read one part's worth and a byte more: a body that ends within the
 	// part goes in one request with its checksum; a longer one needs the
-	// upload manager.
-	// The buffer grows with the body, so a small log costs no full part.
+	// upload manager. The buffer grows as it fills, so a small log does not
+	// cost a whole part of memory.
 	var head bytes.Buffer
 	n, err := io.CopyN(&head, body, s.cfg.PartSize+1)
 	if err == io.EOF {
