@@ -1,0 +1,249 @@
+// Package submit turns an uploaded VCF into a queued annotation job. The web
+// form and the JSON API both go through it, so a file accepted by one is
+// accepted by the other and is stored, checked and queued the same way.
+package submit
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/gas-project/gas"
+	"github.com/gas-project/gas/annotate"
+	"github.com/gas-project/gas/internal/jobs"
+	"github.com/gas-project/gas/vcf"
+)
+
+// ErrTooLarge is returned when an upload crosses the plan limit.
+var ErrTooLarge = errors.New("upload exceeds the plan limit")
+
+// Submitter stores, checks and queues uploads.
+type Submitter struct {
+	Blobs gas.BlobStore
+	Jobs  gas.JobStore
+	// Bundle is the reference bundle recorded on new jobs.
+	Bundle string
+	Logger *slog.Logger
+}
+
+// capReader passes at most n bytes and fails with ErrTooLarge on the next
+// one, so an oversized upload stops as soon as it crosses the limit. It
+// remembers an error of the source (the client's request body), so a failed
+// Put can be blamed on the client or on storage.
+type capReader struct {
+	r      io.Reader
+	n      int64
+	srcErr error
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if c.n < 0 {
+		return 0, ErrTooLarge
+	}
+	if int64(len(p)) > c.n+1 {
+		p = p[:c.n+1]
+	}
+	n, err := c.r.Read(p)
+	c.n -= int64(n)
+	if err != nil && !errors.Is(err, io.EOF) {
+		c.srcErr = err
+	}
+	if c.n < 0 {
+		return n, ErrTooLarge
+	}
+	return n, err
+}
+
+// IsTooLarge reports an upload over the limit, whether the cap or an
+// http.MaxBytesReader around the request stopped it.
+func IsTooLarge(err error) bool {
+	var mbe *http.MaxBytesError
+	return errors.Is(err, ErrTooLarge) || errors.As(err, &mbe)
+}
+
+// Store puts the file under user/<uid>/<jobid>/<name> and checks it as a
+// VCF. On any failure the object is deleted, so a refused upload leaves
+// nothing behind. The returned job is not created yet (see Create).
+func (s *Submitter) Store(ctx context.Context, u *gas.User, name string, r io.Reader, limit int64) (*gas.Job, error) {
+	id := uuid.NewString()
+	key := fmt.Sprintf("user/%d/%s/%s", u.ID, id, name)
+	job := &gas.Job{ID: id, UserID: u.ID, InputName: name, InputKey: key}
+	cr := &capReader{r: r, n: limit}
+	info, err := s.Blobs.Put(ctx, key, cr)
+	if err != nil {
+		s.Abandon(ctx, job)
+		switch {
+		case IsTooLarge(err) || IsTooLarge(cr.srcErr):
+			return nil, ErrTooLarge
+		case cr.srcErr != nil:
+			// The client stopped sending (connection cut, malformed
+			// multipart): its problem to retry, not a server fault.
+			return nil, &gas.Error{Code: gas.EINVALID, Message: "The upload was interrupted. Please try again.", Err: err}
+		default:
+			return nil, fmt.Errorf("store upload: %w", err)
+		}
+	}
+	job.InputSize = info.Size
+	if err := s.check(ctx, job, limit); err != nil {
+		s.Abandon(ctx, job)
+		return nil, err
+	}
+	return job, nil
+}
+
+// check re-reads the stored file: what is validated is exactly what the
+// worker will read.
+func (s *Submitter) check(ctx context.Context, job *gas.Job, limit int64) error {
+	rc, err := s.Blobs.Open(ctx, job.InputKey)
+	if err != nil {
+		return fmt.Errorf("check upload: open: %w", err)
+	}
+	defer rc.Close()
+	// Compressed VCF rarely shrinks more than ~20×; 100× (at least 64 MiB)
+	// leaves room for honest files while refusing compression bombs.
+	maxBytes := max(limit*100, 64<<20)
+	_, err = CheckVCF(ctx, rc, maxBytes)
+	return err
+}
+
+// Create records the stored job with its transcript mode, which also queues
+// it. On failure the stored input is deleted.
+func (s *Submitter) Create(ctx context.Context, job *gas.Job, mode annotate.TranscriptMode) error {
+	// The options are written in the worker's own format (jobs.JobOptions),
+	// so what is chosen here is what the annotator will run with.
+	opts, err := json.Marshal(jobs.JobOptions{Transcripts: string(mode)})
+	if err != nil {
+		s.Abandon(ctx, job)
+		return fmt.Errorf("encode options: %w", err)
+	}
+	job.State = gas.JobPending
+	job.Bundle = s.Bundle
+	job.Options = string(opts)
+	if err := s.Jobs.CreateJob(ctx, job); err != nil {
+		s.Abandon(ctx, job)
+		return fmt.Errorf("create job: %w", err)
+	}
+	return nil
+}
+
+// Abandon deletes the stored input of a job that will not be created. It
+// uses a context that outlives a cancelled request, since a client that
+// hung up is a common reason to get here.
+func (s *Submitter) Abandon(ctx context.Context, job *gas.Job) {
+	if job == nil || job.InputKey == "" {
+		return
+	}
+	if err := s.Blobs.Delete(context.WithoutCancel(ctx), job.InputKey); err != nil && s.Logger != nil {
+		s.Logger.ErrorContext(ctx, "delete abandoned upload", "key", job.InputKey, "err", err)
+	}
+}
+
+// ParseMode reads a transcript mode from a form value; empty is all.
+func ParseMode(v string) (annotate.TranscriptMode, bool) {
+	switch m := annotate.TranscriptMode(strings.TrimSpace(v)); m {
+	case "", annotate.AllTranscripts:
+		return annotate.AllTranscripts, true
+	case annotate.Canonical, annotate.MANESelect, annotate.Pick:
+		return m, true
+	}
+	return "", false
+}
+
+// SanitizeFilename keeps the base name of an uploaded file with only
+// letters, digits, dot, dash and underscore, so it is safe as the last part
+// of a blob key and in a Content-Disposition header. It must end in .vcf,
+// .vcf.gz or .vcf.bgz; the extension is kept as sent.
+func SanitizeFilename(name string) (string, error) {
+	// Browsers send a base name, but old ones sent full Windows paths.
+	name = path.Base(strings.ReplaceAll(name, "\\", "/"))
+	lower := strings.ToLower(name)
+	var ext string
+	for _, e := range []string{".vcf", ".vcf.gz", ".vcf.bgz"} {
+		if strings.HasSuffix(lower, e) {
+			ext = name[len(name)-len(e):]
+		}
+	}
+	if ext == "" {
+		return "", invalid("Upload a file ending in .vcf or .vcf.gz.")
+	}
+	var b strings.Builder
+	for _, r := range name[:len(name)-len(ext)] {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-', r == '_':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	// No leading dots: hidden files and "..", whatever the store makes of them.
+	stem := strings.TrimLeft(b.String(), ".")
+	if len(stem) > 100 {
+		stem = stem[:100]
+	}
+	if stem == "" {
+		stem = "input"
+	}
+	return stem + ext, nil
+}
+
+// CheckVCF reads a whole (plain, gzip or BGZF) VCF with the same reader and
+// record parser the annotator uses, so an upload that passes here will not
+// fail in the worker for its format. It returns the number of data records,
+// or the first problem as an EINVALID *gas.Error whose message is written for
+// the user. Reading to the end also proves the compression intact (a
+// truncated upload fails here, not later). maxBytes caps the decompressed
+// size, against compression bombs.
+func CheckVCF(ctx context.Context, r io.Reader, maxBytes int64) (int64, error) {
+	rd, err := vcf.NewReader(r, vcf.ReaderOptions{MaxLineBytes: vcf.DefaultMaxLineBytes, MaxInputBytes: maxBytes, Workers: 1})
+	if err != nil {
+		return 0, vcfError(err)
+	}
+	defer rd.Close()
+	var (
+		blk     vcf.Block
+		rec     vcf.Record
+		records int64
+	)
+	for {
+		if err := ctx.Err(); err != nil {
+			return 0, fmt.Errorf("check vcf: %w", err)
+		}
+		err := rd.ReadBlock(&blk, 0)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return 0, vcfError(err)
+		}
+		for i := 0; i < blk.Len(); i++ {
+			if err := vcf.ParseRecord(blk.Line(i), blk.LineNo(i), &rec); err != nil {
+				return 0, vcfError(err)
+			}
+			records++
+		}
+	}
+	if records == 0 {
+		return 0, invalid("The file has a VCF header but no variant records to annotate.")
+	}
+	return records, nil
+}
+
+// vcfError turns a reader error into a user-facing EINVALID error, or
+// passes an I/O error (from the blob store) through as internal.
+func vcfError(err error) error {
+	var pe *vcf.ParseError
+	if errors.As(err, &pe) {
+		return &gas.Error{Code: gas.EINVALID, Message: "This file cannot be annotated: " + strings.TrimSuffix(pe.Error(), ".") + ".", Err: err}
+	}
+	return fmt.Errorf("check vcf: %w", err)
+}
+
+func invalid(msg string) error { return &gas.Error{Code: gas.EINVALID, Message: msg} }
