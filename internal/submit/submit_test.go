@@ -91,7 +91,9 @@ func TestSubmitRefusalsLeaveNothing(t *testing.T) {
 		{"not a VCF", strings.NewReader("hello\x00\x01binary"), 1 << 20, func(err error) bool { return gas.ErrorCode(err) == gas.EINVALID }},
 		{"truncated gzip", bytes.NewReader(truncated), 1 << 20, func(err error) bool { return gas.ErrorCode(err) == gas.EINVALID }},
 		{"client hung up", io.MultiReader(strings.NewReader(goodVCF[:20]), errReader{}), 1 << 20,
-			func(err error) bool { return gas.ErrorCode(err) == gas.EINVALID && strings.Contains(gas.ErrorMessage(err), "interrupted") }},
+			func(err error) bool {
+				return gas.ErrorCode(err) == gas.EINVALID && strings.Contains(gas.ErrorMessage(err), "interrupted")
+			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
