@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/annotate"
@@ -27,6 +28,14 @@ type jobView struct {
 	Summary      *annotate.Summary
 	SummaryError string
 	Events       []gas.Event
+	// Premium is whether the owner (the signed-in user) is Premium now:
+	// the page then says an archived result is on its way back instead of
+	// offering the upgrade.
+	Premium bool
+	// ArchiveAt is when a Free user's COMPLETED result moves to the cold
+	// archive; zero when it will not (Premium, other states) or when the
+	// retention is not known.
+	ArchiveAt time.Time
 }
 
 func (s *server) jobDetails(w http.ResponseWriter, r *http.Request, u *gas.User) {
@@ -40,6 +49,7 @@ func (s *server) jobDetails(w http.ResponseWriter, r *http.Request, u *gas.User)
 		ModeLabel: modeLabel(jobMode(job)),
 		HasResult: job.State == gas.JobCompleted && job.ResultKey != "",
 		HasLog:    job.LogKey != "",
+		Premium:   u.Plan == gas.PlanPremium,
 	}
 	if job.SummaryKey != "" {
 		sum, err := s.readSummary(r, job)
@@ -58,6 +68,7 @@ func (s *server) jobDetails(w http.ResponseWriter, r *http.Request, u *gas.User)
 			slog.String("job_id", job.ID), slog.String("err", err.Error()))
 	} else {
 		v.Events = evs
+		v.ArchiveAt = archiveTime(job, u, evs, s.freeRetention())
 	}
 	s.render(w, r, http.StatusOK, "job", v)
 }
@@ -94,4 +105,28 @@ func jobMode(job *gas.Job) annotate.TranscriptMode {
 		return annotate.AllTranscripts
 	}
 	return opt.Transcripts
+}
+
+// freeRetention is how long a Free user's results stay in hot storage
+// before the archive moves them. web.Config does not carry it yet; until it
+// does (Config.FreeRetention, filled from config.FreeRetention by the
+// caller), the job page shows the archive rule without a date.
+func (s *server) freeRetention() time.Duration { return 0 }
+
+// archiveTime is when the lifecycle's archive timer, scheduled at
+// completion for a Free user's job, moves the result: CompletedAt plus the
+// retention. It is zero for a job that timer will not archive: an owner
+// who is Premium now (the timer then does nothing), and a result once
+// restored from the archive (restored results stay, even after a
+// downgrade). The history tells the latter.
+func archiveTime(job *gas.Job, owner *gas.User, history []gas.Event, retention time.Duration) time.Time {
+	if retention <= 0 || owner.Plan != gas.PlanFree || job.State != gas.JobCompleted || job.CompletedAt.IsZero() {
+		return time.Time{}
+	}
+	for _, e := range history {
+		if e.To == gas.JobRestoring {
+			return time.Time{}
+		}
+	}
+	return job.CompletedAt.Add(retention)
 }

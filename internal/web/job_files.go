@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -32,19 +33,41 @@ func (s *server) jobResult(w http.ResponseWriter, r *http.Request, u *gas.User) 
 		return
 	}
 	if job.State != gas.JobCompleted || job.ResultKey == "" {
-		msg := "This annotation has no result to download yet."
-		switch job.State {
-		case gas.JobFailed:
-			msg = "This annotation failed, so there is no result to download."
-		case gas.JobArchived, gas.JobRestoring:
-			msg = "The result of this annotation is archived and cannot be downloaded now."
-		}
-		s.renderErrorView(w, r, errorView{Status: http.StatusNotFound, Message: msg,
-			Back: "/jobs/" + job.ID, BackLabel: "Back to the annotation"})
+		s.noResult(w, r, u, job)
 		return
 	}
 	s.download(w, r, job, job.ResultKey, resultName(job.InputName), "application/gzip")
 }
+
+// noResult explains why a job has no result to download. An archived or
+// restoring result exists but is not readable now: that is 409 Conflict
+// (the job's state, not the URL, is the problem) with what to do about it.
+func (s *server) noResult(w http.ResponseWriter, r *http.Request, u *gas.User, job *gas.Job) {
+	v := errorView{Status: http.StatusNotFound, Message: "This annotation has no result to download yet.",
+		Back: "/jobs/" + job.ID, BackLabel: "Back to the annotation"}
+	switch job.State {
+	case gas.JobFailed:
+		v.Message = "This annotation failed, so there is no result to download."
+	case gas.JobArchived:
+		v.Status = http.StatusConflict
+		v.Message = fmt.Sprintf("The result of this annotation was moved to the archive on %s and cannot be downloaded now.",
+			job.ArchivedAt.UTC().Format(timeLayout))
+		if u.Plan == gas.PlanPremium {
+			v.Offer = "Your account is Premium, so the result is being restored; it can be downloaded again once the restore finishes."
+		} else {
+			v.Offer = "Premium users' results are kept, and archived ones are restored when an account becomes Premium. " +
+				"An administrator can upgrade your account."
+		}
+	case gas.JobRestoring:
+		v.Status = http.StatusConflict
+		v.Message = fmt.Sprintf("The result of this annotation is being restored from the archive (%s retrieval, expected ready by %s); "+
+			"it can be downloaded once the restore finishes.", job.RestoreTier, job.RestoreReadyAt.UTC().Format(timeLayout))
+	}
+	s.renderErrorView(w, r, v)
+}
+
+// timeLayout is how the site writes times (as the fmtTime template function).
+const timeLayout = "2006-01-02 15:04:05 UTC"
 
 // resultName derives the download name of the annotated file from the input's.
 func resultName(input string) string {

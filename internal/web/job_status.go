@@ -16,6 +16,22 @@ type jobStatus struct {
 	Terminal    bool         `json:"terminal"`
 	Records     int64        `json:"records"`
 	CompletedAt *time.Time   `json:"completed_at,omitempty"`
+	// ArchivedAt is set while the result is in the cold archive
+	// (ARCHIVED, RESTORING); the restore fields while it is RESTORING.
+	ArchivedAt     *time.Time        `json:"archived_at,omitempty"`
+	RestoreTier    gas.RetrievalTier `json:"restore_tier,omitempty"`
+	RestoreReadyAt *time.Time        `json:"restore_ready_at,omitempty"`
+	// ResultAvailable says GET /jobs/{id}/result serves the result now.
+	ResultAvailable bool `json:"result_available"`
+}
+
+// utcOrNil is nil for the zero time, so the field is left out.
+func utcOrNil(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	return &t
 }
 
 func (s *server) jobStatus(w http.ResponseWriter, r *http.Request, u *gas.User) {
@@ -23,11 +39,10 @@ func (s *server) jobStatus(w http.ResponseWriter, r *http.Request, u *gas.User) 
 	if !ok {
 		return
 	}
-	st := jobStatus{ID: job.ID, State: job.State, Terminal: job.State.Terminal(), Records: job.Records}
-	if !job.CompletedAt.IsZero() {
-		t := job.CompletedAt.UTC()
-		st.CompletedAt = &t
-	}
+	st := jobStatus{ID: job.ID, State: job.State, Terminal: job.State.Terminal(), Records: job.Records,
+		CompletedAt: utcOrNil(job.CompletedAt), ArchivedAt: utcOrNil(job.ArchivedAt),
+		RestoreTier: job.RestoreTier, RestoreReadyAt: utcOrNil(job.RestoreReadyAt),
+		ResultAvailable: job.State == gas.JobCompleted && job.ResultKey != ""}
 	b, err := json.Marshal(st)
 	if err != nil {
 		s.serverError(w, r, err)
