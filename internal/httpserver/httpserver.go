@@ -48,6 +48,8 @@ func StatusFor(err error) int {
 		return http.StatusRequestEntityTooLarge
 	case gas.EUNAUTH:
 		return http.StatusUnauthorized
+	case gas.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
 	default:
 		return http.StatusInternalServerError
 	}
