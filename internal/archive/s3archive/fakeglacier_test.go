@@ -42,6 +42,7 @@ type fakeGlacier struct {
 	now                  func() time.Time
 	delay                time.Duration
 	expeditedUnavailable bool
+	ignoreClass          bool // store every object as STANDARD, like versitygw
 
 	mu       sync.Mutex
 	objects  map[string]*fakeObject
@@ -110,6 +111,13 @@ func etagOf(b []byte) string {
 	return `"` + hex.EncodeToString(h[:]) + `"`
 }
 
+func (f *fakeGlacier) class(r *http.Request) string {
+	if f.ignoreClass {
+		return ""
+	}
+	return r.Header.Get("X-Amz-Storage-Class")
+}
+
 func archived(class string) bool { return class == "GLACIER" || class == "DEEP_ARCHIVE" }
 
 // readable: not archived, or restored and not yet expired.
@@ -164,14 +172,14 @@ func (f *fakeGlacier) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodPost && q.Has("uploads"):
 		f.nextID++
 		id := strconv.Itoa(f.nextID)
-		f.uploads[id] = &fakeUpload{key: key, meta: metaOf(r.Header), class: r.Header.Get("X-Amz-Storage-Class"), parts: map[int][]byte{}}
+		f.uploads[id] = &fakeUpload{key: key, meta: metaOf(r.Header), class: f.class(r), parts: map[int][]byte{}}
 		fmt.Fprintf(w, `<InitiateMultipartUploadResult><Bucket>%s</Bucket><Key>%s</Key><UploadId>%s</UploadId></InitiateMultipartUploadResult>`, bucket, key, id)
 	case q.Has("uploadId"):
 		f.multipart(w, r, key, q, body)
 	case r.Method == http.MethodPut && r.Header.Get("X-Amz-Copy-Source") != "":
 		f.copyObject(w, r, key)
 	case r.Method == http.MethodPut:
-		f.objects[key] = &fakeObject{data: body, meta: metaOf(r.Header), class: r.Header.Get("X-Amz-Storage-Class"), etag: etagOf(body)}
+		f.objects[key] = &fakeObject{data: body, meta: metaOf(r.Header), class: f.class(r), etag: etagOf(body)}
 		w.Header().Set("ETag", etagOf(body))
 	case r.Method == http.MethodHead || r.Method == http.MethodGet:
 		f.getObject(w, r, key)
@@ -296,7 +304,7 @@ func (f *fakeGlacier) copyObject(w http.ResponseWriter, r *http.Request, key str
 	if r.Header.Get("X-Amz-Metadata-Directive") == "REPLACE" {
 		meta = metaOf(r.Header)
 	}
-	f.objects[key] = &fakeObject{data: o.data, meta: meta, class: r.Header.Get("X-Amz-Storage-Class"), etag: o.etag, tags: o.tags}
+	f.objects[key] = &fakeObject{data: o.data, meta: meta, class: f.class(r), etag: o.etag, tags: o.tags}
 	fmt.Fprintf(w, `<CopyObjectResult><ETag>%s</ETag><LastModified>%s</LastModified></CopyObjectResult>`,
 		strings.ReplaceAll(o.etag, `"`, "&quot;"), f.now().UTC().Format(time.RFC3339))
 }

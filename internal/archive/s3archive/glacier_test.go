@@ -171,3 +171,47 @@ func TestRestoreHeader(t *testing.T) {
 		}
 	}
 }
+
+// An object not in an archive class (left by an earlier emulated-mode
+// configuration) needs no restore: S3 answers RestoreObject with
+// InvalidObjectState, and the object is readable at once.
+func TestGlacierModeObjectNotArchived(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clock := archivetest.NewClock()
+	s, _ := newGlacierStore(t, types.StorageClassGlacier, archivetest.Options{Now: clock.Now, Delay: time.Hour}, nil)
+	if _, err := s.client.PutObject(ctx, &s3.PutObjectInput{
+		Bucket: aws.String("cold"), Key: aws.String("archive/user/1/j/r"), Body: strings.NewReader("warm"),
+		Metadata: map[string]string{s3blob.MetaSHA256: strings.Repeat("0", 64)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Retrieve(ctx, "user/1/j/r", gas.TierStandard)
+	if err != nil || !r.ReadyAt.Equal(clock.Now()) {
+		t.Fatalf("Retrieve = %+v, %v; want ready now", r, err)
+	}
+	if ok, err := s.Retrieved(ctx, "user/1/j/r"); err != nil || !ok {
+		t.Fatalf("Retrieved = %v, %v", ok, err)
+	}
+	rc, err := s.Open(ctx, "user/1/j/r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.Close()
+}
+
+// Glacier mode refuses a server that ignored the class, and removes the
+// object it could not archive.
+func TestGlacierPutRefusedLeavesNothing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clock := archivetest.NewClock()
+	s, fake := newGlacierStore(t, types.StorageClassGlacier, archivetest.Options{Now: clock.Now}, nil)
+	fake.ignoreClass = true
+	if _, err := s.Put(ctx, "user/1/j/r", strings.NewReader("x")); err == nil || !strings.Contains(err.Error(), "does not support archive classes") {
+		t.Fatalf("Put: %v", err)
+	}
+	if _, err := s.Stat(ctx, "user/1/j/r"); gas.ErrorCode(err) != gas.ENOTFOUND {
+		t.Fatalf("Stat after the refused Put: %v", err)
+	}
+}

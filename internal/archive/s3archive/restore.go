@@ -64,6 +64,10 @@ func (s *Store) restore(ctx context.Context, key string, tier gas.RetrievalTier)
 	case s3blob.ErrorCode(err) == codeAlreadyInProgress:
 		// Another worker (or this one before a crash) asked already.
 		return false, nil
+	case s3blob.ErrorCode(err) == "InvalidObjectState":
+		// S3's answer for an object not in an archive class: it needs no
+		// restore and is readable now.
+		return true, nil
 	case s3blob.ErrorCode(err) == codeExpeditedUnavailable || s3blob.HTTPStatus(err) == http.StatusServiceUnavailable:
 		return false, &gas.Error{Code: gas.EUNAVAILABLE, Message: fmt.Sprintf("The %s retrieval tier is not available now.", tier),
 			Err: fmt.Errorf("s3archive: restore %s: %w", okey, err)}

@@ -179,6 +179,8 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (gas.BlobInfo,
 			return gas.BlobInfo{}, err
 		}
 		if o.StorageClass != s.class {
+			// Best effort: an object the archive disowns should not linger.
+			_ = s.objs.Delete(context.WithoutCancel(ctx), key)
 			return gas.BlobInfo{}, fmt.Errorf("s3archive: put %s: the server stored class %q, not %s: it does not support archive classes; configure a non-archive class (emulated mode) for it",
 				key, o.StorageClass, s.class)
 		}
@@ -250,7 +252,9 @@ func (s *Store) Retrieved(ctx context.Context, key string) (bool, error) {
 		return false, err
 	}
 	if s.glacier {
-		return restoreDone(o.Restore), nil
+		// An object not in an archive class (written under an earlier
+		// emulated-mode configuration) is readable as it is.
+		return !IsGlacierClass(o.StorageClass) || restoreDone(o.Restore), nil
 	}
 	rec, ok, err := s.record(ctx, key)
 	if err != nil || !ok {
