@@ -26,8 +26,12 @@
 // classes and answers RestoreObject with 501 NotImplemented, so the Glacier
 // mode runs the same suite against an in-process HTTP server that answers
 // RestoreObject, HeadObject's x-amz-restore, GetObject's InvalidObjectState
-// and GlacierExpeditedRetrievalNotAvailable the way AWS documents them; it
-// has not been run against AWS itself here.
+// and GlacierExpeditedRetrievalNotAvailable the way AWS documents them.
+// That leaves unproven here: that AWS answers exactly as its documentation
+// says (the fake follows the API reference, not recorded traffic), real
+// restore times (ReadyAt is AWS's documented bound, not a measurement), and
+// multipart copies over 5 GiB into an archive class. Glacier mode has not
+// been run against AWS itself.
 package s3archive
 
 import (

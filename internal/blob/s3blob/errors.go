@@ -40,8 +40,8 @@ func IsNotFound(err error) bool {
 	return HTTPStatus(err) == http.StatusNotFound
 }
 
-// wrap turns an S3 failure into a gas error with a code the web layer
-// understands; msg prefixes the technical detail kept in Err.
+// wrap names the operation and key in an S3 failure, and makes a missing
+// object ENOTFOUND, the code the callers act on.
 func wrap(err error, op, key string) error {
 	if err == nil {
 		return nil
