@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"crypto/hmac"
 	"crypto/md5"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"go/build"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/mail"
@@ -164,6 +166,11 @@ type goSMTP struct {
 	rejectRcpt bool
 	// open accepts mail without authentication.
 	open bool
+	// tlsConf, when set, offers STARTTLS; implicit serves TLS from the first byte.
+	tlsConf  *tls.Config
+	implicit bool
+	// overTLS records, per accepted message, whether it came over TLS.
+	overTLS []bool
 }
 
 func startGoSMTP(t *testing.T, port int) *goSMTP {
@@ -178,7 +185,15 @@ func serveGoSMTP(t *testing.T, port int, g *goSMTP) *goSMTP {
 	s.Domain = "localhost"
 	s.AllowInsecureAuth = true // a loopback test; the client still avoids PLAIN without TLS
 	s.ReadTimeout, s.WriteTimeout = 30*time.Second, 30*time.Second
-	l, err := net.Listen("tcp", s.Addr)
+	s.TLSConfig = g.tlsConf
+	s.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes are what some tests want
+	var l net.Listener
+	var err error
+	if g.implicit {
+		l, err = tls.Listen("tcp", s.Addr, g.tlsConf)
+	} else {
+		l, err = net.Listen("tcp", s.Addr)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +203,16 @@ func serveGoSMTP(t *testing.T, port int, g *goSMTP) *goSMTP {
 	return g
 }
 
-func (g *goSMTP) NewSession(*smtp.Conn) (smtp.Session, error) { return &goSession{srv: g}, nil }
+func (g *goSMTP) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	return &goSession{srv: g, conn: c}, nil
+}
+
+// tlsFlags returns, per accepted message, whether it came over TLS.
+func (g *goSMTP) tlsFlags() []bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]bool(nil), g.overTLS...)
+}
 
 func (g *goSMTP) count(_ *testing.T, messageID string) int {
 	g.mu.Lock()
@@ -204,6 +228,7 @@ func (g *goSMTP) count(_ *testing.T, messageID string) int {
 
 type goSession struct {
 	srv  *goSMTP
+	conn *smtp.Conn
 	user string
 }
 
@@ -243,8 +268,10 @@ func (s *goSession) Data(r io.Reader) error {
 	if err != nil {
 		return &smtp.SMTPError{Code: 554, Message: "unparsable message"}
 	}
+	_, overTLS := s.conn.TLSConnectionState()
 	s.srv.mu.Lock()
 	s.srv.msgs = append(s.srv.msgs, m)
+	s.srv.overTLS = append(s.srv.overTLS, overTLS)
 	s.srv.mu.Unlock()
 	return nil
 }
