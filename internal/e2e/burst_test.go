@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gas-project/gas"
+	"github.com/gas-project/gas/internal/sqldb/sqldbtest"
 	"github.com/gas-project/gas/refdata"
 )
 
@@ -18,15 +19,28 @@ func TestBurst500Jobs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("slow: 500 jobs through the real binary")
 	}
+	burst(t, map[string]string{})
+}
+
+// TestBurst500JobsPostgres is the same burst with the database and queue on
+// PostgreSQL (River's database/sql driver), as a scaled-out GAS runs; it
+// needs GAS_TEST_POSTGRES_URL.
+func TestBurst500JobsPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: 500 jobs through the real binary")
+	}
+	burst(t, map[string]string{"GAS_DATABASE_URL": sqldbtest.PostgresURL(t)})
+}
+
+func burst(t *testing.T, env map[string]string) {
 	const (
 		jobs        = 500
 		concurrency = 50 // in-flight uploads: a busy browser fleet on a 2-core box
 	)
 	dir := t.TempDir()
-	s := startServer(t, dir, map[string]string{
-		// Long enough that no Free result is archived during the test.
-		"GAS_FREE_RETENTION": "1h",
-	})
+	// Long enough that no Free result is archived during the test.
+	env["GAS_FREE_RETENTION"] = "1h"
+	s := startServer(t, dir, env)
 	c := signUp(t, s.url, "burst@example.org")
 	input := refdata.DemoVCF()
 
@@ -63,11 +77,19 @@ func TestBurst500Jobs(t *testing.T) {
 	submitted := time.Since(start)
 	c.waitState(ids, string(gas.JobCompleted), 5*time.Minute)
 	total := time.Since(start)
-	t.Logf("burst: %d jobs submitted in %s (%d at once), all COMPLETED after %s: %.1f jobs/s",
-		jobs, submitted.Round(time.Millisecond), concurrency, total.Round(time.Millisecond), float64(jobs)/total.Seconds())
+	t.Logf("burst (%s): %d jobs submitted in %s (%d at once), all COMPLETED after %s: %.1f jobs/s",
+		dbKind(env), jobs, submitted.Round(time.Millisecond), concurrency, total.Round(time.Millisecond), float64(jobs)/total.Seconds())
 
 	s.stop()
 	checkAllCompleted(t, dir, c.email, ids)
+}
+
+// dbKind names the database a server env selects, for log lines.
+func dbKind(env map[string]string) string {
+	if env["GAS_DATABASE_URL"] != "" {
+		return "PostgreSQL"
+	}
+	return "SQLite"
 }
 
 // checkAllCompleted checks a stopped server's data dir: exactly the jobs

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gas-project/gas"
@@ -80,11 +81,22 @@ func fileSHA256(t *testing.T, path string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// databases maps a data dir to the PostgreSQL URL its servers use; a dir
+// not in it keeps its SQLite database in gas.db.
+var databases sync.Map
+
 // openData opens the database of a stopped (or killed) server, to check
 // what it recorded with the real store rather than through the site.
 func openData(t *testing.T, dir string) *sqldb.DB {
 	t.Helper()
-	db, err := sqldb.OpenSQLite(context.Background(), filepath.Join(dir, "gas.db"), sqldb.Options{})
+	ctx := context.Background()
+	var db *sqldb.DB
+	var err error
+	if u, ok := databases.Load(dir); ok {
+		db, err = sqldb.OpenPostgres(ctx, u.(string), sqldb.Options{})
+	} else {
+		db, err = sqldb.OpenSQLite(ctx, filepath.Join(dir, "gas.db"), sqldb.Options{})
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +130,11 @@ func userJobs(t *testing.T, db *sqldb.DB, email string) []*gas.Job {
 // riverStates counts the River jobs of one kind by state.
 func riverStates(t *testing.T, db *sqldb.DB, kind string) map[string]int {
 	t.Helper()
-	rows, err := db.SQL().Query(`SELECT state, COUNT(*) FROM river_job WHERE kind = ? GROUP BY state`, kind)
+	q := `SELECT state, COUNT(*) FROM river_job WHERE kind = ? GROUP BY state`
+	if db.Dialect() == "postgres" {
+		q = strings.Replace(q, "?", "$1", 1)
+	}
+	rows, err := db.SQL().Query(q, kind)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -70,6 +70,9 @@ func logFile(dir string) string { return dir + ".stderr.log" }
 func startServer(t *testing.T, dir string, env map[string]string) *server {
 	t.Helper()
 	bin := gasBinary(t)
+	if u := env["GAS_DATABASE_URL"]; u != "" {
+		databases.Store(dir, u)
+	}
 	logf, err := os.OpenFile(logFile(dir), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		t.Fatal(err)
