@@ -173,3 +173,23 @@ func TestEmulatedReplaceIsCold(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckSeparate(t *testing.T) {
+	t.Parallel()
+	blobs := s3blob.Config{Endpoint: "http://s3:7070", Bucket: "gas", Prefix: "p"}
+	for _, tc := range []struct {
+		edit func(*s3blob.Config)
+		ok   bool
+	}{
+		{func(c *s3blob.Config) {}, false},
+		{func(c *s3blob.Config) { c.Prefix = "p/archive" }, true},
+		{func(c *s3blob.Config) { c.Bucket = "gas-archive" }, true},
+		{func(c *s3blob.Config) { c.Endpoint = "http://other:7070" }, true},
+	} {
+		a := blobs
+		tc.edit(&a)
+		if err := CheckSeparate(blobs, a); (err == nil) != tc.ok {
+			t.Errorf("archive %+v: err = %v", a, err)
+		}
+	}
+}

@@ -287,3 +287,13 @@ func (s *Store) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	}
 	return rc, err
 }
+
+// CheckSeparate refuses an archive that shares its bucket and prefix with
+// the blob store: the archive keeps a result under the result's own key, so
+// archiving would overwrite the live object and thawing would delete it.
+func CheckSeparate(blobs, archive s3blob.Config) error {
+	if blobs.Endpoint == archive.Endpoint && blobs.Bucket == archive.Bucket && blobs.Prefix == archive.Prefix {
+		return fmt.Errorf("s3archive: the archive must use another bucket or prefix than the blob store (both are bucket %q, prefix %q)", archive.Bucket, archive.Prefix)
+	}
+	return nil
+}
