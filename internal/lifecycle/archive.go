@@ -46,6 +46,14 @@ func (w *ArchiveWorker) Work(ctx context.Context, rj *river.Job[ArchiveArgs]) er
 		log.Info("archive: owner is no longer Free; result stays", "plan", plan)
 		return nil
 	}
+	// Only a timer left over from before a restore could get here (one
+	// still retrying when the user upgraded, then downgraded again).
+	if restored, err := l.restoredBefore(ctx, id); err != nil {
+		return fmt.Errorf("archive %s: %w", id, err)
+	} else if restored {
+		log.Info("archive: result was restored from the archive before; it stays")
+		return nil
+	}
 	src, err := l.cfg.Blobs.Stat(ctx, j.ResultKey)
 	if err != nil {
 		if gas.ErrorCode(err) == gas.ENOTFOUND {

@@ -95,6 +95,7 @@ func (ThawArgs) InsertOpts() river.InsertOpts { return insertOpts() }
 // hook), so a worker's transition queues its follow-up work.
 type JobStore interface {
 	Job(ctx context.Context, id string) (*gas.Job, error)
+	Events(ctx context.Context, jobID string) ([]gas.Event, error)
 	gas.JobUpdater
 }
 
@@ -189,6 +190,21 @@ func (l *Lifecycle) ownerPlan(ctx context.Context, j *gas.Job) (gas.Plan, error)
 		return "", fmt.Errorf("owner of %s: %w", j.ID, err)
 	}
 	return u.Plan, nil
+}
+
+// restoredBefore reports whether the job's result was once restored from
+// the archive; restored results stay hot whatever the plan becomes.
+func (l *Lifecycle) restoredBefore(ctx context.Context, id string) (bool, error) {
+	evs, err := l.cfg.Jobs.Events(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	for _, e := range evs {
+		if e.To == gas.JobRestoring {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // expectedSum is what a copy of the result must hash to. Jobs completed

@@ -87,6 +87,12 @@ func (w *RestoreWorker) Work(ctx context.Context, rj *river.Job[RestoreArgs]) er
 		note = " (expedited retrieval unavailable)"
 		r, err = l.cfg.Cold.Retrieve(ctx, j.ResultKey, gas.TierStandard)
 	}
+	if gas.ErrorCode(err) == gas.ENOTFOUND {
+		// The archive lost the object: no retry brings it back, and the
+		// job must not claim a restore is coming.
+		log.Error("restore: the archived result is missing from the archive", "key", j.ResultKey)
+		return river.JobCancel(fmt.Errorf("restore %s: %w", id, err))
+	}
 	if err != nil {
 		return fmt.Errorf("restore %s: retrieve: %w", id, err)
 	}

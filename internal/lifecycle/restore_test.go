@@ -343,3 +343,63 @@ func TestThawCorruptCopyRetried(t *testing.T) {
 		t.Fatal("archive copy deleted after a failed thaw")
 	}
 }
+
+// TestRestoredResultStaysAfterDowngrade: a restored result is not archived
+// again by a leftover archive job after the user goes back to Free.
+func TestRestoredResultStaysAfterDowngrade(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := setup(t, options{})
+	u := e.user(t, gas.PlanFree)
+	data := resultBytes(2000)
+	j := e.archived(t, u, data)
+	if err := e.db.SetPlan(ctx, u.ID, gas.PlanPremium); err != nil {
+		t.Fatal(err)
+	}
+	if err := (&RestoreWorker{l: e.lc}).Work(ctx, rj(RestoreArgs{JobID: j.ID})); err != nil {
+		t.Fatal(err)
+	}
+	if err := (&ThawWorker{l: e.lc}).Work(ctx, rj(ThawArgs{JobID: j.ID})); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.SetPlan(ctx, u.ID, gas.PlanFree); err != nil {
+		t.Fatal(err)
+	}
+	if err := (&ArchiveWorker{l: e.lc}).Work(ctx, rj(ArchiveArgs{JobID: j.ID})); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.job(t, j.ID); got.State != gas.JobCompleted {
+		t.Fatalf("restored result after a downgrade: %s", got.State)
+	}
+	if b, ok := e.hot(t, j.ResultKey); !ok || !bytes.Equal(b, data) {
+		t.Fatal("restored result not hot")
+	}
+	if _, ok := e.inArchive(t, j.ResultKey); ok {
+		t.Fatal("archived again")
+	}
+}
+
+// TestRestoreMissingArchiveObjectCancels: an archive that lost the object
+// cannot restore it; the River job is cancelled rather than retried for
+// weeks, and the job stays ARCHIVED instead of promising a restore.
+func TestRestoreMissingArchiveObjectCancels(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := setup(t, options{})
+	u := e.user(t, gas.PlanFree)
+	j := e.archived(t, u, resultBytes(100))
+	if err := e.cold.Delete(ctx, j.ResultKey); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.SetPlan(ctx, u.ID, gas.PlanPremium); err != nil {
+		t.Fatal(err)
+	}
+	err := (&RestoreWorker{l: e.lc}).Work(ctx, rj(RestoreArgs{JobID: j.ID}))
+	var cancel *rivertype.JobCancelError
+	if !errors.As(err, &cancel) {
+		t.Fatalf("restore of a lost object: %v, want a cancelled River job", err)
+	}
+	if got := e.job(t, j.ID); got.State != gas.JobArchived {
+		t.Fatalf("state = %s", got.State)
+	}
+}
