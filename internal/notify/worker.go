@@ -25,8 +25,9 @@ type worker struct {
 	s *Service
 }
 
-// Work sends the notification unless it is already SENT (a re-run) or no
-// longer wanted (FAILED by the admin's hand, or deleted with its user).
+// Work sends the notification unless it is already SENT (a re-run), FAILED
+// (given up; only the admin's retry revives it, with a new job) or gone
+// (deleted with its user).
 func (w *worker) Work(ctx context.Context, job *river.Job[NotifyArgs]) error {
 	s := w.s
 	n, err := s.db.Notification(ctx, job.Args.ID)
