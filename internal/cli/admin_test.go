@@ -11,9 +11,9 @@ import (
 	"github.com/gas-project/gas/internal/sqldb"
 )
 
-// TestAdminNotifications lists the outbox and requeues a failed delivery
+// TestNotifyAdminCommands lists the outbox and requeues a failed delivery
 // through the command line, on a real SQLite data dir.
-func TestAdminNotifications(t *testing.T) {
+func TestNotifyAdminCommands(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()

@@ -56,7 +56,7 @@ func (f *fixture) notify(email, jobID string, kind gas.NotificationKind, subject
 	return n
 }
 
-func TestNotificationsPage(t *testing.T) {
+func TestNotifyPage(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f := setupNotifications(t, false)
@@ -120,7 +120,7 @@ func TestNotificationsPage(t *testing.T) {
 	}
 }
 
-func TestNotificationsPageOutboxAndPagination(t *testing.T) {
+func TestNotifyPageOutboxAndPagination(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f := setupNotifications(t, true)
@@ -157,9 +157,9 @@ func TestNotificationsPageOutboxAndPagination(t *testing.T) {
 	}
 }
 
-// TestNotificationsPageWithoutStore: a site built without the store (the
+// TestNotifyPageWithoutStore: a site built without the store (the
 // field is optional) says notifications are not set up.
-func TestNotificationsPageWithoutStore(t *testing.T) {
+func TestNotifyPageWithoutStore(t *testing.T) {
 	t.Parallel()
 	f := setup(t, nil)
 	c := f.client()
