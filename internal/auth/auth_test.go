@@ -187,3 +187,22 @@ func BenchmarkVerifyPassword(b *testing.B) {
 		}
 	}
 }
+
+func TestLimiterBlockedCountsOnlyFailures(t *testing.T) {
+	now := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	l := NewLimiter(time.Second, 2, clock)
+	if blocked, _ := l.Blocked("ip"); blocked {
+		t.Fatal("a fresh key is blocked")
+	}
+	l.Allow("ip")
+	l.Allow("ip")
+	blocked, retry := l.Blocked("ip")
+	if !blocked || retry <= 0 || retry > time.Second {
+		t.Fatalf("after the burst: blocked=%v retry=%v", blocked, retry)
+	}
+	now = now.Add(time.Second)
+	if blocked, _ := l.Blocked("ip"); blocked {
+		t.Fatal("still blocked after the refill period")
+	}
+}

@@ -64,6 +64,24 @@ func (l *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
 	return true, 0
 }
 
+// Blocked reports, without taking an attempt, whether the next attempt
+// for key would be refused and when it would be allowed. Paired with Allow
+// on failures only, it limits failed attempts while successes run free
+// (the API's token checks).
+func (l *Limiter) Blocked(key string) (bool, time.Duration) {
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.buckets[key]
+	if b == nil {
+		return false, 0
+	}
+	if tokens := b.lim.TokensAt(now); tokens < 1 {
+		return true, time.Duration((1 - tokens) * float64(l.every))
+	}
+	return false, 0
+}
+
 // sweep drops buckets that have been idle long enough to be full again,
 // at most once per refill period so Allow stays O(1) amortised.
 func (l *Limiter) sweep(now time.Time) {

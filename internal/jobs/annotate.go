@@ -202,8 +202,20 @@ func (w *AnnotateWorker) Work(ctx context.Context, rj *river.Job[AnnotateArgs]) 
 
 	res, runErr := w.run(ctx, j, log)
 	if runErr == nil {
-		if _, err := w.jobs.TransitionJob(ctx, id, gas.JobChange{From: gas.JobRunning, To: gas.JobCompleted, Actor: ActorAnnotate,
-			Reason: fmt.Sprintf("%d records annotated", res.Records), Result: res}); err != nil {
+		_, err := w.jobs.TransitionJob(ctx, id, gas.JobChange{From: gas.JobRunning, To: gas.JobCompleted, Actor: ActorAnnotate,
+			Reason: fmt.Sprintf("%d records annotated", res.Records), Result: res})
+		if gas.ErrorCode(err) == gas.ECONFLICT {
+			// The job left RUNNING while we worked (the user cancelled it):
+			// its outcome stands, and the result nobody will see is dropped.
+			log.Info("annotate: job changed state while running; discarding the result", "err", err)
+			for _, k := range []string{res.ResultKey, res.SummaryKey} {
+				if derr := w.blobs.Delete(context.WithoutCancel(ctx), k); derr != nil {
+					log.Warn("annotate: delete discarded output", "key", k, "err", derr)
+				}
+			}
+			return nil
+		}
+		if err != nil {
 			return fmt.Errorf("annotate %s: complete: %w", id, err)
 		}
 		log.Info("annotate: completed", "records", res.Records, "result_bytes", res.ResultSize)

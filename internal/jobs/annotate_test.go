@@ -197,8 +197,8 @@ func TestAnnotateWorkerCompletes(t *testing.T) {
 	if out := readGz(t, e, rk); strings.Count(out, "ANN=x") != 2 {
 		t.Fatalf("result:\n%s", out)
 	}
-	if st, _ := e.blobs.Stat(ctx, rk); st.Size != got.ResultSize {
-		t.Fatalf("result size %d, recorded %d", st.Size, got.ResultSize)
+	if st, _ := e.blobs.Stat(ctx, rk); st.Size != got.ResultSize || st.SHA256 != got.ResultSum {
+		t.Fatalf("result size %d sha256 %s, recorded %d %s", st.Size, st.SHA256, got.ResultSize, got.ResultSum)
 	}
 	if l := readBlob(t, e, lk); !strings.Contains(l, "status:   COMPLETED") || !regexp.MustCompile(`records\s+2\n`).MatchString(l) {
 		t.Fatalf("log:\n%s", l)
@@ -217,6 +217,39 @@ func TestAnnotateWorkerCompletes(t *testing.T) {
 	}
 	if e.engine.calls.Load() != 1 {
 		t.Fatalf("engine ran %d times", e.engine.calls.Load())
+	}
+}
+
+// A job cancelled while it runs stays cancelled: the finished result is
+// dropped and the queue job ends without a retry.
+func TestAnnotateWorkerCancelledWhileRunning(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := setup(t)
+	j := e.submit(t, vcfText, "demo", "")
+	cancelling := func(ctx context.Context, r io.Reader, w io.Writer, b *refdata.Bundle, opt annotate.Options) (*annotate.Summary, error) {
+		if _, err := e.store.TransitionJob(ctx, j.ID, gas.JobChange{From: gas.JobRunning, To: gas.JobFailed,
+			Actor: "user:1", Reason: "Cancelled by the user."}); err != nil {
+			return nil, err
+		}
+		return e.engine.annotate(ctx, r, w, b, opt)
+	}
+	w, err := jobs.NewAnnotateWorker(e.store, e.blobs, fakeBundles{}, jobs.AnnotateConfig{Annotate: cancelling})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Work(ctx, riverJob(j.ID, 1)); err != nil {
+		t.Fatalf("Work = %v; a cancelled job needs no retry", err)
+	}
+	got, _ := e.store.Job(ctx, j.ID)
+	if got.State != gas.JobFailed || got.FailReason != "Cancelled by the user." {
+		t.Fatalf("job = %+v", got)
+	}
+	rk, _, sk := jobs.ResultKeys(got)
+	for _, k := range []string{rk, sk} {
+		if _, err := e.blobs.Stat(ctx, k); gas.ErrorCode(err) != gas.ENOTFOUND {
+			t.Errorf("%s of a cancelled job kept (%v)", k, err)
+		}
 	}
 }
 

@@ -1,0 +1,212 @@
+// Package api is GAS's JSON API under /api/v1, for programs (and the `gas
+// client` command). Requests carry a personal access token
+// (Authorization: Bearer gas_…) instead of a session cookie, so the API
+// needs no cross-site request protection and cannot be driven by another
+// site through a signed-in browser. Every error is JSON with a stable code
+// and a message for people.
+package api
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gas-project/gas"
+	"github.com/gas-project/gas/internal/auth"
+	"github.com/gas-project/gas/internal/httpserver"
+	"github.com/gas-project/gas/internal/metrics"
+)
+
+// Prefix is where the API is mounted.
+const Prefix = "/api/v1"
+
+//go:embed openapi.json
+var openapiDoc []byte
+
+// Tokens authenticates requests (sqldb.DB has it).
+type Tokens interface {
+	TokenUser(ctx context.Context, secret string) (*gas.User, *gas.Token, error)
+}
+
+// Config tunes the API.
+type Config struct {
+	FreeUploadLimit, PremiumUploadLimit int64
+	DefaultBundle                       string
+	BaseURL                             string // for links in answers; empty uses the request's host
+	Logger                              *slog.Logger
+	Now                                 func() time.Time
+}
+
+// Deps are the stores the API uses.
+type Deps struct {
+	Tokens Tokens
+	Jobs   gas.JobStore
+	Update gas.JobUpdater // cancel
+	Blobs  gas.BlobStore
+}
+
+type server struct {
+	cfg    Config
+	d      Deps
+	log    *slog.Logger
+	failed *auth.Limiter // failed authentications per client address
+}
+
+// route is one endpoint; the OpenAPI test checks the document against this
+// table, which is also what the mux serves.
+type route struct {
+	method, path string
+	scope        string // "" for public
+	handler      func(s *server, w http.ResponseWriter, r *http.Request, u *gas.User)
+}
+
+var routes = []route{
+	{"GET", "/openapi.json", "", nil},
+	{"GET", "/me", gas.ScopeJobsRead, (*server).me},
+	{"GET", "/jobs", gas.ScopeJobsRead, (*server).listJobs},
+	{"POST", "/jobs", gas.ScopeJobsWrite, (*server).submitJob},
+	{"GET", "/jobs/{id}", gas.ScopeJobsRead, (*server).getJob},
+	{"GET", "/jobs/{id}/result", gas.ScopeJobsRead, (*server).jobResult},
+	{"GET", "/jobs/{id}/log", gas.ScopeJobsRead, (*server).jobLog},
+	{"POST", "/jobs/{id}/cancel", gas.ScopeJobsWrite, (*server).cancelJob},
+}
+
+// NewHandler returns the API, to be mounted at Prefix (it expects the full
+// path, /api/v1/…).
+func NewHandler(cfg Config, d Deps) (http.Handler, error) {
+	if d.Tokens == nil || d.Jobs == nil || d.Update == nil || d.Blobs == nil {
+		return nil, errors.New("api: new handler: every dependency is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.FreeUploadLimit <= 0 || cfg.PremiumUploadLimit <= 0 || cfg.DefaultBundle == "" {
+		return nil, errors.New("api: new handler: upload limits and the default bundle are required")
+	}
+	s := &server{cfg: cfg, d: d, log: cfg.Logger,
+		// Ten wrong tokens in a row from one address, then one a second:
+		// guessing a 256-bit token is hopeless anyway, but a flood of
+		// lookups is not free.
+		failed: auth.NewLimiter(time.Second, 10, cfg.Now)}
+	mux := http.NewServeMux()
+	for _, rt := range routes {
+		pattern := rt.method + " " + Prefix + rt.path
+		if rt.handler == nil {
+			mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+				metrics.SetRoute(r.Context(), pattern)
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write(openapiDoc)
+			})
+			continue
+		}
+		mux.HandleFunc(pattern, s.authenticated(pattern, rt.scope, rt.handler))
+	}
+	mux.HandleFunc(Prefix+"/", func(w http.ResponseWriter, r *http.Request) {
+		s.error(w, r, gas.Errorf(gas.ENOTFOUND, "No such API endpoint: %s %s.", r.Method, r.URL.Path))
+	})
+	return httpserver.Chain(mux, httpserver.RequestID(), httpserver.Log(s.log), s.recover), nil
+}
+
+// recover turns a panic into a JSON 500 (the site's Recover draws HTML).
+func (s *server) recover(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.ErrorContext(r.Context(), "api: panic", "panic", v, "request_id", httpserver.RequestIDFrom(r.Context()))
+				s.error(w, r, errors.New("panic"))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// authenticated checks the bearer token and its scope before h runs.
+func (s *server) authenticated(pattern, scope string, h func(*server, http.ResponseWriter, *http.Request, *gas.User)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		metrics.SetRoute(r.Context(), pattern)
+		ip := clientIP(r)
+		secret, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || secret == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="gas"`)
+			s.error(w, r, gas.Errorf(gas.EUNAUTH, "Send a personal access token: Authorization: Bearer gas_…"))
+			return
+		}
+		// Only failed attempts count against an address; once it is over
+		// the limit even a good token waits, or guessing could go on
+		// between good requests.
+		if blocked, retry := s.failed.Blocked(ip); blocked {
+			w.Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds())+1))
+			s.errorStatus(w, r, http.StatusTooManyRequests, "rate_limited", "Too many requests with invalid tokens; try again later.")
+			return
+		}
+		u, tok, err := s.d.Tokens.TokenUser(r.Context(), strings.TrimSpace(secret))
+		if err != nil {
+			if gas.ErrorCode(err) == gas.EUNAUTH {
+				s.failed.Allow(ip)
+				w.Header().Set("WWW-Authenticate", `Bearer realm="gas", error="invalid_token"`)
+			}
+			s.error(w, r, err)
+			return
+		}
+		if !tok.HasScope(scope) {
+			s.errorStatus(w, r, http.StatusForbidden, gas.EFORBIDDEN, "This token lacks the "+scope+" scope.")
+			return
+		}
+		h(s, w, r, u)
+	}
+}
+
+// clientIP is the peer address; proxies are not trusted (no X-Forwarded-For).
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+type errorBody struct {
+	Error struct {
+		Code      string `json:"code"`
+		Message   string `json:"message"`
+		RequestID string `json:"request_id,omitempty"`
+	} `json:"error"`
+}
+
+// error answers err as JSON: its code and user-facing message, or a generic
+// internal error (logged with its cause) for anything else.
+func (s *server) error(w http.ResponseWriter, r *http.Request, err error) {
+	status := httpserver.StatusFor(err)
+	if status >= 500 {
+		s.log.ErrorContext(r.Context(), "api: internal error", "err", err, "request_id", httpserver.RequestIDFrom(r.Context()))
+	}
+	s.errorStatus(w, r, status, gas.ErrorCode(err), gas.ErrorMessage(err))
+}
+
+func (s *server) errorStatus(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
+	var b errorBody
+	b.Error.Code, b.Error.Message, b.Error.RequestID = code, msg, httpserver.RequestIDFrom(r.Context())
+	s.json(w, status, b)
+}
+
+func (s *server) json(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}

@@ -1,0 +1,328 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gas-project/gas"
+	"github.com/gas-project/gas/annotate"
+	"github.com/gas-project/gas/internal/jobs"
+	"github.com/gas-project/gas/internal/submit"
+)
+
+// jobJSON is a job as the API shows it. Times are RFC 3339 UTC, omitted
+// while zero.
+type jobJSON struct {
+	ID             string            `json:"id"`
+	State          gas.JobState      `json:"state"`
+	Terminal       bool              `json:"terminal"`
+	InputName      string            `json:"input_name"`
+	InputSize      int64             `json:"input_size"`
+	Bundle         string            `json:"bundle"`
+	Transcripts    string            `json:"transcripts"`
+	Records        int64             `json:"records"`
+	ResultSize     int64             `json:"result_size,omitempty"`
+	ResultSHA256   string            `json:"result_sha256,omitempty"`
+	FailReason     string            `json:"fail_reason,omitempty"`
+	CreatedAt      *time.Time        `json:"created_at,omitempty"`
+	StartedAt      *time.Time        `json:"started_at,omitempty"`
+	CompletedAt    *time.Time        `json:"completed_at,omitempty"`
+	ArchivedAt     *time.Time        `json:"archived_at,omitempty"`
+	RestoreTier    string            `json:"restore_tier,omitempty"`
+	RestoreReadyAt *time.Time        `json:"restore_ready_at,omitempty"`
+	Links          map[string]string `json:"links"`
+	Summary        json.RawMessage   `json:"summary,omitempty"`
+	Events         []eventJSON       `json:"events,omitempty"`
+}
+
+type eventJSON struct {
+	At     time.Time    `json:"at"`
+	From   gas.JobState `json:"from,omitempty"`
+	To     gas.JobState `json:"to"`
+	Actor  string       `json:"actor"`
+	Reason string       `json:"reason,omitempty"`
+}
+
+func ts(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+func toJSON(j *gas.Job) jobJSON {
+	var opt jobs.JobOptions
+	_ = json.Unmarshal([]byte(j.Options), &opt)
+	if opt.Transcripts == "" {
+		opt.Transcripts = string(annotate.AllTranscripts)
+	}
+	self := Prefix + "/jobs/" + j.ID
+	links := map[string]string{"self": self, "log": self + "/log", "page": "/jobs/" + j.ID}
+	if j.State == gas.JobCompleted && j.ResultKey != "" {
+		links["result"] = self + "/result"
+	}
+	if !j.State.Terminal() {
+		links["cancel"] = self + "/cancel"
+	}
+	return jobJSON{ID: j.ID, State: j.State, Terminal: j.State.Terminal(), InputName: j.InputName, InputSize: j.InputSize,
+		Bundle: j.Bundle, Transcripts: opt.Transcripts, Records: j.Records, ResultSize: j.ResultSize, ResultSHA256: j.ResultSum,
+		FailReason: j.FailReason, CreatedAt: ts(j.CreatedAt), StartedAt: ts(j.StartedAt), CompletedAt: ts(j.CompletedAt),
+		ArchivedAt: ts(j.ArchivedAt), RestoreTier: string(j.RestoreTier), RestoreReadyAt: ts(j.RestoreReadyAt), Links: links}
+}
+
+func (s *server) me(w http.ResponseWriter, r *http.Request, u *gas.User) {
+	limit := s.cfg.FreeUploadLimit
+	if u.Plan == gas.PlanPremium {
+		limit = s.cfg.PremiumUploadLimit
+	}
+	s.json(w, http.StatusOK, map[string]any{"id": u.ID, "email": u.Email, "name": u.Name, "plan": u.Plan, "upload_limit": limit})
+}
+
+// listJobs answers GET /jobs?page=N&per_page=M (newest first; 20 per page
+// by default, at most 200).
+func (s *server) listJobs(w http.ResponseWriter, r *http.Request, u *gas.User) {
+	page, per := 1, 20
+	for name, dst := range map[string]*int{"page": &page, "per_page": &per} {
+		if v := r.URL.Query().Get(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || (name == "per_page" && n > 200) {
+				s.error(w, r, gas.Errorf(gas.EINVALID, "%s must be a whole number from 1%s.", name, map[bool]string{true: " to 200", false: ""}[name == "per_page"]))
+				return
+			}
+			*dst = n
+		}
+	}
+	list, total, err := s.d.Jobs.ListJobs(r.Context(), u.ID, gas.Page{Offset: (page - 1) * per, Limit: per})
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	out := make([]jobJSON, 0, len(list))
+	for _, j := range list {
+		out = append(out, toJSON(j))
+	}
+	s.json(w, http.StatusOK, map[string]any{"jobs": out, "total": total, "page": page, "per_page": per})
+}
+
+// submitJob answers POST /jobs: multipart/form-data with a `file` part
+// (.vcf or .vcf.gz) and an optional `transcripts` (all, canonical, mane,
+// pick); the file streams into storage under the plan's limit.
+func (s *server) submitJob(w http.ResponseWriter, r *http.Request, u *gas.User) {
+	limit := s.cfg.FreeUploadLimit
+	if u.Plan == gas.PlanPremium {
+		limit = s.cfg.PremiumUploadLimit
+	}
+	const slack = 64 << 10 // multipart framing and the small fields
+	if r.ContentLength > limit+slack {
+		s.tooLarge(w, r, u, limit)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit+slack)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		s.error(w, r, gas.Errorf(gas.EINVALID, "Send multipart/form-data with a file part named \"file\"."))
+		return
+	}
+	sub := &submit.Submitter{Blobs: s.d.Blobs, Jobs: s.d.Jobs, Bundle: s.cfg.DefaultBundle, Logger: s.log}
+	mode := annotate.AllTranscripts
+	var job *gas.Job
+	fail := func(err error) {
+		sub.Abandon(r.Context(), job)
+		if submit.IsTooLarge(err) {
+			s.tooLarge(w, r, u, limit)
+			return
+		}
+		s.error(w, r, err)
+	}
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			if submit.IsTooLarge(err) {
+				fail(err)
+				return
+			}
+			fail(gas.Errorf(gas.EINVALID, "The upload was cut off or malformed."))
+			return
+		}
+		switch part.FormName() {
+		case "transcripts", "mode":
+			b, _ := io.ReadAll(io.LimitReader(part, 64))
+			m, ok := submit.ParseMode(string(b))
+			if !ok {
+				fail(gas.Errorf(gas.EINVALID, "Unknown transcripts choice %q (use all, canonical, mane or pick).", strings.TrimSpace(string(b))))
+				return
+			}
+			mode = m
+		case "file":
+			if job != nil {
+				fail(gas.Errorf(gas.EINVALID, "Send one file per job."))
+				return
+			}
+			name, err := submit.SanitizeFilename(part.FileName())
+			if err != nil {
+				fail(err)
+				return
+			}
+			if job, err = sub.Store(r.Context(), u, name, part, limit); err != nil {
+				fail(err)
+				return
+			}
+		}
+		part.Close()
+	}
+	if job == nil {
+		s.error(w, r, gas.Errorf(gas.EINVALID, "No file part named \"file\" in the upload."))
+		return
+	}
+	if err := sub.Create(r.Context(), job, mode); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	w.Header().Set("Location", Prefix+"/jobs/"+job.ID)
+	s.json(w, http.StatusCreated, toJSON(job))
+}
+
+func (s *server) tooLarge(w http.ResponseWriter, r *http.Request, u *gas.User, limit int64) {
+	msg := fmt.Sprintf("The file is larger than your %s plan allows (%d bytes).", u.Plan, limit)
+	s.errorStatus(w, r, http.StatusRequestEntityTooLarge, gas.ETOOLARGE, msg)
+}
+
+// userJob loads the {id} job when u owns it; another user's job is the
+// same 404 as a missing one.
+func (s *server) userJob(w http.ResponseWriter, r *http.Request, u *gas.User) (*gas.Job, bool) {
+	j, err := s.d.Jobs.UserJob(r.Context(), u.ID, r.PathValue("id"))
+	if err != nil {
+		s.error(w, r, err)
+		return nil, false
+	}
+	return j, true
+}
+
+// maxSummaryBytes bounds the summary embedded in a job answer.
+const maxSummaryBytes = 4 << 20
+
+func (s *server) getJob(w http.ResponseWriter, r *http.Request, u *gas.User) {
+	j, ok := s.userJob(w, r, u)
+	if !ok {
+		return
+	}
+	out := toJSON(j)
+	if j.SummaryKey != "" {
+		if rc, err := s.d.Blobs.Open(r.Context(), j.SummaryKey); err == nil {
+			b, err := io.ReadAll(io.LimitReader(rc, maxSummaryBytes))
+			rc.Close()
+			if err == nil && json.Valid(b) {
+				out.Summary = b
+			}
+		}
+	}
+	evs, err := s.d.Jobs.Events(r.Context(), j.ID)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	for _, e := range evs {
+		out.Events = append(out.Events, eventJSON{At: e.At.UTC(), From: e.From, To: e.To, Actor: e.Actor, Reason: e.Reason})
+	}
+	s.json(w, http.StatusOK, out)
+}
+
+func (s *server) jobResult(w http.ResponseWriter, r *http.Request, u *gas.User) {
+	j, ok := s.userJob(w, r, u)
+	if !ok {
+		return
+	}
+	switch {
+	case j.State == gas.JobArchived || j.State == gas.JobRestoring:
+		s.error(w, r, gas.Errorf(gas.ECONFLICT, "The result is in the archive (job state %s); it can be downloaded once restored.", j.State))
+		return
+	case j.State != gas.JobCompleted || j.ResultKey == "":
+		s.error(w, r, gas.Errorf(gas.ECONFLICT, "The job is %s; a result exists only once it is COMPLETED.", j.State))
+		return
+	}
+	s.stream(w, r, j.ResultKey, resultName(j.InputName), "application/gzip")
+}
+
+func (s *server) jobLog(w http.ResponseWriter, r *http.Request, u *gas.User) {
+	j, ok := s.userJob(w, r, u)
+	if !ok {
+		return
+	}
+	if j.LogKey == "" {
+		s.error(w, r, gas.Errorf(gas.ECONFLICT, "The job is %s and has no log yet.", j.State))
+		return
+	}
+	s.stream(w, r, j.LogKey, "", "text/plain; charset=utf-8")
+}
+
+// stream copies an object to the client; a non-empty name makes it an attachment.
+func (s *server) stream(w http.ResponseWriter, r *http.Request, key, name, ctype string) {
+	info, err := s.d.Blobs.Stat(r.Context(), key)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	rc, err := s.d.Blobs.Open(r.Context(), key)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	defer rc.Close()
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Length", strconv.FormatInt(info.Size, 10))
+	w.Header().Set("X-Content-SHA256", info.SHA256)
+	if name != "" {
+		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name))
+	}
+	if _, err := io.Copy(w, rc); err != nil {
+		s.log.WarnContext(r.Context(), "api: download cut short", "key", key, "err", err)
+	}
+}
+
+// resultName derives the download name of the annotated file from the input's.
+func resultName(input string) string {
+	stem := input
+	for _, ext := range []string{".vcf.gz", ".vcf.bgz", ".vcf"} {
+		if strings.HasSuffix(strings.ToLower(stem), ext) {
+			stem = stem[:len(stem)-len(ext)]
+			break
+		}
+	}
+	if stem == "" {
+		stem = "result"
+	}
+	return stem + ".annotated.vcf.gz"
+}
+
+// cancelJob answers POST /jobs/{id}/cancel: a PENDING or RUNNING job ends
+// FAILED with the reason "Cancelled by the user." (a running annotation
+// notices when it tries to complete, and drops its result). A finished job
+// is 409.
+func (s *server) cancelJob(w http.ResponseWriter, r *http.Request, u *gas.User) {
+	j, ok := s.userJob(w, r, u)
+	if !ok {
+		return
+	}
+	if j.State != gas.JobPending && j.State != gas.JobRunning {
+		s.error(w, r, gas.Errorf(gas.ECONFLICT, "The job is %s and can no longer be cancelled.", j.State))
+		return
+	}
+	updated, err := s.d.Update.TransitionJob(r.Context(), j.ID, gas.JobChange{From: j.State, To: gas.JobFailed,
+		Actor: fmt.Sprintf("user:%d", u.ID), Reason: "Cancelled by the user."})
+	if err != nil {
+		// ECONFLICT: it moved meanwhile (started or finished); say so.
+		s.error(w, r, err)
+		return
+	}
+	s.json(w, http.StatusOK, toJSON(updated))
+}
