@@ -19,7 +19,9 @@ import (
 
 type emptyBundles struct{}
 
-func (emptyBundles) Bundle(context.Context, string) (*refdata.Bundle, error) { return &refdata.Bundle{}, nil }
+func (emptyBundles) Bundle(context.Context, string) (*refdata.Bundle, error) {
+	return &refdata.Bundle{}, nil
+}
 
 // gzipCopy stands in for the engine: the result is the input, gzipped.
 func gzipCopy(_ context.Context, r io.Reader, w io.Writer, _ *refdata.Bundle, _ annotate.Options) (*annotate.Summary, error) {
