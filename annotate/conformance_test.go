@@ -98,7 +98,7 @@ func parseBCSQ(v string) csqExpect {
 		if strings.HasPrefix(f[0], "*") {
 			continue // a copy describing a downstream effect of another record
 		}
-		words := strings.Split(f[0], "&")
+		words := siteUnchanged(strings.Split(f[0], "&"))
 		// bcftools' splice stage adds "synonymous" to a splice or start call
 		// when the bases it rebuilt around the junction are unchanged; that
 		// says nothing about amino acids, so it is not compared.
@@ -129,6 +129,33 @@ func parseBCSQ(v string) csqExpect {
 	e.terms = uniqSorted(e.terms)
 	e.proteins = uniqSorted(e.proteins)
 	return e
+}
+
+// siteUnchanged translates a bcftools entry that names one site and
+// "synonymous" — splice_donor&synonymous, splice_acceptor&synonymous,
+// start_lost&synonymous — into SO. bcftools' splice stage (csq.c) rebuilds
+// the reference and alternate bases over the 2-base splice site, or over the
+// start codon at the CDS boundary, and adds "synonymous" when they are
+// identical: the allele as written overlaps the site, but the site is
+// unchanged. SO defines splice_donor/acceptor_variant and start_lost as
+// changes of those bases, so the SO terms are splice_region_variant (an
+// allele at the site's edge that leaves it intact) and
+// start_retained_variant.
+func siteUnchanged(words []string) []string {
+	if len(words) != 2 || (words[0] != "synonymous" && words[1] != "synonymous") {
+		return words
+	}
+	site := words[0]
+	if site == "synonymous" {
+		site = words[1]
+	}
+	switch site {
+	case "splice_donor", "splice_acceptor":
+		return []string{"splice_region"}
+	case "start_lost":
+		return []string{"start_retained"}
+	}
+	return words
 }
 
 // bcftoolsProtein reduces "59Y>59H", "66V" or "508VA>508V" to the first
@@ -387,20 +414,19 @@ func TestConformance(t *testing.T) {
 
 // conformanceFloor is the lowest accepted agreement in percent. The issue's
 // bar is 95%; docs/conformance.md explains each of the accepted
-// disagreements that keep the engine below it.
-const conformanceFloor = 92
+// disagreements that keep the engine below it (82/88 = 93.2%).
+const conformanceFloor = 93
 
 // acceptedDisagreements are records where GAS deliberately differs from
 // bcftools csq, keyed by "CASE/FILE.vcf POS", with the reason (see
 // docs/conformance.md).
 var acceptedDisagreements = map[string]string{
-	"EMN908947/ribosomal-slippage.vcf 13468":                      "both codon changes agree; bcftools adds splice_region at the slip, which is no splice site",
-	"ENST00000341065/frame3.vcf 19026":                            "the deletion is equivalent to one wholly inside the exon (acceptor AG intact): inframe_deletion and splice_region, not splice_acceptor",
-	"ENST00000375992/incorrect-synon-del-not-start-lost.vcf 6453": "the deletion slides into the 5' UTR leaving ATG intact: start_retained_variant",
-	"ENST00000420670/start-stop-lost.vcf 44688":                   "ATG>ATA is start_lost; bcftools calls start-codon changes at a reverse-strand exon edge missense",
-	"ENST00000519442/synon-splice-region-del.vcf 42130":           "deletion reaching intron base +8: splice region is 3-8 intronic bases (bcftools stops at +7)",
-	"ENST00000528237/retained-stop-incomplete-cds.vcf 14714":      "new stop at the last codon of a CDS without a stop codon: stop_gained, not stop_retained",
-	"ENST00000545279/splice-region-insert.vcf 44572":              "insertion between exon end and intron start joins the exon (frameshift); bcftools places it in the intron",
+	"EMN908947/ribosomal-slippage.vcf 13468":                 "both codon changes agree; bcftools adds splice_region at the slip, which is no splice site",
+	"ENST00000318249.2/synonymous-start-lost.vcf 4958":       "the allele as written covers c.-1: 5_prime_UTR_variant next to start_retained_variant, as VEP reports it",
+	"ENST00000420670/start-stop-lost.vcf 44688":              "ATG>ATA is start_lost; bcftools calls start-codon changes at a reverse-strand exon edge missense",
+	"ENST00000519442/synon-splice-region-del.vcf 42130":      "deletion reaching intron base +8: splice region is 3-8 intronic bases (bcftools stops at +7)",
+	"ENST00000528237/retained-stop-incomplete-cds.vcf 14714": "new stop at the last codon of a CDS without a stop codon: stop_gained, not stop_retained",
+	"ENST00000545279/splice-region-insert.vcf 44572":         "insertion between exon end and intron start joins the exon (frameshift), as VEP maps it; the donor dinucleotide is intact",
 }
 
 // runCaseFile annotates one case VCF and compares each record with its

@@ -254,13 +254,18 @@ func (sc *scratch) compute(m *txModel, v *variant, src seqSource, ef *effect) {
 	if exonHits > 0 {
 		sc.positions(m, v, ef)
 	}
-	if (coding || ef.terms.has(soUTR5)) && sc.startRetained(m, v, src) {
-		// The indel slides (same alternate sequence) entirely into the 5' UTR:
-		// the start codon and the frame are intact.
-		ef.terms.del(soUTR5)
+	if (coding || ef.terms.has(soUTR5)) && m.overlapsStart(v) && sc.startRetained(m, v, src) {
+		// The indel, as written, covers start codon bases, but the same
+		// transcript results from a placement wholly inside the 5' UTR: the
+		// start codon and the frame are intact (VEP's test: the edited
+		// UTR+CDS still ends with the whole CDS). A 5' UTR term for UTR bases
+		// the allele covers stays, as VEP reports it.
 		ef.terms.add(soStartRetained)
 		ef.aaPos = 1
 		coding = false
+		p := append(sc.arena[len(sc.arena):], "p.Met1="...)
+		sc.arena = append(sc.arena, p...)
+		ef.hgvsP = sc.arena[len(sc.arena)-len(p):]
 	}
 	if coding {
 		if codingWhole {
@@ -736,6 +741,34 @@ func appendAARange(dst, r []byte, pos int) []byte {
 	return dst
 }
 
+// overlapsStart reports whether v, where it is written, covers a base of the
+// start codon (an insertion: lies between two of its bases), in cDNA terms
+// as VEP's _overlaps_start_codon. An allele only partly inside the exons
+// counts when its exonic end lies in the codon.
+func (m *txModel) overlapsStart(v *variant) bool {
+	if !m.coding {
+		return false
+	}
+	if v.insertion() {
+		c, ok := m.insAfter(v.pos)
+		return ok && c >= m.cdsS && c < m.cdsS+2
+	}
+	a, okA := m.cdna(v.pos)
+	b, okB := m.cdna(v.end)
+	if m.rev {
+		a, b, okA, okB = b, a, okB, okA
+	}
+	switch {
+	case okA && okB:
+		return a <= m.cdsS+2 && b >= m.cdsS
+	case okA:
+		return a >= m.cdsS && a <= m.cdsS+2
+	case okB:
+		return b >= m.cdsS && b <= m.cdsS+2
+	}
+	return false
+}
+
 // startRetained reports whether an indel near the start codon of a complete
 // CDS can slide (giving the same transcript sequence) between a placement
 // wholly inside the 5' UTR and one touching the start codon, e.g. deleting
@@ -821,17 +854,29 @@ func (sc *scratch) startRetained(m *txModel, v *variant, src seqSource) bool {
 // slideReach bounds how far slide looks for an equivalent placement.
 const slideReach = 200
 
-// slide handles a deletion that crosses an exon/intron junction but, because
-// the deleted bases repeat, gives the same sequence when placed wholly inside
-// the exon or the intron: it returns that placement (3' in transcript
-// orientation first, as HGVS does), so that the codon and splice effects are
-// those of the actual sequence change, not of one arbitrary way to write it.
+// slide implements the one exception to calling an indel where it is
+// written (see docs/annotation.md, "Where an indel is called"): SO defines
+// splice_donor/acceptor_variant as changes of the 2-base site, and an exon
+// junction is only crossed if the sequence change crosses it. A deletion
+// written across an exon/intron junction, or over a splice site, that gives
+// the same sequence when placed elsewhere (the deleted bases repeat), and an
+// insertion written inside a site that could go outside it, are moved to the
+// nearest equivalent placement that stays inside one exon or intron and
+// clear of the sites, 3' in transcript orientation first as HGVS does. Failing
+// that, a junction-crossing deletion takes the nearest placement inside one
+// exon or intron (the site is then really changed). It returns false when
+// the written placement stands.
 func (sc *scratch) slide(m *txModel, v *variant, src seqSource) (variant, bool) {
 	t := m.t
-	if src == nil || len(v.alt) != 0 || len(v.ref) == 0 || v.pos < t.Start || v.end > t.End {
+	ins := v.insertion()
+	if src == nil || (len(v.alt) != 0 && len(v.ref) != 0) || v.pos < t.Start || v.end > t.End || (ins && v.end < t.Start) {
 		return variant{}, false
 	}
-	if _, _, ok := m.feature(v.pos, v.end); ok {
+	_, _, inOne := m.feature(v.pos, v.end)
+	if ins {
+		inOne = true
+	}
+	if inOne && !m.touchesSite(v.pos, v.end) {
 		return variant{}, false
 	}
 	lo := max(t.Start, v.pos-slideReach)
@@ -841,37 +886,108 @@ func (sc *scratch) slide(m *txModel, v *variant, src seqSource) (variant, bool) 
 		return variant{}, false
 	}
 	b := func(x int) byte { return g[x-lo] &^ 0x20 }
-	found := func(s, e int) (variant, bool) {
-		sc.slid = append(sc.slid[:0], g[s-lo:e-lo+1]...)
-		upper(sc.slid)
-		return variant{pos: s, end: e, ref: sc.slid}, true
-	}
-	right := func() (variant, bool) {
-		for s, e := v.pos, v.end; e+1 <= hi && b(e+1) == b(s); {
-			s, e = s+1, e+1
-			if _, _, ok := m.feature(s, e); ok {
-				return found(s, e)
-			}
+	clear := func(s, e int) bool {
+		if s > e { // an insertion between e and s
+			return !m.touchesSite(s, e)
 		}
-		return variant{}, false
+		_, _, ok := m.feature(s, e)
+		return ok && !m.touchesSite(s, e)
 	}
-	left := func() (variant, bool) {
-		for s, e := v.pos, v.end; s-1 >= lo && b(s-1) == b(e); {
-			s, e = s-1, e-1
-			if _, _, ok := m.feature(s, e); ok {
-				return found(s, e)
-			}
-		}
-		return variant{}, false
+	inside := func(s, e int) bool {
+		_, _, ok := m.feature(s, e)
+		return ok
 	}
-	first, second := right, left
+	dirs := [2]int{1, -1} // 3' in transcript orientation first
 	if m.rev {
-		first, second = left, right
+		dirs = [2]int{-1, 1}
 	}
-	if r, ok := first(); ok {
-		return r, true
+	tests := []func(s, e int) bool{clear}
+	if !inOne {
+		tests = append(tests, inside)
 	}
-	return second()
+	for _, accept := range tests {
+		for _, d := range dirs {
+			if s, k, ok := sc.walk(v, d, lo, hi, b, accept); ok {
+				if ins {
+					return variant{pos: s, end: s - 1, alt: sc.slid[:k]}, true
+				}
+				sc.slid = append(sc.slid[:0], g[s-lo:s-lo+k]...)
+				upper(sc.slid)
+				return variant{pos: s, end: s + k - 1, ref: sc.slid}, true
+			}
+		}
+	}
+	return variant{}, false
+}
+
+// walk moves v one base at a time in direction d (+1 right, -1 left) while
+// the sequence stays the same, and returns the first start position that
+// accept takes, with the length of the moved allele. For an insertion the
+// rotated inserted bases are left in sc.slid.
+func (sc *scratch) walk(v *variant, d, lo, hi int, b func(int) byte, accept func(s, e int) bool) (int, int, bool) {
+	if v.insertion() {
+		sc.slid = append(sc.slid[:0], v.alt...)
+		k := len(sc.slid)
+		for s := v.pos; ; {
+			if d > 0 {
+				if s > hi || b(s) != sc.slid[0] {
+					return 0, 0, false
+				}
+				c := sc.slid[0]
+				copy(sc.slid, sc.slid[1:])
+				sc.slid[k-1] = c
+				s++
+			} else {
+				if s-1 < lo || b(s-1) != sc.slid[k-1] {
+					return 0, 0, false
+				}
+				c := sc.slid[k-1]
+				copy(sc.slid[1:], sc.slid[:k-1])
+				sc.slid[0] = c
+				s--
+			}
+			if accept(s, s-1) {
+				return s, k, true
+			}
+		}
+	}
+	for s, e := v.pos, v.end; ; {
+		if d > 0 {
+			if e+1 > hi || b(e+1) != b(s) {
+				return 0, 0, false
+			}
+		} else if s-1 < lo || b(s-1) != b(e) {
+			return 0, 0, false
+		}
+		s, e = s+d, e+d
+		if accept(s, e) {
+			return s, e - s + 1, true
+		}
+	}
+}
+
+// touchesSite reports whether bases s..e (an insertion: s > e, between e
+// and s) change a 2-base splice site: a deletion or substitution overlapping
+// one, an insertion between its two bases.
+func (m *txModel) touchesSite(s, e int) bool {
+	ex := m.t.Exons
+	i, _ := m.findExon(min(s, e))
+	for k := max(i-1, 0); k <= i && k+1 < len(ex); k++ {
+		is, ie := ex[k].End+1, ex[k+1].Start-1
+		if ie-is < 1 {
+			continue
+		}
+		if s > e {
+			if (e == is && s == is+1) || (e == ie-1 && s == ie) {
+				return true
+			}
+			continue
+		}
+		if overlaps(s, e, is, is+1) || overlaps(s, e, ie-1, ie) {
+			return true
+		}
+	}
+	return false
 }
 
 // appendExtension writes how far a stop-lost protein runs: the position of

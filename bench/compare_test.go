@@ -142,7 +142,7 @@ func bcsqSet(v []byte) termSet {
 		// A leading '*' marks a consequence downstream of a stop in
 		// haplotype mode; the class is the same.
 		csq = bytes.TrimPrefix(csq, []byte{'*'})
-		for _, w := range bytes.Split(csq, []byte{'&'}) {
+		for _, w := range siteUnchanged(bytes.Split(csq, []byte{'&'})) {
 			if so, ok := bcsqTerms[string(w)]; ok {
 				out[so] = true
 			} else if len(w) > 0 {
@@ -151,6 +151,35 @@ func bcsqSet(v []byte) termSet {
 		}
 	}
 	return out
+}
+
+// siteUnchanged translates a bcftools entry that names one site and
+// "synonymous" (splice_donor&synonymous, splice_acceptor&synonymous,
+// start_lost&synonymous) into SO: bcftools' splice stage adds "synonymous"
+// when the rebuilt bases of the 2-base splice site, or of the start codon at
+// the CDS boundary, are the same in reference and alternate, i.e. the allele
+// as written overlaps the site but leaves it intact. SO defines the site
+// terms as changes of those bases, so the entry is splice_region_variant or
+// start_retained_variant. (annotate/conformance_test.go does the same.)
+func siteUnchanged(words [][]byte) [][]byte {
+	if len(words) != 2 {
+		return words
+	}
+	site := words[0]
+	switch {
+	case string(words[1]) == "synonymous":
+	case string(words[0]) == "synonymous":
+		site = words[1]
+	default:
+		return words
+	}
+	switch string(site) {
+	case "splice_donor", "splice_acceptor":
+		return [][]byte{[]byte("splice_region")}
+	case "start_lost":
+		return [][]byte{[]byte("start_retained")}
+	}
+	return words
 }
 
 // annSet returns the comparable SO terms of an ANN value over all its
