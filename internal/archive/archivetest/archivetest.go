@@ -17,6 +17,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
 	"math/rand/v2"
 	"sync"
@@ -79,6 +80,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"PutStat", testPutStat},
 		{"PutEmpty", testPutEmpty},
 		{"PutReplaces", testPutReplaces},
+		{"FailedPutKeepsOld", testFailedPutKeepsOld},
 		{"Missing", testMissing},
 		{"InvalidKeys", testInvalidKeys},
 		{"OpenBeforeRetrieve", testOpenBeforeRetrieve},
@@ -205,6 +207,51 @@ func testPutReplaces(t *testing.T, newStore NewStore) {
 	if got := readAll(t, s, key); !bytes.Equal(got, second) {
 		t.Fatalf("read back %d bytes, not the second object", len(got))
 	}
+}
+
+// failingReader yields some bytes, then an error, like an upload cut short.
+type failingReader struct{ left int }
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	if f.left <= 0 {
+		return 0, errors.New("source went away")
+	}
+	n := min(len(p), f.left)
+	for i := range n {
+		p[i] = 'x'
+	}
+	f.left -= n
+	return n, nil
+}
+
+// testFailedPutKeepsOld: a Put whose source fails leaves the previous
+// object whole; the archive worker relies on it when a copy breaks off.
+func testFailedPutKeepsOld(t *testing.T, newStore NewStore) {
+	clock := NewClock()
+	s := newStore(t, Options{Now: clock.Now})
+	ctx := context.Background()
+	old := sampleVCF(1)
+	put(t, s, key, old)
+	if _, err := s.Put(ctx, key, &failingReader{left: 100_000}); err == nil {
+		t.Fatal("Put from a failing reader succeeded")
+	}
+	st, err := s.Stat(ctx, key)
+	if err != nil || st.SHA256 != sum(old) || st.Size != int64(len(old)) {
+		t.Fatalf("after a failed Put, Stat = %+v, %v; want the previous object", st, err)
+	}
+	if _, err := s.Retrieve(ctx, key, gas.TierStandard); err != nil {
+		t.Fatalf("Retrieve: %v", err)
+	}
+	if got := readAll(t, s, key); !bytes.Equal(got, old) {
+		t.Fatal("after a failed Put the object is not the previous one")
+	}
+	// And a failed first Put leaves nothing.
+	other := "user/7/other/result.vcf.gz"
+	if _, err := s.Put(ctx, other, &failingReader{left: 10}); err == nil {
+		t.Fatal("Put from a failing reader succeeded")
+	}
+	_, err = s.Stat(ctx, other)
+	wantCode(t, "Stat after a failed first Put", err, gas.ENOTFOUND)
 }
 
 func testMissing(t *testing.T, newStore NewStore) {
