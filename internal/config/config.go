@@ -73,6 +73,24 @@ type Config struct {
 	OIDCIssuer       string
 	OIDCClientID     string
 	OIDCClientSecret string
+	// S3Bucket switches job files from <DataDir>/blobs to an S3-compatible
+	// object store (AWS S3, MinIO, versitygw, …); the other S3 settings say
+	// how to reach it. S3PublicEndpoint is the host browsers use for
+	// presigned links when it differs from S3Endpoint.
+	S3Endpoint, S3PublicEndpoint, S3Region string
+	S3AccessKey, S3SecretKey               string
+	S3Bucket, S3Prefix                     string
+	// ArchiveBucket switches the cold archive from <DataDir>/archive to S3
+	// (it defaults to S3Bucket when S3 is on); ArchiveStorageClass GLACIER
+	// or DEEP_ARCHIVE uses real Glacier restores, any other class emulates
+	// them with the archive delays. ArchiveRestoreDays is how long a
+	// restored copy stays readable in Glacier.
+	ArchiveBucket, ArchivePrefix, ArchiveStorageClass string
+	ArchiveRestoreDays                                int
+	// StripeSecretKey turns on paid upgrades through Stripe Checkout; the
+	// webhook secret and the Premium price are then required too.
+	// StripeAPIURL replaces Stripe's API (stripe-mock in tests).
+	StripeSecretKey, StripeWebhookSecret, StripePriceID, StripeAPIURL string
 }
 
 // OIDC returns the provider's display name and issuer, and whether
@@ -223,6 +241,37 @@ var settings = []setting{
 	{name: "oidc-client-secret", env: "GAS_OIDC_CLIENT_SECRET", secret: true, usage: "client secret for the sign-in provider",
 		set: func(c *Config, v string) error { c.OIDCClientSecret = strings.TrimSpace(v); return nil },
 		get: func(c *Config) string { return c.OIDCClientSecret }},
+	str("s3-endpoint", "GAS_S3_ENDPOINT", "S3 endpoint URL (default: AWS); path-style addressing is used", false, func(c *Config) *string { return &c.S3Endpoint }),
+	str("s3-public-endpoint", "GAS_S3_PUBLIC_ENDPOINT", "S3 endpoint browsers use for presigned links (default: s3-endpoint)", false, func(c *Config) *string { return &c.S3PublicEndpoint }),
+	str("s3-region", "GAS_S3_REGION", "S3 region", false, func(c *Config) *string { return &c.S3Region }),
+	str("s3-access-key", "GAS_S3_ACCESS_KEY", "S3 access key ID", false, func(c *Config) *string { return &c.S3AccessKey }),
+	str("s3-secret-key", "GAS_S3_SECRET_KEY", "S3 secret access key", true, func(c *Config) *string { return &c.S3SecretKey }),
+	str("s3-bucket", "GAS_S3_BUCKET", "S3 bucket for job files (default: files in DATA_DIR/blobs)", false, func(c *Config) *string { return &c.S3Bucket }),
+	str("s3-prefix", "GAS_S3_PREFIX", "key prefix inside the S3 bucket", false, func(c *Config) *string { return &c.S3Prefix }),
+	str("archive-bucket", "GAS_ARCHIVE_BUCKET", "S3 bucket of the cold archive (default: s3-bucket when set, else files in DATA_DIR/archive)", false, func(c *Config) *string { return &c.ArchiveBucket }),
+	str("archive-prefix", "GAS_ARCHIVE_PREFIX", "key prefix of the cold archive in S3", false, func(c *Config) *string { return &c.ArchivePrefix }),
+	str("archive-storage-class", "GAS_ARCHIVE_STORAGE_CLASS", "S3 storage class of archived results: GLACIER or DEEP_ARCHIVE restore through Glacier", false, func(c *Config) *string { return &c.ArchiveStorageClass }),
+	{name: "archive-restore-days", env: "GAS_ARCHIVE_RESTORE_DAYS", usage: "days a Glacier-restored copy stays readable",
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil || n < 1 {
+				return fmt.Errorf("not a positive whole number: %q", v)
+			}
+			c.ArchiveRestoreDays = n
+			return nil
+		},
+		get: func(c *Config) string { return strconv.Itoa(c.ArchiveRestoreDays) }},
+	str("stripe-secret-key", "GAS_STRIPE_SECRET_KEY", "Stripe secret key; turns on Premium upgrades through Stripe Checkout", true, func(c *Config) *string { return &c.StripeSecretKey }),
+	str("stripe-webhook-secret", "GAS_STRIPE_WEBHOOK_SECRET", "signing secret of the Stripe webhook endpoint (/stripe/webhook)", true, func(c *Config) *string { return &c.StripeWebhookSecret }),
+	str("stripe-price-id", "GAS_STRIPE_PRICE_ID", "Stripe Price of the Premium subscription", false, func(c *Config) *string { return &c.StripePriceID }),
+	str("stripe-api-url", "GAS_STRIPE_API_URL", "Stripe API base URL (default: Stripe; stripe-mock for testing)", false, func(c *Config) *string { return &c.StripeAPIURL }),
+}
+
+// str is a plain string setting stored in the field field returns.
+func str(name, env, usage string, secret bool, field func(c *Config) *string) setting {
+	return setting{name: name, env: env, usage: usage, secret: secret,
+		set: func(c *Config, v string) error { *field(c) = strings.TrimSpace(v); return nil },
+		get: func(c *Config) string { return *field(c) }}
 }
 
 // parseDelay reads a retrieval delay: a duration, or "unavailable" (-1).
@@ -264,6 +313,8 @@ func Default() Config {
 		// only much faster, so the whole restore can be watched on one machine.
 		ArchiveExpeditedDelay: 2 * time.Second,
 		ArchiveStandardDelay:  10 * time.Second,
+		S3Region:              "us-east-1",
+		ArchiveRestoreDays:    1,
 	}
 }
 
@@ -445,6 +496,22 @@ func (c *Config) Validate() error {
 		if c.OIDCClientID == "" {
 			errs = append(errs, errors.New("oidc-client-id is required when oidc-provider is set"))
 		}
+	}
+	if c.S3Bucket != "" || c.ArchiveBucket != "" {
+		if c.S3AccessKey == "" || c.S3SecretKey == "" || c.S3Region == "" {
+			errs = append(errs, errors.New("s3-access-key, s3-secret-key and s3-region are required when an S3 bucket is set"))
+		}
+		for _, e := range []struct{ name, v string }{{"s3-endpoint", c.S3Endpoint}, {"s3-public-endpoint", c.S3PublicEndpoint}} {
+			if e.v == "" {
+				continue
+			}
+			if u, err := url.Parse(e.v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				errs = append(errs, fmt.Errorf("%s must be an http(s) URL, got %q", e.name, e.v))
+			}
+		}
+	}
+	if c.StripeSecretKey != "" && (c.StripeWebhookSecret == "" || c.StripePriceID == "") {
+		errs = append(errs, errors.New("stripe-webhook-secret and stripe-price-id are required with stripe-secret-key"))
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("config: invalid: %w", errors.Join(errs...))

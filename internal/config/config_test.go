@@ -81,6 +81,10 @@ func TestValidationMessages(t *testing.T) {
 		{"bad sender", nil, map[string]string{"mail-from": "nobody"}, "not an email address"},
 		{"oidc without issuer", map[string]string{"GAS_OIDC_PROVIDER": "Example", "GAS_OIDC_CLIENT_ID": "c"}, nil, "oidc-issuer must be"},
 		{"oidc without client", map[string]string{"GAS_OIDC_PROVIDER": "globus"}, nil, "oidc-client-id is required"},
+		{"s3 without keys", map[string]string{"GAS_S3_BUCKET": "gas"}, nil, "s3-access-key, s3-secret-key and s3-region are required"},
+		{"s3 bad endpoint", map[string]string{"GAS_S3_BUCKET": "gas", "GAS_S3_ACCESS_KEY": "k", "GAS_S3_SECRET_KEY": "s", "GAS_S3_ENDPOINT": "minio:9000"}, nil, "s3-endpoint must be an http(s) URL"},
+		{"stripe half configured", map[string]string{"GAS_STRIPE_SECRET_KEY": "sk_test_x"}, nil, "stripe-webhook-secret and stripe-price-id are required"},
+		{"bad restore days", map[string]string{"GAS_ARCHIVE_RESTORE_DAYS": "0"}, nil, "not a positive whole number"},
 		{"bad archive delay", map[string]string{"GAS_ARCHIVE_STANDARD_DELAY": "-3s"}, nil, "or \"unavailable\""},
 	}
 	for _, tc := range cases {
@@ -183,5 +187,21 @@ func TestOIDCPresets(t *testing.T) {
 	}
 	if _, _, ok := Default().OIDC(); ok {
 		t.Fatal("the embedded default must use local accounts only")
+	}
+}
+
+func TestS3AndStripeSecretsRedacted(t *testing.T) {
+	t.Parallel()
+	c, err := Load("", map[string]string{"GAS_S3_BUCKET": "gas", "GAS_S3_ACCESS_KEY": "AKIA1", "GAS_S3_SECRET_KEY": "s3-hunter2",
+		"GAS_S3_ENDPOINT": "http://127.0.0.1:9000", "GAS_STRIPE_SECRET_KEY": "sk_test_hunter2", "GAS_STRIPE_WEBHOOK_SECRET": "whsec_hunter2",
+		"GAS_STRIPE_PRICE_ID": "price_1"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.S3Region != "us-east-1" || c.ArchiveRestoreDays != 1 {
+		t.Fatalf("defaults: region %q, restore days %d", c.S3Region, c.ArchiveRestoreDays)
+	}
+	if joined := strings.Join(c.Redacted(), " "); strings.Contains(joined, "hunter2") || !strings.Contains(joined, "s3-bucket=gas") {
+		t.Fatalf("redacted: %s", joined)
 	}
 }
