@@ -16,6 +16,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -48,6 +49,9 @@ type Local struct {
 	root   string
 	delays map[gas.RetrievalTier]time.Duration
 	now    func() time.Time
+	// retrieveMu makes Retrieve's check-then-record atomic in this process,
+	// so two concurrent requests for one key get the same retrieval.
+	retrieveMu sync.Mutex
 }
 
 var _ gas.ColdStore = (*Local)(nil)
@@ -245,6 +249,8 @@ func (s *Local) Retrieve(ctx context.Context, key string, tier gas.RetrievalTier
 		}
 		return gas.Retrieval{}, fmt.Errorf("archive: retrieve %s: %w", key, err)
 	}
+	s.retrieveMu.Lock()
+	defer s.retrieveMu.Unlock()
 	var cur retrieval
 	ok, err := s.readSidecar(retrievalDir, key, &cur)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -171,5 +172,35 @@ func TestLocalCorruptObject(t *testing.T) {
 	got, err := io.ReadAll(rc)
 	if err == nil {
 		t.Fatalf("corrupt archive read without error (%d bytes)", len(got))
+	}
+}
+
+// TestLocalConcurrentRetrieve: racing requests for one key all get the
+// one retrieval that was recorded.
+func TestLocalConcurrentRetrieve(t *testing.T) {
+	ctx := context.Background()
+	s, err := NewLocal(LocalConfig{Dir: t.TempDir(), Delays: map[gas.RetrievalTier]time.Duration{gas.TierStandard: time.Hour}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Put(ctx, testKey, strings.NewReader("x")); err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	got := make([]gas.Retrieval, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { got[i], errs[i] = s.Retrieve(ctx, testKey, gas.TierStandard) })
+	}
+	wg.Wait()
+	stored, err := s.Retrieve(ctx, testKey, gas.TierStandard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if errs[i] != nil || got[i] != stored {
+			t.Fatalf("request %d got %+v, %v; the recorded retrieval is %+v", i, got[i], errs[i], stored)
+		}
 	}
 }

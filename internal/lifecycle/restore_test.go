@@ -403,3 +403,31 @@ func TestRestoreMissingArchiveObjectCancels(t *testing.T) {
 		t.Fatalf("state = %s", got.State)
 	}
 }
+
+// TestThawMissingArchiveObjectCancels: a RESTORING job whose archive copy
+// is gone is not retried for weeks; the job stays RESTORING and the error
+// is logged for the operator.
+func TestThawMissingArchiveObjectCancels(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := setup(t, options{delays: map[gas.RetrievalTier]time.Duration{gas.TierStandard: time.Hour}})
+	u := e.user(t, gas.PlanFree)
+	j := e.archived(t, u, resultBytes(100))
+	if err := e.db.SetPlan(ctx, u.ID, gas.PlanPremium); err != nil {
+		t.Fatal(err)
+	}
+	if err := (&RestoreWorker{l: e.lc}).Work(ctx, rj(RestoreArgs{JobID: j.ID})); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.cold.Delete(ctx, j.ResultKey); err != nil {
+		t.Fatal(err)
+	}
+	err := (&ThawWorker{l: e.lc}).Work(ctx, rj(ThawArgs{JobID: j.ID}))
+	var cancel *rivertype.JobCancelError
+	if !errors.As(err, &cancel) {
+		t.Fatalf("thaw of a lost object: %v, want a cancelled River job", err)
+	}
+	if got := e.job(t, j.ID); got.State != gas.JobRestoring {
+		t.Fatalf("state = %s", got.State)
+	}
+}

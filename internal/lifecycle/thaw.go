@@ -40,6 +40,12 @@ func (w *ThawWorker) Work(ctx context.Context, rj *river.Job[ThawArgs]) error {
 		return nil
 	}
 	ready, err := l.cfg.Cold.Retrieved(ctx, j.ResultKey)
+	if gas.ErrorCode(err) == gas.ENOTFOUND {
+		// The archive copy is deleted only after the job is COMPLETED, so
+		// a RESTORING job without one lost it: no retry brings it back.
+		log.Error("thaw: the archived result is missing from the archive", "key", j.ResultKey)
+		return river.JobCancel(fmt.Errorf("thaw %s: %w", id, err))
+	}
 	if err != nil {
 		return fmt.Errorf("thaw %s: %w", id, err)
 	}
