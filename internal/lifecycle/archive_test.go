@@ -4,14 +4,19 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/gas-project/gas"
+	"github.com/gas-project/gas/internal/jobs"
 )
 
 func sum(b []byte) string {
@@ -264,5 +269,50 @@ func testArchiveRefusedAfterUpgrade(t *testing.T, postgres bool) {
 	}
 	if _, ok := e.hot(t, j.ResultKey); !ok {
 		t.Fatal("hot copy gone")
+	}
+}
+
+// TestArchiveTimerRollsBackWithCompletion: the archive timer and the
+// restore_user job exist only if the change that queued them commits.
+func TestArchiveTimerRollsBackWithCompletion(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := setup(t, options{retention: time.Hour})
+	boom := errors.New("a later hook failed")
+	failing := func(context.Context, *sql.Tx, *gas.Job, gas.JobChange) error { return boom }
+	ins, err := jobs.NewInserter(e.db.RiverDriver(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := e.db.JobStore(ins, e.hooks.TransitionHook(), failing)
+	j := &gas.Job{UserID: e.free.ID, InputName: "x.vcf", InputKey: fmt.Sprintf("user/%d/x/in.vcf", e.free.ID), Bundle: "demo"}
+	if err := e.store.CreateJob(ctx, j); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.TransitionJob(ctx, j.ID, gas.JobChange{From: gas.JobPending, To: gas.JobRunning}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = store.TransitionJob(ctx, j.ID, gas.JobChange{From: gas.JobRunning, To: gas.JobCompleted,
+		Result: &gas.JobResult{ResultKey: "user/1/x/result.vcf.gz", ResultSize: 1, ResultSum: sum([]byte("x"))}})
+	if !errors.Is(err, boom) {
+		t.Fatalf("completion with a failing hook: %v", err)
+	}
+	if n := len(e.riverJobs(t, "archive", j.ID)); n != 0 {
+		t.Fatalf("%d archive timers left by a rolled-back completion", n)
+	}
+	if got := e.job(t, j.ID); got.State != gas.JobRunning {
+		t.Fatalf("state = %s", got.State)
+	}
+
+	e.db.OnPlanChange(func(context.Context, *sql.Tx, *gas.User, gas.Plan) error { return boom })
+	if err := e.db.SetPlan(ctx, e.free.ID, gas.PlanPremium); !errors.Is(err, boom) {
+		t.Fatalf("upgrade with a failing hook: %v", err)
+	}
+	res, err := e.client.JobList(ctx, river.NewJobListParams().Kinds("restore_user"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Jobs) != 0 {
+		t.Fatalf("%d restore_user jobs left by a rolled-back upgrade", len(res.Jobs))
 	}
 }
