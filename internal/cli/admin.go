@@ -13,6 +13,7 @@ import (
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/internal/auth"
 	"github.com/gas-project/gas/internal/jobs"
+	"github.com/gas-project/gas/internal/lifecycle"
 	"github.com/gas-project/gas/internal/notify"
 )
 
@@ -116,7 +117,8 @@ func adminSetPlan(ctx context.Context, e *env, args []string) error {
 	if plan != gas.PlanFree && plan != gas.PlanPremium {
 		return usagef("plan must be free or premium, got %q", fs.Arg(1))
 	}
-	db, err := openDB(ctx, cfg, newLogger(cfg, e.stderr))
+	logger := newLogger(cfg, e.stderr)
+	db, err := openDB(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -124,14 +126,29 @@ func adminSetPlan(ctx context.Context, e *env, args []string) error {
 	if err := db.CheckSchema(ctx); err != nil {
 		return err
 	}
+	// The same hooks as the site's: upgrading here queues the restore of
+	// the user's archived results, which the running workers carry out.
+	ins, err := jobs.NewInserter(db.RiverDriver(), logger)
+	if err != nil {
+		return err
+	}
+	hooks, err := lifecycle.NewHooks(lifecycle.HooksConfig{DB: db, Inserter: ins, FreeRetention: cfg.FreeRetention})
+	if err != nil {
+		return err
+	}
+	db.OnPlanChange(hooks.PlanHook())
 	u, err := db.UserByEmail(ctx, fs.Arg(0))
 	if err != nil {
 		return userFacing(err)
 	}
+	was := u.Plan
 	if err := db.SetPlan(ctx, u.ID, plan); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "%s is now on the %s plan\n", u.Email, plan)
+	if was != gas.PlanPremium && plan == gas.PlanPremium {
+		fmt.Fprintln(e.stdout, "archived results of this account will be restored by the running workers")
+	}
 	return nil
 }
 

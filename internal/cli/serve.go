@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,19 +12,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/internal/blob"
 	"github.com/gas-project/gas/internal/config"
 	"github.com/gas-project/gas/internal/jobs"
-	"github.com/gas-project/gas/internal/metrics"
 	"github.com/gas-project/gas/internal/sqldb"
-	"github.com/gas-project/gas/internal/web"
-)
-
-// Layout of the data directory.
-const (
-	blobDirName    = "blobs"
-	refdataDirName = "refdata"
 )
 
 // openDB opens the configured database: SQLite by default, PostgreSQL for a
@@ -111,32 +101,37 @@ func serve(ctx context.Context, e *env, cfg config.Config, logger *slog.Logger, 
 		return err
 	}
 
-	blobs, err := blob.NewFS(filepath.Join(cfg.DataDir, blobDirName))
+	// Listen before wiring, so the public URL (for links in emails) is known
+	// even when the port is picked by the system.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	defer ln.Close()
+	url := "http://" + ln.Addr().String()
+	baseURL := cfg.BaseURL
+	if baseURL == "" {
+		baseURL = url
+	}
+	svc, err := buildServices(cfg, db, logger, baseURL)
 	if err != nil {
 		return err
 	}
-	// Writes cut short by a crash leave temporary files. serve owns the
-	// store and can drop them all; other roles may share it with writers
-	// still running, so they only drop ones idle for a day.
-	tempAge := 24 * time.Hour
-	if r.all {
-		tempAge = 0
+	if fsb, ok := svc.blobs.(*blob.FS); ok {
+		// Writes cut short by a crash leave temporary files. serve owns the
+		// store and can drop them all; other roles may share it with writers
+		// still running, so they only drop ones idle for a day.
+		tempAge := 24 * time.Hour
+		if r.all {
+			tempAge = 0
+		}
+		if n, err := fsb.RemoveTemp(ctx, tempAge); err != nil {
+			logger.Warn("removing unfinished temporary files", "err", err)
+		} else if n > 0 {
+			logger.Info("removed temporary files of unfinished writes", "count", n)
+		}
 	}
-	if n, err := blobs.RemoveTemp(ctx, tempAge); err != nil {
-		logger.Warn("removing unfinished temporary files", "err", err)
-	} else if n > 0 {
-		logger.Info("removed temporary files of unfinished writes", "count", n)
-	}
-	ins, err := jobs.NewInserter(db.RiverDriver(), logger)
-	if err != nil {
-		return err
-	}
-	mtr := metrics.New(db.SQL(), db.Dialect(), logger)
-	observe := func(_ context.Context, _ *sql.Tx, j *gas.Job, c gas.JobChange) error {
-		mtr.ObserveTransition(j, c)
-		return nil
-	}
-	store := db.JobStore(ins, observe)
+	logger.Info("notifications", "via", svc.notify.Sender().String())
 
 	var runner *jobs.Runner
 	var bundles *jobs.BundleDir
@@ -158,7 +153,7 @@ func serve(ctx context.Context, e *env, cfg config.Config, logger *slog.Logger, 
 				bundles.Close()
 			}
 		}()
-		worker, err := jobs.NewAnnotateWorker(store, blobs, bundles, jobs.AnnotateConfig{
+		worker, err := jobs.NewAnnotateWorker(svc.store, svc.blobs, bundles, jobs.AnnotateConfig{
 			Version: version(),
 			Logger:  logger,
 			// Each job may use every core: a lone large upload then finishes as
@@ -179,38 +174,25 @@ func serve(ctx context.Context, e *env, cfg config.Config, logger *slog.Logger, 
 			if n, err := jobs.RequeueOrphans(ctx, db.SQL()); err != nil {
 				return err
 			} else if n > 0 {
-				logger.Warn("resuming annotation jobs interrupted by a previous stop", "count", n)
+				logger.Warn("resuming queued work interrupted by a previous stop", "count", n)
 			}
 		}
-		runner, err = jobs.NewRunner(db.RiverDriver(), worker, jobs.RunnerConfig{Workers: cfg.Workers, Logger: logger})
+		rc, err := svc.runnerConfig(cfg, logger)
 		if err != nil {
+			return err
+		}
+		if runner, err = jobs.NewRunner(db.RiverDriver(), worker, rc); err != nil {
 			return err
 		}
 	}
 
-	var handler http.Handler = http.NotFoundHandler()
-	if r.web {
-		handler, err = web.NewHandler(web.Config{
-			FreeUploadLimit:    cfg.FreeUploadLimit,
-			PremiumUploadLimit: cfg.PremiumUploadLimit,
-			SecureCookies:      strings.HasPrefix(cfg.BaseURL, "https://"),
-			BaseURL:            cfg.BaseURL,
-			Version:            version(),
-			DefaultBundle:      cfg.DefaultBundle,
-			Logger:             logger,
-		}, web.Deps{Users: db, Sessions: db, Jobs: store, Blobs: blobs})
-		if err != nil {
-			return err
-		}
-	}
-
-	ln, err := net.Listen("tcp", cfg.Addr)
+	handler, err := siteHandler(cfg, svc, r, baseURL, logger)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+		return err
 	}
 	checks := []check{dbCheck(db.SQL()), queueCheck(db.SQL()), {"storage", func(ctx context.Context) error {
 		// A tiny write proves the store accepts data, not only that it exists.
-		_, err := blobs.Put(ctx, "_health/probe", strings.NewReader("ok"))
+		_, err := svc.blobs.Put(ctx, "_health/probe", strings.NewReader("ok"))
 		return err
 	}}}
 	if bundles != nil {
@@ -220,7 +202,7 @@ func serve(ctx context.Context, e *env, cfg config.Config, logger *slog.Logger, 
 		}})
 	}
 	srv := &http.Server{
-		Handler:           mtr.Middleware(ops{checks: checks, metrics: mtr.Handler()}.wrap(handler)),
+		Handler:           svc.metrics.Middleware(ops{checks: checks, metrics: svc.metrics.Handler()}.wrap(handler)),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
@@ -230,7 +212,6 @@ func serve(ctx context.Context, e *env, cfg config.Config, logger *slog.Logger, 
 		// The runner's context is not ctx: on shutdown it gets a soft stop
 		// first, so jobs in progress can finish.
 		if err := runner.Start(context.WithoutCancel(ctx)); err != nil {
-			ln.Close()
 			return err
 		}
 		defer func() {
@@ -250,7 +231,6 @@ func serve(ctx context.Context, e *env, cfg config.Config, logger *slog.Logger, 
 		go sweepSessions(ctx, db, logger)
 	}
 
-	url := "http://" + ln.Addr().String()
 	abs := func(p string) string {
 		if a, err := filepath.Abs(p); err == nil {
 			return a
@@ -263,7 +243,12 @@ func serve(ctx context.Context, e *env, cfg config.Config, logger *slog.Logger, 
 		fmt.Fprintf(e.stdout, "GAS worker is running (health check at %s/healthz)\n", url)
 	}
 	fmt.Fprintf(e.stdout, "  database:  %s\n", abs(db.String()))
-	fmt.Fprintf(e.stdout, "  files:     %s\n", blobs.Root())
+	if fsb, ok := svc.blobs.(*blob.FS); ok {
+		fmt.Fprintf(e.stdout, "  files:     %s\n", fsb.Root())
+	} else {
+		fmt.Fprintf(e.stdout, "  files:     S3 bucket %s\n", cfg.S3Bucket)
+	}
+	fmt.Fprintf(e.stdout, "  email:     %s\n", svc.notify.Sender().String())
 	if r.worker {
 		fmt.Fprintf(e.stdout, "  bundles:   %s (%s)\n", abs(refDir), demoNote)
 		fmt.Fprintf(e.stdout, "  workers:   %d annotation jobs at once\n", cfg.Workers)

@@ -27,7 +27,11 @@ package web
 // Unknown paths render the 404 page, a known path with the wrong method the
 // 405 page (with Allow), both in the site layout.
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/gas-project/gas/internal/metrics"
+)
 
 func (s *server) routes() http.Handler {
 	mux := http.NewServeMux()
@@ -52,6 +56,7 @@ func (s *server) routes() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h, pattern := mux.Handler(r)
 		if pattern != "" {
+			metrics.SetRoute(r.Context(), pattern)
 			// Serve through the mux, not h: only ServeHTTP fills in the
 			// request's path values ({id}).
 			mux.ServeHTTP(w, r)
