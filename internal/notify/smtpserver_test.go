@@ -84,6 +84,10 @@ func startMailServer(t *testing.T, port int) mailServer {
 		t.Logf("SMTP server: mailpit (%s)", p)
 		return startMailpit(t, p, port)
 	}
+	if os.Getenv("GAS_TEST_REQUIRE_SERVERS") != "" && os.Getenv("GAS_TEST_NO_MAILPIT") != "1" {
+		// CI installs mailpit; falling back there would hide that it is gone.
+		t.Fatal("mailpit not found; install it with: go install github.com/axllent/mailpit@v1.33.1")
+	}
 	t.Log("SMTP server: in-process github.com/emersion/go-smtp (mailpit not installed)")
 	return startGoSMTP(t, port)
 }
