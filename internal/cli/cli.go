@@ -65,6 +65,7 @@ func commands() []command {
 		{"refdata", "build or list reference bundles (refdata build|list)", runRefdata},
 		{"bench", "generate synthetic benchmark data (bench gen)", runBench},
 		{"migrate", "create or update the database schema", runMigrate},
+		{"client", "use a GAS server through its API (client submit|list|status|download|cancel)", runClient},
 		{"admin", "manage accounts and deliveries (admin users create|set-plan, admin notifications)", runAdmin},
 		{"version", "print the version", runVersion},
 	}

@@ -1,0 +1,335 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// The client talks to a GAS server's JSON API with a personal access token
+// from the environment (GAS_TOKEN): a token on the command line would show
+// in the process list and the shell history.
+const clientUsage = `Use a GAS server from the command line, through its JSON API.
+
+Commands:
+  gas client submit FILE [--transcripts all|canonical|mane|pick] [--wait]
+  gas client list [--page N]
+  gas client status ID
+  gas client download ID [-o FILE]
+  gas client cancel ID
+
+Environment:
+  GAS_URL    the server, e.g. https://gas.example.org (default http://127.0.0.1:8080)
+  GAS_TOKEN  a personal access token (make one on your profile page)`
+
+func runClient(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintln(e.stderr, clientUsage)
+		if len(args) == 0 {
+			return usagef("gas client needs a command")
+		}
+		return nil
+	}
+	c, err := newAPIClient(e)
+	if err != nil {
+		return err
+	}
+	switch args[0] {
+	case "submit":
+		return c.submit(ctx, args[1:])
+	case "list":
+		return c.list(ctx, args[1:])
+	case "status":
+		return c.status(ctx, args[1:])
+	case "download":
+		return c.download(ctx, args[1:])
+	case "cancel":
+		return c.cancel(ctx, args[1:])
+	}
+	return usagef("unknown client command %q (submit, list, status, download, cancel)", args[0])
+}
+
+type apiClient struct {
+	e     *env
+	base  string
+	token string
+	http  *http.Client
+}
+
+func newAPIClient(e *env) (*apiClient, error) {
+	base := strings.TrimRight(e.vars["GAS_URL"], "/")
+	if base == "" {
+		base = "http://127.0.0.1:8080"
+	}
+	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("GAS_URL must be the server's http(s) URL, got %q", base)
+	}
+	token := strings.TrimSpace(e.vars["GAS_TOKEN"])
+	if token == "" {
+		return nil, errors.New("set GAS_TOKEN to a personal access token (make one on your profile page)")
+	}
+	// No overall timeout: uploads and downloads of large files take as long
+	// as they take; connection set-up is bounded by the transport.
+	return &apiClient{e: e, base: base, token: token, http: &http.Client{}}, nil
+}
+
+// apiError is the API's error body.
+type apiError struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// do sends a request and returns the response when it is 2xx; otherwise the
+// API's error message becomes the error.
+func (c *apiClient) do(ctx context.Context, method, path string, body io.Reader, ctype string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+"/api/v1"+path, body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach %s: %w", c.base, err)
+	}
+	if resp.StatusCode/100 == 2 {
+		return resp, nil
+	}
+	defer resp.Body.Close()
+	var ae apiError
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&ae); err != nil || ae.Error.Message == "" {
+		return nil, fmt.Errorf("%s %s: %s", method, path, resp.Status)
+	}
+	return nil, fmt.Errorf("%s (%s)", ae.Error.Message, ae.Error.Code)
+}
+
+func (c *apiClient) getJSON(ctx context.Context, path string, v any) error {
+	resp, err := c.do(ctx, http.MethodGet, path, nil, "")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+// clientJob is the part of the API's job the client prints.
+type clientJob struct {
+	ID          string     `json:"id"`
+	State       string     `json:"state"`
+	Terminal    bool       `json:"terminal"`
+	InputName   string     `json:"input_name"`
+	Records     int64      `json:"records"`
+	FailReason  string     `json:"fail_reason"`
+	CreatedAt   *time.Time `json:"created_at"`
+	CompletedAt *time.Time `json:"completed_at"`
+	RestoreTier string     `json:"restore_tier"`
+}
+
+func (c *apiClient) submit(ctx context.Context, args []string) error {
+	fs := newFlagSet(c.e, "client submit", "FILE", "Upload a VCF (.vcf or .vcf.gz) for annotation.")
+	transcripts := fs.String("transcripts", "all", "transcripts to report: all, canonical, mane or pick")
+	wait := fs.Bool("wait", false, "wait until the job finishes; exit status 1 if it fails")
+	poll := fs.Duration("poll", 2*time.Second, "how often --wait asks for the job's state")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("expected one FILE to submit")
+	}
+	path := fs.Arg(0)
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	// Stream the multipart body: a large file is never held in memory.
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	go func() {
+		err := mw.WriteField("transcripts", *transcripts)
+		if err == nil {
+			var part io.Writer
+			if part, err = mw.CreateFormFile("file", filepath.Base(path)); err == nil {
+				if _, err = io.Copy(part, f); err == nil {
+					err = mw.Close()
+				}
+			}
+		}
+		pw.CloseWithError(err)
+	}()
+	resp, err := c.do(ctx, http.MethodPost, "/jobs", pr, mw.FormDataContentType())
+	pr.Close()
+	if err != nil {
+		return err
+	}
+	var j clientJob
+	err = json.NewDecoder(resp.Body).Decode(&j)
+	resp.Body.Close()
+	if err != nil {
+		return fmt.Errorf("read the server's answer: %w", err)
+	}
+	fmt.Fprintf(c.e.stdout, "submitted %s (%s): %s\n", j.ID, j.InputName, j.State)
+	if !*wait {
+		return nil
+	}
+	return c.wait(ctx, j, *poll)
+}
+
+// wait polls the job until it is terminal, printing each new state.
+func (c *apiClient) wait(ctx context.Context, j clientJob, every time.Duration) error {
+	last := j.State
+	for !j.Terminal {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(every):
+		}
+		if err := c.getJSON(ctx, "/jobs/"+url.PathEscape(j.ID), &j); err != nil {
+			return err
+		}
+		if j.State != last {
+			fmt.Fprintf(c.e.stdout, "%s: %s\n", j.ID, j.State)
+			last = j.State
+		}
+	}
+	switch j.State {
+	case "FAILED":
+		return fmt.Errorf("job %s failed: %s", j.ID, j.FailReason)
+	case "COMPLETED":
+		fmt.Fprintf(c.e.stdout, "%d records annotated; download with: gas client download %s\n", j.Records, j.ID)
+	}
+	return nil
+}
+
+func (c *apiClient) list(ctx context.Context, args []string) error {
+	fs := newFlagSet(c.e, "client list", "", "List your jobs, newest first.")
+	page := fs.Int("page", 1, "page of 20 jobs")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	var out struct {
+		Jobs  []clientJob `json:"jobs"`
+		Total int         `json:"total"`
+	}
+	if err := c.getJSON(ctx, fmt.Sprintf("/jobs?page=%d", *page), &out); err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(c.e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSTATE\tINPUT\tRECORDS\tCREATED")
+	for _, j := range out.Jobs {
+		created := ""
+		if j.CreatedAt != nil {
+			created = j.CreatedAt.Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", j.ID, j.State, j.InputName, j.Records, created)
+	}
+	tw.Flush()
+	fmt.Fprintf(c.e.stdout, "%d of %d jobs (page %d)\n", len(out.Jobs), out.Total, *page)
+	return nil
+}
+
+func oneID(c *apiClient, name string, args []string) (string, error) {
+	fs := newFlagSet(c.e, "client "+name, "ID", "")
+	if err := parseFlags(fs, args); err != nil {
+		return "", err
+	}
+	if fs.NArg() != 1 {
+		return "", usagef("expected one job ID")
+	}
+	return fs.Arg(0), nil
+}
+
+func (c *apiClient) status(ctx context.Context, args []string) error {
+	id, err := oneID(c, "status", args)
+	if err != nil {
+		return err
+	}
+	var j clientJob
+	if err := c.getJSON(ctx, "/jobs/"+url.PathEscape(id), &j); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.e.stdout, "%s  %s  %s  %d records\n", j.ID, j.State, j.InputName, j.Records)
+	if j.FailReason != "" {
+		fmt.Fprintf(c.e.stdout, "reason: %s\n", j.FailReason)
+	}
+	if j.RestoreTier != "" {
+		fmt.Fprintf(c.e.stdout, "restoring from the archive (%s retrieval)\n", j.RestoreTier)
+	}
+	return nil
+}
+
+func (c *apiClient) cancel(ctx context.Context, args []string) error {
+	id, err := oneID(c, "cancel", args)
+	if err != nil {
+		return err
+	}
+	resp, err := c.do(ctx, http.MethodPost, "/jobs/"+url.PathEscape(id)+"/cancel", nil, "")
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	fmt.Fprintf(c.e.stdout, "%s cancelled\n", id)
+	return nil
+}
+
+func (c *apiClient) download(ctx context.Context, args []string) error {
+	fs := newFlagSet(c.e, "client download", "ID", "Download the annotated VCF of a completed job.")
+	out := fs.String("o", "", "output file (default: the name the server gives, in the current directory; - for stdout)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("expected one job ID")
+	}
+	resp, err := c.do(ctx, http.MethodGet, "/jobs/"+url.PathEscape(fs.Arg(0))+"/result", nil, "")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	name := *out
+	if name == "" {
+		name = fs.Arg(0) + ".annotated.vcf.gz"
+		if _, params, err := mime.ParseMediaType(resp.Header.Get("Content-Disposition")); err == nil && params["filename"] != "" {
+			// Only a base name: a server must not choose where we write.
+			name = filepath.Base(params["filename"])
+		}
+	}
+	if name == "-" {
+		_, err := io.Copy(c.e.stdout, resp.Body)
+		return err
+	}
+	// Write beside the target and rename, so an interrupted download never
+	// leaves a truncated file under the final name.
+	tmp, err := os.CreateTemp(filepath.Dir(name), ".gas-download-*")
+	if err != nil {
+		return err
+	}
+	n, err := io.Copy(tmp, resp.Body)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), name)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("download: %w", err)
+	}
+	fmt.Fprintf(c.e.stdout, "wrote %s (%d bytes)\n", name, n)
+	return nil
+}

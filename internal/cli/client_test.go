@@ -1,0 +1,124 @@
+package cli
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gas-project/gas"
+	"github.com/gas-project/gas/internal/sqldb"
+	"github.com/gas-project/gas/refdata"
+)
+
+// runGas runs the gas command in-process with env and returns its exit
+// status and output.
+func runGas(t *testing.T, env []string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := Run(context.Background(), args, env, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// TestTokenClientRoundTrip: a user's token drives `gas client` against a
+// running server: submit --wait, list, status, download, and refusals.
+func TestTokenClientRoundTrip(t *testing.T) {
+	t.Parallel()
+	s := startServe(t)
+	c := newClient(t)
+	resp, err := c.PostForm(s.url+"/signup", url.Values{"email": {"cli@example.org"}, "password": {"correct horse battery"}, "name": {"C"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	// The token is made in the store (the profile page is the browser way).
+	db, err := sqldb.OpenSQLite(context.Background(), filepath.Join(s.dir, "gas.db"), sqldb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	u, err := db.UserByEmail(context.Background(), "cli@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := db.CreateToken(context.Background(), u.ID, "cli", []string{gas.ScopeJobsRead, gas.ScopeJobsWrite}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	readOnly, _, err := db.CreateToken(context.Background(), u.ID, "ro", []string{gas.ScopeJobsRead}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	in := filepath.Join(dir, "demo.vcf")
+	if err := os.WriteFile(in, refdata.DemoVCF(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"GAS_URL=" + s.url, "GAS_TOKEN=" + token}
+
+	code, out, errOut := runGas(t, env, "client", "submit", in, "--wait", "--poll", "100ms", "--transcripts", "canonical")
+	if code != 0 || !strings.Contains(out, "COMPLETED") {
+		t.Fatalf("submit --wait = %d\n%s\n%s", code, out, errOut)
+	}
+	id := regexp.MustCompile(`submitted ([0-9a-f-]{36})`).FindStringSubmatch(out)
+	if id == nil {
+		t.Fatalf("no job ID in %q", out)
+	}
+	if code, out, _ := runGas(t, env, "client", "list"); code != 0 || !strings.Contains(out, id[1]) || !strings.Contains(out, "1 of 1 jobs") {
+		t.Fatalf("list = %d\n%s", code, out)
+	}
+	if code, out, _ := runGas(t, env, "client", "status", id[1]); code != 0 || !strings.Contains(out, "COMPLETED") {
+		t.Fatalf("status = %d\n%s", code, out)
+	}
+	dest := filepath.Join(dir, "out.vcf.gz")
+	if code, out, errOut := runGas(t, env, "client", "download", id[1], "-o", dest); code != 0 {
+		t.Fatalf("download = %d\n%s%s", code, out, errOut)
+	}
+	f, err := os.Open(dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(zr)
+	if !bytes.Contains(body, []byte("##INFO=<ID=ANN")) {
+		t.Fatalf("downloaded result is not an annotated VCF:\n%.500s", body)
+	}
+	// The same bytes as the browser download of the signed-in user.
+	if code, page := get(t, c, s.url+"/jobs/"+id[1]+"/result"); code != http.StatusOK || !bytes.Equal(page, mustRead(t, dest)) {
+		t.Fatalf("browser download differs (%d)", code)
+	}
+
+	// Refusals are readable and exit 1.
+	ro := []string{"GAS_URL=" + s.url, "GAS_TOKEN=" + readOnly}
+	if code, _, errOut := runGas(t, ro, "client", "submit", in); code != 1 || !strings.Contains(errOut, "jobs:write") {
+		t.Fatalf("read-only submit = %d %q", code, errOut)
+	}
+	bad := []string{"GAS_URL=" + s.url, "GAS_TOKEN=gas_wrong"}
+	if code, _, errOut := runGas(t, bad, "client", "list"); code != 1 || !strings.Contains(errOut, "not valid") {
+		t.Fatalf("wrong token = %d %q", code, errOut)
+	}
+	if code, _, errOut := runGas(t, []string{"GAS_URL=" + s.url}, "client", "list"); code != 1 || !strings.Contains(errOut, "GAS_TOKEN") {
+		t.Fatalf("no token = %d %q", code, errOut)
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
