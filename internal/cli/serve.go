@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -195,7 +196,7 @@ func serve(ctx context.Context, e *env, cfg config.Config, logger *slog.Logger, 
 		_, err := svc.blobs.Put(ctx, "_health/probe", strings.NewReader("ok"))
 		return err
 	}}}
-	if bundles != nil {
+	if bundles != nil && slices.Contains(cfg.Queues, jobs.QueueAnnotate) {
 		checks = append(checks, check{"bundle " + cfg.DefaultBundle, func(ctx context.Context) error {
 			_, err := bundles.Bundle(ctx, cfg.DefaultBundle)
 			return err

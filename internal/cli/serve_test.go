@@ -408,8 +408,13 @@ func TestWebAndWorkerRoles(t *testing.T) {
 	}
 	w := startRole(t, "web", dir)
 	k := startRole(t, "worker", dir)
+	// A second worker takes only the light queues, as on a small machine.
+	light := startRole(t, "worker", dir, "--queues", "lifecycle,notify")
 	if code, body := get(t, http.DefaultClient, k.url+"/healthz"); code != http.StatusOK || string(body) != "ok\n" {
 		t.Fatalf("worker /healthz = %d %q", code, body)
+	}
+	if code, body := get(t, http.DefaultClient, light.url+"/readyz"); code != http.StatusOK || strings.Contains(string(body), "bundle") {
+		t.Fatalf("light worker /readyz = %d %q (no bundle check without the annotate queue)", code, body)
 	}
 	if code, _ := get(t, http.DefaultClient, k.url+"/"); code != http.StatusNotFound {
 		t.Fatalf("worker serves pages: GET / = %d", code)
@@ -422,6 +427,18 @@ func TestWebAndWorkerRoles(t *testing.T) {
 	}
 	if code, _ := get(t, c, w.url+"/jobs/"+id+"/result"); code != http.StatusOK {
 		t.Fatalf("result = %d", code)
+	}
+	// The completion email is written once, by whichever worker took it.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		emls, _ := filepath.Glob(filepath.Join(dir, "outbox", "*-"+id+".eml"))
+		if len(emls) == 1 {
+			break
+		}
+		if len(emls) > 1 || time.Now().After(deadline) {
+			t.Fatalf("outbox has %d emails for job %s", len(emls), id)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -89,10 +90,16 @@ func (s *services) runnerConfig(cfg config.Config, logger *slog.Logger) (jobs.Ru
 	if err != nil {
 		return jobs.RunnerConfig{}, err
 	}
-	queues := maps.Clone(s.notify.Queues())
-	maps.Copy(queues, lc.Queues())
+	queues := map[string]river.QueueConfig{}
+	all := maps.Clone(s.notify.Queues())
+	maps.Copy(all, lc.Queues())
+	for _, q := range cfg.Queues {
+		if qc, ok := all[q]; ok {
+			queues[q] = qc
+		}
+	}
 	return jobs.RunnerConfig{
-		Workers: cfg.Workers, Logger: logger, Queues: queues,
+		Workers: cfg.Workers, Logger: logger, Queues: queues, NoAnnotate: !slices.Contains(cfg.Queues, jobs.QueueAnnotate),
 		Register: func(w *river.Workers) error {
 			if err := s.notify.Register(w); err != nil {
 				return err

@@ -87,6 +87,10 @@ type Config struct {
 	// restored copy stays readable in Glacier.
 	ArchiveBucket, ArchivePrefix, ArchiveStorageClass string
 	ArchiveRestoreDays                                int
+	// Queues are the queues a worker process works: any of annotate,
+	// lifecycle and notify (default all), so a farm can put annotation on
+	// big machines and the light lifecycle work elsewhere.
+	Queues []string
 	// StripeSecretKey turns on paid upgrades through Stripe Checkout; the
 	// webhook secret and the Premium price are then required too.
 	// StripeAPIURL replaces Stripe's API (stripe-mock in tests).
@@ -261,6 +265,17 @@ var settings = []setting{
 			return nil
 		},
 		get: func(c *Config) string { return strconv.Itoa(c.ArchiveRestoreDays) }},
+	{name: "queues", env: "GAS_QUEUES", usage: "queues this process works: annotate, lifecycle, notify (comma-separated)",
+		set: func(c *Config, v string) error {
+			c.Queues = nil
+			for _, q := range strings.Split(v, ",") {
+				if q = strings.TrimSpace(q); q != "" {
+					c.Queues = append(c.Queues, q)
+				}
+			}
+			return nil
+		},
+		get: func(c *Config) string { return strings.Join(c.Queues, ",") }},
 	str("stripe-secret-key", "GAS_STRIPE_SECRET_KEY", "Stripe secret key; turns on Premium upgrades through Stripe Checkout", true, func(c *Config) *string { return &c.StripeSecretKey }),
 	str("stripe-webhook-secret", "GAS_STRIPE_WEBHOOK_SECRET", "signing secret of the Stripe webhook endpoint (/stripe/webhook)", true, func(c *Config) *string { return &c.StripeWebhookSecret }),
 	str("stripe-price-id", "GAS_STRIPE_PRICE_ID", "Stripe Price of the Premium subscription", false, func(c *Config) *string { return &c.StripePriceID }),
@@ -314,6 +329,7 @@ func Default() Config {
 		ArchiveExpeditedDelay: 2 * time.Second,
 		ArchiveStandardDelay:  10 * time.Second,
 		S3Region:              "us-east-1",
+		Queues:                []string{"annotate", "lifecycle", "notify"},
 		ArchiveRestoreDays:    1,
 	}
 }
@@ -508,6 +524,14 @@ func (c *Config) Validate() error {
 			if u, err := url.Parse(e.v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 				errs = append(errs, fmt.Errorf("%s must be an http(s) URL, got %q", e.name, e.v))
 			}
+		}
+	}
+	if len(c.Queues) == 0 {
+		errs = append(errs, errors.New("queues must name at least one of annotate, lifecycle, notify"))
+	}
+	for _, q := range c.Queues {
+		if q != "annotate" && q != "lifecycle" && q != "notify" {
+			errs = append(errs, fmt.Errorf("queues: unknown queue %q (use annotate, lifecycle, notify)", q))
 		}
 	}
 	if c.StripeSecretKey != "" && (c.StripeWebhookSecret == "" || c.StripePriceID == "") {

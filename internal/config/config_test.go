@@ -85,6 +85,7 @@ func TestValidationMessages(t *testing.T) {
 		{"s3 bad endpoint", map[string]string{"GAS_S3_BUCKET": "gas", "GAS_S3_ACCESS_KEY": "k", "GAS_S3_SECRET_KEY": "s", "GAS_S3_ENDPOINT": "minio:9000"}, nil, "s3-endpoint must be an http(s) URL"},
 		{"stripe half configured", map[string]string{"GAS_STRIPE_SECRET_KEY": "sk_test_x"}, nil, "stripe-webhook-secret and stripe-price-id are required"},
 		{"bad restore days", map[string]string{"GAS_ARCHIVE_RESTORE_DAYS": "0"}, nil, "not a positive whole number"},
+		{"unknown queue", map[string]string{"GAS_QUEUES": "annotate,email"}, nil, `unknown queue "email"`},
 		{"bad archive delay", map[string]string{"GAS_ARCHIVE_STANDARD_DELAY": "-3s"}, nil, "or \"unavailable\""},
 	}
 	for _, tc := range cases {

@@ -68,9 +68,13 @@ type RunnerConfig struct {
 	// Logger receives River's own logs; nil discards.
 	Logger *slog.Logger
 	// Queues and Register add other queues and their workers (lifecycle
-	// work) to the same client; the annotate queue is always there.
+	// work) to the same client.
 	Queues   map[string]river.QueueConfig
 	Register func(*river.Workers) error
+	// NoAnnotate leaves the annotate queue to other processes (a worker
+	// started with --queues lifecycle,notify); its worker stays registered
+	// so the client knows the kind.
+	NoAnnotate bool
 }
 
 // Runner works queued jobs in this process.
@@ -112,7 +116,12 @@ func NewRunner(driver riverdriver.Driver[*sql.Tx], w *AnnotateWorker, cfg Runner
 	for name, q := range cfg.Queues {
 		queues[name] = q
 	}
-	queues[QueueAnnotate] = river.QueueConfig{MaxWorkers: cfg.Workers}
+	if !cfg.NoAnnotate {
+		queues[QueueAnnotate] = river.QueueConfig{MaxWorkers: cfg.Workers}
+	}
+	if len(queues) == 0 {
+		return nil, errors.New("jobs: new runner: no queue to work")
+	}
 	c, err := river.NewClient(driver, &river.Config{
 		Queues:               queues,
 		Workers:              workers,
