@@ -240,3 +240,135 @@ func (db *DB) DeleteExpiredSessions(ctx context.Context) (int64, error) {
 	}
 	return n, nil
 }
+
+// SetPassword replaces a user's password hash (the caller hashes and checks
+// the current password); ENOTFOUND for a missing user. Other sessions stay:
+// the user changing a password is signed in, and signing out elsewhere is
+// a separate decision.
+func (db *DB) SetPassword(ctx context.Context, userID int64, hash string) error {
+	if hash == "" {
+		return errors.New("sqldb: set password: empty hash")
+	}
+	res, err := db.sql.ExecContext(ctx, db.q(`UPDATE users SET password_hash = ? WHERE id = ?`), hash, userID)
+	if err != nil {
+		return fmt.Errorf("sqldb: set password: %w", err)
+	}
+	return oneRow(res, "set password")
+}
+
+// DeleteUser removes an account. Its sessions, jobs (with their history),
+// identities, tokens and notifications go with it by ON DELETE CASCADE; the
+// caller deletes the job files from the blob store and archive first, since
+// the database no longer names them afterwards. ENOTFOUND for a missing user.
+func (db *DB) DeleteUser(ctx context.Context, userID int64) error {
+	res, err := db.sql.ExecContext(ctx, db.q(`DELETE FROM users WHERE id = ?`), userID)
+	if err != nil {
+		return fmt.Errorf("sqldb: delete user: %w", err)
+	}
+	return oneRow(res, "delete user")
+}
+
+func oneRow(res sql.Result, op string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("sqldb: %s: %w", op, err)
+	}
+	if n == 0 {
+		return notFoundUser(op, sql.ErrNoRows)
+	}
+	return nil
+}
+
+// pageBounds turns a Page into LIMIT and OFFSET: 20 by default, at most 200.
+func pageBounds(p gas.Page) (limit, offset int) {
+	limit = p.Limit
+	if limit <= 0 {
+		limit = 20
+	}
+	return min(limit, 200), max(p.Offset, 0)
+}
+
+// ListUsers returns accounts oldest first (the administrator created first
+// leads) and their total, for the admin page.
+func (db *DB) ListUsers(ctx context.Context, p gas.Page) ([]*gas.User, int, error) {
+	limit, offset := pageBounds(p)
+	var total int
+	if err := db.sql.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("sqldb: list users: %w", err)
+	}
+	rows, err := db.sql.QueryContext(ctx, db.q(`SELECT `+userCols+` FROM users ORDER BY id LIMIT ? OFFSET ?`), limit, offset)
+	if err != nil {
+		return nil, 0, fmt.Errorf("sqldb: list users: %w", err)
+	}
+	defer rows.Close()
+	var out []*gas.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("sqldb: list users: %w", err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("sqldb: list users: %w", err)
+	}
+	return out, total, nil
+}
+
+// CountJobsByUser returns how many jobs each of the given users has; users
+// without jobs are absent from the map.
+func (db *DB) CountJobsByUser(ctx context.Context, userIDs []int64) (map[int64]int, error) {
+	out := make(map[int64]int, len(userIDs))
+	if len(userIDs) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(userIDs))
+	for i, id := range userIDs {
+		args[i] = id
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(userIDs)), ", ")
+	rows, err := db.sql.QueryContext(ctx, db.q(`SELECT user_id, COUNT(*) FROM jobs WHERE user_id IN (`+marks+`) GROUP BY user_id`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: count jobs by user: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, fmt.Errorf("sqldb: count jobs by user: %w", err)
+		}
+		out[id] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqldb: count jobs by user: %w", err)
+	}
+	return out, nil
+}
+
+// RecentJobs returns the jobs of all users newest first and their total,
+// for the admin page; only an administrator's page may show them.
+func (db *DB) RecentJobs(ctx context.Context, p gas.Page) ([]*gas.Job, int, error) {
+	limit, offset := pageBounds(p)
+	var total int
+	if err := db.sql.QueryRowContext(ctx, `SELECT COUNT(*) FROM jobs`).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("sqldb: recent jobs: %w", err)
+	}
+	rows, err := db.sql.QueryContext(ctx, db.q(`SELECT `+jobCols+` FROM jobs ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`), limit, offset)
+	if err != nil {
+		return nil, 0, fmt.Errorf("sqldb: recent jobs: %w", err)
+	}
+	defer rows.Close()
+	var out []*gas.Job
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("sqldb: recent jobs: %w", err)
+		}
+		out = append(out, j)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("sqldb: recent jobs: %w", err)
+	}
+	return out, total, nil
+}
