@@ -95,6 +95,7 @@ type scratch struct {
 	aaa   []byte
 	gs    []byte // genomic bases for 3' shifting
 	slid  []byte // REF of a deletion slid off an exon junction
+	slid2 []byte // REF of an indel slid off the start codon
 	ins   []byte
 }
 
@@ -135,6 +136,10 @@ func (sc *scratch) compute(m *txModel, v *variant, src seqSource, ef *effect) {
 	}
 
 	if sv, ok := sc.slide(m, v, src); ok {
+		v = &sv
+		s, e = v.pos, v.end
+	}
+	if sv, ok := sc.clearStart(m, v, src); ok {
 		v = &sv
 		s, e = v.pos, v.end
 	}
@@ -542,6 +547,14 @@ func (sc *scratch) classify(m *txModel, src seqSource, ef *effect, cw codingWind
 	for pf < len(ra) && pf < len(aa) && ra[pf] == aa[pf] {
 		pf++
 	}
+	if k := bytes.IndexByte(ra[:pf], '*'); k >= 0 && k == varCodon-wA && (pf < len(ra) || pf < len(aa)) {
+		// The protein is unchanged through its stop: the indel, written in
+		// the stop codon, only adds or removes bases after it (T>TAAC in
+		// TAA). VEP and bcftools call it stop_retained_variant with the
+		// in-frame term of the codon change.
+		sc.stopRetainedIndel(ef, firstAA+k)
+		return
+	}
 	// A stop at or after the first change ends the new protein (a stop
 	// before it is shared with the reference and changes nothing).
 	truncated := false
@@ -588,6 +601,12 @@ func (sc *scratch) classify(m *txModel, src seqSource, ef *effect, cw codingWind
 		ef.aaPos = 1
 	case bytes.IndexByte(r, '*') >= 0 && bytes.IndexByte(a, '*') < 0:
 		ef.terms.add(soStopLost)
+		if len(sc.altT) < len(sc.refT) {
+			// VEP's inframe_deletion is codon-based and does not give way to
+			// stop_lost (bcftools reports both as well); its inframe_insertion
+			// compares peptides, which a lost stop never matches.
+			ef.terms.add(soInframeDeletion)
+		}
 		k := bytes.IndexByte(r, '*')
 		p = appendAA(p, '*', pos+k)
 		if k < len(a) {
@@ -664,6 +683,23 @@ func (sc *scratch) classify(m *txModel, src seqSource, ef *effect, cw codingWind
 	}
 	sc.arena = append(sc.arena, p...)
 	ef.hgvsP = sc.arena[len(sc.arena)-len(p):]
+}
+
+// stopRetainedIndel reports an in-frame indel in the stop codon that keeps
+// the protein, stop included, unchanged; pos is the stop's position.
+func (sc *scratch) stopRetainedIndel(ef *effect, pos int) {
+	ef.terms.add(soStopRetained)
+	if d := len(sc.altT) - len(sc.refT); d > 0 {
+		ef.terms.add(soInframeInsertion)
+	} else if d < 0 {
+		ef.terms.add(soInframeDeletion)
+	}
+	p := append(sc.arena[len(sc.arena):], "p."...)
+	p = appendAA(p, '*', pos)
+	p = append(p, '=')
+	sc.arena = append(sc.arena, p...)
+	ef.hgvsP = sc.arena[len(sc.arena)-len(p):]
+	ef.aaPos = pos
 }
 
 // frameshift fills terms and HGVS.p for a frameshift; sc.w and sc.aw hold the
@@ -907,7 +943,7 @@ func (sc *scratch) slide(m *txModel, v *variant, src seqSource) (variant, bool) 
 	}
 	for _, accept := range tests {
 		for _, d := range dirs {
-			if s, k, ok := sc.walk(v, d, lo, hi, b, accept); ok {
+			if s, k, ok := walk(&sc.slid, v, d, lo, hi, b, accept); ok {
 				if ins {
 					return variant{pos: s, end: s - 1, alt: sc.slid[:k]}, true
 				}
@@ -923,27 +959,28 @@ func (sc *scratch) slide(m *txModel, v *variant, src seqSource) (variant, bool) 
 // walk moves v one base at a time in direction d (+1 right, -1 left) while
 // the sequence stays the same, and returns the first start position that
 // accept takes, with the length of the moved allele. For an insertion the
-// rotated inserted bases are left in sc.slid.
-func (sc *scratch) walk(v *variant, d, lo, hi int, b func(int) byte, accept func(s, e int) bool) (int, int, bool) {
+// rotated inserted bases are left in *buf.
+func walk(buf *[]byte, v *variant, d, lo, hi int, b func(int) byte, accept func(s, e int) bool) (int, int, bool) {
 	if v.insertion() {
-		sc.slid = append(sc.slid[:0], v.alt...)
-		k := len(sc.slid)
+		*buf = append((*buf)[:0], v.alt...)
+		slid := *buf
+		k := len(slid)
 		for s := v.pos; ; {
 			if d > 0 {
-				if s > hi || b(s) != sc.slid[0] {
+				if s > hi || b(s) != slid[0] {
 					return 0, 0, false
 				}
-				c := sc.slid[0]
-				copy(sc.slid, sc.slid[1:])
-				sc.slid[k-1] = c
+				c := slid[0]
+				copy(slid, slid[1:])
+				slid[k-1] = c
 				s++
 			} else {
-				if s-1 < lo || b(s-1) != sc.slid[k-1] {
+				if s-1 < lo || b(s-1) != slid[k-1] {
 					return 0, 0, false
 				}
-				c := sc.slid[k-1]
-				copy(sc.slid[1:], sc.slid[:k-1])
-				sc.slid[0] = c
+				c := slid[k-1]
+				copy(slid[1:], slid[:k-1])
+				slid[0] = c
 				s--
 			}
 			if accept(s, s-1) {
@@ -964,6 +1001,52 @@ func (sc *scratch) walk(v *variant, d, lo, hi int, b func(int) byte, accept func
 			return s, e - s + 1, true
 		}
 	}
+}
+
+// clearStart applies the placement rule to the start codon from the CDS
+// side: an indel inside one exon written over start-codon bases that gives
+// the same transcript placed 3' of the codon (in transcript orientation)
+// leaves the ATG intact, and is called there: deleting GC from ATG|CGG is
+// deleting CG after ATG, a frameshift from codon 2, not a lost start. The
+// UTR side is VEP's start_retained test in compute.
+func (sc *scratch) clearStart(m *txModel, v *variant, src seqSource) (variant, bool) {
+	t := m.t
+	if src == nil || !m.coding || t.StartIncomplete || m.phase != 0 || (len(v.alt) != 0 && len(v.ref) != 0) || !m.overlapsStart(v) {
+		return variant{}, false
+	}
+	if _, _, ok := m.feature(v.pos, v.end); !ok && !v.insertion() {
+		return variant{}, false
+	}
+	lo := max(t.Start, v.pos-slideReach)
+	hi := min(t.End, v.end+slideReach)
+	g, err := src.Seq(lo, hi)
+	if err != nil || len(g) != hi-lo+1 {
+		return variant{}, false
+	}
+	b := func(x int) byte { return g[x-lo] &^ 0x20 }
+	clear := func(s, e int) bool {
+		c := variant{pos: s, end: e}
+		if s > e {
+			c = variant{pos: s, end: s - 1}
+			return !m.overlapsStart(&c) && !m.touchesSite(s, e)
+		}
+		_, _, ok := m.feature(s, e)
+		return ok && !m.overlapsStart(&c) && !m.touchesSite(s, e)
+	}
+	d := 1
+	if m.rev {
+		d = -1
+	}
+	s, k, ok := walk(&sc.slid2, v, d, lo, hi, b, clear)
+	if !ok {
+		return variant{}, false
+	}
+	if v.insertion() {
+		return variant{pos: s, end: s - 1, alt: sc.slid2[:k]}, true
+	}
+	sc.slid2 = append(sc.slid2[:0], g[s-lo:s-lo+k]...)
+	upper(sc.slid2)
+	return variant{pos: s, end: s + k - 1, ref: sc.slid2}, true
 }
 
 // touchesSite reports whether bases s..e (an insertion: s > e, between e

@@ -355,3 +355,18 @@ func TestProteinThreePrimeRule(t *testing.T) {
 		t.Errorf("insertion: %s %s", ef.hgvsC, ef.hgvsP)
 	}
 }
+
+// An in-frame deletion of the stop codon is stop_lost and inframe_deletion
+// (VEP's codon-based inframe_deletion does not give way to stop_lost), on
+// both strands.
+func TestStopLostInframeDeletion(t *testing.T) {
+	t.Parallel()
+	g := modelGenome()
+	fwd := modelTranscript(true)
+	rg, rev := mirror(g, fwd)
+	pos, r, a := del(g, 129, 3)
+	c := mk("stop codon deleted", pos, r, a, "stop_lost&inframe_deletion", "c.49_51del", "p.Ter17*")
+	check(t, c, runCase(t, newTxModel(fwd), memSeq(g), c.pos, c.ref, c.alt))
+	p, mr, ma := mirrorVariant(g, c.pos, c.ref, c.alt)
+	check(t, c, runCase(t, newTxModel(rev), memSeq(rg), p, mr, ma))
+}

@@ -58,6 +58,12 @@ func TestPlacementAtTheStartCodon(t *testing.T) {
 	// placement keeps ATG, so the start is lost.
 	pos, r, a = del(g, 40, 2)
 	cases = append(cases, mk("UTR and codon, start lost", pos, r, a, "start_lost&5_prime_UTR_variant", "c.-1_1del", ""))
+	// Deleting the G of ATG|GCT is deleting the G after it: the ATG stays,
+	// the frame shifts from codon 2 (the CDS side of the same rule).
+	pos, r, a = del(g, 43, 1)
+	cases = append(cases, mk("frameshift written on the codon", pos, r, a, "frameshift_variant", "c.4del", "p.Ala2*"))
+	pos, r, a = del(g, 42, 1)
+	cases = append(cases, mk("frameshift that breaks ATG", pos, r, a, "start_lost", "c.2del", "p.Met1?"))
 	for _, c := range cases {
 		t.Run(c.name+"/forward", func(t *testing.T) {
 			check(t, c, runCase(t, newTxModel(fwd), memSeq(g), c.pos, c.ref, c.alt))
@@ -67,4 +73,19 @@ func TestPlacementAtTheStartCodon(t *testing.T) {
 			check(t, c, runCase(t, newTxModel(rev), memSeq(rg), p, r, a))
 		})
 	}
+}
+
+// An insertion written in the stop codon that only adds bases after it
+// (TAA>TAACAA: TAA then CAA) keeps the protein: stop_retained_variant with
+// the in-frame term of the codon change, as VEP and bcftools report it.
+func TestStopRetainedInsertion(t *testing.T) {
+	t.Parallel()
+	g := modelGenome()
+	fwd := modelTranscript(true)
+	rg, rev := mirror(g, fwd)
+	pos, r, a := ins(g, 129, "AAC")
+	c := mk("insertion in the stop codon", pos, r, a, "inframe_insertion&stop_retained_variant", "c.50_*1dup", "p.Ter17=")
+	check(t, c, runCase(t, newTxModel(fwd), memSeq(g), c.pos, c.ref, c.alt))
+	p, mr, ma := mirrorVariant(g, c.pos, c.ref, c.alt)
+	check(t, c, runCase(t, newTxModel(rev), memSeq(rg), p, mr, ma))
 }
