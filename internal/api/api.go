@@ -35,6 +35,16 @@ type Tokens interface {
 	TokenUser(ctx context.Context, secret string) (*gas.User, *gas.Token, error)
 }
 
+// PresignedPut is a request that uploads one object straight to storage.
+type PresignedPut struct {
+	URL    string
+	Method string
+	Header http.Header
+}
+
+// Presign makes a PresignedPut of exactly size bytes to key, valid for ttl.
+type Presign func(ctx context.Context, key string, size int64, ttl time.Duration) (PresignedPut, error)
+
 // Config tunes the API.
 type Config struct {
 	FreeUploadLimit, PremiumUploadLimit int64
@@ -50,6 +60,9 @@ type Deps struct {
 	Jobs   gas.JobStore
 	Update gas.JobUpdater // cancel
 	Blobs  gas.BlobStore
+	// Presign enables direct uploads (POST /uploads) when the blob store
+	// is S3; nil means uploads go through the server only.
+	Presign Presign
 }
 
 type server struct {
@@ -72,6 +85,7 @@ var routes = []route{
 	{"GET", "/me", gas.ScopeJobsRead, (*server).me},
 	{"GET", "/jobs", gas.ScopeJobsRead, (*server).listJobs},
 	{"POST", "/jobs", gas.ScopeJobsWrite, (*server).submitJob},
+	{"POST", "/uploads", gas.ScopeJobsWrite, (*server).createUpload},
 	{"GET", "/jobs/{id}", gas.ScopeJobsRead, (*server).getJob},
 	{"GET", "/jobs/{id}/result", gas.ScopeJobsRead, (*server).jobResult},
 	{"GET", "/jobs/{id}/log", gas.ScopeJobsRead, (*server).jobLog},

@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/annotate"
@@ -77,12 +80,94 @@ func toJSON(j *gas.Job) jobJSON {
 		ArchivedAt: ts(j.ArchivedAt), RestoreTier: string(j.RestoreTier), RestoreReadyAt: ts(j.RestoreReadyAt), Links: links}
 }
 
-func (s *server) me(w http.ResponseWriter, r *http.Request, u *gas.User) {
-	limit := s.cfg.FreeUploadLimit
+func (s *server) limit(u *gas.User) int64 {
 	if u.Plan == gas.PlanPremium {
-		limit = s.cfg.PremiumUploadLimit
+		return s.cfg.PremiumUploadLimit
 	}
-	s.json(w, http.StatusOK, map[string]any{"id": u.ID, "email": u.Email, "name": u.Name, "plan": u.Plan, "upload_limit": limit})
+	return s.cfg.FreeUploadLimit
+}
+
+func (s *server) me(w http.ResponseWriter, r *http.Request, u *gas.User) {
+	s.json(w, http.StatusOK, map[string]any{"id": u.ID, "email": u.Email, "name": u.Name, "plan": u.Plan,
+		"upload_limit": s.limit(u), "direct_uploads": s.d.Presign != nil})
+}
+
+// uploadTTL is how long a presigned upload URL stays valid.
+const uploadTTL = 15 * time.Minute
+
+// createUpload answers POST /uploads {"name": "x.vcf.gz", "size": N}: a
+// presigned request that puts exactly N bytes straight into storage, and the
+// upload ID to submit the job with (POST /jobs {"upload_id", "name"}). Large
+// files then never pass through the web servers, as in the original service.
+func (s *server) createUpload(w http.ResponseWriter, r *http.Request, u *gas.User) {
+	if s.d.Presign == nil {
+		s.error(w, r, gas.Errorf(gas.EINVALID, "This server keeps files itself; upload with a multipart POST /api/v1/jobs."))
+		return
+	}
+	var in struct {
+		Name string `json:"name"`
+		Size int64  `json:"size"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&in); err != nil {
+		s.error(w, r, gas.Errorf(gas.EINVALID, "Send JSON {\"name\": \"file.vcf.gz\", \"size\": bytes}."))
+		return
+	}
+	name, err := submit.SanitizeFilename(in.Name)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if in.Size <= 0 {
+		s.error(w, r, gas.Errorf(gas.EINVALID, "size must be the file's size in bytes."))
+		return
+	}
+	if limit := s.limit(u); in.Size > limit {
+		s.tooLarge(w, r, u, limit)
+		return
+	}
+	id := uuid.NewString()
+	p, err := s.d.Presign(r.Context(), submit.InputKey(u.ID, id, name), in.Size, uploadTTL)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	s.json(w, http.StatusCreated, map[string]any{"upload_id": id, "name": name, "method": p.Method, "url": p.URL,
+		"headers": p.Header, "expires_at": s.cfg.Now().Add(uploadTTL).UTC()})
+}
+
+// submitUploaded answers POST /jobs with JSON {"upload_id", "name",
+// "transcripts"}: the job of a direct upload.
+func (s *server) submitUploaded(w http.ResponseWriter, r *http.Request, u *gas.User) {
+	var in struct {
+		UploadID    string `json:"upload_id"`
+		Name        string `json:"name"`
+		Transcripts string `json:"transcripts"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&in); err != nil {
+		s.error(w, r, gas.Errorf(gas.EINVALID, "Send JSON {\"upload_id\": …, \"name\": …} or a multipart upload."))
+		return
+	}
+	mode, ok := submit.ParseMode(in.Transcripts)
+	if !ok {
+		s.error(w, r, gas.Errorf(gas.EINVALID, "Unknown transcripts choice %q (use all, canonical, mane or pick).", in.Transcripts))
+		return
+	}
+	sub := &submit.Submitter{Blobs: s.d.Blobs, Jobs: s.d.Jobs, Bundle: s.cfg.DefaultBundle, Logger: s.log}
+	job, err := sub.Adopt(r.Context(), u, in.UploadID, in.Name, s.limit(u))
+	if err != nil {
+		if submit.IsTooLarge(err) {
+			s.tooLarge(w, r, u, s.limit(u))
+			return
+		}
+		s.error(w, r, err)
+		return
+	}
+	if err := sub.Create(r.Context(), job, mode); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	w.Header().Set("Location", Prefix+"/jobs/"+job.ID)
+	s.json(w, http.StatusCreated, toJSON(job))
 }
 
 // listJobs answers GET /jobs?page=N&per_page=M (newest first; 20 per page
@@ -115,10 +200,11 @@ func (s *server) listJobs(w http.ResponseWriter, r *http.Request, u *gas.User) {
 // (.vcf or .vcf.gz) and an optional `transcripts` (all, canonical, mane,
 // pick); the file streams into storage under the plan's limit.
 func (s *server) submitJob(w http.ResponseWriter, r *http.Request, u *gas.User) {
-	limit := s.cfg.FreeUploadLimit
-	if u.Plan == gas.PlanPremium {
-		limit = s.cfg.PremiumUploadLimit
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "application/json" {
+		s.submitUploaded(w, r, u)
+		return
 	}
+	limit := s.limit(u)
 	const slack = 64 << 10 // multipart framing and the small fields
 	if r.ContentLength > limit+slack {
 		s.tooLarge(w, r, u, limit)

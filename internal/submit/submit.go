@@ -74,7 +74,7 @@ func IsTooLarge(err error) bool {
 // nothing behind. The returned job is not created yet (see Create).
 func (s *Submitter) Store(ctx context.Context, u *gas.User, name string, r io.Reader, limit int64) (*gas.Job, error) {
 	id := uuid.NewString()
-	key := fmt.Sprintf("user/%d/%s/%s", u.ID, id, name)
+	key := InputKey(u.ID, id, name)
 	job := &gas.Job{ID: id, UserID: u.ID, InputName: name, InputKey: key}
 	cr := &capReader{r: r, n: limit}
 	info, err := s.Blobs.Put(ctx, key, cr)
@@ -90,6 +90,48 @@ func (s *Submitter) Store(ctx context.Context, u *gas.User, name string, r io.Re
 		default:
 			return nil, fmt.Errorf("store upload: %w", err)
 		}
+	}
+	job.InputSize = info.Size
+	if err := s.check(ctx, job, limit); err != nil {
+		s.Abandon(ctx, job)
+		return nil, err
+	}
+	return job, nil
+}
+
+// InputKey is where the input of job id named name lives.
+func InputKey(userID int64, id, name string) string {
+	return fmt.Sprintf("user/%d/%s/%s", userID, id, name)
+}
+
+// Adopt takes an input that was uploaded straight to storage (a presigned
+// PUT) under InputKey(u.ID, id, name): it checks the object's size against
+// the limit and its content as a VCF, and returns the job ready to be
+// created. A refused object is deleted.
+func (s *Submitter) Adopt(ctx context.Context, u *gas.User, id, name string, limit int64) (*gas.Job, error) {
+	if err := uuid.Validate(id); err != nil {
+		return nil, gas.Errorf(gas.EINVALID, "Unknown upload ID.")
+	}
+	name, err := SanitizeFilename(name)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.Jobs.Job(ctx, id); err == nil {
+		return nil, gas.Errorf(gas.ECONFLICT, "This upload was already submitted as a job.")
+	} else if gas.ErrorCode(err) != gas.ENOTFOUND {
+		return nil, fmt.Errorf("adopt upload: %w", err)
+	}
+	job := &gas.Job{ID: id, UserID: u.ID, InputName: name, InputKey: InputKey(u.ID, id, name)}
+	info, err := s.Blobs.Stat(ctx, job.InputKey)
+	if gas.ErrorCode(err) == gas.ENOTFOUND {
+		return nil, gas.Errorf(gas.EINVALID, "Nothing was uploaded for this upload ID (or it was already used).")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("adopt upload: %w", err)
+	}
+	if info.Size > limit {
+		s.Abandon(ctx, job)
+		return nil, ErrTooLarge
 	}
 	job.InputSize = info.Size
 	if err := s.check(ctx, job, limit); err != nil {
@@ -128,7 +170,11 @@ func (s *Submitter) Create(ctx context.Context, job *gas.Job, mode annotate.Tran
 	job.Bundle = s.Bundle
 	job.Options = string(opts)
 	if err := s.Jobs.CreateJob(ctx, job); err != nil {
-		s.Abandon(ctx, job)
+		// A job with this ID exists (a direct upload submitted twice at
+		// once): the input is that job's now and must stay.
+		if gas.ErrorCode(err) != gas.ECONFLICT {
+			s.Abandon(ctx, job)
+		}
 		return fmt.Errorf("create job: %w", err)
 	}
 	return nil
