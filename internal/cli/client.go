@@ -157,11 +157,35 @@ func (c *apiClient) submit(ctx context.Context, args []string) error {
 		return err
 	}
 	defer f.Close()
-	// Stream the multipart body: a large file is never held in memory.
+	var me struct {
+		DirectUploads bool `json:"direct_uploads"`
+	}
+	if err := c.getJSON(ctx, "/me", &me); err != nil {
+		return err
+	}
+	var j clientJob
+	if me.DirectUploads {
+		j, err = c.submitDirect(ctx, f, path, *transcripts)
+	} else {
+		j, err = c.submitMultipart(ctx, f, path, *transcripts)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.e.stdout, "submitted %s (%s): %s\n", j.ID, j.InputName, j.State)
+	if !*wait {
+		return nil
+	}
+	return c.wait(ctx, j, *poll)
+}
+
+// submitMultipart streams the file through the server: a large file is
+// never held in memory.
+func (c *apiClient) submitMultipart(ctx context.Context, f *os.File, path, transcripts string) (clientJob, error) {
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)
 	go func() {
-		err := mw.WriteField("transcripts", *transcripts)
+		err := mw.WriteField("transcripts", transcripts)
 		if err == nil {
 			var part io.Writer
 			if part, err = mw.CreateFormFile("file", filepath.Base(path)); err == nil {
@@ -175,19 +199,70 @@ func (c *apiClient) submit(ctx context.Context, args []string) error {
 	resp, err := c.do(ctx, http.MethodPost, "/jobs", pr, mw.FormDataContentType())
 	pr.Close()
 	if err != nil {
-		return err
+		return clientJob{}, err
 	}
+	defer resp.Body.Close()
 	var j clientJob
-	err = json.NewDecoder(resp.Body).Decode(&j)
+	if err := json.NewDecoder(resp.Body).Decode(&j); err != nil {
+		return j, fmt.Errorf("read the server's answer: %w", err)
+	}
+	return j, nil
+}
+
+// submitDirect sends the file straight to the server's object store with a
+// presigned request, then submits the job by its upload ID.
+func (c *apiClient) submitDirect(ctx context.Context, f *os.File, path, transcripts string) (clientJob, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return clientJob{}, err
+	}
+	body, _ := json.Marshal(map[string]any{"name": filepath.Base(path), "size": st.Size()})
+	resp, err := c.do(ctx, http.MethodPost, "/uploads", strings.NewReader(string(body)), "application/json")
+	if err != nil {
+		return clientJob{}, err
+	}
+	var up struct {
+		UploadID string      `json:"upload_id"`
+		Name     string      `json:"name"`
+		Method   string      `json:"method"`
+		URL      string      `json:"url"`
+		Headers  http.Header `json:"headers"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&up)
 	resp.Body.Close()
 	if err != nil {
-		return fmt.Errorf("read the server's answer: %w", err)
+		return clientJob{}, fmt.Errorf("read the server's answer: %w", err)
 	}
-	fmt.Fprintf(c.e.stdout, "submitted %s (%s): %s\n", j.ID, j.InputName, j.State)
-	if !*wait {
-		return nil
+	req, err := http.NewRequestWithContext(ctx, up.Method, up.URL, f)
+	if err != nil {
+		return clientJob{}, err
 	}
-	return c.wait(ctx, j, *poll)
+	req.ContentLength = st.Size()
+	for k, vs := range up.Headers {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	put, err := c.http.Do(req)
+	if err != nil {
+		return clientJob{}, fmt.Errorf("upload to storage: %w", err)
+	}
+	io.Copy(io.Discard, io.LimitReader(put.Body, 1<<20))
+	put.Body.Close()
+	if put.StatusCode/100 != 2 {
+		return clientJob{}, fmt.Errorf("upload to storage: %s", put.Status)
+	}
+	body, _ = json.Marshal(map[string]string{"upload_id": up.UploadID, "name": up.Name, "transcripts": transcripts})
+	resp, err = c.do(ctx, http.MethodPost, "/jobs", strings.NewReader(string(body)), "application/json")
+	if err != nil {
+		return clientJob{}, err
+	}
+	defer resp.Body.Close()
+	var j clientJob
+	if err := json.NewDecoder(resp.Body).Decode(&j); err != nil {
+		return j, fmt.Errorf("read the server's answer: %w", err)
+	}
+	return j, nil
 }
 
 // wait polls the job until it is terminal, printing each new state.
