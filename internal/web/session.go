@@ -65,3 +65,16 @@ func (s *server) requireUser(h func(http.ResponseWriter, *http.Request, *gas.Use
 		h(w, r, u)
 	}
 }
+
+// requireAdmin serves h to administrators only. Everyone else, signed in or
+// not, gets the plain 404 page, so the admin page's existence is not shown.
+func (s *server) requireAdmin(h func(http.ResponseWriter, *http.Request, *gas.User)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		u := currentUser(r.Context())
+		if u == nil || !u.Admin {
+			s.renderError(w, r, http.StatusNotFound, "")
+			return
+		}
+		h(w, r, u)
+	}
+}

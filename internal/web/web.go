@@ -44,6 +44,12 @@ type Config struct {
 	Version string
 	// DefaultBundle is the reference bundle name recorded on new jobs.
 	DefaultBundle string
+	// FreeRetention is how long a Free user's results stay before they are
+	// archived; the subscribe page states it. Zero leaves it unstated.
+	FreeRetention time.Duration
+	// OIDC turns on sign-in through an OpenID Connect provider (Globus
+	// Auth or another); nil means local accounts only.
+	OIDC *auth.OIDC
 	// NotificationsToFiles says notifications are written as .eml files to
 	// the outbox folder (no mail server configured); the notifications page
 	// tells the user so.
@@ -63,6 +69,16 @@ type Deps struct {
 	// Notifications lists the emails sent to a user; optional: without it
 	// the notifications page says they are not set up.
 	Notifications NotificationStore
+	// Accounts backs provider sign-in, the profile (password, tokens,
+	// deletion) and the admin page. Nil means Users, which must then
+	// implement it (sqldb.DB does).
+	Accounts AccountStore
+	// Cold is the archive that Free users' results move to; deleting an
+	// account deletes its objects there too. Nil: no archive.
+	Cold gas.ColdStore
+	// Billing starts Stripe Checkout for an upgrade; nil means billing is
+	// not configured and the subscribe page says how an admin changes plans.
+	Billing Biller
 }
 
 // server holds what every handler needs. Handlers are its methods, one
@@ -76,6 +92,8 @@ type server struct {
 	pages    map[string]*template.Template
 	ipLimit  *auth.Limiter // sign-in attempts per client IP
 	keyLimit *auth.Limiter // sign-in attempts per client IP and email
+	tokLimit *auth.Limiter // API tokens made per user
+	pwLimit  *auth.Limiter // current-password checks per user
 	example  []byte        // the demo VCF behind "Try the example"; nil hides it
 }
 
@@ -85,6 +103,13 @@ type server struct {
 func NewHandler(cfg Config, d Deps) (http.Handler, error) {
 	if d.Users == nil || d.Sessions == nil || d.Jobs == nil || d.Blobs == nil {
 		return nil, errors.New("web: new handler: every store in Deps is required")
+	}
+	if d.Accounts == nil {
+		a, ok := d.Users.(AccountStore)
+		if !ok {
+			return nil, errors.New("web: new handler: Deps.Accounts is required (Users does not implement AccountStore)")
+		}
+		d.Accounts = a
 	}
 	if cfg.FreeUploadLimit < 0 || cfg.PremiumUploadLimit < 0 {
 		return nil, errors.New("web: new handler: upload limits must not be negative")
@@ -107,12 +132,26 @@ func NewHandler(cfg Config, d Deps) (http.Handler, error) {
 	// second. Both refill, so an honest user is never locked out for long.
 	s.keyLimit = auth.NewLimiter(12*time.Second, 5, s.now)
 	s.ipLimit = auth.NewLimiter(time.Second, 30, s.now)
+	// Tokens are long-lived credentials: ten at once, then one a minute,
+	// bounds what a stolen session can mint. Password checks are held to
+	// the same pace as sign-in for one account.
+	s.tokLimit = auth.NewLimiter(time.Minute, 10, s.now)
+	s.pwLimit = auth.NewLimiter(12*time.Second, 5, s.now)
 
 	var err error
 	if s.assets, err = loadAssets(); err != nil {
 		return nil, err
 	}
-	if s.pages, err = parseTemplates(s.funcs()); err != nil {
+	funcs := s.funcs()
+	// oidcName is the provider's display name for the "Sign in with …"
+	// buttons of the sign-in and sign-up pages; empty without a provider.
+	funcs["oidcName"] = func() string {
+		if cfg.OIDC == nil {
+			return ""
+		}
+		return cfg.OIDC.Name()
+	}
+	if s.pages, err = parseTemplates(funcs); err != nil {
 		return nil, err
 	}
 	cross, err := httpserver.CrossOrigin(s.renderError, cfg.BaseURL)

@@ -15,6 +15,7 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
   watchJobs();
+  copyButtons();
 });
 
 // A page restored from the back-forward cache must not keep its buttons disabled.
@@ -62,4 +63,20 @@ function watchJobs() {
     });
   }
   setTimeout(poll, delay);
+}
+
+// copyButtons makes [data-copy] buttons copy the value of the field their
+// selector names (the API token shown once); without the clipboard API the
+// field is selected for the user to copy by hand.
+function copyButtons() {
+  document.querySelectorAll("button[data-copy]").forEach(function (b) {
+    b.addEventListener("click", function () {
+      var field = document.querySelector(b.dataset.copy);
+      if (!field) { return; }
+      field.select();
+      if (navigator.clipboard && navigator.clipboard.writeText) {
+        navigator.clipboard.writeText(field.value).then(function () { b.textContent = "Copied"; });
+      }
+    });
+  });
 }

@@ -1,0 +1,139 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+
+	"github.com/gas-project/gas"
+)
+
+// AdminStore lists what the admin page shows across all users (sqldb.DB
+// implements it).
+type AdminStore interface {
+	// ListUsers returns accounts oldest first and their total.
+	ListUsers(ctx context.Context, p gas.Page) ([]*gas.User, int, error)
+	// CountJobsByUser returns the number of jobs of each given user.
+	CountJobsByUser(ctx context.Context, userIDs []int64) (map[int64]int, error)
+	// RecentJobs returns the jobs of all users newest first and their total.
+	RecentJobs(ctx context.Context, p gas.Page) ([]*gas.Job, int, error)
+	// FailedNotifications returns deliveries that gave up, newest first.
+	FailedNotifications(ctx context.Context, p gas.Page) ([]*gas.Notification, int, error)
+}
+
+// AccountStore is everything the account pages need from the database.
+type AccountStore interface {
+	IdentityStore
+	ProfileStore
+	AdminStore
+}
+
+// Lengths of the admin page's lists.
+const (
+	adminUsersPerPage = 50
+	adminRecentJobs   = 50
+	adminFailed       = 50
+)
+
+// adminUser is one row of the user table.
+type adminUser struct {
+	*gas.User
+	Jobs int
+}
+
+// adminJob is one row of the recent jobs table.
+type adminJob struct {
+	*gas.Job
+	Owner string // the owner's email
+}
+
+// adminView is the model of the admin page.
+type adminView struct {
+	base
+	Users       []adminUser
+	UserTotal   int
+	Page, Pages int
+	Prev, Next  int
+	Jobs        []adminJob
+	JobTotal    int
+	Failed      []*gas.Notification
+	FailedTotal int
+}
+
+// adminPage shows the installation at a glance: accounts, the latest jobs
+// of everyone and the emails that could not be delivered.
+func (s *server) adminPage(w http.ResponseWriter, r *http.Request, _ *gas.User) {
+	page := 1
+	if p := r.URL.Query().Get("page"); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 1_000_000 {
+			s.renderError(w, r, http.StatusBadRequest, "The page number must be a positive whole number.")
+			return
+		}
+		page = n
+	}
+	ctx := r.Context()
+	a := s.d.Accounts
+	v := adminView{base: s.baseFor(r, "Administration"), Page: page}
+	users, total, err := a.ListUsers(ctx, gas.Page{Offset: (page - 1) * adminUsersPerPage, Limit: adminUsersPerPage})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ids := make([]int64, len(users))
+	emails := map[int64]string{}
+	for i, u := range users {
+		ids[i] = u.ID
+		emails[u.ID] = u.Email
+	}
+	counts, err := a.CountJobsByUser(ctx, ids)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for _, u := range users {
+		v.Users = append(v.Users, adminUser{User: u, Jobs: counts[u.ID]})
+	}
+	v.UserTotal = total
+	v.Pages = (total + adminUsersPerPage - 1) / adminUsersPerPage
+	if page > 1 {
+		v.Prev = min(page-1, max(v.Pages, 1))
+	}
+	if page < v.Pages {
+		v.Next = page + 1
+	}
+
+	jobs, jobTotal, err := a.RecentJobs(ctx, gas.Page{Limit: adminRecentJobs})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v.JobTotal = jobTotal
+	owner := func(id int64) (string, error) {
+		if e, ok := emails[id]; ok {
+			return e, nil
+		}
+		u, err := s.d.Users.UserByID(ctx, id)
+		if gas.ErrorCode(err) == gas.ENOTFOUND {
+			return "(deleted)", nil // deleted between the two queries
+		}
+		if err != nil {
+			return "", err
+		}
+		emails[id] = u.Email
+		return u.Email, nil
+	}
+	for _, j := range jobs {
+		e, err := owner(j.UserID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		v.Jobs = append(v.Jobs, adminJob{Job: j, Owner: e})
+	}
+	if v.Failed, v.FailedTotal, err = a.FailedNotifications(ctx, gas.Page{Limit: adminFailed}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "admin", v)
+}
