@@ -132,6 +132,7 @@ func (sc *scratch) compute(m *txModel, v *variant, src seqSource, ef *effect) {
 		} else {
 			ef.terms.add(soDownstream)
 		}
+		sc.hgvsC(m, v, src, ef)
 		return
 	}
 

@@ -80,9 +80,23 @@ func modelCases(g []byte) []csqCase {
 	add("junction_del_slides", func() (int, string, string) { return del(g, 60, 2) }, "splice_donor_variant", "c.20+*", "")
 	// The model's 3' UTR after TAA: ...C and filler; TAA>TAC read on until the
 	// next in-frame stop of the tail (or the end of the transcript).
-	add("upstream", func() (int, string, string) { return snv(g, 10, string(other(g[9]))) }, "upstream_gene_variant", "", "")
-	add("downstream", func() (int, string, string) { return snv(g, 180, string(other(g[179]))) }, "downstream_gene_variant", "", "")
+	add("upstream", func() (int, string, string) { return snv(g, 10, string(other(g[9]))) }, "upstream_gene_variant", "c.-31"+string(g[9])+">"+string(other(g[9])), "")
+	// An insertion right before the first transcribed base is upstream, and
+	// HGVS numbering runs on before it (no 3' shift outside the transcript).
+	upIns := string(notEither(g[19], g[20]))
+	add("upstream_ins", func() (int, string, string) { return ins(g, 20, upIns) }, "upstream_gene_variant", "c.-21_-20ins"+upIns, "")
+	add("downstream", func() (int, string, string) { return snv(g, 180, string(other(g[179]))) }, "downstream_gene_variant", "c.*49"+string(g[179])+">"+string(other(g[179])), "")
 	return cs
+}
+
+// notEither returns a base different from a and b.
+func notEither(a, b byte) byte {
+	for _, c := range []byte("ACGT") {
+		if c != a && c != b {
+			return c
+		}
+	}
+	return 'N'
 }
 
 // other returns a different base.

@@ -10,11 +10,30 @@ type hgvsPos struct {
 	off    int
 }
 
-// hpos converts a genomic position inside the transcript to HGVS
-// coordinates. Intronic positions are given from the nearest exon, the
+// hpos converts a genomic position to HGVS coordinates (outside the
+// transcript: up- or downstream numbering). Intronic positions are given from the nearest exon, the
 // upstream one on a tie (so the middle base of an odd intron gets '+').
 func (m *txModel) hpos(g int) (hgvsPos, bool) {
-	ex := m.t.Exons
+	t := m.t
+	if g < t.Start || g > t.End {
+		// Up- or downstream: HGVS numbering runs on past the transcript
+		// ends, c.-N before the first base (counted from the ATG) and c.*N
+		// after the last; n.-N / n.*N from the ends of a non-coding one.
+		d, down := t.Start-g, m.rev
+		if g > t.End {
+			d, down = g-t.End, !m.rev
+		}
+		switch {
+		case !m.coding && down:
+			return hgvsPos{prefix: '*', base: d}, true
+		case !m.coding:
+			return hgvsPos{prefix: '-', base: d}, true
+		case down:
+			return m.cpos(m.cdnaLen + d), true
+		}
+		return m.cpos(1 - d), true
+	}
+	ex := t.Exons
 	i, ok := m.findExon(g)
 	if ok {
 		c, _ := m.cdna(g)
@@ -106,16 +125,8 @@ const shiftWindow = 2000
 // insertion that repeats the bases before it is written as a dup, as the HGVS
 // recommendations require. Without sequence the unshifted form is written.
 func (sc *scratch) hgvsC(m *txModel, v *variant, src seqSource, ef *effect) {
-	t := m.t
 	s, e := v.pos, v.end
 	ins := v.insertion()
-	if ins {
-		if s-1 < t.Start || s > t.End {
-			return
-		}
-	} else if s < t.Start || e > t.End {
-		return
-	}
 	p := sc.arena[len(sc.arena):]
 	if m.coding {
 		p = append(p, "c."...)
