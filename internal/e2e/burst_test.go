@@ -14,7 +14,8 @@ import (
 // TestBurst500Jobs submits 500 uploads concurrently over HTTP to one running
 // gas serve and proves none is lost or doubled: every job reaches
 // COMPLETED, has exactly one result object (whose checksum is the one
-// recorded), and nothing is left queued or running.
+// recorded) and exactly one notification, and nothing is left queued or
+// running.
 func TestBurst500Jobs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("slow: 500 jobs through the real binary")
@@ -80,8 +81,17 @@ func burst(t *testing.T, env map[string]string) {
 	t.Logf("burst (%s): %d jobs submitted in %s (%d at once), all COMPLETED after %s: %.1f jobs/s",
 		dbKind(env), jobs, submitted.Round(time.Millisecond), concurrency, total.Round(time.Millisecond), float64(jobs)/total.Seconds())
 
+	// Exactly one email per job: the outbox row is written with the
+	// COMPLETED change, so no burst can drop or double it.
+	waitOutbox(t, dir, jobs, time.Minute)
 	s.stop()
 	checkAllCompleted(t, dir, c.email, ids)
+	want := map[string][]gas.NotificationKind{}
+	for _, id := range ids {
+		want[id] = []gas.NotificationKind{gas.NotifyJobCompleted}
+	}
+	checkNotifications(t, dir, c.email, want)
+	checkEML(t, dir, ids[0], "is complete", "burst-000.vcf")
 }
 
 // dbKind names the database a server env selects, for log lines.

@@ -87,8 +87,16 @@ func TestCrash50Jobs(t *testing.T) {
 
 	took := c.waitState(ids, string(gas.JobCompleted), 3*time.Minute)
 	t.Logf("after the restart all %d jobs COMPLETED within %s", jobs, took.Round(time.Millisecond))
+	// A notification whose delivery was cut by the kill is sent after the
+	// restart, and none twice.
+	waitOutbox(t, dir, jobs, time.Minute)
 	s.stop()
 	checkAllCompleted(t, dir, c.email, ids)
+	want := map[string][]gas.NotificationKind{}
+	for _, id := range ids {
+		want[id] = []gas.NotificationKind{gas.NotifyJobCompleted}
+	}
+	checkNotifications(t, dir, c.email, want)
 
 	db := openData(t, dir)
 	store := db.JobStore(nil)
