@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/gas-project/gas/internal/api"
+	"github.com/gas-project/gas/internal/auth"
 	"github.com/gas-project/gas/internal/billing"
 	"github.com/gas-project/gas/internal/config"
 	"github.com/gas-project/gas/internal/web"
@@ -20,16 +21,39 @@ func siteHandler(cfg config.Config, svc *services, r role, baseURL string, logge
 	if !r.web {
 		return http.NotFoundHandler(), nil
 	}
+	var bill *billing.Service
+	if cfg.StripeSecretKey != "" {
+		var err error
+		if bill, err = billing.New(billing.Config{SecretKey: cfg.StripeSecretKey, WebhookSecret: cfg.StripeWebhookSecret,
+			PriceID: cfg.StripePriceID, BaseURL: baseURL, APIURL: cfg.StripeAPIURL, Logger: logger}, svc.db); err != nil {
+			return nil, err
+		}
+	}
+	var oidc *auth.OIDC
+	if name, issuer, ok := cfg.OIDC(); ok {
+		var err error
+		if oidc, err = auth.NewOIDC(auth.OIDCConfig{Name: name, Issuer: issuer, ClientID: cfg.OIDCClientID,
+			ClientSecret: cfg.OIDCClientSecret, RedirectURL: strings.TrimSuffix(baseURL, "/") + "/auth/oidc/callback"}); err != nil {
+			return nil, err
+		}
+	}
+	deps := web.Deps{Users: svc.db, Sessions: svc.db, Jobs: svc.store, Blobs: svc.blobs, Notifications: svc.db,
+		Accounts: svc.db, Cold: svc.cold}
+	if bill != nil { // a nil *billing.Service in the interface would not read as "no billing"
+		deps.Billing = bill
+	}
 	site, err := web.NewHandler(web.Config{
 		FreeUploadLimit:      cfg.FreeUploadLimit,
 		PremiumUploadLimit:   cfg.PremiumUploadLimit,
+		FreeRetention:        cfg.FreeRetention,
+		OIDC:                 oidc,
 		SecureCookies:        strings.HasPrefix(baseURL, "https://"),
 		BaseURL:              cfg.BaseURL,
 		Version:              version(),
 		DefaultBundle:        cfg.DefaultBundle,
 		NotificationsToFiles: cfg.SMTPURL == "",
 		Logger:               logger,
-	}, web.Deps{Users: svc.db, Sessions: svc.db, Jobs: svc.store, Blobs: svc.blobs, Notifications: svc.db})
+	}, deps)
 	if err != nil {
 		return nil, err
 	}
@@ -41,13 +65,8 @@ func siteHandler(cfg config.Config, svc *services, r role, baseURL string, logge
 	}
 	mux := http.NewServeMux()
 	mux.Handle(api.Prefix+"/", apiHandler)
-	if cfg.StripeSecretKey != "" {
-		b, err := billing.New(billing.Config{SecretKey: cfg.StripeSecretKey, WebhookSecret: cfg.StripeWebhookSecret,
-			PriceID: cfg.StripePriceID, BaseURL: baseURL, APIURL: cfg.StripeAPIURL, Logger: logger}, svc.db)
-		if err != nil {
-			return nil, err
-		}
-		mux.Handle("POST /stripe/webhook", b.Webhook())
+	if bill != nil {
+		mux.Handle("POST /stripe/webhook", bill.Webhook())
 	}
 	mux.Handle("/", site)
 	return mux, nil
