@@ -4,18 +4,21 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/refdata"
 )
 
-// completedAt reads when a job completed from the stopped server's
-// database, with the job's state at that moment.
-func completedJob(t *testing.T, dir, id string) *gas.Job {
+// storedJob reads a job from a stopped server's database.
+func storedJob(t *testing.T, dir, id string) *gas.Job {
 	t.Helper()
 	db := openData(t, dir)
 	defer db.Close()
@@ -26,29 +29,42 @@ func completedJob(t *testing.T, dir, id string) *gas.Job {
 	return j
 }
 
-// completeThenStop starts a server with the given Free retention on dir,
-// has a new Free user's job complete and stops the server. The archive
-// timer must still be pending when the server stops, or the test would
-// prove nothing; on a machine too slow for that the retention doubles and
-// the attempt repeats on a fresh data dir.
-func completeThenStop(t *testing.T, env map[string]string, retention time.Duration) (dir string, c *client, jobID string, result []byte, j *gas.Job) {
+// stoppedRun is what completeThenStop leaves: a stopped server's data dir,
+// its Free user, their completed job, the result downloaded before any
+// archiving, and the retention the server ran with.
+type stoppedRun struct {
+	dir       string
+	c         *client
+	id        string
+	result    []byte
+	job       *gas.Job
+	retention time.Duration
+}
+
+// completeThenStop starts a server with the given Free retention on a new
+// data dir, has a new Free user's job complete and stops the server. The
+// archive timer must still be pending when the server stops, or the test
+// would prove nothing; on a machine too slow for that the retention
+// doubles and the attempt repeats on a fresh data dir. env keeps the
+// retention used, for the next start.
+func completeThenStop(t *testing.T, env map[string]string, retention time.Duration) stoppedRun {
 	t.Helper()
 	for attempt := 1; ; attempt++ {
-		dir = t.TempDir()
+		dir := t.TempDir()
 		env["GAS_FREE_RETENTION"] = retention.String()
 		s := startServer(t, dir, env)
-		c = signUp(t, s.url, "free@example.org")
-		jobID = c.mustUpload("timer.vcf", refdata.DemoVCF())
-		c.waitState([]string{jobID}, string(gas.JobCompleted), time.Minute)
-		code, body := c.get("/jobs/" + jobID + "/result")
+		c := signUp(t, s.url, "free@example.org")
+		id := c.mustUpload("timer.vcf", refdata.DemoVCF())
+		c.waitState([]string{id}, string(gas.JobCompleted), time.Minute)
+		code, body := c.get("/jobs/" + id + "/result")
 		if code != http.StatusOK || len(body) == 0 {
 			t.Fatalf("GET result of the completed job = %d (%d bytes)", code, len(body))
 		}
 		s.stop()
-		j = completedJob(t, dir, jobID)
+		j := storedJob(t, dir, id)
 		if j.State == gas.JobCompleted {
 			t.Logf("server stopped %s after the job completed (retention %s)", time.Since(j.CompletedAt).Round(time.Millisecond), retention)
-			return dir, c, jobID, body, j
+			return stoppedRun{dir: dir, c: c, id: id, result: body, job: j, retention: retention}
 		}
 		if attempt == 3 {
 			t.Fatalf("job was %s before the server could be stopped, even with a retention of %s", j.State, retention)
@@ -76,6 +92,26 @@ func checkArchivedDownload(t *testing.T, c *client, id string) {
 	}
 }
 
+// readZstd decompresses a zstd file (the local archive's format).
+func readZstd(t *testing.T, path string) []byte {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatalf("archive object: %v", err)
+	}
+	defer f.Close()
+	zr, err := zstd.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return b
+}
+
 // waitPast sleeps until at least d after t0: the server is down meanwhile,
 // which is the point.
 func waitPast(t0 time.Time, d time.Duration) {
@@ -92,12 +128,12 @@ func TestArchiveTimerSurvivesRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("slow: waits out the retention across a restart")
 	}
-	const retention = 3 * time.Second
 	env := map[string]string{}
-	dir, c, id, _, j := completeThenStop(t, env, retention)
-	waitPast(j.CompletedAt, retention+500*time.Millisecond)
+	run := completeThenStop(t, env, 3*time.Second)
+	dir, c, id := run.dir, run.c, run.id
+	waitPast(run.job.CompletedAt, run.retention+500*time.Millisecond)
 	// Nothing moved while no server ran.
-	if again := completedJob(t, dir, id); again.State != gas.JobCompleted {
+	if again := storedJob(t, dir, id); again.State != gas.JobCompleted {
 		t.Fatalf("job is %s with no server running", again.State)
 	}
 
@@ -108,12 +144,14 @@ func TestArchiveTimerSurvivesRestart(t *testing.T) {
 	checkArchivedDownload(t, c, id)
 	s.stop()
 
-	j = completedJob(t, dir, id)
+	j := storedJob(t, dir, id)
 	if j.State != gas.JobArchived || j.ArchivedAt.IsZero() {
 		t.Fatalf("job %s: state %s, archived at %v", id, j.State, j.ArchivedAt)
 	}
-	if !exists(t, archivePath(dir, j.ResultKey)) {
-		t.Errorf("no archive object at %s", archivePath(dir, j.ResultKey))
+	// The archive copy, read independently of the archive's own code, is
+	// the result the user downloaded before.
+	if got := readZstd(t, archivePath(dir, j.ResultKey)); !bytes.Equal(got, run.result) {
+		t.Errorf("archive copy: %d bytes, not the %d bytes downloaded before archiving", len(got), len(run.result))
 	}
 	if exists(t, hotPath(dir, j.ResultKey)) {
 		t.Errorf("the hot copy %s is still there after archiving", hotPath(dir, j.ResultKey))
@@ -132,12 +170,12 @@ func TestRestoreAfterUpgrade(t *testing.T) {
 	if testing.Short() {
 		t.Skip("slow: archive, upgrade and restore through the real binary")
 	}
-	const retention = 2 * time.Second
 	env := map[string]string{
 		"GAS_ARCHIVE_EXPEDITED_DELAY": "unavailable",
 		"GAS_ARCHIVE_STANDARD_DELAY":  "1s",
 	}
-	dir, c, id, before, _ := completeThenStop(t, env, retention)
+	run := completeThenStop(t, env, 2*time.Second)
+	dir, c, id, before := run.dir, run.c, run.id, run.result
 	s := startServer(t, dir, env)
 	c.use(s)
 	c.waitState([]string{id}, string(gas.JobArchived), time.Minute)
@@ -158,7 +196,7 @@ func TestRestoreAfterUpgrade(t *testing.T) {
 	}
 	s.stop()
 
-	j := completedJob(t, dir, id)
+	j := storedJob(t, dir, id)
 	if exists(t, archivePath(dir, j.ResultKey)) {
 		t.Errorf("the archive copy %s is still there after the thaw", archivePath(dir, j.ResultKey))
 	}
