@@ -224,8 +224,8 @@ func TestOIDCLinkingKeepsOneAccount(t *testing.T) {
 	bob := af.client()
 	bob.signup("bob@example.org", "correct horse battery")
 	link := find(bob.get("/profile").doc(t), "a#link-oidc")
-	if link == nil || text(link) != "Link Test IdP" {
-		t.Fatal("no link button on the profile")
+	if link == nil || text(link) != "Link Test IdP" || attr(link, "href") != "/signin/oidc?next=/profile%23identities" {
+		t.Fatalf("link button on the profile: %q href %q", text(link), attr(link, "href"))
 	}
 	// The provider's email is another one, and not even verified: linking
 	// from a signed-in session does not depend on it.
