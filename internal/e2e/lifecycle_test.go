@@ -46,8 +46,9 @@ type stoppedRun struct {
 // archive timer must still be pending when the server stops, or the test
 // would prove nothing; on a machine too slow for that the retention
 // doubles and the attempt repeats on a fresh data dir. env keeps the
-// retention used, for the next start.
-func completeThenStop(t *testing.T, env map[string]string, retention time.Duration) stoppedRun {
+// retention used, for the next start. With kill the server gets SIGKILL
+// instead of a graceful stop.
+func completeThenStop(t *testing.T, env map[string]string, retention time.Duration, kill bool) stoppedRun {
 	t.Helper()
 	for attempt := 1; ; attempt++ {
 		dir := t.TempDir()
@@ -60,7 +61,11 @@ func completeThenStop(t *testing.T, env map[string]string, retention time.Durati
 		if code != http.StatusOK || len(body) == 0 {
 			t.Fatalf("GET result of the completed job = %d (%d bytes)", code, len(body))
 		}
-		s.stop()
+		if kill {
+			s.kill()
+		} else {
+			s.stop()
+		}
 		j := storedJob(t, dir, id)
 		if j.State == gas.JobCompleted {
 			t.Logf("server stopped %s after the job completed (retention %s)", time.Since(j.CompletedAt).Round(time.Millisecond), retention)
@@ -121,15 +126,21 @@ func waitPast(t0 time.Time, d time.Duration) {
 }
 
 // TestArchiveTimerSurvivesRestart: a Free user's job completes, the server
-// stops before the retention time and starts again after it, and the
-// durable timer still archives the result: the job becomes ARCHIVED, the
-// result is in <data>/archive/ and its hot copy is gone.
+// stops (gracefully, or killed) before the retention time and starts again
+// after it, and the durable timer still archives the result: the job
+// becomes ARCHIVED, the result is in <data>/archive/ and its hot copy is
+// gone, and the user got exactly one email.
 func TestArchiveTimerSurvivesRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("slow: waits out the retention across a restart")
 	}
+	t.Run("SIGTERM", func(t *testing.T) { archiveAcrossRestart(t, false) })
+	t.Run("SIGKILL", func(t *testing.T) { archiveAcrossRestart(t, true) })
+}
+
+func archiveAcrossRestart(t *testing.T, kill bool) {
 	env := map[string]string{}
-	run := completeThenStop(t, env, 3*time.Second)
+	run := completeThenStop(t, env, 3*time.Second, kill)
 	dir, c, id := run.dir, run.c, run.id
 	waitPast(run.job.CompletedAt, run.retention+500*time.Millisecond)
 	// Nothing moved while no server ran.
@@ -174,7 +185,7 @@ func TestRestoreAfterUpgrade(t *testing.T) {
 		"GAS_ARCHIVE_EXPEDITED_DELAY": "unavailable",
 		"GAS_ARCHIVE_STANDARD_DELAY":  "1s",
 	}
-	run := completeThenStop(t, env, 2*time.Second)
+	run := completeThenStop(t, env, 2*time.Second, false)
 	dir, c, id, before := run.dir, run.c, run.id, run.result
 	s := startServer(t, dir, env)
 	c.use(s)
