@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -142,7 +143,7 @@ func (s *server) changePassword(w http.ResponseWriter, r *http.Request, u *gas.U
 		return
 	}
 	if ok, retry := s.pwLimit.Allow(strconv.FormatInt(u.ID, 10)); !ok {
-		s.tooManyAttempts(w, r, retry)
+		s.slowDown(w, r, retry, "Too many password changes in a short time.", "/profile#password")
 		return
 	}
 	acc, err := s.d.Users.UserByID(r.Context(), u.ID)
@@ -180,10 +181,7 @@ func (s *server) createToken(w http.ResponseWriter, r *http.Request, u *gas.User
 		return
 	}
 	if ok, retry := s.tokLimit.Allow(strconv.FormatInt(u.ID, 10)); !ok {
-		secs := int(retry.Seconds()) + 1
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		s.renderErrorView(w, r, errorView{Status: http.StatusTooManyRequests, Back: "/profile#tokens", BackLabel: "Back to your profile",
-			Message: fmt.Sprintf("You made many tokens in a short time. Please wait %d seconds and try again.", secs)})
+		s.slowDown(w, r, retry, "You made many tokens in a short time.", "/profile#tokens")
 		return
 	}
 	name := strings.TrimSpace(r.PostFormValue("name"))
@@ -218,6 +216,15 @@ func (s *server) createToken(w http.ResponseWriter, r *http.Request, u *gas.User
 	s.renderProfile(w, r, u, http.StatusCreated, func(v *profileView) {
 		v.NewToken, v.NewTokenName = secret, tok.Name
 	})
+}
+
+// slowDown answers 429 for a rate-limited profile form, with Retry-After
+// in whole seconds and a way back to the form.
+func (s *server) slowDown(w http.ResponseWriter, r *http.Request, retry time.Duration, why, back string) {
+	secs := max(int(math.Ceil(retry.Seconds())), 1)
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	s.renderErrorView(w, r, errorView{Status: http.StatusTooManyRequests, Back: back, BackLabel: "Back to your profile",
+		Message: fmt.Sprintf("%s Please wait %d seconds and try again.", why, secs)})
 }
 
 func contains(list []string, s string) bool {

@@ -1,6 +1,8 @@
-// Package web is the server-rendered HTML site of GAS: sign-up and sign-in,
+// Package web is the server-rendered HTML site of GAS: sign-up and sign-in
+// (local passwords, or an OpenID Connect provider such as Globus Auth),
 // upload of a VCF to annotate, the list and details of a user's jobs and
-// their downloads. It codes only against the store interfaces of package gas,
+// their downloads, the profile (password, API tokens, account deletion),
+// the plans page with Stripe Checkout, and the admin page. It codes only against the store interfaces of package gas,
 // so the same handlers run on SQLite and local files or on PostgreSQL and S3.
 package web
 
