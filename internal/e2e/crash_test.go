@@ -89,7 +89,7 @@ func TestCrash50Jobs(t *testing.T) {
 	t.Logf("after the restart all %d jobs COMPLETED within %s", jobs, took.Round(time.Millisecond))
 	// A notification whose delivery was cut by the kill is sent after the
 	// restart, and none twice.
-	waitOutbox(t, dir, jobs, time.Minute)
+	waitOutbox(t, dir, jobs, 2*time.Minute)
 	s.stop()
 	checkAllCompleted(t, dir, c.email, ids)
 	want := map[string][]gas.NotificationKind{}

@@ -150,7 +150,10 @@ func archiveAcrossRestart(t *testing.T, kill bool) {
 
 	s := startServer(t, dir, env)
 	c.use(s)
-	took := c.waitState([]string{id}, string(gas.JobArchived), time.Minute)
+	// A generous bound: after a SIGKILL, River's scheduler (which releases
+	// the timer's job) waits for the dead process's leader lease to expire,
+	// about 20 s.
+	took := c.waitState([]string{id}, string(gas.JobArchived), 2*time.Minute)
 	t.Logf("archived %s after the restart", took.Round(time.Millisecond))
 	checkArchivedDownload(t, c, id)
 	s.stop()
