@@ -1,13 +1,18 @@
 package cli
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
+
+	"github.com/gas-project/gas"
 
 	"github.com/gas-project/gas/internal/api"
 	"github.com/gas-project/gas/internal/auth"
 	"github.com/gas-project/gas/internal/billing"
+	"github.com/gas-project/gas/internal/blob/s3blob"
 	"github.com/gas-project/gas/internal/config"
 	"github.com/gas-project/gas/internal/web"
 )
@@ -59,7 +64,7 @@ func siteHandler(cfg config.Config, svc *services, r role, baseURL string, logge
 	}
 	apiHandler, err := api.NewHandler(api.Config{FreeUploadLimit: cfg.FreeUploadLimit, PremiumUploadLimit: cfg.PremiumUploadLimit,
 		DefaultBundle: cfg.DefaultBundle, BaseURL: baseURL, Logger: logger},
-		api.Deps{Tokens: svc.db, Jobs: svc.store, Update: svc.store, Blobs: svc.blobs})
+		api.Deps{Tokens: svc.db, Jobs: svc.store, Update: svc.store, Blobs: svc.blobs, Presign: presigner(svc.blobs)})
 	if err != nil {
 		return nil, err
 	}
@@ -70,4 +75,17 @@ func siteHandler(cfg config.Config, svc *services, r role, baseURL string, logge
 	}
 	mux.Handle("/", site)
 	return mux, nil
+}
+
+// presigner offers direct uploads when job files live in S3: clients then
+// send large files straight to the object store, not through web servers.
+func presigner(blobs gas.BlobStore) api.Presign {
+	st, ok := blobs.(*s3blob.Store)
+	if !ok {
+		return nil
+	}
+	return func(ctx context.Context, key string, size int64, ttl time.Duration) (api.PresignedPut, error) {
+		p, err := st.PresignPut(ctx, key, size, ttl)
+		return api.PresignedPut(p), err
+	}
 }

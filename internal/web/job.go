@@ -108,10 +108,8 @@ func jobMode(job *gas.Job) annotate.TranscriptMode {
 }
 
 // freeRetention is how long a Free user's results stay in hot storage
-// before the archive moves them. web.Config does not carry it yet; until it
-// does (Config.FreeRetention, filled from config.FreeRetention by the
-// caller), the job page shows the archive rule without a date.
-func (s *server) freeRetention() time.Duration { return 0 }
+// before the archive moves them (zero: the page shows the rule without a date).
+func (s *server) freeRetention() time.Duration { return s.cfg.FreeRetention }
 
 // archiveTime is when the lifecycle's archive timer, scheduled at
 // completion for a Free user's job, moves the result: CompletedAt plus the
