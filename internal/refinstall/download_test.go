@@ -1,0 +1,199 @@
+package refinstall
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fastDownloader retries at once, so tests need not wait for backoff.
+func fastDownloader(retries int) *Downloader {
+	return &Downloader{Retries: retries, Backoff: time.Millisecond}
+}
+
+func TestDownloadResumesAfterCutWithRange(t *testing.T) {
+	t.Parallel()
+	ts := loadTestSources(t)
+	fs, srv := newFileServer(t)
+	ts.serve(fs)
+	const p = "/dbsnp/known_variants.vcf.gz"
+	data := ts.files[p]
+	fs.cut(p, 1)
+
+	dest := filepath.Join(t.TempDir(), "known.vcf.gz")
+	var logged []string
+	d := fastDownloader(0)
+	d.Logf = func(f string, a ...any) { logged = append(logged, f) }
+	sum, err := d.Fetch(context.Background(), srv.URL+p, dest, Want{SHA256: sha(data), Size: int64(len(data))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum != sha(data) {
+		t.Fatalf("sum %s, want %s", sum, sha(data))
+	}
+	reqs := fs.requests()
+	// The cut response carried half the file; the retry asks for the rest.
+	want := []string{p + " ", p + " bytes=" + itoa(len(data)/2) + "-"}
+	if strings.Join(reqs, "|") != strings.Join(want, "|") {
+		t.Fatalf("requests %q, want %q", reqs, want)
+	}
+	if len(logged) != 1 {
+		t.Errorf("want one retry message, got %q", logged)
+	}
+	if _, err := os.Stat(dest + ".part"); !os.IsNotExist(err) {
+		t.Errorf(".part left behind: %v", err)
+	}
+}
+
+func TestDownloadResumesAcrossRuns(t *testing.T) {
+	t.Parallel()
+	ts := loadTestSources(t)
+	fs, srv := newFileServer(t)
+	ts.serve(fs)
+	const p = "/ensembl/genes.gff3.gz"
+	data := ts.files[p]
+	fs.cut(p, 1)
+	dest := filepath.Join(t.TempDir(), "genes.gff3.gz")
+	want := Want{SHA256: sha(data)}
+
+	// First run: no retries, so the cut ends it with the half in .part.
+	_, err := fastDownloader(-1).Fetch(context.Background(), srv.URL+p, dest, want)
+	if err == nil || !strings.Contains(err.Error(), "run again to resume") {
+		t.Fatalf("want a resumable failure, got %v", err)
+	}
+	st, err := os.Stat(dest + ".part")
+	if err != nil || st.Size() != int64(len(data)/2) {
+		t.Fatalf(".part after the cut: %v, %v (want %d bytes)", st, err, len(data)/2)
+	}
+	// Second run (a new Downloader, as after a restart) resumes.
+	if _, err := fastDownloader(-1).Fetch(context.Background(), srv.URL+p, dest, want); err != nil {
+		t.Fatal(err)
+	}
+	reqs := fs.requests()
+	if got := reqs[len(reqs)-1]; got != p+" bytes="+itoa(len(data)/2)+"-" {
+		t.Fatalf("second run asked %q", got)
+	}
+	got, err := os.ReadFile(dest)
+	if err != nil || sha(got) != sha(data) {
+		t.Fatalf("file differs after resume (%v)", err)
+	}
+}
+
+func TestDownloadServerWithoutRangeRestartsFromZero(t *testing.T) {
+	t.Parallel()
+	ts := loadTestSources(t)
+	fs, srv := newFileServer(t)
+	ts.serve(fs)
+	fs.noRange = true
+	const p = "/dbsnp/known_variants.vcf.gz"
+	data := ts.files[p]
+	fs.cut(p, 1)
+	dest := filepath.Join(t.TempDir(), "known.vcf.gz")
+	var logged []string
+	d := fastDownloader(0)
+	d.Logf = func(f string, a ...any) { logged = append(logged, f) }
+	if _, err := d.Fetch(context.Background(), srv.URL+p, dest, Want{SHA256: sha(data)}); err != nil {
+		t.Fatal(err)
+	}
+	reqs := fs.requests()
+	if len(reqs) != 2 || !strings.HasSuffix(reqs[1], "bytes="+itoa(len(data)/2)+"-") {
+		t.Fatalf("requests %q", reqs)
+	}
+	if !strings.Contains(strings.Join(logged, "\n"), "ignored the Range request") {
+		t.Errorf("no restart message in %q", logged)
+	}
+	got, _ := os.ReadFile(dest)
+	if sha(got) != sha(data) {
+		t.Fatal("the file was spliced instead of restarted")
+	}
+}
+
+func TestDownloadChecksumMismatchRemovesPart(t *testing.T) {
+	t.Parallel()
+	ts := loadTestSources(t)
+	fs, srv := newFileServer(t)
+	ts.serve(fs)
+	const p = "/ucsc/cytoBand.txt"
+	dest := filepath.Join(t.TempDir(), "cytoBand.txt")
+	wrong := sha([]byte("something else"))
+	_, err := fastDownloader(0).Fetch(context.Background(), srv.URL+p, dest, Want{SHA256: wrong})
+	var ce *ChecksumError
+	if !errors.As(err, &ce) || ce.Want != wrong || ce.Got != sha(ts.files[p]) || ce.File != "cytoBand.txt" {
+		t.Fatalf("want a checksum error naming the file, got %v", err)
+	}
+	if !strings.Contains(err.Error(), "SHA-256 mismatch") {
+		t.Errorf("unclear message: %v", err)
+	}
+	for _, f := range []string{dest, dest + ".part"} {
+		if _, err := os.Stat(f); !os.IsNotExist(err) {
+			t.Errorf("%s left behind: %v", f, err)
+		}
+	}
+	if n := len(fs.requests()); n != 1 {
+		t.Errorf("a checksum mismatch is not retried, got %d requests", n)
+	}
+}
+
+func TestDownloadAnnouncedSizeMismatchStopsEarly(t *testing.T) {
+	t.Parallel()
+	ts := loadTestSources(t)
+	fs, srv := newFileServer(t)
+	ts.serve(fs)
+	const p = "/ucsc/cytoBand.txt"
+	dest := filepath.Join(t.TempDir(), "cytoBand.txt")
+	_, err := fastDownloader(0).Fetch(context.Background(), srv.URL+p, dest, Want{Size: 12345})
+	var ce *ChecksumError
+	if !errors.As(err, &ce) || !ce.Size || ce.Want != "12345" {
+		t.Fatalf("want a size error, got %v", err)
+	}
+}
+
+func TestDownload404IsNotRetried(t *testing.T) {
+	t.Parallel()
+	fs, srv := newFileServer(t)
+	dest := filepath.Join(t.TempDir(), "missing.gz")
+	_, err := fastDownloader(3).Fetch(context.Background(), srv.URL+"/nope/missing.gz", dest, Want{})
+	var he *HTTPError
+	if !errors.As(err, &he) || he.Code != 404 || !strings.Contains(err.Error(), "404 Not Found") {
+		t.Fatalf("want HTTP 404, got %v", err)
+	}
+	if n := len(fs.requests()); n != 1 {
+		t.Errorf("404 retried: %d requests", n)
+	}
+}
+
+func TestDownloadGivesUpAfterRetries(t *testing.T) {
+	t.Parallel()
+	fs, srv := newFileServer(t)
+	fs.add("/x", []byte("0123456789"))
+	// A server that keeps failing without sending a byte: attempts without
+	// progress add up to the limit.
+	srv.Config.Handler = http500{}
+	dest := filepath.Join(t.TempDir(), "x")
+	_, err := fastDownloader(2).Fetch(context.Background(), srv.URL+"/x", dest, Want{})
+	if err == nil || !strings.Contains(err.Error(), "500") || !strings.Contains(err.Error(), "gave up after 3 attempts") {
+		t.Fatalf("want a give-up error after 3 attempts, got %v", err)
+	}
+}
+
+func TestDownloadResumeOfCompletePart(t *testing.T) {
+	t.Parallel()
+	fs, srv := newFileServer(t)
+	data := []byte("complete content\n")
+	fs.add("/done.txt", data)
+	dest := filepath.Join(t.TempDir(), "done.txt")
+	// A crash after the last byte but before the rename leaves a whole .part.
+	if err := os.WriteFile(dest+".part", data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fastDownloader(0).Fetch(context.Background(), srv.URL+"/done.txt", dest, Want{SHA256: sha(data)}); err != nil {
+		t.Fatal(err)
+	}
+	if reqs := fs.requests(); len(reqs) != 1 || !strings.HasSuffix(reqs[0], "bytes="+itoa(len(data))+"-") {
+		t.Fatalf("requests %q", reqs)
+	}
+}
