@@ -41,6 +41,14 @@ func waitOutbox(t *testing.T, dir string, n int, timeout time.Duration) {
 // outbox table was SENT, and each job's rows are of the expected kinds.
 func checkNotifications(t *testing.T, dir, email string, want map[string][]gas.NotificationKind) {
 	t.Helper()
+	checkOutboxFiles(t, dir, want)
+	checkNotificationRows(t, dir, email, want)
+}
+
+// checkOutboxFiles: each job in want has exactly as many .eml files as
+// kinds listed, and no other job has any.
+func checkOutboxFiles(t *testing.T, dir string, want map[string][]gas.NotificationKind) {
+	t.Helper()
 	files := outboxFiles(t, dir)
 	for id, kinds := range want {
 		if files[id] != len(kinds) {
@@ -52,7 +60,13 @@ func checkNotifications(t *testing.T, dir, email string, want map[string][]gas.N
 			t.Errorf("outbox has %d .eml files for unexpected job %s", n, id)
 		}
 	}
+}
 
+// checkNotificationRows: the outbox table of a stopped server holds, per
+// job in want, rows of exactly those kinds, all SENT, and no other rows.
+// It returns the rows.
+func checkNotificationRows(t *testing.T, dir, email string, want map[string][]gas.NotificationKind) []*gas.Notification {
+	t.Helper()
 	db := openData(t, dir)
 	defer db.Close()
 	ctx := context.Background()
@@ -61,11 +75,13 @@ func checkNotifications(t *testing.T, dir, email string, want map[string][]gas.N
 		t.Fatal(err)
 	}
 	got := map[string][]gas.NotificationKind{}
+	var rows []*gas.Notification
 	for {
 		page, total, err := db.ListNotifications(ctx, u.ID, gas.Page{Offset: countKinds(got), Limit: 200})
 		if err != nil {
 			t.Fatal(err)
 		}
+		rows = append(rows, page...)
 		for _, n := range page {
 			got[n.JobID] = append(got[n.JobID], n.Kind)
 			if n.State != gas.DeliverySent {
@@ -84,6 +100,7 @@ func checkNotifications(t *testing.T, dir, email string, want map[string][]gas.N
 	if countKinds(got) != countKinds(want) {
 		t.Errorf("%d notifications in the outbox table, want %d", countKinds(got), countKinds(want))
 	}
+	return rows
 }
 
 // checkEML requires every .eml file of a job to link to the job's page, and
