@@ -260,7 +260,7 @@ func (sc *scratch) compute(m *txModel, v *variant, src seqSource, ef *effect) {
 	if exonHits > 0 {
 		sc.positions(m, v, ef)
 	}
-	if (coding || ef.terms.has(soUTR5)) && m.overlapsStart(v) && sc.startRetained(m, v, src) {
+	if (coding || ef.terms.has(soUTR5)) && (len(v.ref) == 0 || len(v.alt) == 0) && m.overlapsStart(v) && sc.startRetained(m, v, src) {
 		// The indel, as written, covers start codon bases, but the same
 		// transcript results from a placement wholly inside the 5' UTR: the
 		// start codon and the frame are intact (VEP's test: the edited

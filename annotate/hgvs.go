@@ -144,8 +144,9 @@ func (sc *scratch) hgvsC(m *txModel, v *variant, src seqSource, ef *effect) {
 			lo = max(lo, a-shiftWindow)
 			hi = min(hi, b+shiftWindow)
 			if g, err := src.Seq(lo, hi); err == nil && len(g) == hi-lo+1 {
-				sc.gs = upper(append(sc.gs[:0], g...))
-				B := func(x int) byte { return sc.gs[x-lo] }
+				// Bases are read in place (a mapped bundle), upper-cased on
+				// the fly: copying the window cost a whole intron per indel.
+				B := func(x int) byte { return upperBase(g[x-lo]) }
 				switch {
 				case ins && !m.rev:
 					for s < hi && B(s) == sc.ins[0] {
@@ -155,7 +156,7 @@ func (sc *scratch) hgvsC(m *txModel, v *variant, src seqSource, ef *effect) {
 						s++
 					}
 					k := len(sc.ins)
-					if s-k >= lo && string(sc.gs[s-k-lo:s-lo]) == string(sc.ins) {
+					if s-k >= lo && equalUpper(g[s-k-lo:s-lo], sc.ins) {
 						dup, s, e = true, s-k, s-1
 					}
 				case ins:
@@ -166,7 +167,7 @@ func (sc *scratch) hgvsC(m *txModel, v *variant, src seqSource, ef *effect) {
 						s--
 					}
 					k := len(sc.ins)
-					if s+k-1 <= hi && string(sc.gs[s-lo:s+k-lo]) == string(sc.ins) {
+					if s+k-1 <= hi && equalUpper(g[s-lo:s+k-lo], sc.ins) {
 						dup, e = true, s+k-1
 					}
 				case !m.rev:
@@ -193,13 +194,16 @@ func (sc *scratch) hgvsC(m *txModel, v *variant, src seqSource, ef *effect) {
 		if m.rev {
 			g1, g2 = e, s
 		}
-		p1, ok1 := m.hpos(g1)
-		p2, ok2 := m.hpos(g2)
-		if !ok1 || !ok2 {
+		p1, ok := m.hpos(g1)
+		if !ok {
 			return
 		}
 		p = appendHPos(p, p1)
 		if g1 != g2 {
+			p2, ok := m.hpos(g2)
+			if !ok {
+				return
+			}
 			p = append(p, '_')
 			p = appendHPos(p, p2)
 		}
@@ -236,4 +240,26 @@ func (sc *scratch) hgvsC(m *txModel, v *variant, src seqSource, ef *effect) {
 	}
 	sc.arena = append(sc.arena, p...)
 	ef.hgvsC = sc.arena[len(sc.arena)-len(p):]
+}
+
+// upperBase upper-cases an ASCII letter (soft-masked FASTA is lower case).
+func upperBase(c byte) byte {
+	if c >= 'a' && c <= 'z' {
+		return c - 32
+	}
+	return c
+}
+
+// equalUpper reports whether ref, upper-cased, equals the upper-case allele
+// a.
+func equalUpper(ref, a []byte) bool {
+	if len(ref) != len(a) {
+		return false
+	}
+	for i, c := range ref {
+		if upperBase(c) != a[i] {
+			return false
+		}
+	}
+	return true
 }
