@@ -187,7 +187,7 @@ func serve(ctx context.Context, e *env, cfg config.Config, logger *slog.Logger, 
 		}
 	}
 
-	handler, err := siteHandler(cfg, svc, r, baseURL, logger)
+	handler, err := siteHandler(ctx, cfg, svc, r, baseURL, logger)
 	if err != nil {
 		return err
 	}

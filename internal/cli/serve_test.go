@@ -462,3 +462,39 @@ func TestServeRebuildsAStaleDemoBundle(t *testing.T) {
 		t.Fatalf("job on the rebuilt demo ended %s", state)
 	}
 }
+
+// TestAdminQueueUI: River UI is mounted for administrators only and reads
+// the real queue (here SQLite through River's database/sql driver).
+func TestAdminQueueUI(t *testing.T) {
+	t.Parallel()
+	s := startServe(t)
+	admin := newClient(t)
+	signUp(t, admin, s.url, "root@example.org") // the first account is the administrator
+	id := upload(t, admin, s.url, "demo.vcf", refdata.DemoVCF())
+	if state := waitJob(t, admin, s.url, id); state != "COMPLETED" {
+		t.Fatalf("job ended %s", state)
+	}
+	if code, body := get(t, admin, s.url+"/admin/queue/"); code != http.StatusOK || !strings.Contains(string(body), "<html") {
+		t.Fatalf("GET /admin/queue/ as admin = %d\n%.300s", code, body)
+	}
+	// River records the completion of its own row a moment after the job's
+	// state changes, so the completed list is polled.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		code, body := get(t, admin, s.url+"/admin/queue/api/jobs?state=completed&limit=20")
+		if code == http.StatusOK && strings.Contains(string(body), `"kind":"annotate"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("queue API as admin = %d\n%.500s", code, body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	user := newClient(t)
+	signUp(t, user, s.url, "plain@example.org")
+	for _, c := range []*http.Client{user, http.DefaultClient} {
+		if code, _ := get(t, c, s.url+"/admin/queue/api/jobs?state=completed"); code != http.StatusNotFound {
+			t.Fatalf("queue API as non-admin = %d, want 404", code)
+		}
+	}
+}

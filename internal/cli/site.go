@@ -22,7 +22,7 @@ import (
 // the Stripe webhook; for a worker, nothing. The API and the webhook sit
 // outside the site's middleware: they authenticate by token and by
 // signature, not by cookie, so cross-origin protection does not apply.
-func siteHandler(cfg config.Config, svc *services, r role, baseURL string, logger *slog.Logger) (http.Handler, error) {
+func siteHandler(ctx context.Context, cfg config.Config, svc *services, r role, baseURL string, logger *slog.Logger) (http.Handler, error) {
 	if !r.web {
 		return http.NotFoundHandler(), nil
 	}
@@ -73,6 +73,12 @@ func siteHandler(cfg config.Config, svc *services, r role, baseURL string, logge
 	if bill != nil {
 		mux.Handle("POST /stripe/webhook", bill.Webhook())
 	}
+	ui, err := queueUI(ctx, svc, strings.HasPrefix(baseURL, "https://"), cfg.BaseURL, logger)
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle(queueUIPrefix, ui)
+	mux.Handle(queueUIPrefix+"/", ui)
 	mux.Handle("/", site)
 	return mux, nil
 }

@@ -41,6 +41,10 @@ func (in *Inserter) InsertTx(ctx context.Context, tx *sql.Tx, args river.JobArgs
 	return nil
 }
 
+// Client is the insert-only River client, for tools that read and manage
+// the queue (the admin's queue page).
+func (in *Inserter) Client() *river.Client[*sql.Tx] { return in.client }
+
 // EnqueueAnnotate queues the annotation of jobID in tx.
 func (in *Inserter) EnqueueAnnotate(ctx context.Context, tx *sql.Tx, jobID string) error {
 	if _, err := in.client.InsertTx(ctx, tx, AnnotateArgs{JobID: jobID}, nil); err != nil {
