@@ -110,6 +110,14 @@ func randomTranscript(rng *rand.Rand, L int) *refdata.Transcript {
 		t.Phase = rng.IntN(4) - 1 // includes invalid -1 and 2
 		t.StartIncomplete = rng.IntN(3) == 0
 		t.EndIncomplete = rng.IntN(3) == 0
+		if rng.IntN(6) == 0 {
+			// Coding parts of a ribosomal slip: the second part starts one
+			// base before (a -1 slip), at, or after the end of the first,
+			// across introns or not.
+			mid := a + rng.IntN(b-a+1)
+			bs := min(max(mid-1+rng.IntN(4), a), b)
+			t.CDS = []refdata.CDSPart{{Start: a, End: mid}, {Start: bs, End: b}}
+		}
 	}
 	return t
 }
