@@ -5,28 +5,40 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
+
+	"golang.org/x/term"
 
 	"github.com/gas-project/gas/internal/config"
+	"github.com/gas-project/gas/internal/refinstall"
 	"github.com/gas-project/gas/refdata"
 )
 
 const refdataUsage = `Usage:
+  gas refdata install [flags] grch38|grch37   download, verify, build and register a public reference
   gas refdata build [flags]   turn GFF3/GTF, FASTA, known variants and BED tracks into a bundle
-  gas refdata list [flags]    list the bundles in the data directory`
+  gas refdata list [flags]    list the bundles in the data directory
+  gas refdata remove [flags] NAME             delete a bundle`
 
 func runRefdata(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return usagef("expected 'build' or 'list'\n%s", refdataUsage)
+		return usagef("expected 'install', 'build', 'list' or 'remove'\n%s", refdataUsage)
 	}
 	switch args[0] {
 	case "build":
 		return refdataBuild(ctx, e, args[1:])
 	case "list":
 		return refdataList(ctx, e, args[1:])
+	case "install":
+		return refdataInstall(ctx, e, args[1:])
+	case "remove":
+		return refdataRemove(ctx, e, args[1:])
 	case "-h", "--help", "help":
 		fmt.Fprintln(e.stdout, refdataUsage)
 		return nil
@@ -74,8 +86,9 @@ func refdataList(_ context.Context, e *env, args []string) error {
 	return nil
 }
 
-// describeBundle is one line of 'gas refdata list': name, assembly, counts
-// and checksum from the bundle's manifest.
+// describeBundle is the 'gas refdata list' entry of a bundle: name,
+// assembly, size on disk, checksum and counts, then one line per source
+// (with version and verification from an install record when present).
 func describeBundle(dir string) string {
 	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
 	if err != nil {
@@ -85,12 +98,43 @@ func describeBundle(dir string) string {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return fmt.Sprintf("%-16s (unreadable manifest: %v)  %s", filepath.Base(dir), err, dir)
 	}
-	sum := m.Checksum
-	if len(sum) > 19 {
-		sum = sum[:19]
+	size := "?"
+	if n, err := refinstall.DirSize(dir); err == nil {
+		size = refinstall.HumanBytes(n)
 	}
-	return fmt.Sprintf("%-16s %-8s %6d transcripts %9d known variants %2d tracks  %s  %s",
-		filepath.Base(dir), m.Assembly, m.Counts.Transcripts, m.Counts.KnownVariants, len(m.Tracks), sum, dir)
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "%-16s %-8s %10s  checksum %s  %d transcripts, %d known variants, %d tracks  %s",
+		filepath.Base(dir), m.Assembly, size, m.Checksum, m.Counts.Transcripts, m.Counts.KnownVariants, len(m.Tracks), dir)
+	prov, _ := refinstall.ReadProvenance(dir) // absent for 'gas refdata build' bundles
+	for _, s := range m.Sources {
+		fmt.Fprintf(&sb, "\n    %-18s %s  %s  sha256 %s", s.Role, s.Path, refinstall.HumanBytes(s.Size), s.SHA256)
+		if ps, ok := installedSource(prov, s.Role); ok {
+			check := "verified"
+			if !ps.Verified {
+				check = "UNVERIFIED"
+			}
+			fmt.Fprintf(&sb, "  [%s, %s] %s", ps.Version, check, ps.URL)
+		}
+	}
+	return sb.String()
+}
+
+// installedSource finds the install record of the bundle source with role
+// (genes, fasta, known, track:NAME as refdata names them).
+func installedSource(prov *refinstall.Provenance, role string) (refinstall.InstalledSource, bool) {
+	if prov == nil {
+		return refinstall.InstalledSource{}, false
+	}
+	for _, ps := range prov.Sources {
+		r := ps.Role
+		if r == refinstall.RoleTrack {
+			r = "track:" + ps.Track
+		}
+		if r == role {
+			return ps, true
+		}
+	}
+	return refinstall.InstalledSource{}, false
 }
 
 // trackFlags collects repeated --track NAME=FILE flags.
@@ -196,4 +240,123 @@ func validName(s string) bool {
 		}
 	}
 	return true
+}
+
+func refdataInstall(ctx context.Context, e *env, args []string) error {
+	flags := newFlagSet(e, "refdata install", "grch38|grch37",
+		"Download the public sources of an assembly listed in the manifest, verify their SHA-256, build the bundle\n"+
+			"and register it under DATA_DIR/refdata/NAME. Interrupted downloads resume on the next run.")
+	manifestFile := flags.String("manifest", "", "source manifest (JSON; default: the built-in one, see docs/refdata-install.md)")
+	from := flags.String("from", "", "use files already downloaded in this folder (matched by file name, still verified)")
+	name := flags.String("name", "", "bundle name (default: the assembly, e.g. grch38)")
+	allowUnverified := flags.Bool("allow-unverified", false, "accept sources that have no SHA-256 in the manifest (their checksums are printed)")
+	withOptional := flags.Bool("with-optional", false, "also install optional sources (e.g. the GWAS Catalog track)")
+	keep := flags.Bool("keep-downloads", false, "keep the downloaded files in DATA_DIR/refdata/.downloads after the install")
+	quiet := flags.Bool("quiet", false, "print only the result")
+	cfg, err := loadConfig(e, flags, args)
+	if err != nil {
+		return err
+	}
+	if flags.NArg() != 1 {
+		return usagef("expected one assembly (grch38 or grch37), got %d arguments", flags.NArg())
+	}
+	if *name != "" && !validName(*name) {
+		return usagef("--name must be a plain name (letters, digits, '.', '_', '-'), got %q", *name)
+	}
+	var m *refinstall.Manifest
+	if *manifestFile != "" {
+		m, err = refinstall.Load(*manifestFile)
+	} else {
+		m, err = refinstall.Default()
+	}
+	if err != nil {
+		return err
+	}
+	tty := isTerminal(e.stdout) && isTerminal(e.stderr)
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	// No overall timeout (a genome takes long), but a server that never
+	// answers is a transient failure to retry.
+	transport.ResponseHeaderTimeout = time.Minute
+	d := &refinstall.Downloader{Client: &http.Client{Transport: transport},
+		Logf: func(f string, a ...any) { fmt.Fprintf(e.stderr, f+"\n", a...) }}
+	opt := refinstall.Options{Manifest: m, Assembly: flags.Arg(0), Name: *name,
+		RefDir: filepath.Join(cfg.DataDir, refdataDirName), From: *from,
+		AllowUnverified: *allowUnverified, WithOptional: *withOptional, KeepDownloads: *keep,
+		Downloader: d, Version: version()}
+	if !*quiet {
+		opt.Stagef = func(f string, a ...any) { fmt.Fprintf(e.stderr, f+"\n", a...) }
+		if tty {
+			d.Meter = refinstall.BarMeter(e.stderr)
+			opt.BuildProgress = refinstall.BuildBars(e.stderr)
+		} else {
+			opt.BuildProgress = refinstall.BuildLines(e.stderr)
+		}
+	}
+	res, err := refinstall.Install(ctx, opt)
+	if err != nil {
+		return err
+	}
+	mf := res.Manifest
+	fmt.Fprintf(e.stdout, "installed bundle %s (%s) in %s\n", mf.Name, mf.Assembly, res.Dir)
+	fmt.Fprintf(e.stdout, "  contigs %d, genes %d, transcripts %d (%d coding), bases %d, known variants %d\n",
+		mf.Counts.Contigs, mf.Counts.Genes, mf.Counts.Transcripts, mf.Counts.CodingTranscripts, mf.Counts.Bases, mf.Counts.KnownVariants)
+	for _, k := range sortedKeys(mf.Counts.TrackIntervals) {
+		fmt.Fprintf(e.stdout, "  track %s: %d intervals\n", k, mf.Counts.TrackIntervals[k])
+	}
+	fmt.Fprintf(e.stdout, "  checksum %s\n", mf.Checksum)
+	for _, s := range res.Provenance.Sources {
+		if !s.Verified {
+			fmt.Fprintf(e.stdout, "  UNVERIFIED %s %s sha256 %s (pin it in a manifest once checked)\n", s.Label(), s.FileName(), s.Got)
+		}
+	}
+	if cfg.DefaultBundle != mf.Name {
+		fmt.Fprintf(e.stdout, "  new jobs use bundle %s; set --default-bundle %s (GAS_DEFAULT_BUNDLE) to use this one\n", cfg.DefaultBundle, mf.Name)
+	}
+	return nil
+}
+
+func refdataRemove(_ context.Context, e *env, args []string) error {
+	flags := newFlagSet(e, "refdata remove", "NAME",
+		"Delete the bundle DATA_DIR/refdata/NAME. The default bundle (--default-bundle) is kept unless --force.\n"+
+			"Running servers keep using a bundle they have open until restarted.")
+	force := flags.Bool("force", false, "remove the bundle even when it is the default bundle")
+	cfg, err := loadConfig(e, flags, args)
+	if err != nil {
+		return err
+	}
+	if flags.NArg() != 1 {
+		return usagef("expected one bundle NAME, got %d arguments", flags.NArg())
+	}
+	name := flags.Arg(0)
+	if !validName(name) {
+		return usagef("invalid bundle name %q", name)
+	}
+	if name == cfg.DefaultBundle && !*force {
+		return fmt.Errorf("bundle %s is the default bundle (--default-bundle / GAS_DEFAULT_BUNDLE): new jobs would fail; choose another default first, or use --force", name)
+	}
+	refDir := filepath.Join(cfg.DataDir, refdataDirName)
+	sum := ""
+	if b, err := os.ReadFile(filepath.Join(refDir, name, "manifest.json")); err == nil {
+		var m refdata.Manifest
+		if json.Unmarshal(b, &m) == nil {
+			sum = m.Checksum
+		}
+	}
+	if err := refinstall.Remove(refDir, name); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "removed bundle %s", name)
+	if sum != "" {
+		// Jobs record this checksum (BundleSum): it tells which results came from it.
+		fmt.Fprintf(e.stdout, " (checksum %s)", sum)
+	}
+	fmt.Fprintln(e.stdout)
+	return nil
+}
+
+// isTerminal tells whether w is a terminal: progress bars redraw a line
+// and belong on screens, not in logs or pipes.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }

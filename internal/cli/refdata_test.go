@@ -1,11 +1,17 @@
 package cli
 
 import (
-	"github.com/gas-project/gas/internal/sharedtest"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gas-project/gas/internal/sharedtest"
 )
 
 func TestRefdataBuildVEPChr21(t *testing.T) {
@@ -62,5 +68,129 @@ func TestRefdataBuildUsage(t *testing.T) {
 	code, _, errOut = run(t, nil, "refdata", "build", "--track", "nofile")
 	if code != 2 || !strings.Contains(errOut, "want NAME=FILE") {
 		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+}
+
+// TestRefdataInstallListRemove installs a bundle over HTTP from a manifest
+// pinned to the served files (the vep-chr21 data and a cytoband table),
+// annotates with it by name, lists and removes it.
+func TestRefdataInstallListRemove(t *testing.T) {
+	t.Parallel()
+	td := filepath.Join(sharedtest.Dir(t), "vep-chr21")
+	tracks := t.TempDir()
+	cyto := "chr21\t25000000\t25586000\tq21.test1\tgneg\nchr21\t25586000\t26000000\tq21.test2\tgpos50\n"
+	if err := os.WriteFile(filepath.Join(tracks, "cytoBand.txt"), []byte(cyto), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/vep/", http.StripPrefix("/vep/", http.FileServer(http.Dir(td))))
+	mux.Handle("/ucsc/", http.StripPrefix("/ucsc/", http.FileServer(http.Dir(tracks))))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	sum := func(path string) string {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := sha256.Sum256(b)
+		return hex.EncodeToString(h[:])
+	}
+	src := func(role, track, url, file string) map[string]any {
+		m := map[string]any{"role": role, "url": srv.URL + url, "sha256": sum(file), "version": "test", "license": "test data"}
+		if track != "" {
+			m["track"] = track
+		}
+		return m
+	}
+	manifest := map[string]any{"version": 1, "assemblies": map[string]any{"testasm": map[string]any{
+		"assembly": "GRCh38", "known_info": []string{"MAF"},
+		"sources": []any{
+			src("genes", "", "/vep/genes.gff3.gz", filepath.Join(td, "genes.gff3.gz")),
+			src("known", "", "/vep/known_variants.vcf.gz", filepath.Join(td, "known_variants.vcf.gz")),
+			src("track", "CYTOBAND", "/ucsc/cytoBand.txt", filepath.Join(tracks, "cytoBand.txt")),
+		},
+	}}}
+	b, err := json.Marshal(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mfile := filepath.Join(t.TempDir(), "manifest.json")
+	if err := os.WriteFile(mfile, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	data := t.TempDir()
+	code, stdout, errOut := run(t, nil, "refdata", "install", "testasm", "--manifest", mfile, "--name", "chr21", "--data-dir", data)
+	if code != 0 || !strings.Contains(stdout, "installed bundle chr21 (GRCh38)") || !strings.Contains(stdout, "track CYTOBAND: 2 intervals") {
+		t.Fatalf("install: exit %d\n%s%s", code, stdout, errOut)
+	}
+	// Stage lines, not progress bars: the output is not a terminal.
+	for _, s := range []string{"[1/3] download 3 files", "SHA-256 verified", "[3/3] build bundle chr21", "build: genes"} {
+		if !strings.Contains(errOut, s) {
+			t.Errorf("stderr lacks %q:\n%s", s, errOut)
+		}
+	}
+	if strings.Contains(errOut, "\r") {
+		t.Errorf("a progress bar was drawn on a non-terminal:\n%q", errOut)
+	}
+
+	code, stdout, _ = run(t, nil, "refdata", "list", "--data-dir", data)
+	if code != 0 || !strings.Contains(stdout, "chr21") || !strings.Contains(stdout, "checksum ") ||
+		!strings.Contains(stdout, "[test, verified] "+srv.URL+"/vep/genes.gff3.gz") || strings.Contains(stdout, ".downloads") {
+		t.Fatalf("list: exit %d\n%s", code, stdout)
+	}
+
+	outVCF := filepath.Join(t.TempDir(), "out.vcf")
+	code, _, errOut = run(t, []string{"GAS_DATA_DIR=" + data}, "annotate", "--bundle", "chr21", "-o", outVCF, filepath.Join(td, "test.vcf"))
+	if code != 0 {
+		t.Fatalf("annotate: exit %d\n%s", code, errOut)
+	}
+	got := readMaybeGz(t, outVCF)
+	if !strings.Contains(got, "\trs") || !strings.Contains(got, "CYTOBAND=q21.test") {
+		t.Error("the installed bundle added no rsID or cytoband")
+	}
+
+	// The default bundle is kept unless --force.
+	code, _, errOut = run(t, []string{"GAS_DEFAULT_BUNDLE=chr21"}, "refdata", "remove", "chr21", "--data-dir", data)
+	if code != 1 || !strings.Contains(errOut, "is the default bundle") {
+		t.Fatalf("remove default: exit %d\n%s", code, errOut)
+	}
+	code, stdout, errOut = run(t, []string{"GAS_DEFAULT_BUNDLE=chr21"}, "refdata", "remove", "--force", "chr21", "--data-dir", data)
+	if code != 0 || !strings.Contains(stdout, "removed bundle chr21 (checksum ") {
+		t.Fatalf("remove --force: exit %d\n%s%s", code, stdout, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(data, "refdata", "chr21")); !os.IsNotExist(err) {
+		t.Errorf("bundle still there: %v", err)
+	}
+	code, _, errOut = run(t, nil, "refdata", "remove", "chr21", "--data-dir", data)
+	if code != 1 || !strings.Contains(errOut, `no bundle "chr21"`) {
+		t.Fatalf("remove again: exit %d\n%s", code, errOut)
+	}
+}
+
+// The built-in manifest pins no checksum (none could be verified when it
+// was written), so it is refused before anything is downloaded.
+func TestRefdataInstallDefaultManifestNeedsAllowUnverified(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	code, _, errOut := run(t, nil, "refdata", "install", "grch38", "--data-dir", data)
+	if code != 1 || !strings.Contains(errOut, "--allow-unverified") || !strings.Contains(errOut, "Homo_sapiens.GRCh38.113.gff3.gz (genes)") {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(data, "refdata")); !os.IsNotExist(err) {
+		t.Errorf("refdata dir created by a refused install: %v", err)
+	}
+	code, _, errOut = run(t, nil, "refdata", "install", "hg18", "--data-dir", data)
+	if code != 1 || !strings.Contains(errOut, `no assembly "hg18"`) {
+		t.Fatalf("unknown assembly: exit %d\n%s", code, errOut)
+	}
+	code, _, errOut = run(t, nil, "refdata", "install")
+	if code != 2 || !strings.Contains(errOut, "expected one assembly") {
+		t.Fatalf("no assembly: exit %d\n%s", code, errOut)
+	}
+	code, _, errOut = run(t, nil, "refdata", "remove")
+	if code != 2 || !strings.Contains(errOut, "expected one bundle NAME") {
+		t.Fatalf("remove without name: exit %d\n%s", code, errOut)
 	}
 }

@@ -74,3 +74,57 @@ func humanBytes(n int64) string {
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
+
+// BuildBars returns a refdata.BuildOptions.Progress that draws one byte
+// progress bar per build stage on w (a terminal).
+func BuildBars(w io.Writer) func(stage string, done, total int64) {
+	var (
+		bar  *progressbar.ProgressBar
+		last string
+	)
+	return func(stage string, done, total int64) {
+		if stage != last {
+			if bar != nil {
+				_ = bar.Finish()
+			}
+			last = stage
+			max := total
+			if max <= 0 {
+				max = -1 // unknown size: a spinner
+			}
+			bar = progressbar.NewOptions64(max,
+				progressbar.OptionSetWriter(w),
+				progressbar.OptionSetDescription("build: "+stage),
+				progressbar.OptionShowBytes(true),
+				progressbar.OptionShowTotalBytes(true),
+				progressbar.OptionShowCount(),
+				progressbar.OptionSetPredictTime(true),
+				progressbar.OptionUseIECUnits(true),
+				progressbar.OptionSetWidth(30),
+				progressbar.OptionThrottle(100*time.Millisecond),
+				progressbar.OptionSpinnerType(14),
+				progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
+			)
+		}
+		_ = bar.Set64(done)
+		if total > 0 && done >= total {
+			_ = bar.Finish()
+		}
+	}
+}
+
+// BuildLines returns a refdata.BuildOptions.Progress that prints one line
+// per build stage: byte counts change too often for a log.
+func BuildLines(w io.Writer) func(stage string, done, total int64) {
+	last := ""
+	return func(stage string, done, total int64) {
+		if stage != last {
+			last = stage
+			if total > 0 {
+				fmt.Fprintf(w, "  build: %s (%s)\n", stage, humanBytes(total))
+			} else {
+				fmt.Fprintf(w, "  build: %s\n", stage)
+			}
+		}
+	}
+}
