@@ -1,0 +1,441 @@
+package variantdb
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/gas-project/gas/vcf"
+)
+
+// sqlDB is one load transaction with its prepared statements.
+type sqlDB struct {
+	tx              *sql.Tx
+	rec, ann, gene  *sql.Stmt
+	txIns, termIns  *sql.Stmt
+	chromIns, track *sql.Stmt
+}
+
+func beginLoad(ctx context.Context, db *sql.DB) (*sqlDB, error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("variantdb: begin: %w", err)
+	}
+	s := &sqlDB{tx: tx}
+	for _, p := range []struct {
+		dst **sql.Stmt
+		q   string
+	}{
+		{&s.rec, `INSERT INTO rec VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`},
+		{&s.ann, `INSERT INTO ann VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`},
+		{&s.gene, `INSERT OR IGNORE INTO rec_gene VALUES (?,?)`},
+		{&s.txIns, `INSERT INTO tx VALUES (?,?,?,?,?,?)`},
+		{&s.termIns, `INSERT INTO term VALUES (?,?)`},
+		{&s.chromIns, `INSERT INTO chrom VALUES (?,?)`},
+		{&s.track, `INSERT INTO track VALUES (?,?)`},
+	} {
+		if *p.dst, err = tx.PrepareContext(ctx, p.q); err != nil {
+			tx.Rollback()
+			return nil, fmt.Errorf("variantdb: prepare: %w", err)
+		}
+	}
+	return s, nil
+}
+
+func (s *sqlDB) commit() error {
+	if err := s.tx.Commit(); err != nil {
+		return fmt.Errorf("variantdb: commit: %w", err)
+	}
+	return nil
+}
+
+func (s *sqlDB) rollback() { _ = s.tx.Rollback() }
+
+// loader turns records into rows. Its maps are dictionaries of contigs,
+// terms and transcripts: they grow with the reference, not with the number
+// of records.
+type loader struct {
+	f         fields
+	chroms    map[string]int64
+	newChroms []string // to insert in the current transaction
+	terms     map[string]int
+	newTerms  []string
+	txs       map[string]int64
+	records   int64
+	anns      int64
+	malformed int64
+	known     int64
+	allTerms  int64 // union of the records' term masks
+
+	rec       vcf.Record
+	ent       annEntry
+	genes     []string
+	knownA    []bool
+	freqA     []float64
+	hasFreq   []bool
+	hits      []byte
+	tracksSet bool
+}
+
+func newLoader(h *vcf.Header, f fields) *loader {
+	ld := &loader{f: f, chroms: map[string]int64{}, terms: map[string]int{}, txs: map[string]int64{}}
+	// Contig ids follow the header's ##contig order so that sorting by
+	// (chrom, pos) gives the reference order rather than file order.
+	for _, c := range h.Contigs() {
+		ld.chromID(c.ID)
+	}
+	for _, t := range seedTerms {
+		ld.terms[t] = len(ld.newTerms)
+		ld.newTerms = append(ld.newTerms, t)
+	}
+	return ld
+}
+
+func (ld *loader) chromID(name string) int64 {
+	if id, ok := ld.chroms[name]; ok {
+		return id
+	}
+	id := int64(len(ld.chroms) + 1)
+	ld.chroms[name] = id
+	ld.newChroms = append(ld.newChroms, name)
+	return id
+}
+
+// flushDicts inserts dictionary entries created since the last call.
+func (ld *loader) flushDicts(s *sqlDB) error {
+	for _, name := range ld.newChroms {
+		if _, err := s.chromIns.Exec(ld.chroms[name], name); err != nil {
+			return fmt.Errorf("variantdb: insert contig: %w", err)
+		}
+	}
+	ld.newChroms = ld.newChroms[:0]
+	for _, name := range ld.newTerms {
+		if _, err := s.termIns.Exec(ld.terms[name], name); err != nil {
+			return fmt.Errorf("variantdb: insert term: %w", err)
+		}
+	}
+	ld.newTerms = ld.newTerms[:0]
+	if !ld.tracksSet {
+		for i, k := range ld.f.tracks {
+			if _, err := s.track.Exec(i, k); err != nil {
+				return fmt.Errorf("variantdb: insert track: %w", err)
+			}
+		}
+		ld.tracksSet = true
+	}
+	return nil
+}
+
+func (ld *loader) termBit(name []byte) (int, error) {
+	if b, ok := ld.terms[string(name)]; ok {
+		return b, nil
+	}
+	if len(ld.terms) >= maxTerms {
+		return 0, errTooManyTerms
+	}
+	b := len(ld.terms)
+	n := string(name)
+	ld.terms[n] = b
+	ld.newTerms = append(ld.newTerms, n)
+	return b, nil
+}
+
+// txID returns the dictionary id of an entry's transcript, 0 (NULL) for
+// entries that name none (intergenic, note-only).
+func (ld *loader) txID(s *sqlDB, e *annEntry) (int64, error) {
+	if len(e.f[3]) == 0 && len(e.f[4]) == 0 && len(e.f[6]) == 0 {
+		return 0, nil
+	}
+	key := string(bytes.Join([][]byte{e.f[6], e.f[5], e.f[3], e.f[4], e.f[7]}, []byte{0}))
+	if id, ok := ld.txs[key]; ok {
+		return id, nil
+	}
+	id := int64(len(ld.txs) + 1)
+	ld.txs[key] = id
+	if _, err := s.txIns.Exec(id, unescape(e.f[6]), unescape(e.f[5]), unescape(e.f[3]), unescape(e.f[4]), unescape(e.f[7])); err != nil {
+		return 0, fmt.Errorf("variantdb: insert transcript: %w", err)
+	}
+	return id, nil
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+// record stores one data line: a rec row, its ann rows and gene keys.
+func (ld *loader) record(s *sqlDB, line []byte, lineNo int64) error {
+	ld.records++
+	rid := ld.records
+	rec := &ld.rec
+	if err := vcf.ParseRecord(line, lineNo, rec); err != nil {
+		return ld.malformedRecord(s, rid, line, err)
+	}
+	if err := ld.flushDicts(s); err != nil {
+		return err
+	}
+	chrom := ld.chromID(string(rec.Chrom))
+	nAlt := len(rec.Alts)
+	ld.alleleInfo(rec.Info, nAlt)
+
+	worst, terms := ImpactNone, int64(0)
+	var top annEntry
+	topSet := false
+	ld.genes = ld.genes[:0]
+	n := int64(0)
+	annVal, _ := vcf.InfoValue(rec.Info, "ANN")
+	err := splitANN(annVal, &ld.ent, func(e *annEntry) error {
+		if n >= 1<<16 {
+			return &InputError{Msg: fmt.Sprintf("line %d: more than 65,535 ANN entries", lineNo)}
+		}
+		allele := -1
+		for i, a := range rec.Alts {
+			if bytes.Equal(a, e.f[0]) {
+				allele = i
+				break
+			}
+		}
+		var mask int64
+		for t := e.f[1]; len(t) > 0; {
+			var one []byte
+			if a := bytes.IndexByte(t, '&'); a >= 0 {
+				one, t = t[:a], t[a+1:]
+			} else {
+				one, t = t, nil
+			}
+			bit, err := ld.termBit(one)
+			if err != nil {
+				return err
+			}
+			mask |= 1 << bit
+		}
+		imp, ok := ParseImpact(string(e.f[2]))
+		if !ok {
+			imp = ImpactNone
+		}
+		// The row shows the most severe entry, the first one on ties.
+		if !topSet || imp > worst {
+			top, topSet = *e, true
+		}
+		if imp > worst {
+			worst = imp
+		}
+		terms |= mask
+		if len(e.f[3]) > 0 {
+			ld.genes = append(ld.genes, asciiLower(unescape(e.f[3])))
+		}
+		if len(e.f[4]) > 0 {
+			ld.genes = append(ld.genes, asciiLower(unescape(e.f[4])))
+		}
+		tid, err := ld.txID(s, e)
+		if err != nil {
+			return err
+		}
+		if _, err := s.ann.Exec(rid<<16|n, allele, nullID(tid), mask, imp,
+			unescape(e.f[8]), unescape(e.f[9]), unescape(e.f[10]), string(e.f[11]), string(e.f[12]),
+			string(e.f[13]), string(e.f[14]), unescape(e.f[15])); err != nil {
+			return fmt.Errorf("variantdb: insert annotation: %w", err)
+		}
+		n++
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	ld.anns += n
+	if err := ld.flushDicts(s); err != nil {
+		return err
+	}
+
+	known := 0
+	var freq any
+	maxF, haveF := 0.0, false
+	for i := 0; i < nAlt; i++ {
+		if ld.knownA[i] {
+			known = 1
+		}
+		if ld.hasFreq[i] && (!haveF || ld.freqA[i] > maxF) {
+			maxF, haveF = ld.freqA[i], true
+		}
+	}
+	if len(ld.f.known) == 0 && len(rec.ID) > 0 && string(rec.ID) != "." {
+		// A bundle without known-variant fields marks known variants only
+		// by their ID.
+		known = 1
+	}
+	if haveF {
+		freq = maxF
+	}
+	ld.known += int64(known)
+	ld.allTerms |= terms
+	trackMask, hits := ld.trackHits(rec.Info)
+	vid := string(rec.ID)
+	if vid == "." {
+		vid = ""
+	}
+	_, err = s.rec.Exec(rid, chrom, rec.Pos, vid, string(rec.Ref), string(altColumn(line, rec)),
+		worst, terms, known, freq, unescape(top.f[3]), string(top.f[1]), unescape(top.f[9]), unescape(top.f[10]),
+		n, trackMask, hits, nil)
+	if err != nil {
+		return fmt.Errorf("variantdb: insert record: %w", err)
+	}
+	return ld.insertGenes(s, rid)
+}
+
+// insertGenes adds the record's distinct gene keys.
+func (ld *loader) insertGenes(s *sqlDB, rid int64) error {
+	for i, g := range ld.genes {
+		dup := false
+		for _, h := range ld.genes[:i] {
+			if h == g {
+				dup = true
+				break
+			}
+		}
+		if dup {
+			continue
+		}
+		if _, err := s.gene.Exec(g, rid); err != nil {
+			return fmt.Errorf("variantdb: insert gene: %w", err)
+		}
+	}
+	return nil
+}
+
+// altColumn returns the ALT column as written (ParseRecord split it).
+func altColumn(line []byte, rec *vcf.Record) []byte {
+	if len(rec.Alts) == 0 {
+		return []byte(".")
+	}
+	first := rec.Alts[0]
+	last := rec.Alts[len(rec.Alts)-1]
+	start := cap(line) - cap(first)
+	end := cap(line) - cap(last) + len(last)
+	if start < 0 || end > len(line) || start > end {
+		return bytes.Join(rec.Alts, []byte(","))
+	}
+	return line[start:end]
+}
+
+// alleleInfo fills knownA, freqA and hasFreq for the record's ALTs from the
+// known-variant INFO fields (one value per ALT, '.' for no match).
+func (ld *loader) alleleInfo(info []byte, nAlt int) {
+	ld.knownA = resize(ld.knownA, nAlt)
+	ld.freqA = resizeF(ld.freqA, nAlt)
+	ld.hasFreq = resize(ld.hasFreq, nAlt)
+	for _, k := range ld.f.known {
+		v, ok := vcf.InfoValue(info, k)
+		if !ok {
+			continue
+		}
+		for i := 0; i < nAlt && v != nil; i++ {
+			var one []byte
+			if c := bytes.IndexByte(v, ','); c >= 0 {
+				one, v = v[:c], v[c+1:]
+			} else {
+				one, v = v, nil
+			}
+			if len(one) == 0 || string(one) == "." {
+				continue
+			}
+			ld.knownA[i] = true
+			if k == ld.f.freq {
+				if x, err := strconv.ParseFloat(string(one), 64); err == nil {
+					ld.freqA[i], ld.hasFreq[i] = x, true
+				}
+			}
+		}
+	}
+}
+
+func resize(b []bool, n int) []bool {
+	if cap(b) < n {
+		b = make([]bool, n)
+	}
+	b = b[:n]
+	for i := range b {
+		b[i] = false
+	}
+	return b
+}
+
+func resizeF(b []float64, n int) []float64 {
+	if cap(b) < n {
+		b = make([]float64, n)
+	}
+	return b[:n]
+}
+
+// trackHits returns the track bit mask and "KEY=a,b;KEY2=c" for display.
+func (ld *loader) trackHits(info []byte) (int64, string) {
+	var mask int64
+	ld.hits = ld.hits[:0]
+	for i, k := range ld.f.tracks {
+		v, ok := vcf.InfoValue(info, k)
+		if !ok || i >= maxTerms {
+			continue
+		}
+		mask |= 1 << i
+		if len(ld.hits) > 0 {
+			ld.hits = append(ld.hits, ';')
+		}
+		ld.hits = append(ld.hits, k...)
+		ld.hits = append(ld.hits, '=')
+		ld.hits = append(ld.hits, unescape(v)...)
+	}
+	return mask, string(ld.hits)
+}
+
+// malformedRecord keeps a record the engine wrote through unannotated
+// (OnError=skip): it still counts, and exports still carry it.
+func (ld *loader) malformedRecord(s *sqlDB, rid int64, line []byte, perr error) error {
+	ld.malformed++
+	cols := strings.SplitN(string(line), "\t", 6)
+	for len(cols) < 6 {
+		cols = append(cols, "")
+	}
+	pos, _ := strconv.ParseInt(cols[1], 10, 64)
+	if err := ld.flushDicts(s); err != nil {
+		return err
+	}
+	chrom := ld.chromID(cols[0])
+	if err := ld.flushDicts(s); err != nil {
+		return err
+	}
+	vid := cols[2]
+	if vid == "." {
+		vid = ""
+	}
+	_, err := s.rec.Exec(rid, chrom, pos, vid, cols[3], cols[4], ImpactNone, 0, 0, nil, "", "", "", "", 0, 0, "", perr.Error())
+	if err != nil {
+		return fmt.Errorf("variantdb: insert record: %w", err)
+	}
+	return nil
+}
+
+// finish writes the meta table.
+func (ld *loader) finish(s *sqlDB, sha string) error {
+	if err := ld.flushDicts(s); err != nil {
+		return err
+	}
+	for k, v := range map[string]string{
+		"schema":      schemaVersion,
+		"records":     itoa(ld.records),
+		"annotations": itoa(ld.anns),
+		"malformed":   itoa(ld.malformed),
+		"known":       itoa(ld.known),
+		"sha256":      sha,
+		"freq_field":  ld.f.freq,
+		"terms":       itoa(ld.allTerms),
+	} {
+		if _, err := s.tx.Exec(`INSERT INTO meta VALUES (?,?)`, k, v); err != nil {
+			return fmt.Errorf("variantdb: insert meta: %w", err)
+		}
+	}
+	return nil
+}
