@@ -34,8 +34,13 @@ const annotateMaxAttempts = 5
 
 // AnnotateArgs asks for one job to be annotated. Only the ID travels through
 // the queue; everything else is read from the job row, the source of truth.
+//
+// A large input is split into pieces (see shard.go); the pieces and their
+// merge travel as annotate jobs too, told apart by Step and Shard.
 type AnnotateArgs struct {
 	JobID string `json:"job_id"`
+	Step  string `json:"step,omitempty"`  // "" (the whole job, split when large), StepShard or StepMerge
+	Shard int    `json:"shard,omitempty"` // the piece, for StepShard
 }
 
 // Kind is the River job kind.
@@ -131,6 +136,20 @@ type AnnotateConfig struct {
 	Now func() time.Time
 	// Annotate replaces the engine (tests); nil means annotate.Annotate.
 	Annotate AnnotateFunc
+
+	// Shards, when set, lets the worker split an input of more than
+	// ShardRecords records into pieces that any annotate worker works, and
+	// merge them in order (shard.go). Nil: every job is annotated whole.
+	Shards ShardStore
+	// ShardRecords is the most records annotated as one piece; 0 means
+	// DefaultShardRecords, < 0 never splits.
+	ShardRecords int64
+	// WorkerName names this process in the shard records; "" means host:pid.
+	WorkerName string
+	// ShardPoll is how often a piece being annotated checks that its job is
+	// still RUNNING (it stops when another piece failed or the user
+	// cancelled); <= 0 means 2 seconds.
+	ShardPoll time.Duration
 }
 
 // NewAnnotateWorker returns the worker; every dependency is required.
@@ -150,6 +169,15 @@ func NewAnnotateWorker(js JobStore, blobs gas.BlobStore, bundles Bundles, cfg An
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 6 * time.Hour
 	}
+	if cfg.ShardRecords == 0 {
+		cfg.ShardRecords = DefaultShardRecords
+	}
+	if cfg.WorkerName == "" {
+		cfg.WorkerName = defaultWorkerName()
+	}
+	if cfg.ShardPoll <= 0 {
+		cfg.ShardPoll = 2 * time.Second
+	}
 	return &AnnotateWorker{jobs: js, blobs: blobs, bundles: bundles, cfg: cfg}, nil
 }
 
@@ -167,6 +195,15 @@ func ResultKeys(j *gas.Job) (result, log, summary string) {
 // readable reason (river.JobCancel: no retry); other errors are returned so
 // River retries with backoff, and the last attempt marks the job FAILED.
 func (w *AnnotateWorker) Work(ctx context.Context, rj *river.Job[AnnotateArgs]) error {
+	switch rj.Args.Step {
+	case "":
+	case StepShard:
+		return w.workShard(ctx, rj)
+	case StepMerge:
+		return w.workMerge(ctx, rj)
+	default:
+		return river.JobCancel(fmt.Errorf("annotate %s: unknown step %q", rj.Args.JobID, rj.Args.Step))
+	}
 	id := rj.Args.JobID
 	log := w.cfg.Logger.With("job_id", id, "attempt", rj.Attempt)
 	j, err := w.jobs.Job(ctx, id)
@@ -183,6 +220,14 @@ func (w *AnnotateWorker) Work(ctx context.Context, rj *river.Job[AnnotateArgs]) 
 		j, err = w.jobs.TransitionJob(ctx, id, gas.JobChange{From: gas.JobPending, To: gas.JobRunning, Actor: ActorAnnotate,
 			Reason: fmt.Sprintf("attempt %d", rj.Attempt)})
 	case gas.JobRunning:
+		if split, err := w.wasSplit(ctx, id); err != nil {
+			return fmt.Errorf("annotate %s: %w", id, err)
+		} else if split {
+			// An earlier attempt split the input and queued its pieces
+			// (then died before River recorded it): they carry on.
+			log.Info("annotate: input already split; its shards carry on")
+			return nil
+		}
 		// An earlier attempt died mid-way (crash, shutdown, transient error):
 		// redo the work; the outputs have fixed keys and are overwritten.
 		j, err = w.jobs.TransitionJob(ctx, id, gas.JobChange{From: gas.JobRunning, To: gas.JobRunning, Actor: ActorAnnotate,
@@ -200,7 +245,14 @@ func (w *AnnotateWorker) Work(ctx context.Context, rj *river.Job[AnnotateArgs]) 
 		return fmt.Errorf("annotate %s: start: %w", id, err)
 	}
 
-	res, runErr := w.run(ctx, j, log)
+	split, runErr := w.split(ctx, j, log)
+	if split && runErr == nil {
+		return nil // the pieces are queued; the merge completes the job
+	}
+	var res *gas.JobResult
+	if runErr == nil {
+		res, runErr = w.run(ctx, j, log)
+	}
 	if runErr == nil {
 		_, err := w.jobs.TransitionJob(ctx, id, gas.JobChange{From: gas.JobRunning, To: gas.JobCompleted, Actor: ActorAnnotate,
 			Reason: fmt.Sprintf("%d records annotated", res.Records), Result: res})
@@ -221,6 +273,16 @@ func (w *AnnotateWorker) Work(ctx context.Context, rj *river.Job[AnnotateArgs]) 
 		log.Info("annotate: completed", "records", res.Records, "result_bytes", res.ResultSize)
 		return nil
 	}
+	return w.settle(ctx, rj, runErr, log, nil)
+}
+
+// settle decides what a failed attempt of job rj means. An input problem
+// fails the job once with a readable reason (river.JobCancel: no retry);
+// other errors are returned so River retries with backoff, and the last
+// attempt marks the job FAILED. onFail, when set, runs before a job is
+// marked FAILED (shards clean up their pieces there).
+func (w *AnnotateWorker) settle(ctx context.Context, rj *river.Job[AnnotateArgs], runErr error, log *slog.Logger, onFail func(reason string)) error {
+	id := rj.Args.JobID
 	var reason string
 	permanent := false
 	switch {
@@ -253,9 +315,18 @@ func (w *AnnotateWorker) Work(ctx context.Context, rj *river.Job[AnnotateArgs]) 
 		return fmt.Errorf("annotate %s: %w", id, runErr)
 	}
 	log.Info("annotate: failed", "reason", reason, "err", runErr)
+	if onFail != nil {
+		onFail(reason)
+	}
 	// The failure must be recorded even when the job's context is cancelled.
 	fctx := context.WithoutCancel(ctx)
 	if _, err := w.jobs.TransitionJob(fctx, id, gas.JobChange{From: gas.JobRunning, To: gas.JobFailed, Actor: ActorAnnotate, Reason: reason}); err != nil {
+		if gas.ErrorCode(err) == gas.ECONFLICT {
+			// Already finished another way (another piece failed first,
+			// or the user cancelled): that outcome stands.
+			log.Info("annotate: job left RUNNING before the failure was recorded", "err", err)
+			return river.JobCancel(fmt.Errorf("annotate %s: %w", id, runErr))
+		}
 		return fmt.Errorf("annotate %s: record failure: %w", id, err)
 	}
 	return river.JobCancel(fmt.Errorf("annotate %s: %w", id, runErr))
@@ -265,52 +336,14 @@ func (w *AnnotateWorker) Work(ctx context.Context, rj *river.Job[AnnotateArgs]) 
 // summary. The result streams through a pipe into the blob store, so memory
 // does not grow with the file; a failed run leaves no result object.
 func (w *AnnotateWorker) run(ctx context.Context, j *gas.Job, log *slog.Logger) (*gas.JobResult, error) {
-	opt, err := ParseJobOptions(j.Options)
+	opt, err := w.engineOptions(j)
 	if err != nil {
 		return nil, err
 	}
-	opt.BGZF = true
-	opt.Workers = w.cfg.EngineWorkers
-	opt.MaxInputBytes = w.cfg.MaxInputBytes
-	opt.Version = w.cfg.Version
-
-	b, err := w.bundles.Bundle(ctx, j.Bundle)
-	if err != nil {
-		return nil, fmt.Errorf("open bundle %q: %w", j.Bundle, err)
-	}
-	in, err := w.blobs.Open(ctx, j.InputKey)
-	if err != nil {
-		if gas.ErrorCode(err) == gas.ENOTFOUND {
-			return nil, &gas.Error{Code: gas.ENOTFOUND, Message: "The uploaded file is missing.", Err: err}
-		}
-		return nil, fmt.Errorf("open input: %w", err)
-	}
-	defer in.Close()
 
 	resultKey, logKey, summaryKey := ResultKeys(j)
 	start := w.cfg.Now()
-	pr, pw := io.Pipe()
-	// Should the engine panic (River recovers it and retries), the store
-	// must still be released; after a normal Close this does nothing.
-	defer pw.CloseWithError(errors.New("annotation stopped before finishing"))
-	type putResult struct {
-		info gas.BlobInfo
-		err  error
-	}
-	done := make(chan putResult, 1)
-	go func() {
-		info, err := w.blobs.Put(ctx, resultKey, pr)
-		// Unblock the engine if the store gave up before reading everything.
-		pr.CloseWithError(err)
-		done <- putResult{info, err}
-	}()
-	sum, annErr := w.cfg.Annotate(ctx, in, pw, b, opt)
-	if annErr != nil {
-		pw.CloseWithError(annErr) // the Put fails, so no partial result becomes visible
-	} else {
-		pw.Close()
-	}
-	put := <-done
+	sum, info, annErr, putErr := w.annotateBlob(ctx, j, opt, j.InputKey, resultKey)
 	elapsed := w.cfg.Now().Sub(start)
 
 	// The log is written on failure too: it explains what went wrong.
@@ -323,8 +356,8 @@ func (w *AnnotateWorker) run(ctx context.Context, j *gas.Job, log *slog.Logger) 
 	if annErr != nil {
 		return nil, annErr
 	}
-	if put.err != nil {
-		return nil, fmt.Errorf("store result: %w", put.err)
+	if putErr != nil {
+		return nil, fmt.Errorf("store result: %w", putErr)
 	}
 	if sum == nil {
 		return nil, errors.New("engine returned no summary")
@@ -338,18 +371,78 @@ func (w *AnnotateWorker) run(ctx context.Context, j *gas.Job, log *slog.Logger) 
 	}
 	return &gas.JobResult{
 		ResultKey: resultKey, LogKey: logKey, SummaryKey: summaryKey,
-		ResultSize: put.info.Size, ResultSum: put.info.SHA256, Records: sum.Records, BundleSum: sum.BundleChecksum,
+		ResultSize: info.Size, ResultSum: info.SHA256, Records: sum.Records, BundleSum: sum.BundleChecksum,
 	}, nil
 }
 
+// engineOptions are the engine's options for job j.
+func (w *AnnotateWorker) engineOptions(j *gas.Job) (annotate.Options, error) {
+	opt, err := ParseJobOptions(j.Options)
+	if err != nil {
+		return opt, err
+	}
+	opt.BGZF = true
+	opt.Workers = w.cfg.EngineWorkers
+	opt.MaxInputBytes = w.cfg.MaxInputBytes
+	opt.Version = w.cfg.Version
+	return opt, nil
+}
+
+// annotateBlob runs the engine on the object inKey and stores its output
+// as outKey. The output streams through a pipe into the blob store, so
+// memory does not grow with the file; a failed run leaves no object. annErr
+// is the engine's error (or opening the input's), putErr the store's.
+func (w *AnnotateWorker) annotateBlob(ctx context.Context, j *gas.Job, opt annotate.Options, inKey, outKey string) (sum *annotate.Summary, info gas.BlobInfo, annErr, putErr error) {
+	b, err := w.bundles.Bundle(ctx, j.Bundle)
+	if err != nil {
+		return nil, info, fmt.Errorf("open bundle %q: %w", j.Bundle, err), nil
+	}
+	in, err := w.blobs.Open(ctx, inKey)
+	if err != nil {
+		if gas.ErrorCode(err) == gas.ENOTFOUND {
+			return nil, info, &gas.Error{Code: gas.ENOTFOUND, Message: "The uploaded file is missing.", Err: err}, nil
+		}
+		return nil, info, fmt.Errorf("open input: %w", err), nil
+	}
+	defer in.Close()
+
+	pr, pw := io.Pipe()
+	// Should the engine panic (River recovers it and retries), the store
+	// must still be released; after a normal Close this does nothing.
+	defer pw.CloseWithError(errors.New("annotation stopped before finishing"))
+	type putResult struct {
+		info gas.BlobInfo
+		err  error
+	}
+	done := make(chan putResult, 1)
+	go func() {
+		info, err := w.blobs.Put(ctx, outKey, pr)
+		// Unblock the engine if the store gave up before reading everything.
+		pr.CloseWithError(err)
+		done <- putResult{info, err}
+	}()
+	sum, annErr = w.cfg.Annotate(ctx, in, pw, b, opt)
+	if annErr != nil {
+		pw.CloseWithError(annErr) // the Put fails, so no partial result becomes visible
+	} else {
+		pw.Close()
+	}
+	put := <-done
+	return sum, put.info, annErr, put.err
+}
+
 // writeLog stores the human-readable log of one run.
-func (w *AnnotateWorker) writeLog(ctx context.Context, key string, j *gas.Job, sum *annotate.Summary, runErr error, elapsed time.Duration) error {
+// notes are extra lines (how a split job was worked).
+func (w *AnnotateWorker) writeLog(ctx context.Context, key string, j *gas.Job, sum *annotate.Summary, runErr error, elapsed time.Duration, notes ...string) error {
 	var buf bytes.Buffer
 	fmt.Fprintf(&buf, "GAS annotation log\n")
 	fmt.Fprintf(&buf, "job:      %s\n", j.ID)
 	fmt.Fprintf(&buf, "input:    %s (%d bytes)\n", j.InputName, j.InputSize)
 	fmt.Fprintf(&buf, "bundle:   %s\n", j.Bundle)
 	fmt.Fprintf(&buf, "options:  %s\n", j.Options)
+	for _, n := range notes {
+		fmt.Fprintf(&buf, "%s\n", n)
+	}
 	fmt.Fprintf(&buf, "finished: %s after %s\n", w.cfg.Now().UTC().Format(time.RFC3339), elapsed.Round(time.Millisecond))
 	if runErr != nil {
 		status := "FAILED"
