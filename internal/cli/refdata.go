@@ -253,8 +253,13 @@ func refdataInstall(ctx context.Context, e *env, args []string) error {
 	withOptional := flags.Bool("with-optional", false, "also install optional sources (e.g. the GWAS Catalog track)")
 	keep := flags.Bool("keep-downloads", false, "keep the downloaded files in DATA_DIR/refdata/.downloads after the install")
 	quiet := flags.Bool("quiet", false, "print only the result")
+	printManifest := flags.Bool("print-manifest", false, "print the built-in manifest (to copy and pin checksums) and exit")
 	cfg, err := loadConfig(e, flags, args)
 	if err != nil {
+		return err
+	}
+	if *printManifest {
+		_, err := e.stdout.Write(refinstall.DefaultJSON())
 		return err
 	}
 	if flags.NArg() != 1 {

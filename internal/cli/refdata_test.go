@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gas-project/gas/internal/refinstall"
 	"github.com/gas-project/gas/internal/sharedtest"
 )
 
@@ -192,5 +193,13 @@ func TestRefdataInstallDefaultManifestNeedsAllowUnverified(t *testing.T) {
 	code, _, errOut = run(t, nil, "refdata", "remove")
 	if code != 2 || !strings.Contains(errOut, "expected one bundle NAME") {
 		t.Fatalf("remove without name: exit %d\n%s", code, errOut)
+	}
+	// The printed manifest is the one install uses: it parses back.
+	code, stdout, errOut := run(t, nil, "refdata", "install", "--print-manifest")
+	if code != 0 {
+		t.Fatalf("--print-manifest: exit %d\n%s", code, errOut)
+	}
+	if m, err := refinstall.Parse([]byte(stdout), "printed"); err != nil || len(m.Keys()) != 2 {
+		t.Fatalf("printed manifest: %v", err)
 	}
 }

@@ -36,6 +36,10 @@ type Downloader struct {
 	// Backoff is the first wait before a retry (0 means 1s); it doubles
 	// after each attempt without progress, up to a minute.
 	Backoff time.Duration
+	// IdleTimeout ends an attempt that receives no byte for this long (0
+	// means 2 minutes), so a stalled connection is retried instead of
+	// hanging the install.
+	IdleTimeout time.Duration
 	// Meter, when set, makes a progress meter for a file.
 	Meter func(name string) Meter
 	// Logf, when set, reports retries and restarts.
@@ -188,7 +192,16 @@ func (d *Downloader) attempt(ctx context.Context, url, part string, want Want, m
 			return false, permanent{err}
 		}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	idle := d.IdleTimeout
+	if idle <= 0 {
+		idle = 2 * time.Minute
+	}
+	actx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	errStalled := fmt.Errorf("no data for %s", idle)
+	watchdog := time.AfterFunc(idle, func() { cancel(errStalled) })
+	defer watchdog.Stop()
+	req, err := http.NewRequestWithContext(actx, http.MethodGet, url, nil)
 	if err != nil {
 		return false, permanent{err}
 	}
@@ -200,6 +213,9 @@ func (d *Downloader) attempt(ctx context.Context, url, part string, want Want, m
 	}
 	resp, err := d.client().Do(req)
 	if err != nil {
+		if context.Cause(actx) == errStalled {
+			return false, errStalled
+		}
 		return false, err
 	}
 	defer resp.Body.Close()
@@ -256,9 +272,12 @@ func (d *Downloader) attempt(ctx context.Context, url, part string, want Want, m
 	if meter != nil {
 		meter.Start(off, remaining)
 	}
-	n, err := io.Copy(f, &meterReader{r: resp.Body, m: meter})
+	n, err := io.Copy(f, &meterReader{r: resp.Body, m: meter, alive: func() { watchdog.Reset(idle) }})
 	progressed = n > 0
 	if err != nil {
+		if context.Cause(actx) == errStalled {
+			err = errStalled
+		}
 		return progressed, fmt.Errorf("GET %s: after %d bytes: %w", url, off+n, err)
 	}
 	if remaining >= 0 && n != remaining {
@@ -313,15 +332,21 @@ func contentRange(v string) (start, total int64, ok bool) {
 	return s, total, true
 }
 
+// meterReader reports bytes to the meter and keeps the stall watchdog
+// from firing while data flows.
 type meterReader struct {
-	r io.Reader
-	m Meter
+	r     io.Reader
+	m     Meter
+	alive func()
 }
 
 func (m *meterReader) Read(p []byte) (int, error) {
 	n, err := m.r.Read(p)
-	if n > 0 && m.m != nil {
-		m.m.Add(n)
+	if n > 0 {
+		m.alive()
+		if m.m != nil {
+			m.m.Add(n)
+		}
 	}
 	return n, err
 }

@@ -197,3 +197,28 @@ func TestDownloadResumeOfCompletePart(t *testing.T) {
 		t.Fatalf("requests %q", reqs)
 	}
 }
+
+func TestDownloadStalledConnectionIsRetried(t *testing.T) {
+	t.Parallel()
+	ts := loadTestSources(t)
+	fs, srv := newFileServer(t)
+	ts.serve(fs)
+	const p = "/ensembl/genes.gff3.gz"
+	data := ts.files[p]
+	fs.stall = true
+	fs.cut(p, 1)
+	dest := filepath.Join(t.TempDir(), "genes.gff3.gz")
+	var logged []string
+	d := fastDownloader(0)
+	d.IdleTimeout = 50 * time.Millisecond
+	d.Logf = func(f string, a ...any) { logged = append(logged, sprintf(f, a...)) }
+	if _, err := d.Fetch(context.Background(), srv.URL+p, dest, Want{SHA256: sha(data)}); err != nil {
+		t.Fatal(err)
+	}
+	if len(logged) != 1 || !strings.Contains(logged[0], "no data for 50ms") {
+		t.Errorf("want one stall message, got %q", logged)
+	}
+	if reqs := fs.requests(); len(reqs) != 2 || !strings.HasSuffix(reqs[1], "bytes="+itoa(len(data)/2)+"-") {
+		t.Errorf("requests %q", reqs)
+	}
+}

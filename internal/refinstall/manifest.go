@@ -112,6 +112,9 @@ func Default() (*Manifest, error) {
 	return Parse(defaultManifest, "built-in manifest")
 }
 
+// DefaultJSON is the text of the built-in manifest, to copy and pin.
+func DefaultJSON() []byte { return append([]byte(nil), defaultManifest...) }
+
 // Load reads a manifest file.
 func Load(file string) (*Manifest, error) {
 	b, err := os.ReadFile(file)

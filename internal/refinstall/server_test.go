@@ -25,6 +25,7 @@ type fileServer struct {
 	mu      sync.Mutex
 	files   map[string][]byte
 	cuts    map[string]int // path → how many more responses to cut halfway
+	stall   bool           // cut responses stall (until the client gives up) instead of dropping
 	noRange bool           // answer every request with the whole file (200)
 	log     []string       // "path range" of every request
 }
@@ -62,7 +63,7 @@ func (fs *fileServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if cut {
 		fs.cuts[r.URL.Path]--
 	}
-	noRange := fs.noRange
+	noRange, stall := fs.noRange, fs.stall
 	fs.mu.Unlock()
 	if !ok {
 		http.NotFound(w, r)
@@ -96,6 +97,9 @@ func (fs *fileServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Write(data[start : start+(len(data)-start)/2])
 	w.(http.Flusher).Flush()
+	if stall {
+		<-r.Context().Done() // the client's stall watchdog hangs up
+	}
 	panic(http.ErrAbortHandler)
 }
 
