@@ -222,3 +222,26 @@ func TestDownloadStalledConnectionIsRetried(t *testing.T) {
 		t.Errorf("requests %q", reqs)
 	}
 }
+
+func TestDownloadContentRangeParsing(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		in           string
+		start, total int64
+		ok           bool
+	}{
+		{"bytes 100-199/200", 100, 200, true},
+		{"bytes 0-9/*", 0, -1, true},
+		{"bytes */200", -1, 200, true},
+		{"bytes */*", 0, 0, false},
+		{"items 0-9/10", 0, 0, false},
+		{"bytes x-9/10", 0, 0, false},
+		{"bytes 0-9/ten", 0, 0, false},
+		{"", 0, 0, false},
+	} {
+		s, tot, ok := contentRange(c.in)
+		if ok != c.ok || (ok && (s != c.start || tot != c.total)) {
+			t.Errorf("%q: %d %d %v, want %d %d %v", c.in, s, tot, ok, c.start, c.total, c.ok)
+		}
+	}
+}
