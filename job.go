@@ -304,3 +304,15 @@ func (t *Token) HasScope(scope string) bool {
 	}
 	return false
 }
+
+// JobFilter narrows an administrator's list of jobs; zero fields match all.
+type JobFilter struct {
+	State  JobState
+	UserID int64
+}
+
+// BundleUse is a reference bundle as completed jobs recorded it.
+type BundleUse struct {
+	Name, Checksum string
+	Jobs           int
+}

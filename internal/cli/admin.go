@@ -18,12 +18,21 @@ import (
 )
 
 const adminUsage = `Usage:
+  gas admin users list                   accounts with their plan, jobs and storage
   gas admin users create [flags] EMAIL   create an account
   gas admin users set-plan [flags] EMAIL free|premium
+  gas admin jobs [--state S] [--owner EMAIL]  jobs of all users, newest first
+  gas admin jobs retry ID                queue a FAILED job again
   gas admin notifications [--failed]     list email deliveries (failed ones with their last error)
   gas admin notifications retry ID       queue a FAILED delivery again`
 
 func runAdmin(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 && args[0] == "jobs" {
+		if len(args) > 1 && args[1] == "retry" {
+			return adminRetryJob(ctx, e, args[2:])
+		}
+		return adminListJobs(ctx, e, args[1:])
+	}
 	if len(args) > 0 && args[0] == "notifications" {
 		if len(args) > 1 && args[1] == "retry" {
 			return adminRetryNotification(ctx, e, args[2:])
@@ -38,6 +47,8 @@ func runAdmin(ctx context.Context, e *env, args []string) error {
 		return usagef("expected 'users create' or 'users set-plan'\n%s", adminUsage)
 	}
 	switch args[1] {
+	case "list":
+		return adminListUsers(ctx, e, args[2:])
 	case "create":
 		return adminCreateUser(ctx, e, args[2:])
 	case "set-plan":

@@ -6,8 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gas-project/gas"
+	"github.com/gas-project/gas/internal/jobs"
 	"github.com/gas-project/gas/internal/sqldb"
 )
 
@@ -101,5 +103,65 @@ func TestNotifyAdminCommands(t *testing.T) {
 	}
 	if code, _, errOut := run(t, env, "admin", "notifications", "--limit", "0"); code != 2 || !strings.Contains(errOut, "--limit") {
 		t.Errorf("bad limit: %d %s", code, errOut)
+	}
+}
+
+// TestAdminJobsCommands: list accounts and jobs of a running server's data
+// dir, then retry a failed job, which the server's workers take again.
+func TestAdminJobsCommands(t *testing.T) {
+	t.Parallel()
+	s := startServe(t)
+	c := newClient(t)
+	signUp(t, c, s.url, "ops@example.org")
+	ctx := context.Background()
+	db, err := sqldb.OpenSQLite(ctx, filepath.Join(s.dir, "gas.db"), sqldb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	u, err := db.UserByEmail(ctx, "ops@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ins, err := jobs.NewInserter(db.RiverDriver(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A job whose input is missing fails with a readable reason.
+	j := &gas.Job{UserID: u.ID, InputName: "gone.vcf", InputKey: fmt.Sprintf("user/%d/x/gone.vcf", u.ID), Bundle: "demo"}
+	if err := db.JobStore(ins).CreateJob(ctx, j); err != nil {
+		t.Fatal(err)
+	}
+	if state := waitJob(t, c, s.url, j.ID); state != "FAILED" {
+		t.Fatalf("job ended %s", state)
+	}
+	dd := "--data-dir=" + s.dir
+	if code, out, errOut := run(t, nil, "admin", "users", "list", dd); code != 0 || !strings.Contains(out, "ops@example.org") || !strings.Contains(out, "1 of 1 accounts") {
+		t.Fatalf("users list = %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut := run(t, nil, "admin", "jobs", "--state", "failed", dd)
+	if code != 0 || !strings.Contains(out, j.ID) || !strings.Contains(out, "missing") {
+		t.Fatalf("jobs --state failed = %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := run(t, nil, "admin", "jobs", "retry", j.ID, dd); code != 0 || !strings.Contains(out, "queued again") {
+		t.Fatalf("retry = %d\n%s%s", code, out, errOut)
+	}
+	// The workers run it again (and it fails again: the input is still gone).
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		evs, err := db.JobStore(ins).Events(ctx, j.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(evs); n >= 5 && evs[n-1].To == gas.JobFailed && evs[n-3].Reason == "retried" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("events after retry: %+v", evs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if code, _, errOut := run(t, nil, "admin", "jobs", "retry", "no-such-job", dd); code != 1 || !strings.Contains(errOut, "not found") {
+		t.Fatalf("retry of a missing job = %d %q", code, errOut)
 	}
 }

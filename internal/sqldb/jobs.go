@@ -318,3 +318,54 @@ func (s *Jobs) TransitionJob(ctx context.Context, id string, c gas.JobChange) (*
 	}
 	return out, nil
 }
+
+// RetryJob queues a FAILED job again (an administrator's decision, e.g.
+// after fixing a worker): it returns to PENDING with its failure cleared, an
+// event records who retried it, and the annotation is queued — all in one
+// transaction, like CreateJob. A job in another state is ECONFLICT.
+func (s *Jobs) RetryJob(ctx context.Context, id, actor string) (*gas.Job, error) {
+	if s.enq == nil {
+		return nil, errors.New("sqldb: retry job: no queue configured")
+	}
+	at := s.db.now().UTC().Truncate(time.Microsecond)
+	var out *gas.Job
+	err := s.db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.db.q(`UPDATE jobs SET state = ?, fail_reason = '', started_at = 0, completed_at = 0
+			WHERE id = ? AND state = ?`), string(gas.JobPending), id, string(gas.JobFailed))
+		if err != nil {
+			return fmt.Errorf("update: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("update: %w", err)
+		} else if n == 0 {
+			var state string
+			err := tx.QueryRowContext(ctx, s.db.q(`SELECT state FROM jobs WHERE id = ?`), id).Scan(&state)
+			if errors.Is(err, sql.ErrNoRows) {
+				return jobNotFound("retry job", err)
+			}
+			if err != nil {
+				return fmt.Errorf("read state: %w", err)
+			}
+			return gas.Errorf(gas.ECONFLICT, "Only a failed job can be retried; this one is %s.", state)
+		}
+		if err := insertEvent(ctx, s.db, tx, gas.Event{JobID: id, At: at, From: gas.JobFailed, To: gas.JobPending, Actor: actor, Reason: "retried"}); err != nil {
+			return err
+		}
+		if err := s.enq.EnqueueAnnotate(ctx, tx, id); err != nil {
+			return fmt.Errorf("enqueue: %w", err)
+		}
+		j, err := scanJob(tx.QueryRowContext(ctx, s.db.q(`SELECT `+jobCols+` FROM jobs WHERE id = ?`), id))
+		if err != nil {
+			return fmt.Errorf("read back: %w", err)
+		}
+		out = j
+		return nil
+	})
+	if err != nil {
+		if code := gas.ErrorCode(err); code == gas.ECONFLICT || code == gas.ENOTFOUND {
+			return nil, err
+		}
+		return nil, fmt.Errorf("sqldb: retry job %s: %w", id, err)
+	}
+	return out, nil
+}

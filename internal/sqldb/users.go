@@ -346,15 +346,29 @@ func (db *DB) CountJobsByUser(ctx context.Context, userIDs []int64) (map[int64]i
 	return out, nil
 }
 
-// RecentJobs returns the jobs of all users newest first and their total,
-// for the admin page; only an administrator's page may show them.
-func (db *DB) RecentJobs(ctx context.Context, p gas.Page) ([]*gas.Job, int, error) {
+// RecentJobs returns the jobs of all users matching f, newest first, and
+// their total, for the admin page and `gas admin jobs`; only an
+// administrator may see them.
+func (db *DB) RecentJobs(ctx context.Context, f gas.JobFilter, p gas.Page) ([]*gas.Job, int, error) {
 	limit, offset := pageBounds(p)
+	where, args := "1 = 1", []any{}
+	if f.State != "" {
+		if !validState(f.State) {
+			return nil, 0, gas.Errorf(gas.EINVALID, "Unknown job state %q.", f.State)
+		}
+		where += " AND state = ?"
+		args = append(args, string(f.State))
+	}
+	if f.UserID > 0 {
+		where += " AND user_id = ?"
+		args = append(args, f.UserID)
+	}
 	var total int
-	if err := db.sql.QueryRowContext(ctx, `SELECT COUNT(*) FROM jobs`).Scan(&total); err != nil {
+	if err := db.sql.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM jobs WHERE `+where), args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("sqldb: recent jobs: %w", err)
 	}
-	rows, err := db.sql.QueryContext(ctx, db.q(`SELECT `+jobCols+` FROM jobs ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`), limit, offset)
+	rows, err := db.sql.QueryContext(ctx, db.q(`SELECT `+jobCols+` FROM jobs WHERE `+where+` ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`),
+		append(args, limit, offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("sqldb: recent jobs: %w", err)
 	}
@@ -371,4 +385,51 @@ func (db *DB) RecentJobs(ctx context.Context, p gas.Page) ([]*gas.Job, int, erro
 		return nil, 0, fmt.Errorf("sqldb: recent jobs: %w", err)
 	}
 	return out, total, nil
+}
+
+// StorageByUser returns the bytes each given user keeps: inputs plus
+// results (hot or archived), as recorded on their jobs.
+func (db *DB) StorageByUser(ctx context.Context, userIDs []int64) (map[int64]int64, error) {
+	out := make(map[int64]int64, len(userIDs))
+	if len(userIDs) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(userIDs))
+	for i, id := range userIDs {
+		args[i] = id
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(userIDs)), ", ")
+	rows, err := db.sql.QueryContext(ctx, db.q(`SELECT user_id, SUM(input_size + result_size) FROM jobs WHERE user_id IN (`+marks+`) GROUP BY user_id`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: storage by user: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, n int64
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, fmt.Errorf("sqldb: storage by user: %w", err)
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
+}
+
+// BundlesUsed lists the bundles that annotated completed jobs, by name and
+// checksum (a rebuilt bundle shows as a second line), most used first.
+func (db *DB) BundlesUsed(ctx context.Context) ([]gas.BundleUse, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT bundle, bundle_sum, COUNT(*) FROM jobs WHERE bundle_sum <> ''
+		GROUP BY bundle, bundle_sum ORDER BY COUNT(*) DESC, bundle`)
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: bundles used: %w", err)
+	}
+	defer rows.Close()
+	var out []gas.BundleUse
+	for rows.Next() {
+		var b gas.BundleUse
+		if err := rows.Scan(&b.Name, &b.Checksum, &b.Jobs); err != nil {
+			return nil, fmt.Errorf("sqldb: bundles used: %w", err)
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
 }

@@ -77,7 +77,7 @@ func runUsersAdminSuite(t *testing.T, open opener) {
 		if counts, err := db.CountJobsByUser(ctx, nil); err != nil || len(counts) != 0 {
 			t.Fatalf("CountJobsByUser(nil) = %v, %v", counts, err)
 		}
-		jobs, total, err := db.RecentJobs(ctx, gas.Page{Limit: 2})
+		jobs, total, err := db.RecentJobs(ctx, gas.JobFilter{}, gas.Page{Limit: 2})
 		if err != nil || total != 3 || len(jobs) != 2 || jobs[0].ID != jobIDs[2] || jobs[1].ID != jobIDs[1] {
 			t.Fatalf("RecentJobs = %v, %d, %v (created %v)", jobs, total, err, jobIDs)
 		}

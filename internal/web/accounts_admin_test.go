@@ -63,3 +63,55 @@ func TestAdminPage(t *testing.T) {
 }
 
 func bytesContain(b []byte, s string) bool { return strings.Contains(string(b), s) }
+
+// TestAdminFilterAndRetry: the admin narrows the jobs list by state and
+// owner, sees each user's storage, and queues a failed job again.
+func TestAdminFilterAndRetry(t *testing.T) {
+	t.Parallel()
+	af := setupAccounts(t, accountsOpts{})
+	ctx := context.Background()
+	admin := af.client()
+	admin.signup("root@example.org", "correct horse battery")
+	user := af.client()
+	user.signup("ada@example.org", "correct horse battery")
+	failed := jobIDFrom(t, user.upload("ada.vcf", []byte(miniVCF), "all"))
+	other := jobIDFrom(t, user.upload("ada2.vcf", []byte(miniVCF), "all"))
+	for _, c := range []gas.JobChange{{From: gas.JobPending, To: gas.JobRunning, Actor: "t"},
+		{From: gas.JobRunning, To: gas.JobFailed, Actor: "t", Reason: "the worker ran out of disk"}} {
+		if _, err := af.jobs.TransitionJob(ctx, failed, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	doc := admin.get("/admin?state=FAILED").doc(t)
+	rows := findAll(doc, "#jobs tbody tr")
+	if len(rows) != 1 || find(doc, "#jobs tr[data-job-id="+failed+"] button.retry") == nil {
+		t.Fatalf("FAILED filter shows %d rows (want the failed job with a retry button)", len(rows))
+	}
+	if find(admin.get("/admin?owner=nobody@example.org").doc(t), "#no-jobs") == nil {
+		t.Fatal("an unknown owner does not give an empty list")
+	}
+	if rows := findAll(admin.get("/admin?owner=ada@example.org").doc(t), "#jobs tbody tr"); len(rows) != 2 {
+		t.Fatalf("ada's jobs: %d rows", len(rows))
+	}
+	if r := admin.get("/admin?state=LOST"); r.StatusCode != http.StatusBadRequest {
+		t.Fatalf("unknown state: %d", r.StatusCode)
+	}
+	ada := af.user("ada@example.org")
+	if st := text(find(doc, "#users tr[data-user-id="+strconv.FormatInt(ada.ID, 10)+"] .storage")); st == "" || st == "0 B" {
+		t.Fatalf("ada's storage: %q", st)
+	}
+	// Only an admin may retry; then the job is queued again.
+	if r := user.postForm("/admin/jobs/"+failed+"/retry", nil); r.StatusCode != http.StatusNotFound {
+		t.Fatalf("retry as a user: %d", r.StatusCode)
+	}
+	if r := admin.postForm("/admin/jobs/"+failed+"/retry", nil); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("retry as admin: %d\n%s", r.StatusCode, r.body)
+	}
+	j, _ := af.jobs.Job(ctx, failed)
+	if j.State != gas.JobPending || j.FailReason != "" {
+		t.Fatalf("after retry: %s %q", j.State, j.FailReason)
+	}
+	if r := admin.postForm("/admin/jobs/"+other+"/retry", nil); r.StatusCode != http.StatusConflict {
+		t.Fatalf("retry of a pending job: %d", r.StatusCode)
+	}
+}

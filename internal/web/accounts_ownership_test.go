@@ -93,7 +93,17 @@ func TestOwnershipAllIDRoutes(t *testing.T) {
 			if (cl.method == http.MethodPost) != post {
 				continue
 			}
-			if r := send(a, cl.method, cl.path); r.StatusCode >= 400 {
+			r := send(a, cl.method, cl.path)
+			if strings.HasPrefix(cl.path, "/admin/") {
+				// Admin routes act on anyone's objects; A is the admin (the
+				// first account). Retrying a COMPLETED job is refused (409),
+				// which shows the handler, not a 404 guard, answered.
+				if r.StatusCode == http.StatusNotFound || r.StatusCode == http.StatusForbidden {
+					t.Errorf("%s %s as the admin: %d", cl.method, cl.path, r.StatusCode)
+				}
+				continue
+			}
+			if r.StatusCode >= 400 {
 				t.Errorf("%s %s as the owner: %d", cl.method, cl.path, r.StatusCode)
 			}
 		}

@@ -2,8 +2,11 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/gas-project/gas"
 )
@@ -15,8 +18,12 @@ type AdminStore interface {
 	ListUsers(ctx context.Context, p gas.Page) ([]*gas.User, int, error)
 	// CountJobsByUser returns the number of jobs of each given user.
 	CountJobsByUser(ctx context.Context, userIDs []int64) (map[int64]int, error)
-	// RecentJobs returns the jobs of all users newest first and their total.
-	RecentJobs(ctx context.Context, p gas.Page) ([]*gas.Job, int, error)
+	// RecentJobs returns the jobs of all users matching f, newest first, and their total.
+	RecentJobs(ctx context.Context, f gas.JobFilter, p gas.Page) ([]*gas.Job, int, error)
+	// StorageByUser returns the bytes of inputs and results each user keeps.
+	StorageByUser(ctx context.Context, userIDs []int64) (map[int64]int64, error)
+	// BundlesUsed lists the reference bundles that annotated jobs.
+	BundlesUsed(ctx context.Context) ([]gas.BundleUse, error)
 	// FailedNotifications returns deliveries that gave up, newest first.
 	FailedNotifications(ctx context.Context, p gas.Page) ([]*gas.Notification, int, error)
 }
@@ -38,7 +45,13 @@ const (
 // adminUser is one row of the user table.
 type adminUser struct {
 	*gas.User
-	Jobs int
+	Jobs    int
+	Storage int64
+}
+
+// JobRetrier queues a failed job again (sqldb.Jobs has it).
+type JobRetrier interface {
+	RetryJob(ctx context.Context, id, actor string) (*gas.Job, error)
 }
 
 // adminJob is one row of the recent jobs table.
@@ -58,6 +71,11 @@ type adminView struct {
 	JobTotal    int
 	Failed      []*gas.Notification
 	FailedTotal int
+	// The jobs filter, as given in the URL (state, owner email).
+	State, Owner string
+	States       []gas.JobState
+	CanRetry     bool
+	Bundles      []gas.BundleUse
 }
 
 // adminPage shows the installation at a glance: accounts, the latest jobs
@@ -91,8 +109,13 @@ func (s *server) adminPage(w http.ResponseWriter, r *http.Request, _ *gas.User) 
 		s.fail(w, r, err)
 		return
 	}
+	storage, err := a.StorageByUser(ctx, ids)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	for _, u := range users {
-		v.Users = append(v.Users, adminUser{User: u, Jobs: counts[u.ID]})
+		v.Users = append(v.Users, adminUser{User: u, Jobs: counts[u.ID], Storage: storage[u.ID]})
 	}
 	v.UserTotal = total
 	v.Pages = (total + adminUsersPerPage - 1) / adminUsersPerPage
@@ -103,8 +126,38 @@ func (s *server) adminPage(w http.ResponseWriter, r *http.Request, _ *gas.User) 
 		v.Next = page + 1
 	}
 
-	jobs, jobTotal, err := a.RecentJobs(ctx, gas.Page{Limit: adminRecentJobs})
-	if err != nil {
+	v.States = []gas.JobState{gas.JobPending, gas.JobRunning, gas.JobCompleted, gas.JobFailed, gas.JobArchived, gas.JobRestoring}
+	_, v.CanRetry = s.d.Jobs.(JobRetrier)
+	var filter gas.JobFilter
+	if st := r.URL.Query().Get("state"); st != "" {
+		if !slices.Contains(v.States, gas.JobState(st)) {
+			s.renderError(w, r, http.StatusBadRequest, "Unknown job state.")
+			return
+		}
+		v.State, filter.State = st, gas.JobState(st)
+	}
+	if email := strings.TrimSpace(r.URL.Query().Get("owner")); email != "" {
+		v.Owner = email
+		u, err := s.d.Users.UserByEmail(ctx, email)
+		switch {
+		case gas.ErrorCode(err) == gas.ENOTFOUND:
+			filter.UserID = -1 // no such owner: an empty list, not everyone's jobs
+		case err != nil:
+			s.fail(w, r, err)
+			return
+		default:
+			filter.UserID = u.ID
+		}
+	}
+	var jobs []*gas.Job
+	var jobTotal int
+	if filter.UserID >= 0 {
+		if jobs, jobTotal, err = a.RecentJobs(ctx, filter, gas.Page{Limit: adminRecentJobs}); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	if v.Bundles, err = a.BundlesUsed(ctx); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -136,4 +189,19 @@ func (s *server) adminPage(w http.ResponseWriter, r *http.Request, _ *gas.User) 
 		return
 	}
 	s.render(w, r, http.StatusOK, "admin", v)
+}
+
+// adminRetryJob answers POST /admin/jobs/{id}/retry: a FAILED job of any
+// user is queued again, and the admin returns to the filtered list.
+func (s *server) adminRetryJob(w http.ResponseWriter, r *http.Request, u *gas.User) {
+	rt, ok := s.d.Jobs.(JobRetrier)
+	if !ok {
+		s.renderError(w, r, http.StatusNotFound, "")
+		return
+	}
+	if _, err := rt.RetryJob(r.Context(), r.PathValue("id"), fmt.Sprintf("admin:%d", u.ID)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/admin?state=FAILED#admin-jobs", http.StatusSeeOther)
 }

@@ -36,8 +36,10 @@ package web
 //	GET  /subscribe             plans and their limits; the upgrade button when Stripe is configured
 //	POST /subscribe             [user] → 303 → Stripe Checkout; 404 when billing is not configured
 //	GET  /subscribe/success     [user] Checkout's return: the payment is being confirmed, the current plan
-//	GET  /admin                 [admin] users, recent jobs of all users, failed notification deliveries;
-//	                            404 for everyone else
+//	GET  /admin                 [admin] users (jobs, storage), jobs of all users (?state=S&owner=EMAIL),
+//	                            failed notification deliveries, bundles used; 404 for everyone else
+//	POST /admin/jobs/{id}/retry [admin] a FAILED job is queued again → 303 → /admin?state=FAILED
+//	(/admin/queue/… is River UI, mounted outside this site for administrators; see internal/cli)
 //	GET  /static/{hash}/{path…} embedded assets, cached for a year
 //
 // Unknown paths render the 404 page, a known path with the wrong method the
@@ -87,6 +89,7 @@ func (s *server) routeTable() []route {
 		{"POST /subscribe", s.requireUser(s.subscribe)},
 		{"GET /subscribe/success", s.requireUser(s.subscribeSuccess)},
 		{"GET /admin", s.requireAdmin(s.adminPage)},
+		{"POST /admin/jobs/{id}/retry", s.requireAdmin(s.adminRetryJob)},
 		{"GET /static/{hash}/{path...}", s.serveStatic},
 	}
 }

@@ -1,0 +1,131 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/gas-project/gas"
+	"github.com/gas-project/gas/internal/config"
+	"github.com/gas-project/gas/internal/jobs"
+	"github.com/gas-project/gas/internal/sqldb"
+)
+
+// adminDB opens and checks the database for an admin command.
+func adminDB(ctx context.Context, e *env, cfg config.Config) (*sqldb.DB, error) {
+	db, err := openDB(ctx, cfg, newLogger(cfg, e.stderr))
+	if err != nil {
+		return nil, err
+	}
+	if err := db.CheckSchema(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// adminListUsers prints accounts with their plan, jobs and storage.
+func adminListUsers(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "admin users list", "", "List accounts, oldest first, with their jobs and the storage they use.")
+	limit := fs.Int("limit", 100, "accounts to show")
+	cfg, err := loadConfig(e, fs, args)
+	if err != nil {
+		return err
+	}
+	db, err := adminDB(ctx, e, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	users, total, err := db.ListUsers(ctx, gas.Page{Limit: *limit})
+	if err != nil {
+		return err
+	}
+	ids := make([]int64, len(users))
+	for i, u := range users {
+		ids[i] = u.ID
+	}
+	counts, err := db.CountJobsByUser(ctx, ids)
+	if err != nil {
+		return err
+	}
+	storage, err := db.StorageByUser(ctx, ids)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tEMAIL\tPLAN\tADMIN\tJOBS\tSTORAGE\tCREATED")
+	for _, u := range users {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%v\t%d\t%d\t%s\n", u.ID, u.Email, u.Plan, u.Admin, counts[u.ID], storage[u.ID],
+			u.CreatedAt.UTC().Format("2006-01-02 15:04"))
+	}
+	tw.Flush()
+	fmt.Fprintf(e.stdout, "%d of %d accounts\n", len(users), total)
+	return nil
+}
+
+// adminListJobs prints jobs of all users, newest first, optionally by state
+// and owner.
+func adminListJobs(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "admin jobs", "", "List jobs of all users, newest first.")
+	state := fs.String("state", "", "only jobs in this state (PENDING, RUNNING, COMPLETED, FAILED, ARCHIVED, RESTORING)")
+	owner := fs.String("owner", "", "only jobs of this account (email)")
+	limit := fs.Int("limit", 50, "jobs to show")
+	cfg, err := loadConfig(e, fs, args)
+	if err != nil {
+		return err
+	}
+	db, err := adminDB(ctx, e, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	f := gas.JobFilter{State: gas.JobState(strings.ToUpper(*state))}
+	if *owner != "" {
+		u, err := db.UserByEmail(ctx, *owner)
+		if err != nil {
+			return userFacing(err)
+		}
+		f.UserID = u.ID
+	}
+	list, total, err := db.RecentJobs(ctx, f, gas.Page{Limit: *limit})
+	if err != nil {
+		return userFacing(err)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSTATE\tUSER\tINPUT\tRECORDS\tCREATED\tREASON")
+	for _, j := range list {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%s\t%s\n", j.ID, j.State, j.UserID, j.InputName, j.Records,
+			j.CreatedAt.UTC().Format("2006-01-02 15:04"), oneLine(j.FailReason))
+	}
+	tw.Flush()
+	fmt.Fprintf(e.stdout, "%d of %d jobs\n", len(list), total)
+	return nil
+}
+
+// adminRetryJob queues a FAILED job again; the running workers take it.
+func adminRetryJob(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "admin jobs retry", "ID", "Queue a FAILED job again (after fixing what made it fail).")
+	cfg, err := loadConfig(e, fs, args)
+	if err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("expected one job ID (see 'gas admin jobs --state FAILED')")
+	}
+	db, err := adminDB(ctx, e, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ins, err := jobs.NewInserter(db.RiverDriver(), nil)
+	if err != nil {
+		return err
+	}
+	if _, err := db.JobStore(ins).RetryJob(ctx, fs.Arg(0), "admin"); err != nil {
+		return userFacing(err)
+	}
+	fmt.Fprintf(e.stdout, "job %s queued again; a running worker will annotate it\n", fs.Arg(0))
+	return nil
+}
