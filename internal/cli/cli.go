@@ -62,7 +62,7 @@ func commands() []command {
 		{"web", "run only the web site (workers run elsewhere)", runWeb},
 		{"worker", "run only the annotation workers", runWorker},
 		{"annotate", "annotate a VCF file with a reference bundle", runAnnotate},
-		{"refdata", "build or list reference bundles (refdata build|list)", runRefdata},
+		{"refdata", "install, build, list or remove reference bundles (refdata install|build|list|remove)", runRefdata},
 		{"bench", "generate synthetic benchmark data (bench gen)", runBench},
 		{"migrate", "create or update the database schema", runMigrate},
 		{"client", "use a GAS server through its API (client submit|list|status|download|cancel)", runClient},
