@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -45,36 +44,14 @@ func burst(t *testing.T, env map[string]string) {
 	c := signUp(t, s.url, "burst@example.org")
 	input := refdata.DemoVCF()
 
-	start := time.Now()
-	ids := make([]string, jobs)
-	errs := make(chan error, jobs)
-	sem := make(chan struct{}, concurrency)
-	var wg sync.WaitGroup
+	names := make([]string, jobs)
+	files := make([][]byte, jobs)
 	for i := range jobs {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			r, err := c.upload(fmt.Sprintf("burst-%03d.vcf", i), input, "all")
-			if err == nil && r.JobID == "" {
-				err = fmt.Errorf("upload %d = %d, want 303 to a job: %.300s", i, r.Status, r.Body)
-			}
-			if err != nil {
-				errs <- err
-				return
-			}
-			ids[i] = r.JobID
-		}()
+		names[i], files[i] = fmt.Sprintf("burst-%03d.vcf", i), input
 	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	if t.Failed() {
-		t.FailNow()
-	}
+
+	start := time.Now()
+	ids := c.uploadAll(names, files, concurrency)
 	submitted := time.Since(start)
 	c.waitState(ids, string(gas.JobCompleted), 5*time.Minute)
 	total := time.Since(start)

@@ -10,6 +10,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -127,6 +128,38 @@ func (c *client) mustUpload(name string, content []byte) string {
 		c.t.Fatalf("upload %s = %d, want 303 to a job\n%.800s", name, r.Status, r.Body)
 	}
 	return r.JobID
+}
+
+// uploadAll uploads files[i] under names[i], at most concurrency at a
+// time, and returns the job IDs in order; any refused or failed upload
+// fails the test once all have finished.
+func (c *client) uploadAll(names []string, files [][]byte, concurrency int) []string {
+	c.t.Helper()
+	ids := make([]string, len(names))
+	errs := make([]error, len(names))
+	sem := make(chan struct{}, concurrency)
+	var wg sync.WaitGroup
+	for i := range names {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			r, err := c.upload(names[i], files[i], "all")
+			if err == nil && r.JobID == "" {
+				err = fmt.Errorf("upload %s = %d, want 303 to a job: %.300s", names[i], r.Status, r.Body)
+			}
+			ids[i], errs[i] = r.JobID, err
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			c.t.Error(err)
+		}
+	}
+	if c.t.Failed() {
+		c.t.FailNow()
+	}
+	return ids
 }
 
 // jobStatus is the JSON of GET /jobs/{id}/status.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -32,36 +31,12 @@ func TestCrash50Jobs(t *testing.T) {
 	s := startServer(t, dir, env)
 	c := signUp(t, s.url, "crash@example.org")
 
-	inputs := make([][]byte, jobs)
-	for i := range inputs {
-		inputs[i] = gzipBytes(t, chr21VCF(records, uint64(i)))
-	}
-	ids := make([]string, jobs)
-	var wg sync.WaitGroup
-	errs := make(chan error, jobs)
-	sem := make(chan struct{}, 8)
+	names := make([]string, jobs)
+	files := make([][]byte, jobs)
 	for i := range jobs {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			r, err := c.upload(fmt.Sprintf("crash-%02d.vcf.gz", i), inputs[i], "all")
-			if err == nil && r.JobID == "" {
-				err = fmt.Errorf("upload %d = %d: %.300s", i, r.Status, r.Body)
-			}
-			if err != nil {
-				errs <- err
-				return
-			}
-			ids[i] = r.JobID
-		}()
+		names[i], files[i] = fmt.Sprintf("crash-%02d.vcf.gz", i), gzipBytes(t, chr21VCF(records, uint64(i)))
 	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+	ids := c.uploadAll(names, files, 8)
 
 	// Kill while the database says some job is RUNNING. The status seen over
 	// HTTP may be stale by the time SIGKILL lands, so the database of the
