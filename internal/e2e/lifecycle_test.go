@@ -179,7 +179,8 @@ func archiveAcrossRestart(t *testing.T, kill bool) {
 // owner becomes Premium (set with `gas admin users set-plan` while the
 // server is stopped). Expedited retrieval is unavailable, so the standard
 // tier is used; the thaw copies it back and the download is byte-identical
-// to the one before archiving.
+// to the one before archiving. After a downgrade the restored result stays
+// while a new one is archived again.
 func TestRestoreAfterUpgrade(t *testing.T) {
 	if testing.Short() {
 		t.Skip("slow: archive, upgrade and restore through the real binary")
@@ -221,6 +222,29 @@ func TestRestoreAfterUpgrade(t *testing.T) {
 	checkEvent(t, dir, id, gas.JobRestoring, gas.JobCompleted, "worker:thaw", "")
 	checkNotifications(t, dir, c.email, map[string][]gas.NotificationKind{id: {gas.NotifyJobCompleted, gas.NotifyJobRestored}})
 	checkEML(t, dir, id, "available again")
+
+	// A downgrade (as billing will make): new results follow the Free
+	// retention again, the restored one stays. Its retention ran out long
+	// ago, so an archive queued for it would run at once, well before the
+	// new job's; once the new job is ARCHIVED the restored one has stayed.
+	runGas(t, dir, "admin", "users", "set-plan", c.email, "free")
+	s = startServer(t, dir, env)
+	c.use(s)
+	newID := c.mustUpload("after-downgrade.vcf", refdata.DemoVCF())
+	c.waitState([]string{newID}, string(gas.JobArchived), 2*time.Minute)
+	if st, err := c.status(id); err != nil || st.State != string(gas.JobCompleted) {
+		t.Errorf("restored job after a downgrade: %+v, %v; want COMPLETED", st, err)
+	}
+	if code, again := c.get("/jobs/" + id + "/result"); code != http.StatusOK || !bytes.Equal(again, before) {
+		t.Errorf("GET result of the restored job after a downgrade = %d, %d bytes", code, len(again))
+	}
+	waitOutbox(t, dir, 3, time.Minute)
+	s.stop()
+	checkEvent(t, dir, id, gas.JobCompleted, gas.JobArchived, "worker:archive", "")
+	checkNotifications(t, dir, c.email, map[string][]gas.NotificationKind{
+		id:    {gas.NotifyJobCompleted, gas.NotifyJobRestored},
+		newID: {gas.NotifyJobCompleted},
+	})
 }
 
 // checkEvent requires exactly one event from -> to by actor whose reason
