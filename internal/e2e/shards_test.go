@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gas-project/gas/internal/sqldb/sqldbtest"
 )
 
 // roleProc is one `gas web` or `gas worker` process on a shared data dir.
@@ -84,20 +87,37 @@ func startRole(t *testing.T, dir, role, logPath string, env map[string]string) (
 }
 
 // TestShardsAcrossWorkerProcesses is issue 8's sharding on real processes:
-// `gas web` and three `gas worker` on one data dir (SQLite, or PostgreSQL
-// with GAS_TEST_POSTGRES_URL... left to the PostgreSQL e2e runs) with a
-// small shard size. A 200,000-record upload is split into pieces that
-// several worker processes annotate, and the merged result is the same VCF
-// as one `gas annotate` of the file.
+// `gas web` and three `gas worker` on one data dir with a small shard size.
+// A 200,000-record upload is split into pieces that several worker
+// processes annotate, and the merged result is the same VCF as one
+// `gas annotate` of the file.
 func TestShardsAcrossWorkerProcesses(t *testing.T) {
 	t.Parallel()
+	shardsAcrossWorkers(t, nil)
+}
+
+// TestShardsAcrossWorkerProcessesPostgres is the same on PostgreSQL, where
+// the pieces finishing at once in different processes meet on row locks.
+func TestShardsAcrossWorkerProcessesPostgres(t *testing.T) {
+	t.Parallel()
+	shardsAcrossWorkers(t, map[string]string{"GAS_DATABASE_URL": sqldbtest.PostgresURL(t)})
+}
+
+func shardsAcrossWorkers(t *testing.T, dbEnv map[string]string) {
 	bin := gasBinary(t)
 	if help, _ := exec.Command(bin, "worker", "-h").CombinedOutput(); !bytes.Contains(help, []byte("shard-records")) {
 		t.Skip("this gas binary has no --shard-records setting yet (internal/cli wiring of jobs.AnnotateConfig.Shards)")
 	}
 	base := t.TempDir()
 	dir := filepath.Join(base, "data")
-	runGas(t, dir, "migrate")
+	if u := dbEnv["GAS_DATABASE_URL"]; u != "" {
+		databases.Store(dir, u) // openData reads the same database
+	}
+	migrate := exec.Command(bin, "migrate")
+	migrate.Env = serverEnv(dir, dbEnv)
+	if out, err := migrate.CombinedOutput(); err != nil {
+		t.Fatalf("gas migrate: %v\n%s", err, out)
+	}
 
 	const records, perShard = 200_000, 40_000
 	workerEnv := map[string]string{
@@ -105,13 +125,16 @@ func TestShardsAcrossWorkerProcesses(t *testing.T) {
 		"GAS_SHARD_RECORDS": "40000",
 		"GAS_QUEUES":        "annotate,lifecycle,notify",
 	}
+	webEnv := map[string]string{"GAS_FREE_UPLOAD_LIMIT": "100MB"}
+	maps.Copy(workerEnv, dbEnv)
+	maps.Copy(webEnv, dbEnv)
 	// The first worker installs the demo bundle; the others start on it.
 	var workers []*roleProc
 	for i := range 3 {
 		w, _ := startRole(t, dir, "worker", filepath.Join(base, "worker"+string(rune('1'+i))+".log"), workerEnv)
 		workers = append(workers, w)
 	}
-	_, url := startRole(t, dir, "web", filepath.Join(base, "web.log"), map[string]string{"GAS_FREE_UPLOAD_LIMIT": "100MB"})
+	_, url := startRole(t, dir, "web", filepath.Join(base, "web.log"), webEnv)
 
 	input := gzipBytes(t, chr21VCF(records, 8))
 	c := signUp(t, url, "shards@example.org")
