@@ -1,0 +1,154 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gas-project/gas"
+)
+
+// Progress is how far a job's annotation has got, for the live job page.
+type Progress struct {
+	JobID string
+	// InputRecords is the record count of the upload check (the total of
+	// the progress bar); 0 when it was not recorded.
+	InputRecords int64
+	// Records is the last count the worker reported, At when.
+	Records int64
+	At      time.Time
+	// IndexKey is the blob of the job's variant index, "" until built.
+	IndexKey string
+}
+
+// SetInputRecords records the record count of a job's input, known from
+// the upload check before the job is queued.
+func (db *DB) SetInputRecords(ctx context.Context, jobID string, n int64) error {
+	if n < 0 {
+		return fmt.Errorf("sqldb: set input records of %s: negative count %d", jobID, n)
+	}
+	return db.execJob(ctx, "set input records", jobID, `UPDATE jobs SET input_records = ? WHERE id = ?`, n, jobID)
+}
+
+// ReportProgress stores the records a running job has annotated. It only
+// touches a RUNNING job, so a late report from a worker that lost its job
+// (cancelled, finished by another attempt) changes nothing; that is not an
+// error, the worker just carries on.
+func (db *DB) ReportProgress(ctx context.Context, jobID string, records int64, at time.Time) error {
+	_, err := db.sql.ExecContext(ctx, db.q(`UPDATE jobs SET progress_records = ?, progress_at = ? WHERE id = ? AND state = ?`),
+		records, micro(at), jobID, string(gas.JobRunning))
+	if err != nil {
+		return fmt.Errorf("sqldb: report progress of %s: %w", jobID, err)
+	}
+	return nil
+}
+
+// SetIndexKey records where the job's variant index is stored ("" forgets it).
+func (db *DB) SetIndexKey(ctx context.Context, jobID, key string) error {
+	return db.execJob(ctx, "set index key", jobID, `UPDATE jobs SET index_key = ? WHERE id = ?`, key, jobID)
+}
+
+func (db *DB) execJob(ctx context.Context, op, jobID, q string, args ...any) error {
+	res, err := db.sql.ExecContext(ctx, db.q(q), args...)
+	if err != nil {
+		return fmt.Errorf("sqldb: %s: %w", op, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return jobNotFound(op, sql.ErrNoRows)
+	}
+	return nil
+}
+
+// JobProgress returns the progress of the given jobs, keyed by ID; IDs of
+// missing jobs are left out.
+func (db *DB) JobProgress(ctx context.Context, ids ...string) (map[string]Progress, error) {
+	out := make(map[string]Progress, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	q := `SELECT id, input_records, progress_records, progress_at, index_key FROM jobs WHERE id IN (?` +
+		strings.Repeat(", ?", len(ids)-1) + `)`
+	rows, err := db.sql.QueryContext(ctx, db.q(q), args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: job progress: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p Progress
+		var at int64
+		if err := rows.Scan(&p.JobID, &p.InputRecords, &p.Records, &at, &p.IndexKey); err != nil {
+			return nil, fmt.Errorf("sqldb: job progress: %w", err)
+		}
+		p.At = fromMicro(at)
+		out[p.JobID] = p
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqldb: job progress: %w", err)
+	}
+	return out, nil
+}
+
+// QueueAhead counts the PENDING jobs of all users queued before jobID (by
+// creation time, then ID), i.e. its position in the queue minus one.
+func (db *DB) QueueAhead(ctx context.Context, jobID string) (int, error) {
+	var n int
+	err := db.sql.QueryRowContext(ctx, db.q(`SELECT count(*) FROM jobs o, jobs j
+		WHERE j.id = ? AND o.state = ? AND (o.created_at < j.created_at OR (o.created_at = j.created_at AND o.id < j.id))`),
+		jobID, string(gas.JobPending)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("sqldb: queue position of %s: %w", jobID, err)
+	}
+	return n, nil
+}
+
+// Throughput describes the recently completed jobs of all users, for
+// estimates: how long a job ran on average and how many records a second
+// were annotated.
+type Throughput struct {
+	Jobs          int           // completed jobs looked at (0: no estimate)
+	MeanRun       time.Duration // mean time from RUNNING to COMPLETED
+	RecordsPerSec float64       // records / running time over those jobs
+}
+
+// RecentThroughput looks at the last n completed jobs (any user).
+func (db *DB) RecentThroughput(ctx context.Context, n int) (Throughput, error) {
+	if n <= 0 {
+		return Throughput{}, errors.New("sqldb: recent throughput: n must be positive")
+	}
+	rows, err := db.sql.QueryContext(ctx, db.q(`SELECT started_at, completed_at, records FROM jobs
+		WHERE state = ? AND started_at > 0 AND completed_at >= started_at
+		ORDER BY completed_at DESC LIMIT ?`), string(gas.JobCompleted), n)
+	if err != nil {
+		return Throughput{}, fmt.Errorf("sqldb: recent throughput: %w", err)
+	}
+	defer rows.Close()
+	var t Throughput
+	var run time.Duration
+	var records int64
+	for rows.Next() {
+		var s, c, r int64
+		if err := rows.Scan(&s, &c, &r); err != nil {
+			return Throughput{}, fmt.Errorf("sqldb: recent throughput: %w", err)
+		}
+		t.Jobs++
+		run += time.Duration(c-s) * time.Microsecond
+		records += r
+	}
+	if err := rows.Err(); err != nil {
+		return Throughput{}, fmt.Errorf("sqldb: recent throughput: %w", err)
+	}
+	if t.Jobs > 0 {
+		t.MeanRun = run / time.Duration(t.Jobs)
+		if run > 0 {
+			t.RecordsPerSec = float64(records) / run.Seconds()
+		}
+	}
+	return t, nil
+}

@@ -1,0 +1,96 @@
+package sqldb
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/gas-project/gas"
+)
+
+func TestProgressSQLite(t *testing.T) {
+	t.Parallel()
+	testProgress(t, setup(t, openSQLiteForTest))
+}
+
+func TestProgressPostgres(t *testing.T) {
+	t.Parallel()
+	testProgress(t, setup(t, openPostgresForTest))
+}
+
+func testProgress(t *testing.T, f fixture) {
+	ctx := context.Background()
+	u := mustUser(t, f, fmt.Sprintf("p%d@example.org", testDBSeq.Add(1)))
+	var js []*gas.Job
+	for i := range 3 {
+		js = append(js, mustJob(t, f, u.ID, fmt.Sprintf("in%d.vcf", i)))
+		f.clock.Add(time.Second)
+	}
+	if err := f.db.SetInputRecords(ctx, js[0].ID, 1000); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.db.SetInputRecords(ctx, "no-such-job", 1); gas.ErrorCode(err) != gas.ENOTFOUND {
+		t.Fatalf("missing job: %v, want ENOTFOUND", err)
+	}
+	// Queue order: the third job has two PENDING jobs ahead of it.
+	for i, want := range []int{0, 1, 2} {
+		if n, err := f.db.QueueAhead(ctx, js[i].ID); err != nil || n != want {
+			t.Fatalf("job %d ahead = %d, %v; want %d", i, n, err, want)
+		}
+	}
+	// A report on a PENDING job is ignored; on a RUNNING one it is kept.
+	at := f.clock.Now()
+	if err := f.db.ReportProgress(ctx, js[0].ID, 10, at); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := f.db.JobProgress(ctx, js[0].ID); p[js[0].ID].Records != 0 {
+		t.Fatalf("progress of a PENDING job stored: %+v", p)
+	}
+	if _, err := f.jobs.TransitionJob(ctx, js[0].ID, gas.JobChange{From: gas.JobPending, To: gas.JobRunning, Actor: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.db.ReportProgress(ctx, js[0].ID, 400, at); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.db.SetIndexKey(ctx, js[1].ID, "user/1/x/variants.sqlite"); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := f.db.JobProgress(ctx, js[0].ID, js[1].ID, "missing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 2 {
+		t.Fatalf("progress of %d jobs, want 2: %+v", len(ps), ps)
+	}
+	if p := ps[js[0].ID]; p.InputRecords != 1000 || p.Records != 400 || !p.At.Equal(at) {
+		t.Fatalf("progress = %+v, want 400 of 1000 at %v", p, at)
+	}
+	if p := ps[js[1].ID]; p.IndexKey != "user/1/x/variants.sqlite" || p.Records != 0 {
+		t.Fatalf("second job = %+v", p)
+	}
+	// The running job left the queue: the others move up.
+	if n, _ := f.db.QueueAhead(ctx, js[2].ID); n != 1 {
+		t.Fatalf("third job ahead = %d after the first started, want 1", n)
+	}
+
+	// Throughput: nothing completed yet, then one job of 1000 records in 4 s.
+	if tp, err := f.db.RecentThroughput(ctx, 20); err != nil || tp.Jobs != 0 {
+		t.Fatalf("throughput before any completion = %+v, %v", tp, err)
+	}
+	f.clock.Add(4 * time.Second)
+	if _, err := f.jobs.TransitionJob(ctx, js[0].ID, gas.JobChange{From: gas.JobRunning, To: gas.JobCompleted, Actor: "test",
+		Result: &gas.JobResult{ResultKey: "r", LogKey: "l", SummaryKey: "s", Records: 1000}}); err != nil {
+		t.Fatal(err)
+	}
+	tp, err := f.db.RecentThroughput(ctx, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tp.Jobs != 1 || tp.MeanRun != 4*time.Second || tp.RecordsPerSec != 250 {
+		t.Fatalf("throughput = %+v, want 1 job, 4s, 250 records/s", tp)
+	}
+	if _, err := f.db.RecentThroughput(ctx, 0); err == nil {
+		t.Fatal("n = 0 accepted")
+	}
+}
