@@ -100,6 +100,9 @@ func (s *services) runnerConfig(cfg config.Config, logger *slog.Logger) (jobs.Ru
 	}
 	return jobs.RunnerConfig{
 		Workers: cfg.Workers, Logger: logger, Queues: queues, NoAnnotate: !slices.Contains(cfg.Queues, jobs.QueueAnnotate),
+		// Heartbeats hand a killed worker's running jobs to the others
+		// within a minute (River alone waits longer than the job timeout).
+		Liveness: s.db,
 		Register: func(w *river.Workers) error {
 			if err := s.notify.Register(w); err != nil {
 				return err

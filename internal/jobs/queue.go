@@ -2,10 +2,12 @@ package jobs
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -79,11 +81,29 @@ type RunnerConfig struct {
 	// started with --queues lifecycle,notify); its worker stays registered
 	// so the client knows the kind.
 	NoAnnotate bool
+	// Liveness, when set, makes the process announce itself every
+	// HeartbeatEvery (zero: 5 s) and hand back to the queue the running
+	// jobs of processes silent for DeadAfter (zero: 45 s) — so a killed
+	// worker's jobs resume within a minute, while River's own rescue must
+	// wait longer than the longest annotation.
+	Liveness                  Liveness
+	HeartbeatEvery, DeadAfter time.Duration
+}
+
+// Liveness is the store of worker heartbeats (sqldb.DB has it).
+type Liveness interface {
+	Heartbeat(ctx context.Context, clientID, hostname string, pid int, started time.Time) error
+	RetireWorker(ctx context.Context, clientID string) error
+	RescueDeadWorkers(ctx context.Context, cutoff time.Time) (int64, error)
 }
 
 // Runner works queued jobs in this process.
 type Runner struct {
 	client *river.Client[*sql.Tx]
+	id     string
+	cfg    RunnerConfig
+	stop   context.CancelFunc // ends the heartbeat loop
+	done   chan struct{}      // closed when it has ended
 }
 
 // NewRunner returns a runner of the annotate queue with w as its worker, on
@@ -126,7 +146,15 @@ func NewRunner(driver riverdriver.Driver[*sql.Tx], w *AnnotateWorker, cfg Runner
 	if len(queues) == 0 {
 		return nil, errors.New("jobs: new runner: no queue to work")
 	}
+	if cfg.HeartbeatEvery <= 0 {
+		cfg.HeartbeatEvery = 5 * time.Second
+	}
+	if cfg.DeadAfter <= 0 {
+		cfg.DeadAfter = 45 * time.Second
+	}
+	id := clientID()
 	c, err := river.NewClient(driver, &river.Config{
+		ID:                   id,
 		Queues:               queues,
 		Workers:              workers,
 		FetchPollInterval:    cfg.FetchPollInterval,
@@ -139,7 +167,46 @@ func NewRunner(driver riverdriver.Driver[*sql.Tx], w *AnnotateWorker, cfg Runner
 	if err != nil {
 		return nil, fmt.Errorf("jobs: new runner: %w", err)
 	}
-	return &Runner{client: c}, nil
+	return &Runner{client: c, id: id, cfg: cfg}, nil
+}
+
+// clientID names this process in the queue (River records it on every job
+// it works) and in the heartbeats: host, process and a random part, since
+// PIDs repeat across machines and restarts.
+func clientID() string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s-%d-%x", host, os.Getpid(), b)
+}
+
+// ID is the River client ID of this process.
+func (r *Runner) ID() string { return r.id }
+
+// heartbeat announces the process and rescues the work of dead ones until
+// ctx ends. Failures are logged and retried at the next beat: a database
+// that is briefly away must not stop the workers.
+func (r *Runner) heartbeat(ctx context.Context) {
+	defer close(r.done)
+	host, _ := os.Hostname()
+	started := time.Now()
+	t := time.NewTicker(r.cfg.HeartbeatEvery)
+	defer t.Stop()
+	for {
+		if err := r.cfg.Liveness.Heartbeat(ctx, r.id, host, os.Getpid(), started); err != nil && ctx.Err() == nil {
+			r.cfg.Logger.Warn("worker heartbeat failed", "err", err)
+		}
+		if n, err := r.cfg.Liveness.RescueDeadWorkers(ctx, time.Now().Add(-r.cfg.DeadAfter)); err != nil && ctx.Err() == nil {
+			r.cfg.Logger.Warn("rescuing the jobs of stopped workers failed", "err", err)
+		} else if n > 0 {
+			r.cfg.Logger.Warn("resumed queued work of a worker that stopped answering", "jobs", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Start begins working jobs; it returns once the workers are running.
@@ -148,6 +215,11 @@ func (r *Runner) Start(ctx context.Context) error {
 	if err := r.client.Start(ctx); err != nil {
 		return fmt.Errorf("jobs: start runner: %w", err)
 	}
+	if r.cfg.Liveness != nil {
+		hctx, cancel := context.WithCancel(ctx)
+		r.stop, r.done = cancel, make(chan struct{})
+		go r.heartbeat(hctx)
+	}
 	return nil
 }
 
@@ -155,6 +227,17 @@ func (r *Runner) Start(ctx context.Context) error {
 // done, then cancels them; a cancelled job stays RUNNING and is resumed by
 // the next attempt.
 func (r *Runner) Stop(ctx context.Context) error {
+	if r.stop != nil {
+		defer func() {
+			r.stop()
+			<-r.done
+			// Work left running after the stop is handed on by the next
+			// sweep of another process.
+			if err := r.cfg.Liveness.RetireWorker(context.WithoutCancel(ctx), r.id); err != nil {
+				r.cfg.Logger.Warn("retiring this worker failed", "err", err)
+			}
+		}()
+	}
 	err := r.client.Stop(ctx)
 	if err == nil {
 		return nil
