@@ -113,10 +113,9 @@ func (db *DB) Migrate(ctx context.Context) ([]int, error) {
 		return nil, fmt.Errorf("sqldb: migrate: %w", err)
 	}
 	var applied []int
+	// Every known migration is checked, not only those above the highest
+	// applied: one numbered below it (merged from a branch) still runs.
 	for _, m := range ms {
-		if m.version <= cur {
-			continue
-		}
 		skipped := false
 		err := db.inTx(ctx, func(tx *sql.Tx) error {
 			if db.d.name == postgresDialect.name {
