@@ -177,6 +177,9 @@ func serve(ctx context.Context, e *env, cfg config.Config, logger *slog.Logger, 
 			} else if n > 0 {
 				logger.Warn("resuming queued work interrupted by a previous stop", "count", n)
 			}
+			if err := jobs.ClearLeader(ctx, db.SQL()); err != nil {
+				return err
+			}
 		}
 		rc, err := svc.runnerConfig(cfg, logger)
 		if err != nil {

@@ -26,3 +26,16 @@ func RequeueOrphans(ctx context.Context, db *sql.DB) (int64, error) {
 	}
 	return n, nil
 }
+
+// ClearLeader forgets River's leader election. A killed process keeps the
+// leadership in the database until its lease runs out (about 20 s
+// measured), and until then nothing scheduled runs — archive timers,
+// notification retries, thaws. Like RequeueOrphans, only a process that
+// knows it is the queue's only one (gas serve on its locked data dir) may
+// call it; the new client elects itself at once.
+func ClearLeader(ctx context.Context, db *sql.DB) error {
+	if _, err := db.ExecContext(ctx, `DELETE FROM river_leader`); err != nil {
+		return fmt.Errorf("jobs: clear leader: %w", err)
+	}
+	return nil
+}
