@@ -102,7 +102,9 @@ func (s *services) runnerConfig(cfg config.Config, logger *slog.Logger) (jobs.Ru
 		Workers: cfg.Workers, Logger: logger, Queues: queues, NoAnnotate: !slices.Contains(cfg.Queues, jobs.QueueAnnotate),
 		// Heartbeats hand a killed worker's running jobs to the others
 		// within a minute (River alone waits longer than the job timeout).
-		Liveness: s.db,
+		Liveness: s.db, DeadAfter: cfg.WorkerDeadAfter,
+		// Beat several times per dead-after period, and at most every 5 s.
+		HeartbeatEvery: min(5*time.Second, cfg.WorkerDeadAfter/4),
 		Register: func(w *river.Workers) error {
 			if err := s.notify.Register(w); err != nil {
 				return err

@@ -87,6 +87,9 @@ type Config struct {
 	// restored copy stays readable in Glacier.
 	ArchiveBucket, ArchivePrefix, ArchiveStorageClass string
 	ArchiveRestoreDays                                int
+	// WorkerDeadAfter is how long a worker process may stay silent (no
+	// heartbeat) before the others take over its running jobs.
+	WorkerDeadAfter time.Duration
 	// Queues are the queues a worker process works: any of annotate,
 	// lifecycle and notify (default all), so a farm can put annotation on
 	// big machines and the light lifecycle work elsewhere.
@@ -265,6 +268,16 @@ var settings = []setting{
 			return nil
 		},
 		get: func(c *Config) string { return strconv.Itoa(c.ArchiveRestoreDays) }},
+	{name: "worker-dead-after", env: "GAS_WORKER_DEAD_AFTER", usage: "silence after which a worker's running jobs go to the others (e.g. 45s)",
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(strings.TrimSpace(v))
+			if err != nil || d < time.Second {
+				return fmt.Errorf("not a duration of at least 1s: %q", v)
+			}
+			c.WorkerDeadAfter = d
+			return nil
+		},
+		get: func(c *Config) string { return c.WorkerDeadAfter.String() }},
 	{name: "queues", env: "GAS_QUEUES", usage: "queues this process works: annotate, lifecycle, notify (comma-separated)",
 		set: func(c *Config, v string) error {
 			c.Queues = nil
@@ -330,7 +343,10 @@ func Default() Config {
 		ArchiveStandardDelay:  10 * time.Second,
 		S3Region:              "us-east-1",
 		Queues:                []string{"annotate", "lifecycle", "notify"},
-		ArchiveRestoreDays:    1,
+		// Nine missed heartbeats (every 5 s): a long GC pause or a busy
+		// database does not look like a dead worker.
+		WorkerDeadAfter:    45 * time.Second,
+		ArchiveRestoreDays: 1,
 	}
 }
 
