@@ -500,3 +500,50 @@ func gzBytes(t *testing.T, b []byte) []byte {
 	}
 	return buf.Bytes()
 }
+
+// runSteps works a job's split, every piece and the merge, in order.
+func (s *shardEnv) runSteps(t *testing.T, j *gas.Job) {
+	t.Helper()
+	ctx := context.Background()
+	if err := s.worker.Work(ctx, stepJob(j.ID, "", 0, 1)); err != nil {
+		t.Fatal(err)
+	}
+	shards, err := s.shards.JobShards(ctx, j.ID)
+	if err != nil || len(shards) < 2 {
+		t.Fatalf("%d shards (%v)", len(shards), err)
+	}
+	for i := range shards {
+		if err := s.worker.Work(ctx, stepJob(j.ID, jobs.StepShard, i, 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.worker.Work(ctx, stepJob(j.ID, jobs.StepMerge, 0, 1)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestShardSkipMalformed: with on_error=skip, malformed records in several
+// pieces are written through, and the summary lists them with the line
+// numbers of the whole input, as a single run does.
+func TestShardSkipMalformed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := setupShards(t, 300, nil)
+	content, _ := shardInput(1000, 0)
+	lines := strings.Split(string(content), "\n")
+	for _, i := range []int{10, 420, 777} { // in different pieces
+		lines[i] = strings.Replace(lines[i], "\t", "\tPOSX\t", 1)
+	}
+	content = []byte(strings.Join(lines, "\n"))
+	const options = `{"on_error":"skip"}`
+	j := s.submit(t, string(content), "demo", options)
+	s.runSteps(t, j)
+	got, _ := s.store.Job(ctx, j.ID)
+	if got.State != gas.JobCompleted {
+		t.Fatalf("job %s %s", got.State, got.FailReason)
+	}
+	s.sameResult(t, got, content, options)
+	if sum := s.summary(t, got.SummaryKey); sum.Skipped != 3 || len(sum.Errors) != 3 || !strings.HasPrefix(sum.Errors[2], "line 778:") {
+		t.Fatalf("skipped %d, errors %q", sum.Skipped, sum.Errors)
+	}
+}
