@@ -174,6 +174,12 @@ func build(ctx context.Context, r io.Reader, path string, opt BuildOptions) (*Bu
 			return nil, &InputError{Msg: "read annotated VCF: " + err.Error()}
 		}
 		for i := 0; i < blk.Len(); i++ {
+			if ld.records >= maxRecords {
+				if tx != nil {
+					tx.rollback()
+				}
+				return nil, &InputError{Msg: fmt.Sprintf("more than %d records", maxRecords)}
+			}
 			if tx == nil {
 				if tx, err = beginLoad(ctx, db); err != nil {
 					return nil, err
@@ -208,8 +214,11 @@ func build(ctx context.Context, r io.Reader, path string, opt BuildOptions) (*Bu
 	if err := tx.commit(); err != nil {
 		return nil, err
 	}
-	if _, err := db.ExecContext(ctx, createIndexes); err != nil {
-		return nil, fmt.Errorf("variantdb: create indexes: %w", err)
+	if _, err := db.ExecContext(ctx, finishLoad); err != nil {
+		return nil, fmt.Errorf("variantdb: pack genes: %w", err)
+	}
+	if err := writeColumns(ctx, db); err != nil {
+		return nil, err
 	}
 	if err := db.Close(); err != nil {
 		return nil, fmt.Errorf("variantdb: close: %w", err)
@@ -234,6 +243,10 @@ func openRW(path string) (*sql.DB, error) {
 	}
 	return db, nil
 }
+
+// maxRecords keeps record indexes within the int32 the in-memory columns
+// use; a VCF that large would not be browsed anyway.
+const maxRecords = 1<<31 - 1
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 

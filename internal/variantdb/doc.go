@@ -7,18 +7,22 @@
 // afterwards (Open). It holds:
 //
 //   - rec: one row per VCF record, in file order (rid is the 1-based record
-//     ordinal). Besides the columns the table shows (chrom, pos, ID, REF,
-//     ALTs, the most severe annotation's gene, consequence and HGVS, the
-//     allele frequency, track hits) it carries per-record aggregates the
-//     filters use: worst impact, a bit mask of all consequence terms, known
-//     (any ALT matches a known variant) and the highest known frequency.
-//     These are the "per-record view" of the table; every filter except the
-//     gene is a condition on this one row, so a page and its total count
-//     need no join.
+//     ordinal): the columns the table shows (chrom, pos, ID, REF, ALTs, the
+//     most severe annotation's gene, consequence and HGVS, the allele
+//     frequency, track hits) and the per-record aggregates the filters use:
+//     worst impact, a bit mask of all consequence terms, known (any ALT
+//     matches a known variant) and the highest known frequency. This is the
+//     "per-record view" of the table.
+//   - col: the filter aggregates again as packed arrays, plus the record
+//     order of each sort key (see columns.go). An open Index keeps the
+//     filter arrays in memory (17 bytes per record), so a count is one pass
+//     over them and a page a walk along the sort order: milliseconds for a
+//     million records whatever the filter, where SQL would scan the table.
 //   - ann: one row per record × ALT × transcript annotation (the ANN
 //     entries), keyed rid<<16|n so the rows of a record are a primary-key
 //     range; transcripts (feature, gene, biotype) are stored once in tx.
-//   - rec_gene: (lower-cased gene name or ID, rid) pairs for the gene filter.
+//   - rec_gene: (gene, rid) pairs for the gene filter, genes being the
+//     lower-cased gene names and IDs of the gene dictionary.
 //   - term, chrom, meta: dictionaries and build facts (record count, the
 //     source's SHA-256, the frequency field used).
 //

@@ -5,9 +5,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/bits"
 	"strconv"
 	"strings"
 
@@ -34,10 +36,11 @@ const (
 // in the header.
 func (ix *Index) ExportVCF(ctx context.Context, w io.Writer, src io.Reader, f Filter) (int64, error) {
 	f = f.normalize()
-	want, err := ix.Count(ctx, f)
+	m, err := ix.compile(ctx, f)
 	if err != nil {
 		return 0, err
 	}
+	want := m.count()
 	hr := &hashReader{r: src, h: sha256.New()}
 	rd, err := vcf.NewReader(hr, vcf.ReaderOptions{Workers: 1})
 	if err != nil {
@@ -47,36 +50,12 @@ func (ix *Index) ExportVCF(ctx context.Context, w io.Writer, src io.Reader, f Fi
 	h := rd.Header()
 	h.Add(VCFRecordsKey + itoa(want))
 	h.Add(VCFFilterKey + f.Describe())
-
-	cond, args, ok := ix.where(f)
-	var next func() (int64, error) // the next matching rid, 0 at the end
-	all := ok && cond == ""
-	if ok && !all {
-		rows, err := ix.db.QueryContext(ctx, `SELECT rid FROM rec`+cond+` ORDER BY rid`, args...)
-		if err != nil {
-			return 0, fmt.Errorf("variantdb: export VCF: %w", err)
-		}
-		defer rows.Close()
-		next = func() (int64, error) {
-			if !rows.Next() {
-				return 0, rows.Err()
-			}
-			var rid int64
-			return rid, rows.Scan(&rid)
-		}
-	} else {
-		next = func() (int64, error) { return 0, nil }
-	}
+	recs := int64(len(ix.c.flags))
 
 	bw := vcf.NewBGZFWriter(w, 2)
 	out := h.AppendTo(nil)
 	var blk vcf.Block
 	var k, written int64
-	wantRID, err := next()
-	if err != nil {
-		bw.Close()
-		return 0, fmt.Errorf("variantdb: export VCF: %w", err)
-	}
 	for {
 		if err := ctx.Err(); err != nil {
 			bw.Close()
@@ -92,18 +71,13 @@ func (ix *Index) ExportVCF(ctx context.Context, w io.Writer, src io.Reader, f Fi
 		}
 		for i := 0; i < blk.Len(); i++ {
 			k++
-			if !all && k != wantRID {
+			// A longer source is caught below; its extra records match nothing.
+			if k > recs || m.none || !m.all && !m.match(int(k-1)) {
 				continue
 			}
 			out = append(out, blk.Line(i)...)
 			out = append(out, '\n')
 			written++
-			if !all {
-				if wantRID, err = next(); err != nil {
-					bw.Close()
-					return written, fmt.Errorf("variantdb: export VCF: %w", err)
-				}
-			}
 		}
 		if _, err := bw.Write(out); err != nil {
 			bw.Close()
@@ -173,14 +147,20 @@ var TSVColumns = [][2]string{
 // records and rows written.
 func (ix *Index) ExportTSV(ctx context.Context, w io.Writer, f Filter) (records, rows int64, err error) {
 	f = f.normalize()
-	cond, args, ok := ix.where(f)
-	var wantRecs, wantRows int64
-	if ok {
-		err := ix.db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(max(nann, 1)), 0) FROM rec`+cond, args...).Scan(&wantRecs, &wantRows)
-		if err != nil {
-			return 0, 0, fmt.Errorf("variantdb: export TSV: %w", err)
-		}
+	m, err := ix.compile(ctx, f)
+	if err != nil {
+		return 0, 0, err
 	}
+	nann, err := ix.column(ctx, "nann", 4)
+	if err != nil {
+		return 0, 0, err
+	}
+	var wantRecs, wantRows int64
+	m.each(func(i int) bool {
+		wantRecs++
+		wantRows += max(int64(binary.LittleEndian.Uint32(nann[4*i:])), 1)
+		return true
+	})
 	bw := bufio.NewWriterSize(w, 64<<10)
 	fmt.Fprintf(bw, "%s records=%d rows=%d filter=%s\n", TSVCommentPrefix, wantRecs, wantRows, f.Describe())
 	for i, c := range TSVColumns {
@@ -190,16 +170,36 @@ func (ix *Index) ExportTSV(ctx context.Context, w io.Writer, f Filter) (records,
 		bw.WriteString(c[0])
 	}
 	bw.WriteByte('\n')
-	if ok && wantRecs > 0 {
+	// Records go out in groups of rids: one query per group keeps each
+	// query small whatever the view, and the page cache warm.
+	var batch []any
+	var werr error
+	flush := func() {
+		if len(batch) == 0 || werr != nil {
+			return
+		}
 		q := `SELECT rec.rid, rec.chrom, rec.pos, rec.vid, rec.ref, rec.alt, rec.known, rec.freq, rec.trackhits,
 			ann.k, ann.allele, ann.terms, ann.impact, tx.gene, tx.gene_id, tx.feature_type, tx.feature, tx.biotype,
 			ann.rank, ann.hgvsc, ann.hgvsp, ann.cdna, ann.cds, ann.aa, ann.distance, ann.notes
 			FROM rec LEFT JOIN ann ON ann.k BETWEEN rec.rid << 16 AND (rec.rid << 16) + 65535
-			LEFT JOIN tx ON tx.id = ann.tx` + cond + ` ORDER BY rec.rid, ann.k`
-		rows, records, err = ix.writeTSVRows(ctx, bw, q, args)
-		if err != nil {
-			return records, rows, err
+			LEFT JOIN tx ON tx.id = ann.tx
+			WHERE rec.rid IN (` + strings.TrimSuffix(strings.Repeat("?,", len(batch)), ",") + `) ORDER BY rec.rid, ann.k`
+		n, r, err := ix.writeTSVRows(ctx, bw, q, batch)
+		rows += n
+		records += r
+		werr = err
+		batch = batch[:0]
+	}
+	m.each(func(i int) bool {
+		batch = append(batch, int64(i+1))
+		if len(batch) == 500 {
+			flush()
 		}
+		return werr == nil
+	})
+	flush()
+	if werr != nil {
+		return records, rows, werr
 	}
 	if err := bw.Flush(); err != nil {
 		return records, rows, fmt.Errorf("variantdb: export TSV: %w", err)
@@ -324,46 +324,66 @@ func (ix *Index) Summary(ctx context.Context, f Filter) (*ViewSummary, error) {
 	cf.Sort, cf.Desc, cf.Page, cf.PerPage = SortPos, false, 1, DefaultPerPage
 	s := &ViewSummary{Filter: f.Describe(), Query: cf.Encode(), SourceSHA256: ix.Meta.SHA256, FreqField: ix.Meta.FreqField,
 		Consequences: map[string]int64{}, Impacts: map[string]int64{}, Chromosomes: map[string]int64{}, Tracks: map[string]int64{}}
-	cond, args, ok := ix.where(f)
-	if !ok {
-		return s, nil
-	}
-	q := `SELECT chrom, impact, terms, known, tracks, bad IS NOT NULL, count(*) FROM rec` + cond +
-		` GROUP BY chrom, impact, terms, known, tracks, bad IS NOT NULL`
-	rows, err := ix.db.QueryContext(ctx, q, args...)
+	m, err := ix.compile(ctx, f)
 	if err != nil {
-		return nil, fmt.Errorf("variantdb: summary: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var chrom, impact, terms, known, tracks, bad, n int64
-		if err := rows.Scan(&chrom, &impact, &terms, &known, &tracks, &bad, &n); err != nil {
-			return nil, fmt.Errorf("variantdb: summary: %w", err)
+	chromB, err := ix.column(ctx, "chrom", 4)
+	if err != nil {
+		return nil, err
+	}
+	tracksB, err := ix.column(ctx, "tracks", 8)
+	if err != nil {
+		return nil, err
+	}
+	// Count per distinct value first, name them after: the pass over the
+	// records stays free of map lookups by string.
+	byChrom := map[uint32]int64{}
+	var byImpact [5]int64
+	var byTerm, byTrack [64]int64
+	m.each(func(i int) bool {
+		s.Records++
+		byChrom[binary.LittleEndian.Uint32(chromB[4*i:])]++
+		fl := ix.c.flags[i]
+		byImpact[fl&7]++
+		for t := ix.c.terms[i]; t != 0; t &= t - 1 {
+			byTerm[bits.TrailingZeros64(t)]++
 		}
-		s.Records += n
-		s.Chromosomes[ix.chroms[chrom]] += n
-		imp := ImpactName(int(impact))
-		if imp == "" {
-			imp = "none"
+		for t := binary.LittleEndian.Uint64(tracksB[8*i:]); t != 0; t &= t - 1 {
+			byTrack[bits.TrailingZeros64(t)]++
 		}
-		s.Impacts[imp] += n
-		for _, t := range ix.termList(terms) {
-			s.Consequences[t] += n
-		}
-		if known != 0 {
-			s.Known += n
+		if fl&flagKnown != 0 {
+			s.Known++
 		} else {
-			s.Novel += n
+			s.Novel++
 		}
-		for i, t := range ix.tracks {
-			if tracks&(1<<i) != 0 {
-				s.Tracks[t] += n
-			}
+		if fl&flagMalformed != 0 {
+			s.Malformed++
 		}
-		s.Malformed += bad * n
+		return true
+	})
+	for c, n := range byChrom {
+		s.Chromosomes[ix.chroms[int64(c)]] += n
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("variantdb: summary: %w", err)
+	for imp, n := range byImpact {
+		if n == 0 {
+			continue
+		}
+		name := ImpactName(imp - 1)
+		if name == "" {
+			name = "none"
+		}
+		s.Impacts[name] = n
+	}
+	for b, n := range byTerm {
+		if n > 0 && ix.bitTerm[b] != "" {
+			s.Consequences[ix.bitTerm[b]] = n
+		}
+	}
+	for b, n := range byTrack {
+		if n > 0 && b < len(ix.tracks) {
+			s.Tracks[ix.tracks[b]] = n
+		}
 	}
 	return s, nil
 }

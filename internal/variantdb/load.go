@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -14,9 +15,58 @@ import (
 // sqlDB is one load transaction with its prepared statements.
 type sqlDB struct {
 	tx              *sql.Tx
-	rec, ann, gene  *sql.Stmt
+	rec, ann, gene  *batch
 	txIns, termIns  *sql.Stmt
 	chromIns, track *sql.Stmt
+	geneIns         *sql.Stmt
+}
+
+// rowsPerInsert is how many rows one multi-row INSERT carries: the cost of
+// a statement execution through database/sql is paid once per group.
+const rowsPerInsert = 32
+
+// batch groups the rows of one table into multi-row INSERTs.
+type batch struct {
+	many, one *sql.Stmt
+	cols      int
+	args      []any
+}
+
+func newBatch(ctx context.Context, tx *sql.Tx, table string, cols int) (*batch, error) {
+	row := "(" + strings.TrimSuffix(strings.Repeat("?,", cols), ",") + ")"
+	b := &batch{cols: cols}
+	var err error
+	if b.one, err = tx.PrepareContext(ctx, "INSERT INTO "+table+" VALUES "+row); err != nil {
+		return nil, err
+	}
+	rows := strings.TrimSuffix(strings.Repeat(row+",", rowsPerInsert), ",")
+	if b.many, err = tx.PrepareContext(ctx, "INSERT INTO "+table+" VALUES "+rows); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+func (b *batch) add(vals ...any) error {
+	b.args = append(b.args, vals...)
+	if len(b.args) < rowsPerInsert*b.cols {
+		return nil
+	}
+	_, err := b.many.Exec(b.args...)
+	clear(b.args)
+	b.args = b.args[:0]
+	return err
+}
+
+// flush inserts the rows of an incomplete group one by one.
+func (b *batch) flush() error {
+	for i := 0; i < len(b.args); i += b.cols {
+		if _, err := b.one.Exec(b.args[i : i+b.cols]...); err != nil {
+			return err
+		}
+	}
+	clear(b.args)
+	b.args = b.args[:0]
+	return nil
 }
 
 func beginLoad(ctx context.Context, db *sql.DB) (*sqlDB, error) {
@@ -26,16 +76,24 @@ func beginLoad(ctx context.Context, db *sql.DB) (*sqlDB, error) {
 	}
 	s := &sqlDB{tx: tx}
 	for _, p := range []struct {
+		dst   **batch
+		table string
+		cols  int
+	}{{&s.rec, "rec", 18}, {&s.ann, "ann", 13}, {&s.gene, "gene_stage", 2}} {
+		if *p.dst, err = newBatch(ctx, tx, p.table, p.cols); err != nil {
+			tx.Rollback()
+			return nil, fmt.Errorf("variantdb: prepare: %w", err)
+		}
+	}
+	for _, p := range []struct {
 		dst **sql.Stmt
 		q   string
 	}{
-		{&s.rec, `INSERT INTO rec VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`},
-		{&s.ann, `INSERT INTO ann VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`},
-		{&s.gene, `INSERT OR IGNORE INTO rec_gene VALUES (?,?)`},
 		{&s.txIns, `INSERT INTO tx VALUES (?,?,?,?,?,?)`},
 		{&s.termIns, `INSERT INTO term VALUES (?,?)`},
 		{&s.chromIns, `INSERT INTO chrom VALUES (?,?)`},
 		{&s.track, `INSERT INTO track VALUES (?,?)`},
+		{&s.geneIns, `INSERT OR IGNORE INTO gene VALUES (?,?)`},
 	} {
 		if *p.dst, err = tx.PrepareContext(ctx, p.q); err != nil {
 			tx.Rollback()
@@ -46,6 +104,12 @@ func beginLoad(ctx context.Context, db *sql.DB) (*sqlDB, error) {
 }
 
 func (s *sqlDB) commit() error {
+	for _, b := range []*batch{s.rec, s.ann, s.gene} {
+		if err := b.flush(); err != nil {
+			s.rollback()
+			return fmt.Errorf("variantdb: insert: %w", err)
+		}
+	}
 	if err := s.tx.Commit(); err != nil {
 		return fmt.Errorf("variantdb: commit: %w", err)
 	}
@@ -64,6 +128,9 @@ type loader struct {
 	terms     map[string]int
 	newTerms  []string
 	txs       map[string]int64
+	geneIDs   map[string]int64 // lower-cased gene ID -> gid
+	geneNames map[int64]string // gid -> last name inserted as its key
+	gids      []int64          // the current record's genes
 	records   int64
 	anns      int64
 	malformed int64
@@ -72,7 +139,6 @@ type loader struct {
 
 	rec       vcf.Record
 	ent       annEntry
-	genes     []string
 	knownA    []bool
 	freqA     []float64
 	hasFreq   []bool
@@ -81,7 +147,7 @@ type loader struct {
 }
 
 func newLoader(h *vcf.Header, f fields) *loader {
-	ld := &loader{f: f, chroms: map[string]int64{}, terms: map[string]int{}, txs: map[string]int64{}}
+	ld := &loader{f: f, chroms: map[string]int64{}, terms: map[string]int{}, txs: map[string]int64{}, geneIDs: map[string]int64{}, geneNames: map[int64]string{}}
 	// Contig ids follow the header's ##contig order so that sorting by
 	// (chrom, pos) gives the reference order rather than file order.
 	for _, c := range h.Contigs() {
@@ -161,6 +227,34 @@ func (ld *loader) txID(s *sqlDB, e *annEntry) (int64, error) {
 	return id, nil
 }
 
+// geneID returns the gene number of an ANN entry's gene (by Gene_ID, or
+// by name when the ID is empty) and records its name and ID as keys.
+func (ld *loader) geneID(s *sqlDB, name, id string) (int64, error) {
+	if id == "" {
+		id = name
+	}
+	idKey := asciiLower(id)
+	gid, ok := ld.geneIDs[idKey]
+	if ok && ld.geneNames[gid] == name {
+		return gid, nil
+	}
+	if !ok {
+		gid = int64(len(ld.geneIDs) + 1)
+		ld.geneIDs[idKey] = gid
+		if _, err := s.geneIns.Exec(idKey, gid); err != nil {
+			return 0, fmt.Errorf("variantdb: insert gene: %w", err)
+		}
+	}
+	// A gene ID seen with another name (rare) gets both names as keys.
+	ld.geneNames[gid] = name
+	if name != "" {
+		if _, err := s.geneIns.Exec(asciiLower(name), gid); err != nil {
+			return 0, fmt.Errorf("variantdb: insert gene: %w", err)
+		}
+	}
+	return gid, nil
+}
+
 func nullID(id int64) any {
 	if id == 0 {
 		return nil
@@ -186,7 +280,7 @@ func (ld *loader) record(s *sqlDB, line []byte, lineNo int64) error {
 	worst, terms := ImpactNone, int64(0)
 	var top annEntry
 	topSet := false
-	ld.genes = ld.genes[:0]
+	ld.gids = ld.gids[:0]
 	n := int64(0)
 	annVal, _ := vcf.InfoValue(rec.Info, "ANN")
 	err := splitANN(annVal, &ld.ent, func(e *annEntry) error {
@@ -226,17 +320,18 @@ func (ld *loader) record(s *sqlDB, line []byte, lineNo int64) error {
 			worst = imp
 		}
 		terms |= mask
-		if len(e.f[3]) > 0 {
-			ld.genes = append(ld.genes, asciiLower(unescape(e.f[3])))
-		}
-		if len(e.f[4]) > 0 {
-			ld.genes = append(ld.genes, asciiLower(unescape(e.f[4])))
+		if len(e.f[3]) > 0 || len(e.f[4]) > 0 {
+			gid, err := ld.geneID(s, unescape(e.f[3]), unescape(e.f[4]))
+			if err != nil {
+				return err
+			}
+			ld.gids = append(ld.gids, gid)
 		}
 		tid, err := ld.txID(s, e)
 		if err != nil {
 			return err
 		}
-		if _, err := s.ann.Exec(rid<<16|n, allele, nullID(tid), mask, imp,
+		if err := s.ann.add(rid<<16|n, allele, nullID(tid), mask, imp,
 			unescape(e.f[8]), unescape(e.f[9]), unescape(e.f[10]), string(e.f[11]), string(e.f[12]),
 			string(e.f[13]), string(e.f[14]), unescape(e.f[15])); err != nil {
 			return fmt.Errorf("variantdb: insert annotation: %w", err)
@@ -278,7 +373,7 @@ func (ld *loader) record(s *sqlDB, line []byte, lineNo int64) error {
 	if vid == "." {
 		vid = ""
 	}
-	_, err = s.rec.Exec(rid, chrom, rec.Pos, vid, string(rec.Ref), string(altColumn(line, rec)),
+	err = s.rec.add(rid, chrom, rec.Pos, vid, string(rec.Ref), string(altColumn(line, rec)),
 		worst, terms, known, freq, unescape(top.f[3]), string(top.f[1]), unescape(top.f[9]), unescape(top.f[10]),
 		n, trackMask, hits, nil)
 	if err != nil {
@@ -287,20 +382,13 @@ func (ld *loader) record(s *sqlDB, line []byte, lineNo int64) error {
 	return ld.insertGenes(s, rid)
 }
 
-// insertGenes adds the record's distinct gene keys.
+// insertGenes adds the record's distinct genes.
 func (ld *loader) insertGenes(s *sqlDB, rid int64) error {
-	for i, g := range ld.genes {
-		dup := false
-		for _, h := range ld.genes[:i] {
-			if h == g {
-				dup = true
-				break
-			}
-		}
-		if dup {
+	for i, g := range ld.gids {
+		if slices.Contains(ld.gids[:i], g) {
 			continue
 		}
-		if _, err := s.gene.Exec(g, rid); err != nil {
+		if err := s.gene.add(g, rid); err != nil {
 			return fmt.Errorf("variantdb: insert gene: %w", err)
 		}
 	}
@@ -411,7 +499,7 @@ func (ld *loader) malformedRecord(s *sqlDB, rid int64, line []byte, perr error) 
 	if vid == "." {
 		vid = ""
 	}
-	_, err := s.rec.Exec(rid, chrom, pos, vid, cols[3], cols[4], ImpactNone, 0, 0, nil, "", "", "", "", 0, 0, "", perr.Error())
+	err := s.rec.add(rid, chrom, pos, vid, cols[3], cols[4], ImpactNone, 0, 0, nil, "", "", "", "", 0, 0, "", perr.Error())
 	if err != nil {
 		return fmt.Errorf("variantdb: insert record: %w", err)
 	}

@@ -3,6 +3,7 @@ package variantdb
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/bits"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Index is an open, read-only variant index. It is safe for concurrent use.
@@ -22,6 +24,10 @@ type Index struct {
 	tracks  []string
 	// allTerms is the union of all records' term masks.
 	allTerms int64
+	c        *cols // filter columns, loaded by Open
+
+	mu   sync.Mutex
+	lazy map[string][]byte // columns loaded on first use (sort orders, chrom, tracks, nann)
 }
 
 // Meta is what the index records about its build.
@@ -51,7 +57,7 @@ func Open(path string) (*Index, error) {
 		return nil, fmt.Errorf("variantdb: open %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(4)
-	ix := &Index{db: db, chroms: map[int64]string{}, terms: map[string]int{}}
+	ix := &Index{db: db, chroms: map[int64]string{}, terms: map[string]int{}, lazy: map[string][]byte{}}
 	if err := ix.load(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("variantdb: open %s: %w", path, err)
@@ -98,7 +104,26 @@ func (ix *Index) load() error {
 	}); err != nil {
 		return err
 	}
-	return scanAll(ix.db, `SELECT bit, name FROM track ORDER BY bit`, func(_ int64, name string) { ix.tracks = append(ix.tracks, name) })
+	if err := scanAll(ix.db, `SELECT bit, name FROM track ORDER BY bit`, func(_ int64, name string) { ix.tracks = append(ix.tracks, name) }); err != nil {
+		return err
+	}
+	ix.c, err = loadCols(context.Background(), ix.db, ix.Meta.Records)
+	return err
+}
+
+// column returns a lazily loaded column (kept for the Index's life).
+func (ix *Index) column(ctx context.Context, name string, width int) ([]byte, error) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if b, ok := ix.lazy[name]; ok {
+		return b, nil
+	}
+	b, err := readColumn(ctx, ix.db, name, width, ix.Meta.Records)
+	if err != nil {
+		return nil, err
+	}
+	ix.lazy[name] = b
+	return b, nil
 }
 
 func scanAll(db *sql.DB, q string, fn func(int64, string)) error {
@@ -152,79 +177,42 @@ type Result struct {
 // the last page instead.
 var ErrUnknownPage = errors.New("variantdb: page past the end")
 
-// where builds the SQL condition of a filter over rec. ok is false when
-// the filter can match nothing (a term absent from the result).
-func (ix *Index) where(f Filter) (cond string, args []any, ok bool) {
-	var c []string
-	if f.Gene != "" {
-		c = append(c, `rec.rid IN (SELECT rid FROM rec_gene WHERE gene = ?)`)
-		args = append(args, asciiLower(f.Gene))
-	}
-	if f.HasImpact {
-		c = append(c, `rec.impact >= ?`)
-		args = append(args, f.MinImpact)
+// compile turns a filter's conditions into a matcher.
+func (ix *Index) compile(ctx context.Context, f Filter) (*matcher, error) {
+	m := &matcher{c: ix.c, hasImpact: f.HasImpact, minImpact: f.MinImpact, known: f.Known}
+	if f.MaxFreq != nil {
+		m.maxFreq, m.hasFreq = *f.MaxFreq, true
 	}
 	if f.Consequence != "" {
 		bit, found := ix.terms[f.Consequence]
 		if !found {
-			return "", nil, false
+			m.none = true
+			return m, nil
 		}
-		c = append(c, `(rec.terms & ?) != 0`)
-		args = append(args, int64(1)<<bit)
+		m.termMask = 1 << bit
 	}
-	switch f.Known {
-	case KnownOnly:
-		c = append(c, `rec.known = 1`)
-	case NovelOnly:
-		c = append(c, `rec.known = 0`)
-	}
-	if f.MaxFreq != nil {
-		c = append(c, `(rec.freq IS NULL OR rec.freq <= ?)`)
-		args = append(args, *f.MaxFreq)
-	}
-	if len(c) == 0 {
-		return "", nil, true
-	}
-	return " WHERE " + strings.Join(c, " AND "), args, true
-}
-
-// orderBy matches one of the indexes of createIndexes, so pages in sort
-// order are read from the index; rid keeps the order total.
-func orderBy(f Filter) string {
-	var cols []string
-	switch f.Sort {
-	case SortGene:
-		cols = []string{"gene", "chrom", "pos", "rid"}
-	case SortImpact:
-		cols = []string{"impact", "chrom", "pos", "rid"}
-	case SortFreq:
-		cols = []string{"freq", "chrom", "pos", "rid"}
-	default:
-		cols = []string{"chrom", "pos", "rid"}
-	}
-	if f.Desc {
-		for i := range cols {
-			cols[i] += " DESC"
+	if f.Gene != "" {
+		g, err := geneRecords(ctx, ix.db, f.Gene)
+		if err != nil {
+			return nil, err
+		}
+		m.genes = g
+		m.geneSet = make([]uint64, (ix.Meta.Records+63)/64)
+		for _, i := range g {
+			m.geneSet[i>>6] |= 1 << (i & 63)
 		}
 	}
-	return " ORDER BY " + strings.Join(cols, ", ")
+	m.all = f.Gene == "" && !f.HasImpact && f.Consequence == "" && f.Known == KnownAny && f.MaxFreq == nil
+	return m, nil
 }
 
 // Count returns the number of records matching the filter's conditions.
 func (ix *Index) Count(ctx context.Context, f Filter) (int64, error) {
-	f = f.normalize()
-	cond, args, ok := ix.where(f)
-	if !ok {
-		return 0, nil
+	m, err := ix.compile(ctx, f.normalize())
+	if err != nil {
+		return 0, err
 	}
-	if cond == "" {
-		return ix.Meta.Records, nil
-	}
-	var n int64
-	if err := ix.db.QueryRowContext(ctx, `SELECT count(*) FROM rec`+cond, args...).Scan(&n); err != nil {
-		return 0, fmt.Errorf("variantdb: count: %w", err)
-	}
-	return n, nil
+	return m.count(), nil
 }
 
 const rowColumns = `rid, chrom, pos, vid, ref, alt, impact, terms, known, freq, gene, csq, hgvsc, hgvsp, nann, trackhits, bad`
@@ -234,29 +222,62 @@ const rowColumns = `rid, chrom, pos, vid, ref, alt, impact, terms, known, freq, 
 func (ix *Index) Query(ctx context.Context, f Filter) (*Result, error) {
 	f = f.normalize()
 	res := &Result{Filter: f}
-	total, err := ix.Count(ctx, f)
+	m, err := ix.compile(ctx, f)
 	if err != nil {
 		return nil, err
 	}
-	res.Total = total
-	res.Pages = int((total + int64(f.PerPage) - 1) / int64(f.PerPage))
+	res.Total = m.count()
+	res.Pages = int((res.Total + int64(f.PerPage) - 1) / int64(f.PerPage))
 	if f.Page > 1 && f.Page > res.Pages {
 		return res, ErrUnknownPage
 	}
-	if total == 0 {
+	if res.Total == 0 {
 		return res, nil
 	}
-	cond, args, _ := ix.where(f)
-	q := `SELECT ` + rowColumns + ` FROM rec` + cond + orderBy(f) + ` LIMIT ? OFFSET ?`
-	args = append(args, f.PerPage, (f.Page-1)*f.PerPage)
-	err = ix.scanRows(ctx, q, args, func(r *Row) error {
-		res.Rows = append(res.Rows, *r)
-		return nil
-	})
+	order, err := ix.column(ctx, "sort:"+f.Sort, 4)
 	if err != nil {
 		return nil, err
 	}
-	return res, nil
+	skip := (f.Page - 1) * f.PerPage
+	rids := make([]int64, 0, f.PerPage)
+	n := len(order) / 4
+	for j := 0; j < n && len(rids) < f.PerPage; j++ {
+		k := j
+		if f.Desc {
+			k = n - 1 - j
+		}
+		rid := int64(binary.LittleEndian.Uint32(order[4*k:]))
+		if !m.all && !m.match(int(rid-1)) {
+			continue
+		}
+		if skip > 0 {
+			skip--
+			continue
+		}
+		rids = append(rids, rid)
+	}
+	res.Rows, err = ix.rows(ctx, rids)
+	return res, err
+}
+
+// rows fetches records by rid, in the order given.
+func (ix *Index) rows(ctx context.Context, rids []int64) ([]Row, error) {
+	if len(rids) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(rids))
+	at := make(map[int64]int, len(rids))
+	for i, r := range rids {
+		args[i] = r
+		at[r] = i
+	}
+	q := `SELECT ` + rowColumns + ` FROM rec WHERE rid IN (` + strings.TrimSuffix(strings.Repeat("?,", len(rids)), ",") + `)`
+	out := make([]Row, len(rids))
+	err := ix.scanRows(ctx, q, args, func(r *Row) error {
+		out[at[r.RID]] = *r
+		return nil
+	})
+	return out, err
 }
 
 // scanRows runs a rec query selecting rowColumns and calls fn per row (the

@@ -2,7 +2,7 @@ package variantdb
 
 // schemaVersion changes whenever the layout below changes; Open refuses
 // files of another version so a stale index is rebuilt, not misread.
-const schemaVersion = "1"
+const schemaVersion = "2"
 
 // createTables runs before the load. Tables carry no secondary index yet:
 // building indexes after the bulk insert is several times faster and gives
@@ -47,18 +47,21 @@ CREATE TABLE ann (
 	cdna TEXT NOT NULL, cds TEXT NOT NULL, aa TEXT NOT NULL,
 	distance TEXT NOT NULL, notes TEXT NOT NULL
 );
-CREATE TABLE rec_gene (gene TEXT NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY (gene, rid)) WITHOUT ROWID;
+-- gene maps lower-cased gene names and IDs to gene numbers (gid, one per
+-- gene ID); a name shared by several genes has several rows.
+CREATE TABLE gene (key TEXT NOT NULL, gid INTEGER NOT NULL, PRIMARY KEY (key, gid)) WITHOUT ROWID;
+-- The (gid, rid) pairs are staged in a temporary table while loading and
+-- copied into rec_gene in key order at the end, which packs its pages.
+CREATE TEMP TABLE gene_stage (gid INTEGER NOT NULL, rid INTEGER NOT NULL);
+-- col holds packed per-record arrays in chunks (see columns.go).
+CREATE TABLE col (name TEXT NOT NULL, chunk INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (name, chunk));
+CREATE TABLE rec_gene (gid INTEGER NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY (gid, rid)) WITHOUT ROWID;
 `
 
-// createIndexes runs after the load. Each sort has an index in its order
-// (ties broken by position), so a page in sort order reads only the rows it
-// shows; impact and known lead the filter indexes because they are the
-// usual first filters.
-const createIndexes = `
-CREATE INDEX rec_pos ON rec (chrom, pos);
-CREATE INDEX rec_gene_sort ON rec (gene, chrom, pos);
-CREATE INDEX rec_impact ON rec (impact, chrom, pos);
-CREATE INDEX rec_freq ON rec (freq, chrom, pos);
-CREATE INDEX rec_known ON rec (known, impact);
-ANALYZE;
+// finishLoad runs after the load: it packs the gene pairs. The table has
+// no other secondary index: filters, counts and sort orders are answered
+// from the packed columns (columns.go), and pages fetch rows by rid.
+const finishLoad = `
+INSERT INTO rec_gene SELECT DISTINCT gid, rid FROM gene_stage ORDER BY gid, rid;
+DROP TABLE gene_stage;
 `

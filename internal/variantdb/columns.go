@@ -1,0 +1,345 @@
+package variantdb
+
+import (
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"slices"
+)
+
+// Filtering, counting and sorting a million records in SQL means scanning
+// the rec table (hundreds of milliseconds in pure-Go SQLite) or many
+// covering indexes. Instead the build stores, next to the rows, packed
+// per-record arrays ("columns", in rid order) and the record order of each
+// sort key ("sort:KEY", rids); an open Index holds the filter columns in
+// memory (17 bytes per record) and answers a count with one pass over them
+// and a page by walking the sort order until the page is full. Every view
+// then costs a few milliseconds, whatever its conditions.
+//
+// Column encodings, little-endian, one value per record:
+//
+//	flags   1 byte: bits 0-2 impact+1 (0 = none), bit 3 known, bit 4 malformed
+//	terms   8 bytes: consequence bit mask
+//	freq    8 bytes: float64 frequency, NaN when the record has none
+//	chrom   4 bytes: chrom.id
+//	tracks  8 bytes: track bit mask
+//	nann    4 bytes: number of ANN entries
+//	sort:*  4 bytes: rid, in the key's order (ties by contig, position, rid)
+const chunkRecords = 1 << 16
+
+const (
+	flagKnown     = 1 << 3
+	flagMalformed = 1 << 4
+)
+
+// sortQueries give each sort key's ascending record order. SQLite sorts
+// with bounded memory (spilling to temporary files), so the build stays
+// within its budget for any size.
+var sortQueries = map[string]string{
+	SortPos:    `SELECT rid FROM rec ORDER BY chrom, pos, rid`,
+	SortGene:   `SELECT rid FROM rec ORDER BY gene, chrom, pos, rid`,
+	SortImpact: `SELECT rid FROM rec ORDER BY impact, chrom, pos, rid`,
+	SortFreq:   `SELECT rid FROM rec ORDER BY freq, chrom, pos, rid`,
+}
+
+// colWriter appends fixed-width values and stores a chunk every
+// chunkRecords values.
+type colWriter struct {
+	name  string
+	width int
+	buf   []byte
+	chunk int
+	n     int
+}
+
+func (c *colWriter) put(ctx context.Context, tx *sql.Tx, v uint64) error {
+	switch c.width {
+	case 1:
+		c.buf = append(c.buf, byte(v))
+	case 4:
+		c.buf = binary.LittleEndian.AppendUint32(c.buf, uint32(v))
+	default:
+		c.buf = binary.LittleEndian.AppendUint64(c.buf, v)
+	}
+	c.n++
+	if c.n == chunkRecords {
+		return c.flush(ctx, tx)
+	}
+	return nil
+}
+
+func (c *colWriter) flush(ctx context.Context, tx *sql.Tx) error {
+	if c.n == 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO col VALUES (?,?,?)`, c.name, c.chunk, c.buf); err != nil {
+		return fmt.Errorf("variantdb: write column %s: %w", c.name, err)
+	}
+	c.chunk++
+	c.n = 0
+	c.buf = c.buf[:0]
+	return nil
+}
+
+// writeColumns reads the loaded rows back in rid order and in each sort
+// order, and stores the columns. Rows are read and chunks written in the
+// same transaction: database/sql lets a Tx execute while a query's rows are
+// open, and SQLite allows it across tables.
+func writeColumns(ctx context.Context, db *sql.DB) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("variantdb: begin: %w", err)
+	}
+	defer tx.Rollback()
+	cw := []*colWriter{{name: "flags", width: 1}, {name: "terms", width: 8}, {name: "freq", width: 8},
+		{name: "chrom", width: 4}, {name: "tracks", width: 8}, {name: "nann", width: 4}}
+	rows, err := tx.QueryContext(ctx, `SELECT impact, known, terms, freq, chrom, tracks, bad IS NOT NULL, nann FROM rec ORDER BY rid`)
+	if err != nil {
+		return fmt.Errorf("variantdb: read rows: %w", err)
+	}
+	for rows.Next() {
+		var impact, known, terms, chrom, tracks, nann int64
+		var bad bool
+		var freq sql.NullFloat64
+		if err := rows.Scan(&impact, &known, &terms, &freq, &chrom, &tracks, &bad, &nann); err != nil {
+			rows.Close()
+			return fmt.Errorf("variantdb: read rows: %w", err)
+		}
+		flags := uint64(impact + 1)
+		if known != 0 {
+			flags |= flagKnown
+		}
+		if bad {
+			flags |= flagMalformed
+		}
+		f := math.NaN()
+		if freq.Valid {
+			f = freq.Float64
+		}
+		for i, v := range []uint64{flags, uint64(terms), math.Float64bits(f), uint64(chrom), uint64(tracks), uint64(nann)} {
+			if err := cw[i].put(ctx, tx, v); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("variantdb: read rows: %w", err)
+	}
+	for _, key := range []string{SortPos, SortGene, SortImpact, SortFreq} {
+		c := &colWriter{name: "sort:" + key, width: 4}
+		cw = append(cw, c)
+		rows, err := tx.QueryContext(ctx, sortQueries[key])
+		if err != nil {
+			return fmt.Errorf("variantdb: sort by %s: %w", key, err)
+		}
+		for rows.Next() {
+			var rid int64
+			if err := rows.Scan(&rid); err != nil {
+				rows.Close()
+				return fmt.Errorf("variantdb: sort by %s: %w", key, err)
+			}
+			if err := c.put(ctx, tx, uint64(rid)); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("variantdb: sort by %s: %w", key, err)
+		}
+	}
+	for _, c := range cw {
+		if err := c.flush(ctx, tx); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("variantdb: commit columns: %w", err)
+	}
+	return nil
+}
+
+// readColumn loads a column of n values of the given width.
+func readColumn(ctx context.Context, db *sql.DB, name string, width int, n int64) ([]byte, error) {
+	out := make([]byte, 0, n*int64(width))
+	rows, err := db.QueryContext(ctx, `SELECT data FROM col WHERE name = ? ORDER BY chunk`, name)
+	if err != nil {
+		return nil, fmt.Errorf("variantdb: read column %s: %w", name, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var b sql.RawBytes
+		if err := rows.Scan(&b); err != nil {
+			return nil, fmt.Errorf("variantdb: read column %s: %w", name, err)
+		}
+		out = append(out, b...)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("variantdb: read column %s: %w", name, err)
+	}
+	if int64(len(out)) != n*int64(width) {
+		return nil, fmt.Errorf("variantdb: column %s has %d bytes, want %d: the index is damaged", name, len(out), n*int64(width))
+	}
+	return out, nil
+}
+
+func u64s(b []byte) []uint64 {
+	out := make([]uint64, len(b)/8)
+	for i := range out {
+		out[i] = binary.LittleEndian.Uint64(b[8*i:])
+	}
+	return out
+}
+
+func u32s(b []byte) []uint32 {
+	out := make([]uint32, len(b)/4)
+	for i := range out {
+		out[i] = binary.LittleEndian.Uint32(b[4*i:])
+	}
+	return out
+}
+
+// cols are the in-memory filter columns of an open index.
+type cols struct {
+	flags []byte
+	terms []uint64
+	freq  []float64
+}
+
+func loadCols(ctx context.Context, db *sql.DB, n int64) (*cols, error) {
+	fl, err := readColumn(ctx, db, "flags", 1, n)
+	if err != nil {
+		return nil, err
+	}
+	tb, err := readColumn(ctx, db, "terms", 8, n)
+	if err != nil {
+		return nil, err
+	}
+	fb, err := readColumn(ctx, db, "freq", 8, n)
+	if err != nil {
+		return nil, err
+	}
+	c := &cols{flags: fl, terms: u64s(tb), freq: make([]float64, n)}
+	for i, v := range u64s(fb) {
+		c.freq[i] = math.Float64frombits(v)
+	}
+	return c, nil
+}
+
+// matcher is a compiled filter: match(i) tells whether record i (rid-1)
+// is in the view. genes, when not nil, is the sorted list of record
+// indexes the gene condition allows.
+type matcher struct {
+	c         *cols
+	all       bool // no condition at all
+	none      bool // a condition nothing can meet
+	genes     []int32
+	geneSet   []uint64 // bitmap of genes
+	minImpact int
+	hasImpact bool
+	termMask  uint64
+	known     Known
+	maxFreq   float64
+	hasFreq   bool
+}
+
+func (m *matcher) match(i int) bool {
+	if m.geneSet != nil && m.geneSet[i>>6]&(1<<(i&63)) == 0 {
+		return false
+	}
+	fl := m.c.flags[i]
+	if m.hasImpact && int(fl&7)-1 < m.minImpact {
+		return false
+	}
+	if m.termMask != 0 && m.c.terms[i]&m.termMask == 0 {
+		return false
+	}
+	switch m.known {
+	case KnownOnly:
+		if fl&flagKnown == 0 {
+			return false
+		}
+	case NovelOnly:
+		if fl&flagKnown != 0 {
+			return false
+		}
+	}
+	// NaN (no frequency) compares false, so such records are kept.
+	if m.hasFreq && m.c.freq[i] > m.maxFreq {
+		return false
+	}
+	return true
+}
+
+// count returns the number of records in the view.
+func (m *matcher) count() int64 {
+	switch {
+	case m.none:
+		return 0
+	case m.all:
+		return int64(len(m.c.flags))
+	}
+	var n int64
+	if m.genes != nil {
+		for _, i := range m.genes {
+			if m.match(int(i)) {
+				n++
+			}
+		}
+		return n
+	}
+	for i := range m.c.flags {
+		if m.match(i) {
+			n++
+		}
+	}
+	return n
+}
+
+// each calls fn with every matching record index in rid order; fn returns
+// false to stop.
+func (m *matcher) each(fn func(i int) bool) {
+	if m.none {
+		return
+	}
+	if m.genes != nil {
+		for _, i := range m.genes {
+			if m.match(int(i)) && !fn(int(i)) {
+				return
+			}
+		}
+		return
+	}
+	for i := range m.c.flags {
+		if (m.all || m.match(i)) && !fn(i) {
+			return
+		}
+	}
+}
+
+// geneRecords returns the sorted record indexes of a gene key.
+func geneRecords(ctx context.Context, db *sql.DB, gene string) ([]int32, error) {
+	rows, err := db.QueryContext(ctx, `SELECT rid FROM rec_gene WHERE gid IN (SELECT gid FROM gene WHERE key = ?)`, asciiLower(gene))
+	if err != nil {
+		return nil, fmt.Errorf("variantdb: gene filter: %w", err)
+	}
+	defer rows.Close()
+	out := []int32{}
+	for rows.Next() {
+		var rid int64
+		if err := rows.Scan(&rid); err != nil {
+			return nil, fmt.Errorf("variantdb: gene filter: %w", err)
+		}
+		out = append(out, int32(rid-1))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("variantdb: gene filter: %w", err)
+	}
+	// A name shared by several genes lists a record once per gene.
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
