@@ -36,6 +36,8 @@ type jobView struct {
 	// archive; zero when it will not (Premium, other states) or when the
 	// retention is not known.
 	ArchiveAt time.Time
+	// Live is the progress, queue place and estimates of the job.
+	Live *live
 }
 
 func (s *server) jobDetails(w http.ResponseWriter, r *http.Request, u *gas.User) {
@@ -70,6 +72,7 @@ func (s *server) jobDetails(w http.ResponseWriter, r *http.Request, u *gas.User)
 		v.Events = evs
 		v.ArchiveAt = archiveTime(job, u, evs, s.freeRetention())
 	}
+	v.Live = s.liveInfo(r.Context(), true, job)[job.ID]
 	s.render(w, r, http.StatusOK, "job", v)
 }
 

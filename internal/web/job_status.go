@@ -9,7 +9,8 @@ import (
 )
 
 // jobStatus is the JSON of GET /jobs/{id}/status, polled by app.js while a
-// job is not finished so the page can reload once when its state changes.
+// job is not finished: the page redraws its badge and progress bar from it,
+// and the job page reloads once when the job finishes (to show the result).
 type jobStatus struct {
 	ID          string       `json:"id"`
 	State       gas.JobState `json:"state"`
@@ -23,6 +24,23 @@ type jobStatus struct {
 	RestoreReadyAt *time.Time        `json:"restore_ready_at,omitempty"`
 	// ResultAvailable says GET /jobs/{id}/result serves the result now.
 	ResultAvailable bool `json:"result_available"`
+	// Live progress: records annotated of the input's records (total 0:
+	// unknown), percent (-1: unknown), seconds elapsed and left (eta -1:
+	// not known yet), the queue place of a PENDING job and its estimated
+	// start, and the same as one line of text for the page.
+	RecordsDone    int64      `json:"records_done"`
+	RecordsTotal   int64      `json:"records_total"`
+	Percent        int        `json:"percent"`
+	Elapsed        float64    `json:"elapsed"`
+	ETA            float64    `json:"eta"`
+	QueuePosition  int        `json:"queue_position,omitempty"`
+	EstimatedStart *time.Time `json:"estimated_start,omitempty"`
+	ProgressText   string     `json:"progress_text"`
+	// BadgeClass is the Bootstrap class of the state badge, so the page
+	// can redraw it without knowing the colours.
+	BadgeClass string `json:"badge_class"`
+	// IndexReady says the variant browser can be opened.
+	IndexReady bool `json:"index_ready"`
 }
 
 // utcOrNil is nil for the zero time, so the field is left out.
@@ -42,7 +60,20 @@ func (s *server) jobStatus(w http.ResponseWriter, r *http.Request, u *gas.User) 
 	st := jobStatus{ID: job.ID, State: job.State, Terminal: job.State.Terminal(), Records: job.Records,
 		CompletedAt: utcOrNil(job.CompletedAt), ArchivedAt: utcOrNil(job.ArchivedAt),
 		RestoreTier: job.RestoreTier, RestoreReadyAt: utcOrNil(job.RestoreReadyAt),
-		ResultAvailable: job.State == gas.JobCompleted && job.ResultKey != ""}
+		ResultAvailable: job.State == gas.JobCompleted && job.ResultKey != "", BadgeClass: stateClass(job.State)}
+	l := s.liveInfo(r.Context(), true, job)[job.ID]
+	st.RecordsDone, st.RecordsTotal, st.Percent, st.ProgressText = l.Done, l.Total, l.Percent, l.Text
+	st.Elapsed, st.ETA = l.Elapsed.Seconds(), -1
+	if l.ETA >= 0 {
+		st.ETA = l.ETA.Seconds()
+	}
+	if l.QueueAhead >= 0 {
+		st.QueuePosition = l.QueueAhead + 1
+	}
+	if l.StartIn >= 0 {
+		st.EstimatedStart = utcOrNil(s.now().Add(l.StartIn))
+	}
+	st.IndexReady = l.IndexKey != ""
 	b, err := json.Marshal(st)
 	if err != nil {
 		s.serverError(w, r, err)

@@ -17,6 +17,8 @@ type jobsView struct {
 	Total       int
 	Page, Pages int
 	Prev, Next  int // 0 when there is no such page
+	// Live is the progress of the listed jobs, by ID.
+	Live map[string]*live
 }
 
 func (s *server) jobList(w http.ResponseWriter, r *http.Request, u *gas.User) {
@@ -34,7 +36,8 @@ func (s *server) jobList(w http.ResponseWriter, r *http.Request, u *gas.User) {
 		s.fail(w, r, err)
 		return
 	}
-	v := jobsView{base: s.baseFor(r, "My annotations"), Jobs: jobs, Total: total, Page: page}
+	v := jobsView{base: s.baseFor(r, "My annotations"), Jobs: jobs, Total: total, Page: page,
+		Live: s.liveInfo(r.Context(), false, jobs...)}
 	v.Pages = (total + jobsPerPage - 1) / jobsPerPage
 	if page > 1 {
 		v.Prev = min(page-1, max(v.Pages, 1))

@@ -69,6 +69,9 @@ func (s *server) funcs() template.FuncMap {
 		"stateClass":   stateClass,
 		"sortedCounts": sortedCounts,
 		"impactCounts": impactCounts,
+		"until":        func(t time.Time) string { return until(t, s.now()) },
+		"group":        groupDigits,
+		"live":         func(m map[string]*live, id string) *live { return m[id] },
 	}
 }
 

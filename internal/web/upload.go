@@ -143,9 +143,16 @@ func (s *server) store(ctx context.Context, u *gas.User, name string, r io.Reade
 
 // finishUpload records the job (which also queues it) and shows its page.
 func (s *server) finishUpload(w http.ResponseWriter, r *http.Request, u *gas.User, job *gas.Job, mode annotate.TranscriptMode) {
+	records := s.countRecords(r.Context(), job)
 	if err := s.submitter().Create(r.Context(), job, mode); err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	if records >= 0 && s.d.Progress != nil {
+		// The total of the progress bar; without it the bar shows a count only.
+		if err := s.d.Progress.SetInputRecords(r.Context(), job.ID, records); err != nil {
+			s.logger.WarnContext(r.Context(), "record input size", "job_id", job.ID, "err", err)
+		}
 	}
 	http.Redirect(w, r, "/jobs/"+job.ID, http.StatusSeeOther)
 }
@@ -188,3 +195,19 @@ func isMaxBytes(err error) bool { return submit.IsTooLarge(err) }
 
 // sanitizeFilename is submit.SanitizeFilename (kept for this package's tests).
 func sanitizeFilename(name string) (string, error) { return submit.SanitizeFilename(name) }
+
+// countRecords counts the data records of a stored input, the total of the
+// progress bar; -1 when it cannot be read (the job is queued anyway: the
+// worker reports the real problem).
+func (s *server) countRecords(ctx context.Context, job *gas.Job) int64 {
+	rc, err := s.d.Blobs.Open(ctx, job.InputKey)
+	if err != nil {
+		return -1
+	}
+	defer rc.Close()
+	p, err := runPreflight(ctx, rc, max(s.cfg.PremiumUploadLimit*100, 64<<20))
+	if err != nil {
+		return -1
+	}
+	return p.Records
+}

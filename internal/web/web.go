@@ -81,6 +81,10 @@ type Deps struct {
 	// Billing starts Stripe Checkout for an upgrade; nil means billing is
 	// not configured and the subscribe page says how an admin changes plans.
 	Billing Biller
+	// Progress backs the live job pages (progress, queue place, estimates).
+	// Nil means Users when it implements it (sqldb.DB does); without one
+	// the pages show states only.
+	Progress ProgressStore
 }
 
 // server holds what every handler needs. Handlers are its methods, one
@@ -112,6 +116,11 @@ func NewHandler(cfg Config, d Deps) (http.Handler, error) {
 			return nil, errors.New("web: new handler: Deps.Accounts is required (Users does not implement AccountStore)")
 		}
 		d.Accounts = a
+	}
+	if d.Progress == nil {
+		if p, ok := d.Users.(ProgressStore); ok {
+			d.Progress = p
+		}
 	}
 	if cfg.FreeUploadLimit < 0 || cfg.PremiumUploadLimit < 0 {
 		return nil, errors.New("web: new handler: upload limits must not be negative")

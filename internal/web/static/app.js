@@ -27,21 +27,29 @@ window.addEventListener("pageshow", function () {
 });
 
 // watchJobs polls the status of unfinished jobs shown on the page
-// ([data-watch-job][data-state]) and reloads the page once when one of them
-// changes state, so a user waiting for a result sees it without reloading,
-// and a finished page is never refreshed.
+// ([data-watch-job][data-state]) and redraws in place what it returns: the
+// state badge, progress bars ([data-progress-bar]), progress lines
+// ([data-progress-text], [data-progress-count]). A job page reloads once
+// when its job finishes, to show the result and its charts; a list never
+// reloads. Finished jobs are not polled.
 function watchJobs() {
   var finished = { COMPLETED: true, FAILED: true, ARCHIVED: true };
   var watched = Array.prototype.filter.call(
     document.querySelectorAll("[data-watch-job][data-state]"),
     function (el) { return !finished[el.dataset.state]; });
+  document.querySelectorAll("[data-progress-bar]").forEach(function (bar) {
+    drawBar(bar, parseInt(bar.dataset.percent, 10), null);
+  });
+  countdowns();
   if (watched.length === 0 || !window.fetch) { return; }
-  var delay = 2000;
+  var jobPage = document.getElementById("job-details") !== null;
   var started = Date.now();
+  function delay() {
+    // Every 1.5 s for the first ten minutes, then slower for long jobs.
+    return Date.now() - started < 600 * 1000 ? 1500 : 10000;
+  }
   function poll() {
-    // Give up after an hour; a reload starts again.
-    if (Date.now() - started > 3600 * 1000) { return; }
-    if (document.hidden) { setTimeout(poll, delay); return; }
+    if (document.hidden) { setTimeout(poll, delay()); return; }
     Promise.all(watched.map(function (el) {
       return fetch("/jobs/" + encodeURIComponent(el.dataset.watchJob) + "/status",
                    { headers: { "Accept": "application/json" }, credentials: "same-origin" })
@@ -49,20 +57,82 @@ function watchJobs() {
           var json = r.ok && (r.headers.get("Content-Type") || "").indexOf("application/json") === 0;
           return json ? r.json() : null;
         })
-        .then(function (s) { return s !== null && s.state !== el.dataset.state; });
-    })).then(function (changed) {
-      if (changed.indexOf(true) >= 0) {
+        .then(function (s) {
+          if (s === null) { return false; }
+          var changed = s.state !== el.dataset.state;
+          el.dataset.state = s.state;
+          redraw(el, s);
+          return changed && (s.terminal || finished[s.state]);
+        });
+    })).then(function (done) {
+      if (jobPage && done.indexOf(true) >= 0) {
         window.location.reload();
         return;
       }
-      delay = Math.min(delay * 1.5, 15000);
-      setTimeout(poll, delay);
+      watched = watched.filter(function (el) { return !finished[el.dataset.state]; });
+      if (watched.length > 0) { setTimeout(poll, delay()); }
     }, function () {
-      delay = Math.min(delay * 2, 30000);
-      setTimeout(poll, delay);
+      setTimeout(poll, 3 * delay());
     });
   }
-  setTimeout(poll, delay);
+  setTimeout(poll, 1000);
+}
+
+// redraw updates the parts of the page that show job s.
+function redraw(el, s) {
+  var badge = el.querySelector(".job-state");
+  if (badge && badge.dataset.state !== s.state) {
+    badge.className = "badge job-state " + s.badge_class;
+    badge.dataset.state = s.state;
+    badge.textContent = s.state;
+  }
+  var id = CSS.escape(s.id);
+  document.querySelectorAll("[data-progress-bar=\"" + id + "\"]").forEach(function (bar) {
+    drawBar(bar, s.state === "COMPLETED" ? 100 : s.percent, s.state);
+  });
+  document.querySelectorAll("[data-progress-text=\"" + id + "\"]").forEach(function (t) {
+    if (s.progress_text) { t.textContent = s.progress_text; }
+  });
+  document.querySelectorAll("[data-progress-count=\"" + id + "\"]").forEach(function (t) {
+    var n = s.records_done.toLocaleString("en-US");
+    t.textContent = s.records_total > 0 ? n + " / " + s.records_total.toLocaleString("en-US") : n;
+  });
+}
+
+// drawBar sets a Bootstrap progress bar to percent (< 0: unknown, drawn
+// empty); a finished state stops its animation and colours it.
+function drawBar(bar, percent, state) {
+  var inner = bar.querySelector(".progress-bar");
+  if (!inner) { return; }
+  var p = percent >= 0 ? Math.min(100, percent) : 0;
+  inner.style.width = p + "%";
+  if (percent >= 0) {
+    bar.setAttribute("aria-valuenow", String(p));
+    inner.textContent = bar.classList.contains("progress-thin") ? "" : p + "%";
+  }
+  if (state === "COMPLETED" || state === "FAILED") {
+    inner.classList.remove("progress-bar-animated", "progress-bar-striped");
+    inner.classList.add(state === "COMPLETED" ? "bg-success" : "bg-danger");
+  }
+}
+
+// countdowns rewrites [data-countdown] times ("in 6 days 3 hours") every minute.
+function countdowns() {
+  var els = document.querySelectorAll("[data-countdown]");
+  if (els.length === 0) { return; }
+  function tick() {
+    els.forEach(function (el) {
+      var ms = Date.parse(el.dataset.countdown) - Date.now();
+      if (isNaN(ms)) { return; }
+      if (ms <= 0) { el.textContent = "now"; return; }
+      var m = Math.floor(ms / 60000), d = Math.floor(m / 1440), h = Math.floor(m / 60) % 24;
+      function pl(n, u) { return n + " " + u + (n === 1 ? "" : "s"); }
+      el.textContent = d > 0 ? "in " + pl(d, "day") + " " + pl(h, "hour") :
+        h > 0 ? "in " + pl(h, "hour") + " " + pl(m % 60, "minute") :
+        m > 0 ? "in " + pl(m, "minute") : "in less than a minute";
+    });
+  }
+  setInterval(tick, 60000);
 }
 
 // copyButtons makes [data-copy] buttons copy the value of the field their
