@@ -36,6 +36,8 @@ type jobView struct {
 	// archive; zero when it will not (Premium, other states) or when the
 	// retention is not known.
 	ArchiveAt time.Time
+	// Charts are drawn from the summary.
+	Charts []*chart
 	// Live is the progress, queue place and estimates of the job.
 	Live *live
 }
@@ -62,6 +64,7 @@ func (s *server) jobDetails(w http.ResponseWriter, r *http.Request, u *gas.User)
 			v.SummaryError = "The summary of this annotation could not be read."
 		}
 		v.Summary = sum
+		v.Charts = summaryCharts(sum)
 	}
 	// The history is secondary: a failure to read it should not hide the job.
 	if evs, err := s.d.Jobs.Events(r.Context(), job.ID); err != nil {
