@@ -341,9 +341,15 @@ func (w *AnnotateWorker) run(ctx context.Context, j *gas.Job, log *slog.Logger) 
 		return nil, err
 	}
 
+	b, in, err := w.openRun(ctx, j, j.InputKey)
+	if err != nil {
+		return nil, err
+	}
+	defer in.Close()
+
 	resultKey, logKey, summaryKey := ResultKeys(j)
 	start := w.cfg.Now()
-	sum, info, annErr, putErr := w.annotateBlob(ctx, j, opt, j.InputKey, resultKey)
+	sum, info, annErr, putErr := w.annotateTo(ctx, in, b, opt, resultKey)
 	elapsed := w.cfg.Now().Sub(start)
 
 	// The log is written on failure too: it explains what went wrong.
@@ -388,24 +394,27 @@ func (w *AnnotateWorker) engineOptions(j *gas.Job) (annotate.Options, error) {
 	return opt, nil
 }
 
-// annotateBlob runs the engine on the object inKey and stores its output
-// as outKey. The output streams through a pipe into the blob store, so
-// memory does not grow with the file; a failed run leaves no object. annErr
-// is the engine's error (or opening the input's), putErr the store's.
-func (w *AnnotateWorker) annotateBlob(ctx context.Context, j *gas.Job, opt annotate.Options, inKey, outKey string) (sum *annotate.Summary, info gas.BlobInfo, annErr, putErr error) {
+// openRun opens the job's bundle and the object inKey to annotate.
+func (w *AnnotateWorker) openRun(ctx context.Context, j *gas.Job, inKey string) (*refdata.Bundle, io.ReadCloser, error) {
 	b, err := w.bundles.Bundle(ctx, j.Bundle)
 	if err != nil {
-		return nil, info, fmt.Errorf("open bundle %q: %w", j.Bundle, err), nil
+		return nil, nil, fmt.Errorf("open bundle %q: %w", j.Bundle, err)
 	}
 	in, err := w.blobs.Open(ctx, inKey)
 	if err != nil {
 		if gas.ErrorCode(err) == gas.ENOTFOUND {
-			return nil, info, &gas.Error{Code: gas.ENOTFOUND, Message: "The uploaded file is missing.", Err: err}, nil
+			return nil, nil, &gas.Error{Code: gas.ENOTFOUND, Message: "The uploaded file is missing.", Err: err}
 		}
-		return nil, info, fmt.Errorf("open input: %w", err), nil
+		return nil, nil, fmt.Errorf("open input: %w", err)
 	}
-	defer in.Close()
+	return b, in, nil
+}
 
+// annotateTo runs the engine on in and stores its output as outKey. The
+// output streams through a pipe into the blob store, so memory does not
+// grow with the file; a failed run leaves no object. annErr is the
+// engine's error, putErr the store's.
+func (w *AnnotateWorker) annotateTo(ctx context.Context, in io.Reader, b *refdata.Bundle, opt annotate.Options, outKey string) (sum *annotate.Summary, info gas.BlobInfo, annErr, putErr error) {
 	pr, pw := io.Pipe()
 	// Should the engine panic (River recovers it and retries), the store
 	// must still be released; after a normal Close this does nothing.

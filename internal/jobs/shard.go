@@ -242,11 +242,17 @@ func (w *AnnotateWorker) workShard(ctx context.Context, rj *river.Job[AnnotateAr
 		return w.settle(ctx, rj, err, log, func(string) { w.deleteShardFiles(ctx, id, log) })
 	}
 
+	b, in, err := w.openRun(ctx, j, sh.InputKey)
+	if err != nil {
+		return w.settle(ctx, rj, err, log, func(string) { w.deleteShardFiles(ctx, id, log) })
+	}
+	defer in.Close()
+
 	wctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	go w.watchJob(wctx, cancel, id)
 	start := w.cfg.Now()
-	sum, _, annErr, putErr := w.annotateBlob(wctx, j, opt, sh.InputKey, sh.OutputKey)
+	sum, _, annErr, putErr := w.annotateTo(wctx, in, b, opt, sh.OutputKey)
 	if errors.Is(context.Cause(wctx), errJobLeft) {
 		log.Info("annotate shard: job left RUNNING; stopped")
 		w.deleteKeys(ctx, log, sh.OutputKey)
