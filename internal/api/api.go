@@ -49,9 +49,11 @@ type Presign func(ctx context.Context, key string, size int64, ttl time.Duration
 type Config struct {
 	FreeUploadLimit, PremiumUploadLimit int64
 	DefaultBundle                       string
-	BaseURL                             string // for links in answers; empty uses the request's host
-	Logger                              *slog.Logger
-	Now                                 func() time.Time
+	// Bundles users may choose (the default first); empty means only DefaultBundle.
+	Bundles []string
+	BaseURL string // for links in answers; empty uses the request's host
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // Deps are the stores the API uses.
@@ -103,6 +105,9 @@ func NewHandler(cfg Config, d Deps) (http.Handler, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if len(cfg.Bundles) == 0 {
+		cfg.Bundles = []string{cfg.DefaultBundle}
 	}
 	if cfg.FreeUploadLimit <= 0 || cfg.PremiumUploadLimit <= 0 || cfg.DefaultBundle == "" {
 		return nil, errors.New("api: new handler: upload limits and the default bundle are required")

@@ -317,3 +317,56 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		t.Fatalf("documented:\n%s\nserved:\n%s", strings.Join(documented, "\n"), strings.Join(served, "\n"))
 	}
 }
+
+func TestAPIBundleChoice(t *testing.T) {
+	t.Parallel()
+	db := sqldbtest.SQLite(t, sqldb.Options{})
+	ins, err := jobs.NewInserter(db.RiverDriver(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blobs, err := blob.NewFS(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := db.JobStore(ins)
+	h, err := NewHandler(Config{FreeUploadLimit: 10_000, PremiumUploadLimit: 1_000_000, DefaultBundle: "demo", Bundles: []string{"demo", "grch38"}},
+		Deps{Tokens: db, Jobs: store, Update: store, Blobs: blobs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	f := &fixture{db: db, store: store, blobs: blobs, url: srv.URL}
+	_, tok := f.user(t, "b@example.org", gas.ScopeJobsRead, gas.ScopeJobsWrite)
+	var me struct{ Bundles []string }
+	f.do(t, "GET", "/api/v1/me", tok, nil, "").json(t, &me)
+	if strings.Join(me.Bundles, ",") != "demo,grch38" {
+		t.Fatalf("bundles offered: %v", me.Bundles)
+	}
+	for bundle, want := range map[string]string{"": "demo", "grch38": "grch38"} {
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		if bundle != "" {
+			mw.WriteField("bundle", bundle)
+		}
+		fw, _ := mw.CreateFormFile("file", "x.vcf")
+		io.WriteString(fw, vcfText)
+		mw.Close()
+		a := f.do(t, http.MethodPost, "/api/v1/jobs", tok, &buf, mw.FormDataContentType())
+		var j jobJSON
+		a.json(t, &j)
+		if a.code != http.StatusCreated || j.Bundle != want {
+			t.Fatalf("bundle %q: %d, job bundle %q", bundle, a.code, j.Bundle)
+		}
+	}
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	mw.WriteField("bundle", "hg19")
+	fw, _ := mw.CreateFormFile("file", "x.vcf")
+	io.WriteString(fw, vcfText)
+	mw.Close()
+	if a := f.do(t, http.MethodPost, "/api/v1/jobs", tok, &buf, mw.FormDataContentType()); a.code != http.StatusBadRequest {
+		t.Fatalf("unknown bundle: %d %s", a.code, a.body)
+	}
+}

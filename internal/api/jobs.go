@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -89,7 +90,19 @@ func (s *server) limit(u *gas.User) int64 {
 
 func (s *server) me(w http.ResponseWriter, r *http.Request, u *gas.User) {
 	s.json(w, http.StatusOK, map[string]any{"id": u.ID, "email": u.Email, "name": u.Name, "plan": u.Plan,
-		"upload_limit": s.limit(u), "direct_uploads": s.d.Presign != nil})
+		"upload_limit": s.limit(u), "direct_uploads": s.d.Presign != nil, "bundles": s.cfg.Bundles})
+}
+
+// bundle checks a requested reference bundle; empty means the default.
+func (s *server) bundle(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return s.cfg.DefaultBundle, nil
+	}
+	if !slices.Contains(s.cfg.Bundles, name) {
+		return "", gas.Errorf(gas.EINVALID, "Unknown reference bundle %q (this server offers: %s).", name, strings.Join(s.cfg.Bundles, ", "))
+	}
+	return name, nil
 }
 
 // uploadTTL is how long a presigned upload URL stays valid.
@@ -142,6 +155,7 @@ func (s *server) submitUploaded(w http.ResponseWriter, r *http.Request, u *gas.U
 		UploadID    string `json:"upload_id"`
 		Name        string `json:"name"`
 		Transcripts string `json:"transcripts"`
+		Bundle      string `json:"bundle"`
 	}
 	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&in); err != nil {
 		s.error(w, r, gas.Errorf(gas.EINVALID, "Send JSON {\"upload_id\": …, \"name\": …} or a multipart upload."))
@@ -152,7 +166,12 @@ func (s *server) submitUploaded(w http.ResponseWriter, r *http.Request, u *gas.U
 		s.error(w, r, gas.Errorf(gas.EINVALID, "Unknown transcripts choice %q (use all, canonical, mane or pick).", in.Transcripts))
 		return
 	}
-	sub := &submit.Submitter{Blobs: s.d.Blobs, Jobs: s.d.Jobs, Bundle: s.cfg.DefaultBundle, Logger: s.log}
+	bundle, err := s.bundle(in.Bundle)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	sub := &submit.Submitter{Blobs: s.d.Blobs, Jobs: s.d.Jobs, Bundle: bundle, Logger: s.log}
 	job, err := sub.Adopt(r.Context(), u, in.UploadID, in.Name, s.limit(u))
 	if err != nil {
 		if submit.IsTooLarge(err) {
@@ -241,6 +260,14 @@ func (s *server) submitJob(w http.ResponseWriter, r *http.Request, u *gas.User) 
 			return
 		}
 		switch part.FormName() {
+		case "bundle":
+			b, _ := io.ReadAll(io.LimitReader(part, 128))
+			name, err := s.bundle(string(b))
+			if err != nil {
+				fail(err)
+				return
+			}
+			sub.Bundle = name
 		case "transcripts", "mode":
 			b, _ := io.ReadAll(io.LimitReader(part, 64))
 			m, ok := submit.ParseMode(string(b))

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -48,6 +49,10 @@ type Config struct {
 	FreeRetention time.Duration
 	// DefaultBundle is the reference bundle used for new jobs.
 	DefaultBundle string
+	// Bundles are the reference bundles users may choose at submission
+	// (e.g. demo,grch38,grch37); empty means only DefaultBundle. Workers
+	// must have each installed (gas refdata install).
+	Bundles []string
 	// MaxInputSize caps the decompressed bytes one job may read, so a small
 	// gzip bomb cannot fill the disk or run for hours.
 	MaxInputSize int64
@@ -201,6 +206,17 @@ var settings = []setting{
 	{name: "default-bundle", env: "GAS_DEFAULT_BUNDLE", usage: "reference bundle used for new jobs",
 		set: func(c *Config, v string) error { c.DefaultBundle = v; return nil },
 		get: func(c *Config) string { return c.DefaultBundle }},
+	{name: "bundles", env: "GAS_BUNDLES", usage: "reference bundles users may choose, comma-separated (default: the default bundle)",
+		set: func(c *Config, v string) error {
+			c.Bundles = nil
+			for _, b := range strings.Split(v, ",") {
+				if b = strings.TrimSpace(b); b != "" {
+					c.Bundles = append(c.Bundles, b)
+				}
+			}
+			return nil
+		},
+		get: func(c *Config) string { return strings.Join(c.Bundles, ",") }},
 	{name: "smtp-url", env: "GAS_SMTP_URL", secret: true,
 		usage: "mail server for notifications, smtp://user:pass@host:587 or smtps://…:465 (default: .eml files in DATA_DIR/outbox)",
 		set: func(c *Config, v string) error {
@@ -542,6 +558,14 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	for _, b := range c.Bundles {
+		if b == "" || strings.ContainsAny(b, `/\`) || strings.HasPrefix(b, ".") {
+			errs = append(errs, fmt.Errorf("bundles: %q is not a plain bundle name", b))
+		}
+	}
+	if len(c.Bundles) > 0 && !slices.Contains(c.Bundles, c.DefaultBundle) {
+		errs = append(errs, fmt.Errorf("bundles must include the default bundle %q", c.DefaultBundle))
+	}
 	if len(c.Queues) == 0 {
 		errs = append(errs, errors.New("queues must name at least one of annotate, lifecycle, notify"))
 	}
@@ -628,4 +652,15 @@ func EnvMap(environ []string) map[string]string {
 		}
 	}
 	return m
+}
+
+// OfferedBundles are the bundles users may choose, the default first.
+func (c Config) OfferedBundles() []string {
+	out := []string{c.DefaultBundle}
+	for _, b := range c.Bundles {
+		if b != c.DefaultBundle {
+			out = append(out, b)
+		}
+	}
+	return out
 }

@@ -85,6 +85,7 @@ func TestValidationMessages(t *testing.T) {
 		{"s3 bad endpoint", map[string]string{"GAS_S3_BUCKET": "gas", "GAS_S3_ACCESS_KEY": "k", "GAS_S3_SECRET_KEY": "s", "GAS_S3_ENDPOINT": "minio:9000"}, nil, "s3-endpoint must be an http(s) URL"},
 		{"stripe half configured", map[string]string{"GAS_STRIPE_SECRET_KEY": "sk_test_x"}, nil, "stripe-webhook-secret and stripe-price-id are required"},
 		{"bad restore days", map[string]string{"GAS_ARCHIVE_RESTORE_DAYS": "0"}, nil, "not a positive whole number"},
+		{"bundles without the default", map[string]string{"GAS_BUNDLES": "grch38,grch37"}, nil, `must include the default bundle "demo"`},
 		{"unknown queue", map[string]string{"GAS_QUEUES": "annotate,email"}, nil, `unknown queue "email"`},
 		{"bad archive delay", map[string]string{"GAS_ARCHIVE_STANDARD_DELAY": "-3s"}, nil, "or \"unavailable\""},
 	}
@@ -204,5 +205,19 @@ func TestS3AndStripeSecretsRedacted(t *testing.T) {
 	}
 	if joined := strings.Join(c.Redacted(), " "); strings.Contains(joined, "hunter2") || !strings.Contains(joined, "s3-bucket=gas") {
 		t.Fatalf("redacted: %s", joined)
+	}
+}
+
+func TestOfferedBundles(t *testing.T) {
+	t.Parallel()
+	c, err := Load("", map[string]string{"GAS_BUNDLES": "grch38, demo,grch37", "GAS_DEFAULT_BUNDLE": "grch38"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.OfferedBundles(), ","); got != "grch38,demo,grch37" {
+		t.Fatalf("offered = %s", got)
+	}
+	if got := strings.Join(Default().OfferedBundles(), ","); got != "demo" {
+		t.Fatalf("default offered = %s", got)
 	}
 }

@@ -157,7 +157,8 @@ func (s *Submitter) check(ctx context.Context, job *gas.Job, limit int64) error 
 }
 
 // Create records the stored job with its transcript mode, which also queues
-// it. On failure the stored input is deleted.
+// it; a job.Bundle chosen by the user is kept, else s.Bundle is used. On
+// failure the stored input is deleted.
 func (s *Submitter) Create(ctx context.Context, job *gas.Job, mode annotate.TranscriptMode) error {
 	// The options are written in the worker's own format (jobs.JobOptions),
 	// so what is chosen here is what the annotator will run with.
@@ -167,7 +168,9 @@ func (s *Submitter) Create(ctx context.Context, job *gas.Job, mode annotate.Tran
 		return fmt.Errorf("encode options: %w", err)
 	}
 	job.State = gas.JobPending
-	job.Bundle = s.Bundle
+	if job.Bundle == "" {
+		job.Bundle = s.Bundle
+	}
 	job.Options = string(opts)
 	if err := s.Jobs.CreateJob(ctx, job); err != nil {
 		// A job with this ID exists (a direct upload submitted twice at
