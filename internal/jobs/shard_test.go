@@ -244,7 +244,27 @@ func TestShardedRunMatchesSingleRun(t *testing.T) {
 	if l := readBlob(t, s.env, got.LogKey); !strings.Contains(l, "shards:   5") || !strings.Contains(l, "status:   COMPLETED") {
 		t.Fatalf("log:\n%s", l)
 	}
+	// The merge deletes the pieces after completing the job: wait for the
+	// merge's queue job to finish before looking.
+	deadline := time.Now().Add(time.Minute)
+	for queuedIn(t, s.env, j.ID, jobs.StepMerge, "completed") != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("merge queue job never completed")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	s.noShardFiles(t, got, 5)
+}
+
+// queuedIn counts a job's River jobs of one step in one River state.
+func queuedIn(t *testing.T, e *env, jobID, step, state string) int {
+	t.Helper()
+	var n int
+	q := `SELECT COUNT(*) FROM river_job WHERE json_extract(args, '$.job_id') = ? AND json_extract(args, '$.step') = ? AND state = ?`
+	if err := e.db.SQL().QueryRow(q, jobID, step, state).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 func waitJob(t *testing.T, e *env, id string) *gas.Job {
