@@ -38,7 +38,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"annotate", "--on-error", "ignore", "x.vcf"}, 2, `Unknown error policy "ignore"`},
 		{[]string{"annotate", "--bgzf", "maybe", "x.vcf"}, 2, "--bgzf must be auto, true or false"},
 		{[]string{"annotate", "--bundle", "../etc", "x.vcf"}, 1, "bundle directory ../etc not found"},
-		{[]string{"refdata"}, 2, "expected 'build' or 'list'"},
+		{[]string{"refdata"}, 2, "expected 'install', 'build', 'list' or 'remove'"},
 		{[]string{"refdata", "frob"}, 2, `unknown refdata command "frob"`},
 		{[]string{"admin"}, 2, "expected 'users create' or 'users set-plan'"},
 		{[]string{"admin", "users", "create"}, 2, "expected exactly one EMAIL argument"},
