@@ -72,6 +72,8 @@ func (s *server) funcs() template.FuncMap {
 		"until":        func(t time.Time) string { return until(t, s.now()) },
 		"group":        groupDigits,
 		"live":         func(m map[string]*live, id string) *live { return m[id] },
+		"impactBadge":  impactBadge,
+		"freq":         func(f *float64) string { return strconv.FormatFloat(*f, 'g', 4, 64) },
 	}
 }
 
@@ -112,6 +114,21 @@ func stateClass(s gas.JobState) string {
 	default:
 		return "text-bg-light"
 	}
+}
+
+// impactBadge colours an impact rank (variantdb.Impact*) like the charts.
+func impactBadge(rank int) string {
+	switch rank {
+	case 3:
+		return "text-bg-danger"
+	case 2:
+		return "text-bg-warning"
+	case 1:
+		return "text-bg-success"
+	case 0:
+		return "text-bg-secondary"
+	}
+	return "text-bg-light"
 }
 
 // count is one row of a summary table.

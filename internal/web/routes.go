@@ -20,7 +20,14 @@ package web
 //	GET  /jobs/{id}/input       [user] the uploaded file (attachment)
 //	GET  /jobs/{id}/result      [user] annotated VCF, application/gzip attachment; 404 until COMPLETED
 //	GET  /jobs/{id}/log         [user] the job log shown in a page
-//	GET  /jobs/{id}/status      [user] JSON {id, state, terminal, records, completed_at}; polled by app.js
+//	GET  /jobs/{id}/status      [user] JSON {id, state, terminal, records, completed_at, records_done, records_total,
+//	                            percent, elapsed, eta, queue_position, estimated_start, progress_text, index_ready, …};
+//	                            polled by app.js
+//	GET  /jobs/{id}/variants    [user] variant browser: ?gene&impact&csq&known&maxfreq&sort&page&per_page (shareable);
+//	                            "being built" until the index exists; 400 for a filter that cannot be read
+//	GET  /jobs/{id}/variants.vcf.gz|.tsv|.json [user] export of the view's records (same filter parameters; none:
+//	                            the full result), count in X-GAS-Records and in the file; 303 → the browser page
+//	                            while there is no index
 //	GET  /notifications         [user] emails sent about the user's jobs, newest first (?page=N, 20 per page)
 //	GET  /signin/oidc           (?next=/path) starts provider sign-in: 303 → the provider, with a state cookie;
 //	                            when signed in, the provider identity is linked to the account instead
@@ -79,6 +86,10 @@ func (s *server) routeTable() []route {
 		{"GET /jobs/{id}/result", s.requireUser(s.jobResult)},
 		{"GET /jobs/{id}/log", s.requireUser(s.jobLog)},
 		{"GET /jobs/{id}/status", s.requireUser(s.jobStatus)},
+		{"GET /jobs/{id}/variants", s.requireUser(s.jobVariants)},
+		{"GET /jobs/{id}/variants.vcf.gz", s.requireUser(s.exportVariantsVCF)},
+		{"GET /jobs/{id}/variants.tsv", s.requireUser(s.exportVariantsTSV)},
+		{"GET /jobs/{id}/variants.json", s.requireUser(s.exportVariantsJSON)},
 		{"GET /notifications", s.requireUser(s.notificationList)},
 		{"GET /profile", s.requireUser(s.profile)},
 		{"POST /profile/password", s.requireUser(s.changePassword)},

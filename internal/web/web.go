@@ -13,6 +13,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/gas-project/gas"
@@ -56,6 +58,10 @@ type Config struct {
 	// the outbox folder (no mail server configured); the notifications page
 	// tells the user so.
 	NotificationsToFiles bool
+	// IndexCacheDir holds local copies of the variant indexes the browser
+	// opens (downloaded once from the blob store); "" means a gas-variants
+	// folder in the system temp dir.
+	IndexCacheDir string
 	// Logger receives request and error logs; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -101,6 +107,7 @@ type server struct {
 	tokLimit *auth.Limiter // API tokens made per user
 	pwLimit  *auth.Limiter // current-password checks per user
 	example  []byte        // the demo VCF behind "Try the example"; nil hides it
+	indexes  *indexCache   // open variant indexes of the browser
 }
 
 // NewHandler returns the whole site: pages, downloads, static assets and the
@@ -138,6 +145,10 @@ func NewHandler(cfg Config, d Deps) (http.Handler, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	if cfg.IndexCacheDir == "" {
+		cfg.IndexCacheDir = filepath.Join(os.TempDir(), "gas-variants")
+	}
+	s.indexes = newIndexCache(cfg.IndexCacheDir, d.Blobs, defaultOpenIndexes)
 	// Five quick tries per account from one address, then one every 12 s;
 	// an address guessing across many accounts is held to 30 then one a
 	// second. Both refill, so an honest user is never locked out for long.

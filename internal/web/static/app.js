@@ -15,6 +15,7 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
   watchJobs();
+  watchIndex();
   copyButtons();
 });
 
@@ -133,6 +134,24 @@ function countdowns() {
     });
   }
   setInterval(tick, 60000);
+}
+
+// watchIndex reloads the variant browser once when the index it waits for
+// ([data-watch-index]) is built.
+function watchIndex() {
+  var el = document.querySelector("[data-watch-index]");
+  if (!el || !window.fetch) { return; }
+  function poll() {
+    if (document.hidden) { setTimeout(poll, 3000); return; }
+    fetch("/jobs/" + encodeURIComponent(el.dataset.watchIndex) + "/status",
+          { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (s) {
+        if (s && s.index_ready) { window.location.reload(); return; }
+        setTimeout(poll, 2000);
+      }, function () { setTimeout(poll, 6000); });
+  }
+  setTimeout(poll, 1000);
 }
 
 // copyButtons makes [data-copy] buttons copy the value of the field their

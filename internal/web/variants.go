@@ -1,0 +1,263 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gas-project/gas"
+	"github.com/gas-project/gas/internal/httpserver"
+	"github.com/gas-project/gas/internal/variantdb"
+)
+
+// variantsView is the model of the variant browser.
+type variantsView struct {
+	base
+	Job *gas.Job
+	// Waiting says why there is no table yet ("" when there is one).
+	Waiting string
+	// Building says the index is being built: the page watches for it.
+	Building bool
+	Error    string // a filter the user typed that cannot be read
+	Form     url.Values
+	Res      *variantdb.Result
+	Terms    []string
+	Impacts  []string
+	FirstRow int64 // 1-based number of the first row shown
+	LastRow  int64
+	Prev     string // URLs of the neighbouring pages, "" at the ends
+	Next     string
+	Sorts    map[string]sortLink // by column: pos, gene, impact, freq
+	Exports  []exportLink
+	Filtered bool
+}
+
+// sortLink is a column header link; Aria is the header's aria-sort.
+type sortLink struct {
+	URL, Aria, Arrow string
+}
+
+// exportLink is one download of the view or of the full result.
+type exportLink struct {
+	ID, Label, URL string
+}
+
+// indexKey returns the job's index blob key, "" while it is not built.
+func (s *server) indexKey(r *http.Request, job *gas.Job) string {
+	if s.d.Progress == nil {
+		return ""
+	}
+	ps, err := s.d.Progress.JobProgress(r.Context(), job.ID)
+	if err != nil {
+		s.logger.WarnContext(r.Context(), "read index key", "job_id", job.ID, "err", err)
+		return ""
+	}
+	return ps[job.ID].IndexKey
+}
+
+// jobVariants answers GET /jobs/{id}/variants: one page of the filtered,
+// sorted variant table. Every setting is in the URL, so a view can be
+// bookmarked and shared with whoever can see the job.
+func (s *server) jobVariants(w http.ResponseWriter, r *http.Request, u *gas.User) {
+	job, ok := s.userJob(w, r, u)
+	if !ok {
+		return
+	}
+	v := variantsView{base: s.baseFor(r, "Variants of "+job.InputName), Job: job, Form: r.URL.Query(),
+		Impacts: []string{"high", "moderate", "low", "modifier"}}
+	key := ""
+	switch job.State {
+	case gas.JobCompleted, gas.JobArchived, gas.JobRestoring:
+		if key = s.indexKey(r, job); key == "" {
+			v.Waiting, v.Building = "The variant index of this result is being built. This page shows the table as soon as it is ready.", true
+		}
+	case gas.JobFailed:
+		v.Waiting = "This annotation failed, so there are no variants to browse."
+	default:
+		v.Waiting = "The variants can be browsed once the annotation completes."
+	}
+	if key == "" {
+		s.render(w, r, http.StatusOK, "variants", v)
+		return
+	}
+	f, err := variantdb.ParseFilter(r.URL.Query())
+	if err != nil {
+		v.Error = "This filter cannot be used: " + err.Error() + "."
+		s.render(w, r, http.StatusBadRequest, "variants", v)
+		return
+	}
+	ix, release, err := s.indexes.get(r.Context(), key)
+	if err != nil {
+		s.serverError(w, r, fmt.Errorf("open variant index of %s: %w", job.ID, err))
+		return
+	}
+	defer release()
+	res, err := ix.Query(r.Context(), f)
+	if errors.Is(err, variantdb.ErrUnknownPage) {
+		// Past the end (the filter narrowed the view): the last page.
+		f.Page = res.Pages
+		http.Redirect(w, r, variantsURL(job.ID, f), http.StatusSeeOther)
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	v.Res, v.Terms = res, ix.Terms()
+	fl := res.Filter
+	if len(res.Rows) > 0 {
+		v.FirstRow = int64(fl.Page-1)*int64(fl.PerPage) + 1
+		v.LastRow = v.FirstRow + int64(len(res.Rows)) - 1
+	}
+	if fl.Page > 1 {
+		p := fl
+		p.Page--
+		v.Prev = variantsURL(job.ID, p)
+	}
+	if fl.Page < res.Pages {
+		p := fl
+		p.Page++
+		v.Next = variantsURL(job.ID, p)
+	}
+	v.Sorts = map[string]sortLink{}
+	for _, col := range []string{variantdb.SortPos, variantdb.SortGene, variantdb.SortImpact, variantdb.SortFreq} {
+		p := fl
+		p.Page = 1
+		l := sortLink{Aria: "none"}
+		if fl.Sort == col {
+			p.Desc = !fl.Desc
+			l.Aria, l.Arrow = "ascending", "▲"
+			if fl.Desc {
+				l.Aria, l.Arrow = "descending", "▼"
+			}
+		} else {
+			p.Sort, p.Desc = col, col == variantdb.SortImpact // most severe first is what one wants
+		}
+		l.URL = variantsURL(job.ID, p)
+		v.Sorts[col] = l
+	}
+	cond := fl
+	cond.Page, cond.PerPage, cond.Sort, cond.Desc = 0, 0, "", false
+	v.Filtered = cond.Encode() != ""
+	q := ""
+	if v.Filtered {
+		q = "?" + cond.Encode()
+	}
+	base := "/jobs/" + job.ID + "/variants"
+	v.Exports = []exportLink{
+		{"export-vcf", "VCF (bgzip)", base + ".vcf.gz" + q},
+		{"export-tsv", "TSV", base + ".tsv" + q},
+		{"export-json", "Summary JSON", base + ".json" + q},
+	}
+	s.render(w, r, http.StatusOK, "variants", v)
+}
+
+// variantsURL is the shareable URL of a view.
+func variantsURL(id string, f variantdb.Filter) string {
+	u := "/jobs/" + id + "/variants"
+	if q := f.Encode(); q != "" {
+		u += "?" + q
+	}
+	return u
+}
+
+// Export formats of the variant browser.
+const (
+	exportVCF  = "vcf"
+	exportTSV  = "tsv"
+	exportJSON = "json"
+)
+
+func (s *server) exportVariantsVCF(w http.ResponseWriter, r *http.Request, u *gas.User) {
+	s.exportVariants(w, r, u, exportVCF)
+}
+func (s *server) exportVariantsTSV(w http.ResponseWriter, r *http.Request, u *gas.User) {
+	s.exportVariants(w, r, u, exportTSV)
+}
+func (s *server) exportVariantsJSON(w http.ResponseWriter, r *http.Request, u *gas.User) {
+	s.exportVariants(w, r, u, exportJSON)
+}
+
+// exportVariants streams the records of a view (its conditions; sort and
+// page do not apply) in one format. The count is in the response header
+// X-GAS-Records and in the file itself (variantdb's export headers).
+func (s *server) exportVariants(w http.ResponseWriter, r *http.Request, u *gas.User, format string) {
+	job, ok := s.userJob(w, r, u)
+	if !ok {
+		return
+	}
+	key := s.indexKey(r, job)
+	if key == "" {
+		// Not indexed yet (or not completed): the browser page says which.
+		http.Redirect(w, r, "/jobs/"+job.ID+"/variants", http.StatusSeeOther)
+		return
+	}
+	f, err := variantdb.ParseFilter(r.URL.Query())
+	if err != nil {
+		s.renderError(w, r, http.StatusBadRequest, "This filter cannot be used: "+err.Error()+".")
+		return
+	}
+	if format == exportVCF && (job.State != gas.JobCompleted || job.ResultKey == "") {
+		// The VCF export copies records from the result, which must be hot.
+		s.noResult(w, r, u, job)
+		return
+	}
+	ix, release, err := s.indexes.get(r.Context(), key)
+	if err != nil {
+		s.serverError(w, r, fmt.Errorf("open variant index of %s: %w", job.ID, err))
+		return
+	}
+	defer release()
+	n, err := ix.Count(r.Context(), f)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	stem := strings.TrimSuffix(resultName(job.InputName), ".annotated.vcf.gz")
+	if f.Encode() != "" && f.Encode() != "page=1" {
+		stem += ".filtered"
+	}
+	h := w.Header()
+	h.Set("X-GAS-Records", strconv.FormatInt(n, 10))
+	h.Set("Cache-Control", "private, no-store")
+	var name, ctype string
+	switch format {
+	case exportVCF:
+		name, ctype = stem+".variants.vcf.gz", "application/gzip"
+	case exportTSV:
+		name, ctype = stem+".variants.tsv", "text/tab-separated-values; charset=utf-8"
+	default:
+		name, ctype = stem+".variants.summary.json", "application/json"
+	}
+	h.Set("Content-Type", ctype)
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	if r.Method == http.MethodHead {
+		return
+	}
+	switch format {
+	case exportVCF:
+		var rc io.ReadCloser
+		if rc, err = s.d.Blobs.Open(r.Context(), job.ResultKey); err == nil {
+			_, err = ix.ExportVCF(r.Context(), w, rc, f)
+			rc.Close()
+		}
+	case exportTSV:
+		_, _, err = ix.ExportTSV(r.Context(), w, f)
+	default:
+		_, err = ix.ExportSummaryJSON(r.Context(), w, f)
+	}
+	if err != nil {
+		// Headers are out: abort the connection, so the client sees a
+		// failed download rather than a complete-looking short file.
+		s.logger.LogAttrs(r.Context(), slog.LevelWarn, "export interrupted",
+			slog.String("request_id", httpserver.RequestIDFrom(r.Context())),
+			slog.String("job_id", job.ID), slog.String("format", format), slog.String("err", err.Error()))
+		panic(http.ErrAbortHandler)
+	}
+}
