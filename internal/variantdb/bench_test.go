@@ -154,3 +154,33 @@ func BenchmarkOpen1M(b *testing.B) {
 		ix.Close()
 	}
 }
+
+// BenchmarkBuildFile builds the index of the annotated VCF named by
+// GAS_VARIANTDB_BENCH_VCF (skipped when unset), to measure real engine
+// output, e.g. from `gas bench gen` + `gas annotate`.
+func BenchmarkBuildFile(b *testing.B) {
+	in := os.Getenv("GAS_VARIANTDB_BENCH_VCF")
+	if in == "" {
+		b.Skip("set GAS_VARIANTDB_BENCH_VCF to an annotated VCF")
+	}
+	path := filepath.Join(b.TempDir(), "x.sqlite")
+	var info *BuildInfo
+	for i := 0; i < b.N; i++ {
+		f, err := os.Open(in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		info, err = Build(context.Background(), f, path, BuildOptions{})
+		f.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(info.Records)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	b.ReportMetric(float64(info.Bytes)/(1<<20), "MiB")
+	b.ReportMetric(float64(info.Bytes)/float64(info.Records), "bytes/record")
+	b.ReportMetric(float64(info.Annotations)/float64(info.Records), "ann/record")
+	if rss := peakRSS(); rss > 0 {
+		b.ReportMetric(rss, "peak-RSS-MiB")
+	}
+}

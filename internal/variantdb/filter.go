@@ -305,5 +305,12 @@ func (f Filter) Describe() string {
 	if len(parts) == 0 {
 		return "all records"
 	}
-	return strings.Join(parts, " ")
+	// A Filter built in code (not by ParseFilter) may hold anything; the
+	// description goes into export header lines, which must stay one line.
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, strings.Join(parts, " "))
 }

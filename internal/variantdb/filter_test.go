@@ -83,6 +83,9 @@ func TestFilterEncode(t *testing.T) {
 	if d := (Filter{}).Describe(); d != "all records" {
 		t.Errorf("Describe of no filter: %q", d)
 	}
+	if d := (Filter{Gene: "A\nB"}).Describe(); d != "gene=A B" {
+		t.Errorf("Describe keeps a line break: %q", d)
+	}
 }
 
 // FuzzParseFilter: any query either gives a clear FilterError or a filter

@@ -221,6 +221,9 @@ const rowColumns = `rid, chrom, pos, vid, ref, alt, impact, terms, known, freq, 
 // the end is ErrUnknownPage (page 1 of an empty view is an empty result).
 func (ix *Index) Query(ctx context.Context, f Filter) (*Result, error) {
 	f = f.normalize()
+	if _, ok := sortQueries[f.Sort]; !ok {
+		return nil, fmt.Errorf("variantdb: unknown sort key %q", f.Sort)
+	}
 	res := &Result{Filter: f}
 	m, err := ix.compile(ctx, f)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -177,6 +178,9 @@ func TestQueryPages(t *testing.T) {
 	}
 	if _, err := ix.Query(ctx, Filter{PerPage: 50, Page: 5}); !errors.Is(err, ErrUnknownPage) {
 		t.Errorf("page past the end: %v", err)
+	}
+	if _, err := ix.Query(ctx, Filter{Sort: "chrom"}); err == nil || !strings.Contains(err.Error(), "unknown sort key") {
+		t.Errorf("unknown sort key: %v", err)
 	}
 	res, err = ix.Query(ctx, Filter{Gene: "NO_SUCH_GENE"})
 	if err != nil || res.Total != 0 || len(res.Rows) != 0 || res.Pages != 0 {
