@@ -37,7 +37,7 @@ func gz(t *testing.T, b []byte) []byte {
 }
 
 // jobIDFrom checks an upload answered 303 to a job page and returns the ID.
-func jobIDFrom(t *testing.T, r *resp) string {
+func jobIDFrom(t testing.TB, r *resp) string {
 	t.Helper()
 	loc := r.Header.Get("Location")
 	if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/jobs/") {
