@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -163,6 +164,9 @@ func serve(ctx context.Context, e *env, cfg config.Config, logger *slog.Logger, 
 			EngineWorkers: 0,
 			MaxInputBytes: cfg.MaxInputSize,
 			Timeout:       cfg.JobTimeout,
+			// Large inputs are split into pieces any annotate worker takes.
+			Shards:       db.Shards(svc.ins),
+			ShardRecords: cmp.Or(cfg.ShardRecords, -1), // 0 in the settings: never split
 		})
 		if err != nil {
 			return err

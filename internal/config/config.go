@@ -58,6 +58,9 @@ type Config struct {
 	MaxInputSize int64
 	// JobTimeout bounds one attempt of an annotation job.
 	JobTimeout time.Duration
+	// ShardRecords is the most records annotated as one piece: a larger
+	// input is split into pieces worked by any free worker; 0 never splits.
+	ShardRecords int64
 	// SMTPURL is the mail server notifications go through, e.g.
 	// smtp://user:pass@mail.example.org:587 (STARTTLS when offered) or
 	// smtps://…:465 (implicit TLS). Empty writes .eml files to
@@ -203,6 +206,16 @@ var settings = []setting{
 			return nil
 		},
 		get: func(c *Config) string { return c.JobTimeout.String() }},
+	{name: "shard-records", env: "GAS_SHARD_RECORDS", usage: "split inputs of more records into pieces annotated by any free worker (0: never)",
+		set: func(c *Config, v string) error {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil || n < 0 {
+				return fmt.Errorf("not a whole number >= 0: %q", v)
+			}
+			c.ShardRecords = n
+			return nil
+		},
+		get: func(c *Config) string { return strconv.FormatInt(c.ShardRecords, 10) }},
 	{name: "default-bundle", env: "GAS_DEFAULT_BUNDLE", usage: "reference bundle used for new jobs",
 		set: func(c *Config, v string) error { c.DefaultBundle = v; return nil },
 		get: func(c *Config) string { return c.DefaultBundle }},
@@ -352,6 +365,7 @@ func Default() Config {
 		DefaultBundle:      "demo",
 		MaxInputSize:       50_000_000_000,
 		JobTimeout:         6 * time.Hour,
+		ShardRecords:       1_000_000,
 		MailFrom:           "GAS <gas@localhost>",
 		// As issue 4 asks: the local archive's tiers behave like Glacier's,
 		// only much faster, so the whole restore can be watched on one machine.

@@ -105,9 +105,6 @@ func TestShardsAcrossWorkerProcessesPostgres(t *testing.T) {
 
 func shardsAcrossWorkers(t *testing.T, dbEnv map[string]string) {
 	bin := gasBinary(t)
-	if help, _ := exec.Command(bin, "worker", "-h").CombinedOutput(); !bytes.Contains(help, []byte("shard-records")) {
-		t.Skip("this gas binary has no --shard-records setting yet (internal/cli wiring of jobs.AnnotateConfig.Shards)")
-	}
 	base := t.TempDir()
 	dir := filepath.Join(base, "data")
 	if u := dbEnv["GAS_DATABASE_URL"]; u != "" {
