@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -253,4 +252,6 @@ const maxRecords = 1<<31 - 1
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-var errTooManyTerms = errors.New("variantdb: more than 63 distinct consequence terms")
+// errTooManyTerms: the consequence mask has 63 bits; the engine emits 26
+// terms, so only an ANN from elsewhere can have more.
+var errTooManyTerms = &InputError{Msg: "more than 63 distinct consequence terms"}

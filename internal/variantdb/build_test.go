@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -146,12 +147,18 @@ func TestMalformedRecordKept(t *testing.T) {
 func TestBuildErrors(t *testing.T) {
 	src, _ := demoResult(t)
 	dir := t.TempDir()
+	var many strings.Builder
+	many.WriteString("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n1\t5\t.\tA\tG\t.\t.\tANN=")
+	for i := 0; i < 64; i++ {
+		fmt.Fprintf(&many, "G|made_up_term_%d|LOW|||||||||||||,", i)
+	}
 	cases := []struct {
 		name string
 		in   []byte
 		opt  BuildOptions
 		want string
 	}{
+		{"too many terms", []byte(strings.TrimSuffix(many.String(), ",") + "\n"), BuildOptions{}, "more than 63 distinct consequence terms"},
 		{"not a VCF", []byte("hello\nworld\n"), BuildOptions{}, "read annotated VCF"},
 		{"empty", nil, BuildOptions{}, "read annotated VCF"},
 		{"string frequency field", src, BuildOptions{FreqField: "CLIN_SIG"}, "frequency field CLIN_SIG"},

@@ -270,9 +270,6 @@ func (ld *loader) record(s *sqlDB, line []byte, lineNo int64) error {
 	if err := vcf.ParseRecord(line, lineNo, rec); err != nil {
 		return ld.malformedRecord(s, rid, line, err)
 	}
-	if err := ld.flushDicts(s); err != nil {
-		return err
-	}
 	chrom := ld.chromID(string(rec.Chrom))
 	nAlt := len(rec.Alts)
 	ld.alleleInfo(rec.Info, nAlt)
@@ -343,6 +340,7 @@ func (ld *loader) record(s *sqlDB, line []byte, lineNo int64) error {
 		return err
 	}
 	ld.anns += n
+	// New contigs and terms of this record go in with it.
 	if err := ld.flushDicts(s); err != nil {
 		return err
 	}
