@@ -152,3 +152,33 @@ func (db *DB) RecentThroughput(ctx context.Context, n int) (Throughput, error) {
 	}
 	return t, nil
 }
+
+// DeleteJob deletes a user's job with its history (and shard rows). A
+// RUNNING job is refused with ECONFLICT: its worker is writing files that
+// would be left without an owner; another user's or a missing job is
+// ENOTFOUND. The caller deletes the job's files.
+func (db *DB) DeleteJob(ctx context.Context, userID int64, jobID string) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		var state string
+		err := tx.QueryRowContext(ctx, db.q(`SELECT state FROM jobs WHERE id = ? AND user_id = ?`), jobID, userID).Scan(&state)
+		if errors.Is(err, sql.ErrNoRows) {
+			return jobNotFound("delete job", err)
+		}
+		if err != nil {
+			return fmt.Errorf("sqldb: delete job: %w", err)
+		}
+		if gas.JobState(state) == gas.JobRunning {
+			return gas.Errorf(gas.ECONFLICT, "The annotation is running; it can be deleted once it finishes.")
+		}
+		// The state is checked again in the DELETE, so a worker that
+		// started the job since the SELECT wins.
+		res, err := tx.ExecContext(ctx, db.q(`DELETE FROM jobs WHERE id = ? AND user_id = ? AND state <> ?`), jobID, userID, string(gas.JobRunning))
+		if err != nil {
+			return fmt.Errorf("sqldb: delete job: %w", err)
+		}
+		if n, err := res.RowsAffected(); err == nil && n == 0 {
+			return gas.Errorf(gas.ECONFLICT, "The annotation started meanwhile; it can be deleted once it finishes.")
+		}
+		return nil
+	})
+}

@@ -94,3 +94,44 @@ func testProgress(t *testing.T, f fixture) {
 		t.Fatal("n = 0 accepted")
 	}
 }
+
+func TestDeleteJobSQLite(t *testing.T) {
+	t.Parallel()
+	testDeleteJob(t, setup(t, openSQLiteForTest))
+}
+
+func TestDeleteJobPostgres(t *testing.T) {
+	t.Parallel()
+	testDeleteJob(t, setup(t, openPostgresForTest))
+}
+
+func testDeleteJob(t *testing.T, f fixture) {
+	ctx := context.Background()
+	a := mustUser(t, f, fmt.Sprintf("da%d@example.org", testDBSeq.Add(1)))
+	b := mustUser(t, f, fmt.Sprintf("db%d@example.org", testDBSeq.Add(1)))
+	j := mustJob(t, f, a.ID, "x.vcf")
+	if err := f.db.DeleteJob(ctx, b.ID, j.ID); gas.ErrorCode(err) != gas.ENOTFOUND {
+		t.Fatalf("another user's delete: %v, want ENOTFOUND", err)
+	}
+	if _, err := f.jobs.TransitionJob(ctx, j.ID, gas.JobChange{From: gas.JobPending, To: gas.JobRunning, Actor: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.db.DeleteJob(ctx, a.ID, j.ID); gas.ErrorCode(err) != gas.ECONFLICT {
+		t.Fatalf("delete of a RUNNING job: %v, want ECONFLICT", err)
+	}
+	if _, err := f.jobs.TransitionJob(ctx, j.ID, gas.JobChange{From: gas.JobRunning, To: gas.JobFailed, Actor: "test", Reason: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.db.DeleteJob(ctx, a.ID, j.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.jobs.Job(ctx, j.ID); gas.ErrorCode(err) != gas.ENOTFOUND {
+		t.Fatalf("deleted job still read: %v", err)
+	}
+	if n := count(t, f.db, `SELECT COUNT(*) FROM job_events WHERE job_id = '`+j.ID+`'`); n != 0 {
+		t.Fatalf("%d events of the deleted job left", n)
+	}
+	if err := f.db.DeleteJob(ctx, a.ID, j.ID); gas.ErrorCode(err) != gas.ENOTFOUND {
+		t.Fatalf("second delete: %v, want ENOTFOUND", err)
+	}
+}
