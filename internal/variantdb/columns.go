@@ -87,7 +87,10 @@ func (c *colWriter) flush(ctx context.Context, tx *sql.Tx) error {
 // order, and stores the columns. Rows are read and chunks written in the
 // same transaction: database/sql lets a Tx execute while a query's rows are
 // open, and SQLite allows it across tables.
-func writeColumns(ctx context.Context, db *sql.DB) error {
+//
+// sorted says the records are in (chrom, pos) order already: the position
+// order is then the identity and is written without a sort.
+func writeColumns(ctx context.Context, db *sql.DB, sorted bool) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("variantdb: begin: %w", err)
@@ -132,7 +135,11 @@ func writeColumns(ctx context.Context, db *sql.DB) error {
 	for _, key := range []string{SortPos, SortGene, SortImpact, SortFreq} {
 		c := &colWriter{name: "sort:" + key, width: 4}
 		cw = append(cw, c)
-		rows, err := tx.QueryContext(ctx, sortQueries[key])
+		q := sortQueries[key]
+		if key == SortPos && sorted {
+			q = `SELECT rid FROM rec ORDER BY rid`
+		}
+		rows, err := tx.QueryContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("variantdb: sort by %s: %w", key, err)
 		}

@@ -136,6 +136,11 @@ type loader struct {
 	malformed int64
 	known     int64
 	allTerms  int64 // union of the records' term masks
+	// sorted stays true while records come in (chrom id, pos) order, so
+	// the position order is the file order and needs no sort.
+	sorted    bool
+	lastChrom int64
+	lastPos   int64
 
 	rec       vcf.Record
 	ent       annEntry
@@ -147,7 +152,7 @@ type loader struct {
 }
 
 func newLoader(h *vcf.Header, f fields) *loader {
-	ld := &loader{f: f, chroms: map[string]int64{}, terms: map[string]int{}, txs: map[string]int64{}, geneIDs: map[string]int64{}, geneNames: map[int64]string{}}
+	ld := &loader{f: f, chroms: map[string]int64{}, terms: map[string]int{}, txs: map[string]int64{}, geneIDs: map[string]int64{}, geneNames: map[int64]string{}, sorted: true}
 	// Contig ids follow the header's ##contig order so that sorting by
 	// (chrom, pos) gives the reference order rather than file order.
 	for _, c := range h.Contigs() {
@@ -168,6 +173,13 @@ func (ld *loader) chromID(name string) int64 {
 	ld.chroms[name] = id
 	ld.newChroms = append(ld.newChroms, name)
 	return id
+}
+
+func (ld *loader) checkOrder(chrom, pos int64) {
+	if chrom < ld.lastChrom || chrom == ld.lastChrom && pos < ld.lastPos {
+		ld.sorted = false
+	}
+	ld.lastChrom, ld.lastPos = chrom, pos
 }
 
 // flushDicts inserts dictionary entries created since the last call.
@@ -271,6 +283,7 @@ func (ld *loader) record(s *sqlDB, line []byte, lineNo int64) error {
 		return ld.malformedRecord(s, rid, line, err)
 	}
 	chrom := ld.chromID(string(rec.Chrom))
+	ld.checkOrder(chrom, rec.Pos)
 	nAlt := len(rec.Alts)
 	ld.alleleInfo(rec.Info, nAlt)
 
@@ -490,6 +503,7 @@ func (ld *loader) malformedRecord(s *sqlDB, rid int64, line []byte, perr error) 
 		return err
 	}
 	chrom := ld.chromID(cols[0])
+	ld.checkOrder(chrom, pos)
 	if err := ld.flushDicts(s); err != nil {
 		return err
 	}
