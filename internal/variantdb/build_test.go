@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -194,6 +195,23 @@ func TestOpenRefusesOtherFiles(t *testing.T) {
 	dir := t.TempDir()
 	if _, err := Open(filepath.Join(dir, "missing.sqlite")); err == nil {
 		t.Error("Open of a missing file succeeded")
+	}
+	// An index of another format version asks for a rebuild.
+	src, _ := demoResult(t)
+	old := filepath.Join(dir, "old.sqlite")
+	if _, err := Build(context.Background(), bytes.NewReader(src), old, BuildOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", "file:"+old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE meta SET value = '1' WHERE key = 'schema'`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := Open(old); !errors.Is(err, ErrSchema) {
+		t.Errorf("Open of a schema 1 index: %v, want ErrSchema", err)
 	}
 	junk := filepath.Join(dir, "junk.sqlite")
 	os.WriteFile(junk, []byte("not sqlite at all, just text that is long enough to be a header"), 0o600)

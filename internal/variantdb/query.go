@@ -40,6 +40,10 @@ type Meta struct {
 	FreqField   string // INFO field used as the frequency; "" when none
 }
 
+// ErrSchema is returned by Open for an index written by another version of
+// this package: rebuild it from the result (Build) instead of failing.
+var ErrSchema = errors.New("variantdb: index of another format; rebuild it")
+
 // Open opens an index built by Build. The file is opened immutable: it is
 // never written after the build, so readers need no locks.
 func Open(path string) (*Index, error) {
@@ -87,7 +91,7 @@ func (ix *Index) load() error {
 		return err
 	}
 	if meta["schema"] != schemaVersion {
-		return fmt.Errorf("index schema %q, want %q: rebuild it", meta["schema"], schemaVersion)
+		return fmt.Errorf("%w: file has %q, this program reads %q", ErrSchema, meta["schema"], schemaVersion)
 	}
 	num := func(k string) int64 { n, _ := strconv.ParseInt(meta[k], 10, 64); return n }
 	ix.Meta = Meta{Records: num("records"), Annotations: num("annotations"), Malformed: num("malformed"),
