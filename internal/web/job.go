@@ -36,6 +36,8 @@ type jobView struct {
 	// archive; zero when it will not (Premium, other states) or when the
 	// retention is not known.
 	ArchiveAt time.Time
+	// Modes are the choices of the "run again" form, the job's own selected.
+	Modes []modeOption
 	// Charts are drawn from the summary.
 	Charts []*chart
 	// Live is the progress, queue place and estimates of the job.
@@ -76,6 +78,9 @@ func (s *server) jobDetails(w http.ResponseWriter, r *http.Request, u *gas.User)
 		v.ArchiveAt = archiveTime(job, u, evs, s.freeRetention())
 	}
 	v.Live = s.liveInfo(r.Context(), true, job)[job.ID]
+	for _, m := range transcriptModes {
+		v.Modes = append(v.Modes, modeOption{Value: string(m.mode), Label: m.label, Selected: m.mode == jobMode(job)})
+	}
 	s.render(w, r, http.StatusOK, "job", v)
 }
 

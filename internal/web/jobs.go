@@ -19,6 +19,8 @@ type jobsView struct {
 	Prev, Next  int // 0 when there is no such page
 	// Live is the progress of the listed jobs, by ID.
 	Live map[string]*live
+	// Deleted says the user just deleted an annotation.
+	Deleted bool
 }
 
 func (s *server) jobList(w http.ResponseWriter, r *http.Request, u *gas.User) {
@@ -37,7 +39,7 @@ func (s *server) jobList(w http.ResponseWriter, r *http.Request, u *gas.User) {
 		return
 	}
 	v := jobsView{base: s.baseFor(r, "My annotations"), Jobs: jobs, Total: total, Page: page,
-		Live: s.liveInfo(r.Context(), false, jobs...)}
+		Live: s.liveInfo(r.Context(), false, jobs...), Deleted: r.URL.Query().Get("deleted") == "1"}
 	v.Pages = (total + jobsPerPage - 1) / jobsPerPage
 	if page > 1 {
 		v.Prev = min(page-1, max(v.Pages, 1))

@@ -23,6 +23,11 @@ package web
 //	GET  /jobs/{id}/status      [user] JSON {id, state, terminal, records, completed_at, records_done, records_total,
 //	                            percent, elapsed, eta, queue_position, estimated_start, progress_text, index_ready, …};
 //	                            polled by app.js
+//	GET  /jobs/{id}/delete      [user] what deleting removes, and the confirm button; 409 while RUNNING
+//	POST /jobs/{id}/delete      [user] form: confirm=yes → deletes the job, its files, index and archived copy,
+//	                            303 → /jobs?deleted=1; without confirm 303 → the confirmation page; 409 while RUNNING
+//	POST /jobs/{id}/resubmit    [user] form: mode → a new job from a copy of the same input, 303 → /jobs/{new id};
+//	                            413 when the input is over today's plan limit
 //	GET  /jobs/{id}/variants    [user] variant browser: ?gene&impact&csq&known&maxfreq&sort&page&per_page (shareable);
 //	                            "being built" until the index exists; 400 for a filter that cannot be read
 //	GET  /jobs/{id}/variants.vcf.gz|.tsv|.json [user] export of the view's records (same filter parameters; none:
@@ -86,6 +91,9 @@ func (s *server) routeTable() []route {
 		{"GET /jobs/{id}/result", s.requireUser(s.jobResult)},
 		{"GET /jobs/{id}/log", s.requireUser(s.jobLog)},
 		{"GET /jobs/{id}/status", s.requireUser(s.jobStatus)},
+		{"GET /jobs/{id}/delete", s.requireUser(s.jobDeleteForm)},
+		{"POST /jobs/{id}/delete", s.requireUser(s.jobDelete)},
+		{"POST /jobs/{id}/resubmit", s.requireUser(s.jobResubmit)},
 		{"GET /jobs/{id}/variants", s.requireUser(s.jobVariants)},
 		{"GET /jobs/{id}/variants.vcf.gz", s.requireUser(s.exportVariantsVCF)},
 		{"GET /jobs/{id}/variants.tsv", s.requireUser(s.exportVariantsTSV)},

@@ -91,6 +91,9 @@ type Deps struct {
 	// Nil means Users when it implements it (sqldb.DB does); without one
 	// the pages show states only.
 	Progress ProgressStore
+	// Deleter deletes jobs for the delete button; nil means Users when it
+	// implements it (sqldb.DB does); without one deleting is not offered.
+	Deleter JobDeleter
 }
 
 // server holds what every handler needs. Handlers are its methods, one
@@ -127,6 +130,11 @@ func NewHandler(cfg Config, d Deps) (http.Handler, error) {
 	if d.Progress == nil {
 		if p, ok := d.Users.(ProgressStore); ok {
 			d.Progress = p
+		}
+	}
+	if d.Deleter == nil {
+		if del, ok := d.Users.(JobDeleter); ok {
+			d.Deleter = del
 		}
 	}
 	if cfg.FreeUploadLimit < 0 || cfg.PremiumUploadLimit < 0 {
