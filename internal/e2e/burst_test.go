@@ -40,6 +40,8 @@ func burst(t *testing.T, env map[string]string) {
 	dir := t.TempDir()
 	// Long enough that no Free result is archived during the test.
 	env["GAS_FREE_RETENTION"] = "1h"
+	// The default number of workers, as a user gets it (the harness pins 2).
+	env["GAS_WORKERS"] = ""
 	s := startServer(t, dir, env)
 	c := signUp(t, s.url, "burst@example.org")
 	input := refdata.DemoVCF()
