@@ -197,6 +197,12 @@ func (c *client) status(id string) (jobStatus, error) {
 // the way (COMPLETED before ARCHIVED, ARCHIVED before a restore).
 func (c *client) waitState(ids []string, want string, timeout time.Duration) time.Duration {
 	c.t.Helper()
+	return c.waitStatePoll(ids, want, timeout, 100*time.Millisecond)
+}
+
+// waitStatePoll is waitState asking every every.
+func (c *client) waitStatePoll(ids []string, want string, timeout, every time.Duration) time.Duration {
+	c.t.Helper()
 	start := time.Now()
 	deadline := start.Add(timeout)
 	pending := append([]string(nil), ids...)
@@ -222,7 +228,7 @@ func (c *client) waitState(ids []string, want string, timeout time.Duration) tim
 		if time.Now().After(deadline) {
 			c.t.Fatalf("%d of %d jobs not %s after %s (e.g. %s)", len(pending), len(ids), want, timeout, pending[0])
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(every)
 	}
 	return time.Since(start)
 }
