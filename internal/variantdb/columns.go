@@ -54,7 +54,14 @@ type colWriter struct {
 	n     int
 }
 
-func (c *colWriter) put(ctx context.Context, tx *sql.Tx, v uint64) error {
+// newRIDColumns are the columns in rid order, filled during the load in
+// this order (loader.putColumns).
+func newRIDColumns() []*colWriter {
+	return []*colWriter{{name: "flags", width: 1}, {name: "terms", width: 8}, {name: "freq", width: 8},
+		{name: "chrom", width: 4}, {name: "tracks", width: 8}, {name: "nann", width: 4}}
+}
+
+func (c *colWriter) put(tx *sql.Tx, v uint64) error {
 	switch c.width {
 	case 1:
 		c.buf = append(c.buf, byte(v))
@@ -65,16 +72,16 @@ func (c *colWriter) put(ctx context.Context, tx *sql.Tx, v uint64) error {
 	}
 	c.n++
 	if c.n == chunkRecords {
-		return c.flush(ctx, tx)
+		return c.flush(tx)
 	}
 	return nil
 }
 
-func (c *colWriter) flush(ctx context.Context, tx *sql.Tx) error {
+func (c *colWriter) flush(tx *sql.Tx) error {
 	if c.n == 0 {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO col VALUES (?,?,?)`, c.name, c.chunk, c.buf); err != nil {
+	if _, err := tx.Exec(`INSERT INTO col VALUES (?,?,?)`, c.name, c.chunk, c.buf); err != nil {
 		return fmt.Errorf("variantdb: write column %s: %w", c.name, err)
 	}
 	c.chunk++
@@ -83,91 +90,53 @@ func (c *colWriter) flush(ctx context.Context, tx *sql.Tx) error {
 	return nil
 }
 
-// writeColumns reads the loaded rows back in rid order and in each sort
-// order, and stores the columns. Rows are read and chunks written in the
-// same transaction: database/sql lets a Tx execute while a query's rows are
-// open, and SQLite allows it across tables.
-//
-// sorted says the records are in (chrom, pos) order already: the position
-// order is then the identity and is written without a sort.
-func writeColumns(ctx context.Context, db *sql.DB, sorted bool) error {
+// writeSorts stores the record order of each sort key. The sort queries
+// are read while the chunks are written in the same transaction:
+// database/sql lets a Tx execute while a query's rows are open, and SQLite
+// allows it across tables. sorted says the records are in (chrom, pos)
+// order already: the position order is then the file order, read without
+// a sort.
+func writeSorts(ctx context.Context, db *sql.DB, sorted bool) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("variantdb: begin: %w", err)
 	}
 	defer tx.Rollback()
-	cw := []*colWriter{{name: "flags", width: 1}, {name: "terms", width: 8}, {name: "freq", width: 8},
-		{name: "chrom", width: 4}, {name: "tracks", width: 8}, {name: "nann", width: 4}}
-	rows, err := tx.QueryContext(ctx, `SELECT impact, known, terms, freq, chrom, tracks, bad IS NOT NULL, nann FROM rec ORDER BY rid`)
-	if err != nil {
-		return fmt.Errorf("variantdb: read rows: %w", err)
-	}
-	for rows.Next() {
-		var impact, known, terms, chrom, tracks, nann int64
-		var bad bool
-		var freq sql.NullFloat64
-		if err := rows.Scan(&impact, &known, &terms, &freq, &chrom, &tracks, &bad, &nann); err != nil {
-			rows.Close()
-			return fmt.Errorf("variantdb: read rows: %w", err)
-		}
-		flags := uint64(impact + 1)
-		if known != 0 {
-			flags |= flagKnown
-		}
-		if bad {
-			flags |= flagMalformed
-		}
-		f := math.NaN()
-		if freq.Valid {
-			f = freq.Float64
-		}
-		for i, v := range []uint64{flags, uint64(terms), math.Float64bits(f), uint64(chrom), uint64(tracks), uint64(nann)} {
-			if err := cw[i].put(ctx, tx, v); err != nil {
-				rows.Close()
-				return err
-			}
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("variantdb: read rows: %w", err)
-	}
 	for _, key := range []string{SortPos, SortGene, SortImpact, SortFreq} {
 		c := &colWriter{name: "sort:" + key, width: 4}
-		cw = append(cw, c)
 		q := sortQueries[key]
 		if key == SortPos && sorted {
 			q = `SELECT rid FROM rec ORDER BY rid`
 		}
-		rows, err := tx.QueryContext(ctx, q)
-		if err != nil {
+		if err := writeSort(ctx, tx, c, q); err != nil {
 			return fmt.Errorf("variantdb: sort by %s: %w", key, err)
-		}
-		for rows.Next() {
-			var rid int64
-			if err := rows.Scan(&rid); err != nil {
-				rows.Close()
-				return fmt.Errorf("variantdb: sort by %s: %w", key, err)
-			}
-			if err := c.put(ctx, tx, uint64(rid)); err != nil {
-				rows.Close()
-				return err
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("variantdb: sort by %s: %w", key, err)
-		}
-	}
-	for _, c := range cw {
-		if err := c.flush(ctx, tx); err != nil {
-			return err
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("variantdb: commit columns: %w", err)
+		return fmt.Errorf("variantdb: commit sort orders: %w", err)
 	}
 	return nil
+}
+
+func writeSort(ctx context.Context, tx *sql.Tx, c *colWriter, q string) error {
+	rows, err := tx.QueryContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var rid int64
+		if err := rows.Scan(&rid); err != nil {
+			return err
+		}
+		if err := c.put(tx, uint64(rid)); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return c.flush(tx)
 }
 
 // readColumn loads a column of n values of the given width.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -141,6 +142,7 @@ type loader struct {
 	sorted    bool
 	lastChrom int64
 	lastPos   int64
+	cols      []*colWriter // rid-order columns, see newRIDColumns
 
 	rec       vcf.Record
 	ent       annEntry
@@ -152,7 +154,8 @@ type loader struct {
 }
 
 func newLoader(h *vcf.Header, f fields) *loader {
-	ld := &loader{f: f, chroms: map[string]int64{}, terms: map[string]int{}, txs: map[string]int64{}, geneIDs: map[string]int64{}, geneNames: map[int64]string{}, sorted: true}
+	ld := &loader{f: f, chroms: map[string]int64{}, terms: map[string]int{}, txs: map[string]int64{}, geneIDs: map[string]int64{}, geneNames: map[int64]string{}, sorted: true,
+		cols: newRIDColumns()}
 	// Contig ids follow the header's ##contig order so that sorting by
 	// (chrom, pos) gives the reference order rather than file order.
 	for _, c := range h.Contigs() {
@@ -390,6 +393,17 @@ func (ld *loader) record(s *sqlDB, line []byte, lineNo int64) error {
 	if err != nil {
 		return fmt.Errorf("variantdb: insert record: %w", err)
 	}
+	fv := math.NaN()
+	if haveF {
+		fv = maxF
+	}
+	flags := uint64(worst + 1)
+	if known != 0 {
+		flags |= flagKnown
+	}
+	if err := ld.putColumns(s, flags, uint64(terms), fv, chrom, uint64(trackMask), n); err != nil {
+		return err
+	}
 	return ld.insertGenes(s, rid)
 }
 
@@ -515,13 +529,29 @@ func (ld *loader) malformedRecord(s *sqlDB, rid int64, line []byte, perr error) 
 	if err != nil {
 		return fmt.Errorf("variantdb: insert record: %w", err)
 	}
-	return nil
+	return ld.putColumns(s, flagMalformed, 0, math.NaN(), chrom, 0, 0)
 }
 
 // finish writes the meta table.
+// putColumns appends the record's values to the rid-order columns (see
+// columns.go); they are written in chunks as the load goes.
+func (ld *loader) putColumns(s *sqlDB, flags, terms uint64, freq float64, chrom int64, tracks uint64, nann int64) error {
+	for i, v := range [...]uint64{flags, terms, math.Float64bits(freq), uint64(chrom), tracks, uint64(nann)} {
+		if err := ld.cols[i].put(s.tx, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (ld *loader) finish(s *sqlDB, sha string) error {
 	if err := ld.flushDicts(s); err != nil {
 		return err
+	}
+	for _, c := range ld.cols {
+		if err := c.flush(s.tx); err != nil {
+			return err
+		}
 	}
 	for k, v := range map[string]string{
 		"schema":      schemaVersion,
