@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -241,5 +242,38 @@ func TestBuildTo(t *testing.T) {
 	defer ix.Close()
 	if ix.Meta.Records != sum.Records {
 		t.Errorf("copied index has %d records", ix.Meta.Records)
+	}
+}
+
+// TestKnownByIDWithoutKnownFields: a bundle without known-variant fields
+// marks known variants only by the ID column, which the index then uses;
+// there is no frequency.
+func TestKnownByIDWithoutKnownFields(t *testing.T) {
+	var syn bytes.Buffer
+	if err := synthVCF(&syn, 2000, 5); err != nil {
+		t.Fatal(err)
+	}
+	recs := oracle(t, syn.Bytes(), []string{"AF", "CLNSIG"}, "AF")
+	var text []string
+	for _, l := range strings.Split(syn.String(), "\n") {
+		if !strings.HasPrefix(l, "##INFO=<ID=AF,") && !strings.HasPrefix(l, "##INFO=<ID=CLNSIG,") {
+			text = append(text, l)
+		}
+	}
+	ix, info := buildIndex(t, []byte(strings.Join(text, "\n")), BuildOptions{})
+	if info.FreqField != "" {
+		t.Errorf("frequency field %q without known-variant fields", info.FreqField)
+	}
+	// The synthetic data gives an rsID exactly to records with a known ALT.
+	want := oracleRIDs(recs, Filter{Known: KnownOnly})
+	if got := sortedCopy(allRIDs(t, ix, Filter{Known: KnownOnly, PerPage: MaxPerPage})); !slices.Equal(got, want) {
+		t.Errorf("known by ID: %d records, want %d", len(got), len(want))
+	}
+	res, err := ix.Query(context.Background(), Filter{Sort: SortFreq, Desc: true, PerPage: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Rows[0].Freq != nil {
+		t.Errorf("a frequency without a frequency field: %v", *res.Rows[0].Freq)
 	}
 }
