@@ -92,14 +92,11 @@ func adminCreateUser(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := openDB(ctx, cfg, newLogger(cfg, e.stderr))
+	db, err := adminDB(ctx, e, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.CheckSchema(ctx); err != nil {
-		return err
-	}
 	u := &gas.User{Email: fs.Arg(0), Name: *name, PasswordHash: hash, Plan: gas.Plan(*plan), Admin: *admin}
 	if err := db.CreateUser(ctx, u); err != nil {
 		return userFacing(err)
@@ -129,14 +126,11 @@ func adminSetPlan(ctx context.Context, e *env, args []string) error {
 		return usagef("plan must be free or premium, got %q", fs.Arg(1))
 	}
 	logger := newLogger(cfg, e.stderr)
-	db, err := openDB(ctx, cfg, logger)
+	db, err := adminDB(ctx, e, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.CheckSchema(ctx); err != nil {
-		return err
-	}
 	// The same hooks as the site's: upgrading here queues the restore of
 	// the user's archived results, which the running workers carry out.
 	ins, err := jobs.NewInserter(db.RiverDriver(), logger)
@@ -188,14 +182,11 @@ func adminListNotifications(ctx context.Context, e *env, args []string) error {
 	if *limit < 1 || *limit > 200 {
 		return usagef("--limit must be between 1 and 200, got %d", *limit)
 	}
-	db, err := openDB(ctx, cfg, newLogger(cfg, e.stderr))
+	db, err := adminDB(ctx, e, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.CheckSchema(ctx); err != nil {
-		return err
-	}
 	list, what := db.AllNotifications, "notifications"
 	if *failed {
 		list, what = db.FailedNotifications, "failed notifications"
@@ -244,14 +235,11 @@ func adminRetryNotification(ctx context.Context, e *env, args []string) error {
 		return usagef("the notification ID must be a positive whole number, got %q", fs.Arg(0))
 	}
 	logger := newLogger(cfg, e.stderr)
-	db, err := openDB(ctx, cfg, logger)
+	db, err := adminDB(ctx, e, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.CheckSchema(ctx); err != nil {
-		return err
-	}
 	ins, err := jobs.NewInserter(db.RiverDriver(), logger)
 	if err != nil {
 		return err

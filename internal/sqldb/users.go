@@ -318,30 +318,13 @@ func (db *DB) ListUsers(ctx context.Context, p gas.Page) ([]*gas.User, int, erro
 // CountJobsByUser returns how many jobs each of the given users has; users
 // without jobs are absent from the map.
 func (db *DB) CountJobsByUser(ctx context.Context, userIDs []int64) (map[int64]int, error) {
-	out := make(map[int64]int, len(userIDs))
-	if len(userIDs) == 0 {
-		return out, nil
-	}
-	args := make([]any, len(userIDs))
-	for i, id := range userIDs {
-		args[i] = id
-	}
-	marks := strings.TrimSuffix(strings.Repeat("?, ", len(userIDs)), ", ")
-	rows, err := db.sql.QueryContext(ctx, db.q(`SELECT user_id, COUNT(*) FROM jobs WHERE user_id IN (`+marks+`) GROUP BY user_id`), args...)
+	sums, err := db.perUserJobs(ctx, "COUNT(*)", userIDs)
 	if err != nil {
 		return nil, fmt.Errorf("sqldb: count jobs by user: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		var n int
-		if err := rows.Scan(&id, &n); err != nil {
-			return nil, fmt.Errorf("sqldb: count jobs by user: %w", err)
-		}
-		out[id] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqldb: count jobs by user: %w", err)
+	out := make(map[int64]int, len(sums))
+	for id, n := range sums {
+		out[id] = int(n)
 	}
 	return out, nil
 }
@@ -390,6 +373,15 @@ func (db *DB) RecentJobs(ctx context.Context, f gas.JobFilter, p gas.Page) ([]*g
 // StorageByUser returns the bytes each given user keeps: inputs plus
 // results (hot or archived), as recorded on their jobs.
 func (db *DB) StorageByUser(ctx context.Context, userIDs []int64) (map[int64]int64, error) {
+	out, err := db.perUserJobs(ctx, "SUM(input_size + result_size)", userIDs)
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: storage by user: %w", err)
+	}
+	return out, nil
+}
+
+// perUserJobs evaluates an aggregate over the jobs of each given user.
+func (db *DB) perUserJobs(ctx context.Context, aggregate string, userIDs []int64) (map[int64]int64, error) {
 	out := make(map[int64]int64, len(userIDs))
 	if len(userIDs) == 0 {
 		return out, nil
@@ -399,15 +391,15 @@ func (db *DB) StorageByUser(ctx context.Context, userIDs []int64) (map[int64]int
 		args[i] = id
 	}
 	marks := strings.TrimSuffix(strings.Repeat("?, ", len(userIDs)), ", ")
-	rows, err := db.sql.QueryContext(ctx, db.q(`SELECT user_id, SUM(input_size + result_size) FROM jobs WHERE user_id IN (`+marks+`) GROUP BY user_id`), args...)
+	rows, err := db.sql.QueryContext(ctx, db.q(`SELECT user_id, `+aggregate+` FROM jobs WHERE user_id IN (`+marks+`) GROUP BY user_id`), args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqldb: storage by user: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var id, n int64
 		if err := rows.Scan(&id, &n); err != nil {
-			return nil, fmt.Errorf("sqldb: storage by user: %w", err)
+			return nil, err
 		}
 		out[id] = n
 	}
