@@ -81,13 +81,15 @@ function watchJobs() {
 
 // redraw updates the parts of the page that show job s.
 function redraw(el, s) {
-  var badge = el.querySelector(".job-state");
-  if (badge && badge.dataset.state !== s.state) {
+  var id = CSS.escape(s.id);
+  var badges = Array.prototype.slice.call(el.querySelectorAll(".job-state"));
+  document.querySelectorAll("[data-job-badge=\"" + id + "\"] .job-state").forEach(function (b) { badges.push(b); });
+  badges.forEach(function (badge) {
+    if (badge.dataset.state === s.state) { return; }
     badge.className = "badge job-state " + s.badge_class;
     badge.dataset.state = s.state;
     badge.textContent = s.state;
-  }
-  var id = CSS.escape(s.id);
+  });
   document.querySelectorAll("[data-progress-bar=\"" + id + "\"]").forEach(function (bar) {
     drawBar(bar, s.state === "COMPLETED" ? 100 : s.percent, s.state);
   });
