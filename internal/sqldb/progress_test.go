@@ -135,3 +135,49 @@ func testDeleteJob(t *testing.T, f fixture) {
 		t.Fatalf("second delete: %v, want ENOTFOUND", err)
 	}
 }
+
+func TestPendingUploadsSQLite(t *testing.T) {
+	t.Parallel()
+	testPendingUploads(t, setup(t, openSQLiteForTest))
+}
+
+func TestPendingUploadsPostgres(t *testing.T) {
+	t.Parallel()
+	testPendingUploads(t, setup(t, openPostgresForTest))
+}
+
+func testPendingUploads(t *testing.T, f fixture) {
+	ctx := context.Background()
+	a := mustUser(t, f, fmt.Sprintf("ua%d@example.org", testDBSeq.Add(1)))
+	b := mustUser(t, f, fmt.Sprintf("ub%d@example.org", testDBSeq.Add(1)))
+	old := &PendingUpload{ID: fmt.Sprintf("up-old-%d", testDBSeq.Add(1)), UserID: a.ID, InputKey: "k1", InputName: "a.vcf", InputSize: 10, Mode: "all", Report: `{"records":1}`}
+	if err := f.db.HoldUpload(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Add(25 * time.Hour)
+	fresh := &PendingUpload{ID: fmt.Sprintf("up-new-%d", testDBSeq.Add(1)), UserID: a.ID, InputKey: "k2", InputName: "b.vcf", InputSize: 20}
+	if err := f.db.HoldUpload(ctx, fresh); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.PendingUpload(ctx, b.ID, old.ID); gas.ErrorCode(err) != gas.ENOTFOUND {
+		t.Fatalf("another user's upload: %v", err)
+	}
+	got, err := f.db.PendingUpload(ctx, a.ID, old.ID)
+	if err != nil || got.InputKey != "k1" || got.Report != `{"records":1}` || got.Mode != "all" || got.InputSize != 10 {
+		t.Fatalf("pending upload %+v, %v", got, err)
+	}
+	stale, err := f.db.StaleUploads(ctx, f.clock.Now().Add(-24*time.Hour), 10)
+	if err != nil || len(stale) != 1 || stale[0].ID != old.ID {
+		t.Fatalf("stale uploads %v, %v", stale, err)
+	}
+	if _, err := f.db.ReleaseUpload(ctx, b.ID, fresh.ID); gas.ErrorCode(err) != gas.ENOTFOUND {
+		t.Fatalf("another user released: %v", err)
+	}
+	p, err := f.db.ReleaseUpload(ctx, a.ID, fresh.ID)
+	if err != nil || p.InputKey != "k2" {
+		t.Fatalf("release %+v, %v", p, err)
+	}
+	if _, err := f.db.ReleaseUpload(ctx, a.ID, fresh.ID); gas.ErrorCode(err) != gas.ENOTFOUND {
+		t.Fatalf("second release: %v", err)
+	}
+}
