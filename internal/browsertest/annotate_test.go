@@ -29,7 +29,7 @@ const readJobPage = `(() => {
 })()`
 
 // TestBrowserAnnotateWatchBrowse follows a scientist through the site in
-// Chromium: sign up, upload a VCF, watch the job list and the job page
+// Chromium: sign up, upload a VCF, read its pre-flight report and go on, watch the job list and the job page
 // update live while the real engine annotates it (the progress bar moves
 // and stops at COMPLETED), look at the summary charts, open the variant
 // browser once the index is built, filter it and download the filtered
@@ -53,13 +53,20 @@ func TestBrowserAnnotateWatchBrowse(t *testing.T) {
 	b.do("upload",
 		chromedp.SetUploadFiles(chromedp.ID("file"), []string{input}),
 		chromedp.Click(chromedp.CSS("#upload-form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.ID("preflight-report")))
+	if got := mustEval[string](b, `document.getElementById("pf-records").textContent`); got != group(records) {
+		t.Fatalf("pre-flight report counts %s records, the file has %d", got, records)
+	}
+	b.shot("02-preflight-report")
+	b.do("go on",
+		chromedp.Click(chromedp.ID("preflight-go")),
 		chromedp.WaitVisible(chromedp.ID("job-details")))
 	loc := mustEval[string](b, `location.pathname`)
 	id := strings.TrimPrefix(loc, "/jobs/")
 	if id == loc || id == "" {
 		t.Fatalf("after the upload the browser is at %q, not a job page", loc)
 	}
-	b.shot("02-job-page-after-upload")
+	b.shot("02-job-page-queued")
 
 	// The list, in a second tab: its badge must turn COMPLETED in place.
 	list := b.tab()

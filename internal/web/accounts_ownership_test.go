@@ -31,11 +31,18 @@ func TestOwnershipAllIDRoutes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	objects := map[string]string{ // the object kind named by the path segment before {id}
-		"jobs":   jobID,
-		"tokens": strconv.FormatInt(tok.ID, 10),
+	r := a.uploadChecked("wait.vcf", []byte(miniVCF), "all")
+	uploadID := strings.TrimPrefix(r.Header.Get("Location"), "/uploads/")
+	if r.StatusCode != http.StatusSeeOther || uploadID == r.Header.Get("Location") {
+		t.Fatalf("checked upload: %d %q", r.StatusCode, r.Header.Get("Location"))
 	}
-	missing := map[string]string{"jobs": "00000000-0000-4000-8000-000000000000", "tokens": "999999"}
+	objects := map[string]string{ // the object kind named by the path segment before {id}
+		"jobs":    jobID,
+		"tokens":  strconv.FormatInt(tok.ID, 10),
+		"uploads": uploadID,
+	}
+	missing := map[string]string{"jobs": "00000000-0000-4000-8000-000000000000", "tokens": "999999",
+		"uploads": "00000000-0000-4000-8000-000000000001"}
 
 	b := af.client()
 	b.signup("bob@example.org", "correct horse battery")

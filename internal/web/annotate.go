@@ -54,10 +54,15 @@ type annotateView struct {
 	PlanName, Limit  string
 	ExampleAvailable bool
 	Error            string
+	Notice           string
 }
 
 func (s *server) annotateForm(w http.ResponseWriter, r *http.Request, u *gas.User) {
-	s.render(w, r, http.StatusOK, "annotate", s.annotateView(r, u, annotate.AllTranscripts))
+	v := s.annotateView(r, u, annotate.AllTranscripts)
+	if r.URL.Query().Get("cancelled") == "1" {
+		v.Notice = "The upload was cancelled and its file deleted."
+	}
+	s.render(w, r, http.StatusOK, "annotate", v)
 }
 
 func (s *server) annotateView(r *http.Request, u *gas.User, selected annotate.TranscriptMode) annotateView {

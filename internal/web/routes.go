@@ -14,7 +14,13 @@ package web
 //	GET  /annotate              [user] upload form
 //	POST /annotate              [user] multipart: mode (all|canonical|mane|pick), file (.vcf/.vcf.gz)
 //	                            → 303 → /jobs/{id}; 400 invalid VCF, 413 over the plan limit
+//	                            with preflight=1 (the browser form): 303 → /uploads/{id}, the report, instead
 //	POST /annotate/example      [user] form: mode → queues the demo VCF, 303 → /jobs/{id}
+//	GET  /uploads/{id}          [user] pre-flight report of a stored upload: build guess vs the bundle, chr naming,
+//	                            records, multi-allelic share, problems; "go on" / "cancel"
+//	POST /uploads/{id}/start    [user] the upload becomes a job, 303 → /jobs/{id}
+//	POST /uploads/{id}/cancel   [user] the stored upload is deleted, 303 → /annotate?cancelled=1
+//	                            (an upload already started: 303 → its job; gone or another user's: 404)
 //	GET  /jobs                  [user] the user's jobs, newest first (?page=N, 20 per page)
 //	GET  /jobs/{id}             [user] job details and summary
 //	GET  /jobs/{id}/input       [user] the uploaded file (attachment)
@@ -85,6 +91,9 @@ func (s *server) routeTable() []route {
 		{"GET /annotate", s.requireUser(s.annotateForm)},
 		{"POST /annotate", s.requireUser(s.upload)},
 		{"POST /annotate/example", s.requireUser(s.uploadExample)},
+		{"GET /uploads/{id}", s.requireUser(s.uploadReport)},
+		{"POST /uploads/{id}/start", s.requireUser(s.uploadStart)},
+		{"POST /uploads/{id}/cancel", s.requireUser(s.uploadCancel)},
 		{"GET /jobs", s.requireUser(s.jobList)},
 		{"GET /jobs/{id}", s.requireUser(s.jobDetails)},
 		{"GET /jobs/{id}/input", s.requireUser(s.jobInput)},

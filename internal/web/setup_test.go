@@ -214,6 +214,18 @@ func (c *client) postForm(path string, form url.Values, headers ...string) *resp
 // upload posts the annotate form as a browser does: mode first, then the file.
 func (c *client) upload(name string, data []byte, mode string, headers ...string) *resp {
 	c.f.t.Helper()
+	return c.uploadForm(name, data, mode, false, headers...)
+}
+
+// uploadChecked posts the form with its pre-flight box ticked, as the
+// browser form is by default: the answer is the report, not a job.
+func (c *client) uploadChecked(name string, data []byte, mode string) *resp {
+	c.f.t.Helper()
+	return c.uploadForm(name, data, mode, true)
+}
+
+func (c *client) uploadForm(name string, data []byte, mode string, preflight bool, headers ...string) *resp {
+	c.f.t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	if mode != "" {
@@ -226,6 +238,11 @@ func (c *client) upload(name string, data []byte, mode string, headers ...string
 		c.f.t.Fatal(err)
 	}
 	fw.Write(data)
+	if preflight {
+		if err := mw.WriteField("preflight", "1"); err != nil {
+			c.f.t.Fatal(err)
+		}
+	}
 	mw.Close()
 	var rd io.Reader = &body
 	if c.chunked {

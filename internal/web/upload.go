@@ -38,6 +38,7 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request, u *gas.User) {
 		return
 	}
 	mode := annotate.AllTranscripts
+	check := false // the form asks for the pre-flight report (the browser form does)
 	var job *gas.Job
 	for {
 		part, err := mr.NextPart()
@@ -69,6 +70,9 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request, u *gas.User) {
 				return
 			}
 			mode = m
+		case "preflight":
+			b, _ := io.ReadAll(io.LimitReader(part, 8))
+			check = strings.TrimSpace(string(b)) == "1"
 		case "file":
 			if part.FileName() == "" {
 				// An empty file input: browsers still send the part.
@@ -93,6 +97,10 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request, u *gas.User) {
 	}
 	if job == nil {
 		s.uploadError(w, r, u, mode, invalid("Choose a VCF file to upload."))
+		return
+	}
+	if check && s.d.Uploads != nil {
+		s.holdUpload(w, r, u, job, mode)
 		return
 	}
 	s.finishUpload(w, r, u, job, mode)
@@ -143,7 +151,12 @@ func (s *server) store(ctx context.Context, u *gas.User, name string, r io.Reade
 
 // finishUpload records the job (which also queues it) and shows its page.
 func (s *server) finishUpload(w http.ResponseWriter, r *http.Request, u *gas.User, job *gas.Job, mode annotate.TranscriptMode) {
-	records := s.countRecords(r.Context(), job)
+	s.createJob(w, r, job, mode, s.countRecords(r.Context(), job))
+}
+
+// createJob records the job, and the input's record count (the progress
+// bar's total; < 0: unknown), and shows the job's page.
+func (s *server) createJob(w http.ResponseWriter, r *http.Request, job *gas.Job, mode annotate.TranscriptMode, records int64) {
 	if err := s.submitter().Create(r.Context(), job, mode); err != nil {
 		s.fail(w, r, err)
 		return

@@ -94,6 +94,10 @@ type Deps struct {
 	// Deleter deletes jobs for the delete button; nil means Users when it
 	// implements it (sqldb.DB does); without one deleting is not offered.
 	Deleter JobDeleter
+	// Uploads holds uploads waiting on their pre-flight report; nil means
+	// Users when it implements it (sqldb.DB does); without one uploads are
+	// queued at once.
+	Uploads UploadStore
 }
 
 // server holds what every handler needs. Handlers are its methods, one
@@ -130,6 +134,11 @@ func NewHandler(cfg Config, d Deps) (http.Handler, error) {
 	if d.Progress == nil {
 		if p, ok := d.Users.(ProgressStore); ok {
 			d.Progress = p
+		}
+	}
+	if d.Uploads == nil {
+		if up, ok := d.Users.(UploadStore); ok {
+			d.Uploads = up
 		}
 	}
 	if d.Deleter == nil {

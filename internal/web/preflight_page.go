@@ -1,0 +1,183 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gas-project/gas"
+	"github.com/gas-project/gas/annotate"
+	"github.com/gas-project/gas/internal/httpserver"
+	"github.com/gas-project/gas/internal/sqldb"
+)
+
+// UploadStore keeps uploads that wait on their pre-flight report
+// (sqldb.DB implements it).
+type UploadStore interface {
+	HoldUpload(ctx context.Context, p *sqldb.PendingUpload) error
+	PendingUpload(ctx context.Context, userID int64, id string) (*sqldb.PendingUpload, error)
+	ReleaseUpload(ctx context.Context, userID int64, id string) (*sqldb.PendingUpload, error)
+}
+
+// UploadCleaner lists abandoned uploads (sqldb.DB implements it).
+type UploadCleaner interface {
+	StaleUploads(ctx context.Context, before time.Time, limit int) ([]*sqldb.PendingUpload, error)
+	ReleaseUpload(ctx context.Context, userID int64, id string) (*sqldb.PendingUpload, error)
+}
+
+// AbandonedUploadAge is how long a pre-flight report waits for an answer
+// before the cleaner deletes the upload.
+const AbandonedUploadAge = 24 * time.Hour
+
+// CleanAbandonedUploads deletes the uploads whose pre-flight report got no
+// answer since before (row and file), and returns how many. The service
+// runs it from time to time (e.g. hourly, with now - AbandonedUploadAge).
+func CleanAbandonedUploads(ctx context.Context, store UploadCleaner, blobs gas.BlobStore, before time.Time) (int, error) {
+	n := 0
+	for {
+		stale, err := store.StaleUploads(ctx, before, 100)
+		if err != nil {
+			return n, err
+		}
+		if len(stale) == 0 {
+			return n, nil
+		}
+		for _, p := range stale {
+			if _, err := store.ReleaseUpload(ctx, p.UserID, p.ID); gas.ErrorCode(err) == gas.ENOTFOUND {
+				continue // answered meanwhile
+			} else if err != nil {
+				return n, err
+			}
+			if err := blobs.Delete(ctx, p.InputKey); err != nil {
+				return n, fmt.Errorf("clean upload %s: %w", p.ID, err)
+			}
+			n++
+		}
+	}
+}
+
+// preflightView is the model of the pre-flight report page.
+type preflightView struct {
+	base
+	Upload      *sqldb.PendingUpload
+	Report      *preflight
+	ModeLabel   string
+	Bundle      string
+	BundleBuild string
+	Mismatch    bool // the file's build is not the bundle's
+}
+
+// holdUpload runs the pre-flight check on a stored upload, records it as
+// waiting and shows its report (303 → GET /uploads/{id}).
+func (s *server) holdUpload(w http.ResponseWriter, r *http.Request, u *gas.User, job *gas.Job, mode annotate.TranscriptMode) {
+	rc, err := s.d.Blobs.Open(r.Context(), job.InputKey)
+	if err != nil {
+		s.abandon(r.Context(), job)
+		s.serverError(w, r, fmt.Errorf("pre-flight: open %s: %w", job.InputKey, err))
+		return
+	}
+	p, err := runPreflight(r.Context(), rc, max(s.cfg.PremiumUploadLimit*100, 64<<20))
+	rc.Close()
+	if err != nil {
+		// The upload check accepted it, so this is I/O: no report, but
+		// the upload is queued as before rather than lost.
+		s.logger.LogAttrs(r.Context(), slog.LevelWarn, "pre-flight failed; queueing without a report",
+			slog.String("request_id", httpserver.RequestIDFrom(r.Context())), slog.String("err", err.Error()))
+		s.finishUpload(w, r, u, job, mode)
+		return
+	}
+	rep, err := json.Marshal(p)
+	if err != nil {
+		s.abandon(r.Context(), job)
+		s.serverError(w, r, err)
+		return
+	}
+	pu := &sqldb.PendingUpload{ID: job.ID, UserID: u.ID, InputKey: job.InputKey, InputName: job.InputName,
+		InputSize: job.InputSize, Mode: string(mode), Report: string(rep)}
+	if err := s.d.Uploads.HoldUpload(r.Context(), pu); err != nil {
+		s.abandon(r.Context(), job)
+		s.serverError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/uploads/"+job.ID, http.StatusSeeOther)
+}
+
+// uploadGone answers for an upload that is no longer waiting: its job when
+// it was queued, else the same 404 as for another user's upload.
+func (s *server) uploadGone(w http.ResponseWriter, r *http.Request, u *gas.User, err error) {
+	if gas.ErrorCode(err) != gas.ENOTFOUND {
+		s.fail(w, r, err)
+		return
+	}
+	id := r.PathValue("id")
+	if _, jerr := s.d.Jobs.UserJob(r.Context(), u.ID, id); jerr == nil {
+		http.Redirect(w, r, "/jobs/"+id, http.StatusSeeOther)
+		return
+	}
+	s.renderError(w, r, http.StatusNotFound, "")
+}
+
+// uploadReport answers GET /uploads/{id}: the pre-flight report with
+// "go on" and "cancel".
+func (s *server) uploadReport(w http.ResponseWriter, r *http.Request, u *gas.User) {
+	if s.d.Uploads == nil {
+		s.renderError(w, r, http.StatusNotFound, "")
+		return
+	}
+	pu, err := s.d.Uploads.PendingUpload(r.Context(), u.ID, r.PathValue("id"))
+	if err != nil {
+		s.uploadGone(w, r, u, err)
+		return
+	}
+	var p preflight
+	if err := json.Unmarshal([]byte(pu.Report), &p); err != nil {
+		s.serverError(w, r, fmt.Errorf("pre-flight report of %s: %w", pu.ID, err))
+		return
+	}
+	v := preflightView{base: s.baseFor(r, "Check of "+pu.InputName), Upload: pu, Report: &p,
+		ModeLabel: modeLabel(annotate.TranscriptMode(pu.Mode)), Bundle: s.cfg.DefaultBundle, BundleBuild: bundleBuild(s.cfg.DefaultBundle)}
+	v.Mismatch = p.Build != "" && v.BundleBuild != "" && p.Build != v.BundleBuild
+	s.render(w, r, http.StatusOK, "preflight", v)
+}
+
+// uploadStart answers POST /uploads/{id}/start: the upload becomes a job.
+func (s *server) uploadStart(w http.ResponseWriter, r *http.Request, u *gas.User) {
+	if s.d.Uploads == nil {
+		s.renderError(w, r, http.StatusNotFound, "")
+		return
+	}
+	pu, err := s.d.Uploads.ReleaseUpload(r.Context(), u.ID, r.PathValue("id"))
+	if err != nil {
+		s.uploadGone(w, r, u, err)
+		return
+	}
+	mode, ok := parseMode(pu.Mode)
+	if !ok {
+		mode = annotate.AllTranscripts
+	}
+	var p preflight
+	records := int64(-1)
+	if json.Unmarshal([]byte(pu.Report), &p) == nil {
+		records = p.Records
+	}
+	job := &gas.Job{ID: pu.ID, UserID: u.ID, InputName: pu.InputName, InputKey: pu.InputKey, InputSize: pu.InputSize}
+	s.createJob(w, r, job, mode, records)
+}
+
+// uploadCancel answers POST /uploads/{id}/cancel: the stored file is deleted.
+func (s *server) uploadCancel(w http.ResponseWriter, r *http.Request, u *gas.User) {
+	if s.d.Uploads == nil {
+		s.renderError(w, r, http.StatusNotFound, "")
+		return
+	}
+	pu, err := s.d.Uploads.ReleaseUpload(r.Context(), u.ID, r.PathValue("id"))
+	if err != nil {
+		s.uploadGone(w, r, u, err)
+		return
+	}
+	s.abandon(r.Context(), &gas.Job{ID: pu.ID, InputKey: pu.InputKey})
+	http.Redirect(w, r, "/annotate?cancelled=1", http.StatusSeeOther)
+}
