@@ -167,6 +167,7 @@ func serve(ctx context.Context, e *env, cfg config.Config, logger *slog.Logger, 
 			// Large inputs are split into pieces any annotate worker takes.
 			Shards:       db.Shards(svc.ins),
 			ShardRecords: cmp.Or(cfg.ShardRecords, -1), // 0 in the settings: never split
+			Progress:     jobs.NewProgressReporter(db, 0, logger),
 		})
 		if err != nil {
 			return err

@@ -78,7 +78,7 @@ func buildServices(cfg config.Config, db *sqldb.DB, logger *slog.Logger, baseURL
 		s.metrics.ObserveTransition(j, c)
 		return nil
 	}
-	s.store = db.JobStore(s.ins, observe, s.notify.Hook(), s.hooks.TransitionHook())
+	s.store = db.JobStore(s.ins, observe, s.notify.Hook(), s.hooks.TransitionHook(), jobs.IndexHook(s.ins))
 	db.OnPlanChange(s.hooks.PlanHook())
 	return s, nil
 }
@@ -98,6 +98,10 @@ func (s *services) runnerConfig(cfg config.Config, logger *slog.Logger) (jobs.Ru
 			queues[q] = qc
 		}
 	}
+	iw, err := jobs.NewIndexWorker(s.store, s.db, s.blobs, jobs.IndexConfig{Logger: logger})
+	if err != nil {
+		return jobs.RunnerConfig{}, err
+	}
 	return jobs.RunnerConfig{
 		Workers: cfg.Workers, Logger: logger, Queues: queues, NoAnnotate: !slices.Contains(cfg.Queues, jobs.QueueAnnotate),
 		// Heartbeats hand a killed worker's running jobs to the others
@@ -107,6 +111,9 @@ func (s *services) runnerConfig(cfg config.Config, logger *slog.Logger) (jobs.Ru
 		HeartbeatEvery: min(5*time.Second, cfg.WorkerDeadAfter/4),
 		Register: func(w *river.Workers) error {
 			if err := s.notify.Register(w); err != nil {
+				return err
+			}
+			if err := river.AddWorkerSafely(w, iw); err != nil {
 				return err
 			}
 			return lc.Register(w)

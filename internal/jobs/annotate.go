@@ -150,6 +150,9 @@ type AnnotateConfig struct {
 	// still RUNNING (it stops when another piece failed or the user
 	// cancelled); <= 0 means 2 seconds.
 	ShardPoll time.Duration
+	// Progress writes the records annotated so far for the live job page;
+	// nil reports nothing.
+	Progress *ProgressReporter
 }
 
 // NewAnnotateWorker returns the worker; every dependency is required.
@@ -348,6 +351,11 @@ func (w *AnnotateWorker) run(ctx context.Context, j *gas.Job, log *slog.Logger) 
 	defer in.Close()
 
 	resultKey, logKey, summaryKey := ResultKeys(j)
+	// Stopped when run returns, before the completion is recorded (a late
+	// report would be ignored anyway).
+	progress, stopProgress := w.cfg.Progress.Start(ctx, j.ID)
+	defer stopProgress()
+	opt.Progress = progress
 	start := w.cfg.Now()
 	sum, info, annErr, putErr := w.annotateTo(ctx, in, b, opt, resultKey)
 	elapsed := w.cfg.Now().Sub(start)
