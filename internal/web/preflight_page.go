@@ -3,15 +3,19 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"log/slog"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/annotate"
-	"github.com/gas-project/gas/internal/httpserver"
 	"github.com/gas-project/gas/internal/sqldb"
+	"github.com/gas-project/gas/internal/submit"
 )
 
 // UploadStore keeps uploads that wait on their pre-flight report
@@ -70,25 +74,9 @@ type preflightView struct {
 	Mismatch    bool // the file's build is not the bundle's
 }
 
-// holdUpload runs the pre-flight check on a stored upload, records it as
-// waiting and shows its report (303 → GET /uploads/{id}).
-func (s *server) holdUpload(w http.ResponseWriter, r *http.Request, u *gas.User, job *gas.Job, mode annotate.TranscriptMode) {
-	rc, err := s.d.Blobs.Open(r.Context(), job.InputKey)
-	if err != nil {
-		s.abandon(r.Context(), job)
-		s.serverError(w, r, fmt.Errorf("pre-flight: open %s: %w", job.InputKey, err))
-		return
-	}
-	p, err := runPreflight(r.Context(), rc, max(s.cfg.PremiumUploadLimit*100, 64<<20))
-	rc.Close()
-	if err != nil {
-		// The upload check accepted it, so this is I/O: no report, but
-		// the upload is queued as before rather than lost.
-		s.logger.LogAttrs(r.Context(), slog.LevelWarn, "pre-flight failed; queueing without a report",
-			slog.String("request_id", httpserver.RequestIDFrom(r.Context())), slog.String("err", err.Error()))
-		s.finishUpload(w, r, u, job, mode)
-		return
-	}
+// holdUpload records a stored upload as waiting on its pre-flight report
+// and shows the report (303 → GET /uploads/{id}).
+func (s *server) holdUpload(w http.ResponseWriter, r *http.Request, u *gas.User, job *gas.Job, p *preflight, mode annotate.TranscriptMode) {
 	rep, err := json.Marshal(p)
 	if err != nil {
 		s.abandon(r.Context(), job)
@@ -180,4 +168,84 @@ func (s *server) uploadCancel(w http.ResponseWriter, r *http.Request, u *gas.Use
 	}
 	s.abandon(r.Context(), &gas.Job{ID: pu.ID, InputKey: pu.InputKey})
 	http.Redirect(w, r, "/annotate?cancelled=1", http.StatusSeeOther)
+}
+
+// capped passes at most n bytes of r and fails with submit.ErrTooLarge on
+// the next one; srcErr keeps an error of the client's stream.
+type capped struct {
+	r      io.Reader
+	n      int64
+	srcErr error
+}
+
+func (c *capped) Read(p []byte) (int, error) {
+	if c.n < 0 {
+		return 0, submit.ErrTooLarge
+	}
+	if int64(len(p)) > c.n+1 {
+		p = p[:c.n+1]
+	}
+	n, err := c.r.Read(p)
+	c.n -= int64(n)
+	if err != nil && !errors.Is(err, io.EOF) {
+		c.srcErr = err
+	}
+	if c.n < 0 {
+		return n, submit.ErrTooLarge
+	}
+	return n, err
+}
+
+// storeChecked stores an upload for the pre-flight report. Unlike the
+// plain upload it lets through files whose records the engine will refuse
+// and files without records: the report shows that, and the user decides
+// (a refused record then fails the job with its reason; an empty file
+// completes with an empty summary). A file that is not VCF at all (no
+// header, broken compression, over the size guard) is refused as before,
+// with the upload check's message.
+func (s *server) storeChecked(ctx context.Context, u *gas.User, part *multipart.Part, limit int64) (*gas.Job, *preflight, error) {
+	name, err := submit.SanitizeFilename(part.FileName())
+	if err != nil {
+		return nil, nil, err
+	}
+	id := uuid.NewString()
+	job := &gas.Job{ID: id, UserID: u.ID, InputName: name, InputKey: submit.InputKey(u.ID, id, name)}
+	cr := &capped{r: part, n: limit}
+	info, err := s.d.Blobs.Put(ctx, job.InputKey, cr)
+	if err != nil {
+		s.abandon(ctx, job)
+		switch {
+		case submit.IsTooLarge(err) || submit.IsTooLarge(cr.srcErr):
+			return nil, nil, submit.ErrTooLarge
+		case cr.srcErr != nil:
+			return nil, nil, &gas.Error{Code: gas.EINVALID, Message: "The upload was interrupted. Please try again.", Err: err}
+		default:
+			return nil, nil, fmt.Errorf("store upload: %w", err)
+		}
+	}
+	job.InputSize = info.Size
+	maxBytes := max(limit*100, 64<<20) // the upload check's guard against compression bombs
+	rc, err := s.d.Blobs.Open(ctx, job.InputKey)
+	if err != nil {
+		s.abandon(ctx, job)
+		return nil, nil, fmt.Errorf("pre-flight: open: %w", err)
+	}
+	p, err := runPreflight(ctx, rc, maxBytes)
+	rc.Close()
+	if err == nil {
+		return job, p, nil
+	}
+	// Not readable as VCF: the upload check words the reason for the user.
+	if rc, oerr := s.d.Blobs.Open(ctx, job.InputKey); oerr == nil {
+		_, cerr := submit.CheckVCF(ctx, rc, maxBytes)
+		rc.Close()
+		if gas.ErrorCode(cerr) == gas.EINVALID {
+			err = cerr
+		}
+	}
+	s.abandon(ctx, job)
+	if gas.ErrorCode(err) != gas.EINVALID {
+		err = &gas.Error{Code: gas.EINVALID, Message: "This file cannot be read as VCF.", Err: err}
+	}
+	return nil, nil, err
 }

@@ -5,11 +5,17 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
 	"github.com/gas-project/gas"
+	"github.com/gas-project/gas/internal/jobs"
+	"github.com/gas-project/gas/refdata"
 	"github.com/gas-project/gas/vcf"
 )
 
@@ -127,6 +133,70 @@ func TestGuessBuild(t *testing.T) {
 	for name, want := range map[string]string{"GRCh38-demo": "GRCh38", "hg19": "GRCh37", "demo": ""} {
 		if got := bundleBuild(name); got != want {
 			t.Errorf("bundleBuild(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
+
+// TestPreflightLetsProblemsThrough: with the report, a file whose records
+// the engine refuses, and a file without records, may still be sent on;
+// the real worker then fails the first with its reason and completes the
+// second with an empty summary. A file that is not VCF at all is refused
+// at once, as without the report.
+func TestPreflightLetsProblemsThrough(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := setup(t, nil)
+	c := f.client()
+	c.signup("lenient@example.org", "lenient password")
+	u := f.user("lenient@example.org")
+	refDir := t.TempDir()
+	if _, err := refdata.BuildDemo(ctx, filepath.Join(refDir, "demo"), "test"); err != nil {
+		t.Fatal(err)
+	}
+	w, err := jobs.NewAnnotateWorker(f.jobs, f.blobs, jobs.NewBundleDir(refDir, refdata.Open), jobs.AnnotateConfig{EngineWorkers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	header := "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+	run := func(name, content, reportSel, reportWant string) *gas.Job {
+		t.Helper()
+		r := c.uploadChecked(name, []byte(content), "all")
+		id := strings.TrimPrefix(r.Header.Get("Location"), "/uploads/")
+		if r.StatusCode != http.StatusSeeOther || id == r.Header.Get("Location") {
+			t.Fatalf("%s: checked upload %d %q\n%s", name, r.StatusCode, r.Header.Get("Location"), r.body)
+		}
+		if got := text(find(c.get("/uploads/"+id).doc(t), reportSel)); !strings.Contains(got, reportWant) {
+			t.Fatalf("%s: report %s = %q, want %q", name, reportSel, got, reportWant)
+		}
+		if r := c.postForm("/uploads/"+id+"/start", url.Values{}); r.Header.Get("Location") != "/jobs/"+id {
+			t.Fatalf("%s: go on: %d %q", name, r.StatusCode, r.Header.Get("Location"))
+		}
+		_ = w.Work(ctx, &river.Job[jobs.AnnotateArgs]{JobRow: &rivertype.JobRow{Attempt: 1, MaxAttempts: 5}, Args: jobs.AnnotateArgs{JobID: id}})
+		j, err := f.jobs.Job(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return j
+	}
+	bad := run("badpos.vcf", header+"1\t100\t.\tA\tG\t.\t.\t.\n1\tabc\t.\tA\tG\t.\t.\t.\n", "#format-problems", "1 record cannot be annotated")
+	if bad.State != gas.JobFailed || !strings.Contains(bad.FailReason, "line 4") {
+		t.Fatalf("file with a bad record: %s %q", bad.State, bad.FailReason)
+	}
+	empty := run("empty.vcf", header, "#no-records", "no variant records")
+	if empty.State != gas.JobCompleted || empty.Records != 0 {
+		t.Fatalf("file without records: %s, %d records (%s)", empty.State, empty.Records, empty.FailReason)
+	}
+	if doc := c.get("/jobs/" + empty.ID).doc(t); text(find(doc, "#summary-counts td")) != "0" {
+		t.Fatalf("empty job's summary: %q", text(find(doc, "#summary-counts")))
+	}
+
+	r := c.uploadChecked("notes.vcf", []byte("hello world\n"), "all")
+	if r.StatusCode != http.StatusBadRequest || !strings.Contains(text(find(r.doc(t), "#form-error")), "not a VCF") {
+		t.Fatalf("not a VCF: %d %q", r.StatusCode, text(find(r.doc(t), "#form-error")))
+	}
+	for _, file := range f.storedFiles(fmt.Sprintf("user/%d", u.ID)) {
+		if strings.HasSuffix(file, "notes.vcf") {
+			t.Fatalf("the refused file is stored: %s", file)
 		}
 	}
 }

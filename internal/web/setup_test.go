@@ -233,16 +233,16 @@ func (c *client) uploadForm(name string, data []byte, mode string, preflight boo
 			c.f.t.Fatal(err)
 		}
 	}
+	if preflight { // before the file, as the browser form sends it
+		if err := mw.WriteField("preflight", "1"); err != nil {
+			c.f.t.Fatal(err)
+		}
+	}
 	fw, err := mw.CreateFormFile("file", name)
 	if err != nil {
 		c.f.t.Fatal(err)
 	}
 	fw.Write(data)
-	if preflight {
-		if err := mw.WriteField("preflight", "1"); err != nil {
-			c.f.t.Fatal(err)
-		}
-	}
 	mw.Close()
 	var rd io.Reader = &body
 	if c.chunked {

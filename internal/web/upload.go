@@ -38,8 +38,11 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request, u *gas.User) {
 		return
 	}
 	mode := annotate.AllTranscripts
-	check := false // the form asks for the pre-flight report (the browser form does)
+	// The form asks for the pre-flight report (the browser form does, in a
+	// field before the file, so it is known when the file arrives).
+	check := false
 	var job *gas.Job
+	var report *preflight
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -83,7 +86,11 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request, u *gas.User) {
 				s.uploadError(w, r, u, mode, invalid("Upload one file at a time."))
 				return
 			}
-			job, err = s.storeUpload(r.Context(), u, part, limit)
+			if check && s.d.Uploads != nil {
+				job, report, err = s.storeChecked(r.Context(), u, part, limit)
+			} else {
+				job, err = s.storeUpload(r.Context(), u, part, limit)
+			}
 			if err != nil {
 				if submit.IsTooLarge(err) {
 					s.tooLarge(w, r, u)
@@ -99,8 +106,8 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request, u *gas.User) {
 		s.uploadError(w, r, u, mode, invalid("Choose a VCF file to upload."))
 		return
 	}
-	if check && s.d.Uploads != nil {
-		s.holdUpload(w, r, u, job, mode)
+	if report != nil {
+		s.holdUpload(w, r, u, job, report, mode)
 		return
 	}
 	s.finishUpload(w, r, u, job, mode)
