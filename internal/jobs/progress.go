@@ -14,6 +14,12 @@ type ProgressStore interface {
 	ReportProgress(ctx context.Context, jobID string, records int64, at time.Time) error
 }
 
+// ShardProgressStore adds the records of one piece of a split job
+// (sqldb.DB.AddProgress).
+type ShardProgressStore interface {
+	AddProgress(ctx context.Context, jobID string, delta int64, at time.Time) error
+}
+
 // DefaultProgressEvery is how often a running job's progress is written:
 // often enough for a live bar, rare enough that a thousand running jobs
 // cost the database a thousand small updates a second at most.
@@ -59,6 +65,33 @@ func (p *ProgressReporter) Start(ctx context.Context, jobID string) (progress fu
 	if p == nil || p.store == nil {
 		return nil, func() {}
 	}
+	return p.start(ctx, jobID, func(ctx context.Context, n, _ int64) error {
+		return p.store.ReportProgress(ctx, jobID, n, p.now())
+	})
+}
+
+// StartShard is Start for one piece of a split job: the piece's records
+// are added to the job's count as they are written, so the pieces working
+// at once sum up. A piece that is redone after a crash counts again; the
+// page caps the count at the input's total.
+//
+//	progress, stop := w.cfg.Progress.StartShard(ctx, jobID)
+func (p *ProgressReporter) StartShard(ctx context.Context, jobID string) (progress func(records int64), stop func()) {
+	if p == nil || p.store == nil {
+		return nil, func() {}
+	}
+	add, ok := p.store.(ShardProgressStore)
+	if !ok {
+		return nil, func() {}
+	}
+	return p.start(ctx, jobID, func(ctx context.Context, n, written int64) error {
+		return add.AddProgress(ctx, jobID, n-max(written, 0), p.now())
+	})
+}
+
+// start runs the writer goroutine; write stores n given the last number
+// written (-1 before the first).
+func (p *ProgressReporter) start(ctx context.Context, jobID string, store func(ctx context.Context, n, written int64) error) (progress func(records int64), stop func()) {
 	var latest atomic.Int64
 	latest.Store(-1)
 	done := make(chan struct{})
@@ -74,7 +107,7 @@ func (p *ProgressReporter) Start(ctx context.Context, jobID string) (progress fu
 			}
 			// A failed write only costs the page a stale number; the
 			// annotation itself must not stop for it.
-			if err := p.store.ReportProgress(context.WithoutCancel(ctx), jobID, n, p.now()); err != nil {
+			if err := store(context.WithoutCancel(ctx), n, written); err != nil {
 				p.logger.Warn("report progress", "job_id", jobID, "err", err)
 				return
 			}

@@ -130,3 +130,30 @@ func TestProgressReporterIgnoresFinishedJob(t *testing.T) {
 		t.Fatalf("a PENDING job's progress became %d", got)
 	}
 }
+
+// TestProgressReporterShards: two pieces of a split job running at once
+// add their records to the job's count.
+func TestProgressReporterShards(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := setup(t)
+	j := e.submit(t, vcfText, "demo", "")
+	if _, err := e.store.TransitionJob(ctx, j.ID, gas.JobChange{From: gas.JobPending, To: gas.JobRunning, Actor: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	rep := jobs.NewProgressReporter(e.db, time.Hour, nil) // only stop writes
+	p1, stop1 := rep.StartShard(ctx, j.ID)
+	p2, stop2 := rep.StartShard(ctx, j.ID)
+	p1(100)
+	p2(30)
+	stop1()
+	p2(70)
+	stop2()
+	p, err := e.db.JobProgress(ctx, j.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p[j.ID].Records; got != 170 {
+		t.Fatalf("pieces of 100 and 70 records: the job counts %d", got)
+	}
+}

@@ -281,3 +281,15 @@ func (db *DB) StaleUploads(ctx context.Context, before time.Time, limit int) ([]
 	}
 	return out, rows.Err()
 }
+
+// AddProgress adds records to a running job's progress: the pieces of a
+// split job report what each adds. Like ReportProgress it only touches a
+// RUNNING job.
+func (db *DB) AddProgress(ctx context.Context, jobID string, delta int64, at time.Time) error {
+	_, err := db.sql.ExecContext(ctx, db.q(`UPDATE jobs SET progress_records = progress_records + ?, progress_at = ? WHERE id = ? AND state = ?`),
+		delta, micro(at), jobID, string(gas.JobRunning))
+	if err != nil {
+		return fmt.Errorf("sqldb: add progress of %s: %w", jobID, err)
+	}
+	return nil
+}

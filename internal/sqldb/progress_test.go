@@ -53,6 +53,19 @@ func testProgress(t *testing.T, f fixture) {
 	if err := f.db.ReportProgress(ctx, js[0].ID, 400, at); err != nil {
 		t.Fatal(err)
 	}
+	// Pieces of a split job add to the count.
+	if err := f.db.AddProgress(ctx, js[0].ID, 50, at); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := f.db.JobProgress(ctx, js[0].ID); p[js[0].ID].Records != 450 {
+		t.Fatalf("after adding 50: %+v", p[js[0].ID])
+	}
+	if err := f.db.ReportProgress(ctx, js[0].ID, 400, at); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.db.AddProgress(ctx, js[1].ID, 50, at); err != nil { // PENDING: ignored
+		t.Fatal(err)
+	}
 	if err := f.db.SetIndexKey(ctx, js[1].ID, "user/1/x/variants.sqlite"); err != nil {
 		t.Fatal(err)
 	}
