@@ -126,7 +126,7 @@ func (s *server) uploadReport(w http.ResponseWriter, r *http.Request, u *gas.Use
 		return
 	}
 	v := preflightView{base: s.baseFor(r, "Check of "+pu.InputName), Upload: pu, Report: &p,
-		ModeLabel: modeLabel(annotate.TranscriptMode(pu.Mode)), Bundle: s.cfg.DefaultBundle, BundleBuild: bundleBuild(s.cfg.DefaultBundle)}
+		ModeLabel: modeLabel(annotate.TranscriptMode(pu.Mode)), Bundle: s.cfg.DefaultBundle, BundleBuild: s.bundleAssembly(s.cfg.DefaultBundle)}
 	v.Mismatch = p.Build != "" && v.BundleBuild != "" && p.Build != v.BundleBuild
 	s.render(w, r, http.StatusOK, "preflight", v)
 }
@@ -248,4 +248,15 @@ func (s *server) storeChecked(ctx context.Context, u *gas.User, part *multipart.
 		err = &gas.Error{Code: gas.EINVALID, Message: "This file cannot be read as VCF.", Err: err}
 	}
 	return nil, nil, err
+}
+
+// bundleAssembly is the assembly of a bundle: from its manifest when the
+// service says, else guessed from the name.
+func (s *server) bundleAssembly(name string) string {
+	if s.cfg.BundleAssembly != nil {
+		if a := s.cfg.BundleAssembly(name); a != "" {
+			return a
+		}
+	}
+	return bundleBuild(name)
 }

@@ -31,7 +31,10 @@ const grch37VCF = "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=249250621>\n" 
 func TestPreflightReport(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := setup(t, func(c *Config) { c.DefaultBundle = "GRCh38-demo" })
+	f := setup(t, func(c *Config) {
+		c.DefaultBundle = "demo"
+		c.BundleAssembly = func(b string) string { return map[string]string{"demo": "GRCh38"}[b] }
+	})
 	c := f.client()
 	c.signup("pre@example.org", "preflight password")
 	u := f.user("pre@example.org")
@@ -48,7 +51,7 @@ func TestPreflightReport(t *testing.T) {
 	for sel, want := range map[string]string{
 		"#pf-records": "3",
 		"#pf-build":   "GRCh37 (contig chr1 has length 249250621)",
-		"#pf-bundle":  "GRCh38-demo (GRCh38)",
+		"#pf-bundle":  "demo (GRCh38)",
 		"#pf-naming":  `"chr1" style`,
 		"#pf-multi":   "1 (33.3%)",
 		"#pf-chroms":  "chr1, chr2",

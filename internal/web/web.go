@@ -58,6 +58,10 @@ type Config struct {
 	// the outbox folder (no mail server configured); the notifications page
 	// tells the user so.
 	NotificationsToFiles bool
+	// BundleAssembly names the assembly of a reference bundle (its
+	// manifest's "assembly", e.g. GRCh38) for the pre-flight check; nil, or
+	// "" for a bundle, means a guess from the bundle's name.
+	BundleAssembly func(bundle string) string
 	// IndexCacheDir holds local copies of the variant indexes the browser
 	// opens (downloaded once from the blob store); "" means a gas-variants
 	// folder in the system temp dir.
