@@ -75,7 +75,7 @@ func (s *server) jobDelete(w http.ResponseWriter, r *http.Request, u *gas.User) 
 		s.logger.ErrorContext(ctx, "delete job files", "job_id", job.ID, "err", err)
 	}
 	if indexKey != "" {
-		if err := s.d.Blobs.Delete(ctx, indexKey); err != nil {
+		if err := s.d.Blobs.Delete(ctx, indexKey); err != nil { // deleteJobFiles deleted the usual key; this is the recorded one
 			s.logger.ErrorContext(ctx, "delete variant index", "job_id", job.ID, "err", err)
 		}
 		if err := s.indexes.drop(indexKey); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/internal/auth"
+	"github.com/gas-project/gas/internal/jobs"
 )
 
 // ProfileStore is what the profile page changes (sqldb.DB implements it).
@@ -318,17 +319,20 @@ func (s *server) allJobs(ctx context.Context, userID int64) ([]*gas.Job, error) 
 	}
 }
 
-// deleteJobFiles removes a job's objects: input, result, log and summary
-// from the blob store, and the result's copy from the archive (an archived
+// deleteJobFiles removes a job's objects: input, result, log, summary and
+// variant index from the blob store, and the result's copy from the archive (an archived
 // result is stored there under its ResultKey). Missing objects are fine.
 func (s *server) deleteJobFiles(ctx context.Context, j *gas.Job) error {
-	for _, key := range []string{j.InputKey, j.ResultKey, j.LogKey, j.SummaryKey} {
+	for _, key := range []string{j.InputKey, j.ResultKey, j.LogKey, j.SummaryKey, jobs.IndexKey(j)} {
 		if key == "" {
 			continue
 		}
 		if err := s.d.Blobs.Delete(ctx, key); err != nil {
 			return fmt.Errorf("job %s: delete %s: %w", j.ID, key, err)
 		}
+	}
+	if err := s.indexes.drop(jobs.IndexKey(j)); err != nil {
+		return fmt.Errorf("job %s: %w", j.ID, err)
 	}
 	if s.d.Cold != nil && j.ResultKey != "" {
 		if err := s.d.Cold.Delete(ctx, j.ResultKey); err != nil {
