@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/internal/sqldb"
@@ -38,9 +39,24 @@ type IndexArgs struct {
 func (IndexArgs) Kind() string { return "variant_index" }
 
 // InsertOpts puts index builds on the annotate queue; a build that fails
-// for an I/O reason is retried a few times.
+// for an I/O reason is retried a few times. One build per job is queued at
+// a time: asking again while one waits or runs adds nothing (the web asks
+// for a rebuild when it finds no index, or one of an old format).
 func (IndexArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueAnnotate, MaxAttempts: 3}
+	return river.InsertOpts{Queue: QueueAnnotate, MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true,
+		ByState: []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
+			rivertype.JobStateRunning, rivertype.JobStateScheduled}}}
+}
+
+// QueueIndex queues a (re)build of a job's variant index outside any
+// transaction: the web's Deps.Reindex is
+//
+//	func(ctx context.Context, id string) error { return jobs.QueueIndex(ctx, ins.Client(), id) }
+func QueueIndex(ctx context.Context, c *river.Client[*sql.Tx], jobID string) error {
+	if _, err := c.Insert(ctx, IndexArgs{JobID: jobID}, nil); err != nil {
+		return fmt.Errorf("jobs: queue index of %s: %w", jobID, err)
+	}
+	return nil
 }
 
 // IndexKey is where the variant index of job j is stored: next to its result.

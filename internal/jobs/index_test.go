@@ -53,6 +53,13 @@ func TestIndexBuiltOnCompletion(t *testing.T) {
 	if n := queued(); n != 1 {
 		t.Fatalf("%d index jobs queued at completion, want 1", n)
 	}
+	// Asking again while the build waits adds nothing.
+	if err := jobs.QueueIndex(ctx, e.ins.Client(), j.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := queued(); n != 1 {
+		t.Fatalf("%d index jobs queued after asking twice, want 1", n)
+	}
 
 	iw, err := jobs.NewIndexWorker(store, e.db, e.blobs, jobs.IndexConfig{TempDir: t.TempDir()})
 	if err != nil {
