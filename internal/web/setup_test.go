@@ -81,6 +81,13 @@ func setup(t testing.TB, edit func(*Config)) *fixture {
 // setupWith is setup with the job store seen by the site wrapped, to inject faults.
 func setupWith(t testing.TB, edit func(*Config), wrapJobs func(gas.JobStore) gas.JobStore) *fixture {
 	t.Helper()
+	return setupDeps(t, edit, wrapJobs, nil)
+}
+
+// setupDeps is setupWith with the site's Deps adjusted by editDeps, which
+// sees the database the fixture opened.
+func setupDeps(t testing.TB, edit func(*Config), wrapJobs func(gas.JobStore) gas.JobStore, editDeps func(*sqldb.DB, *Deps)) *fixture {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	clk := &clock{t: time.Date(2026, 11, 27, 1, 0, 0, 0, time.UTC)}
@@ -113,7 +120,11 @@ func setupWith(t testing.TB, edit func(*Config), wrapJobs func(gas.JobStore) gas
 	if wrapJobs != nil {
 		siteJobs = wrapJobs(jobs)
 	}
-	h, err := NewHandler(cfg, Deps{Users: db, Sessions: db, Jobs: siteJobs, Blobs: blobs})
+	deps := Deps{Users: db, Sessions: db, Jobs: siteJobs, Blobs: blobs}
+	if editDeps != nil {
+		editDeps(db, &deps)
+	}
+	h, err := NewHandler(cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/internal/httpserver"
@@ -48,6 +50,45 @@ type exportLink struct {
 	ID, Label, URL string
 }
 
+// IndexKeyStore records a job's index key (sqldb.DB implements it).
+type IndexKeyStore interface {
+	SetIndexKey(ctx context.Context, jobID, key string) error
+}
+
+// indexGrace is how long after completion a missing index is taken for
+// one still being built; later the browser asks for a build (the job may
+// predate indexes, or its build was lost).
+const indexGrace = 10 * time.Minute
+
+// reindex asks for a build of the job's index, when the service allows it.
+func (s *server) reindex(r *http.Request, job *gas.Job) {
+	if s.d.Reindex == nil {
+		return
+	}
+	if err := s.d.Reindex(r.Context(), job.ID); err != nil {
+		s.logger.LogAttrs(r.Context(), slog.LevelError, "queue index build",
+			slog.String("request_id", httpserver.RequestIDFrom(r.Context())),
+			slog.String("job_id", job.ID), slog.String("err", err.Error()))
+	}
+}
+
+// staleIndex handles an index of an old format: it is forgotten and a
+// rebuild asked for, and true is returned (the caller shows the waiting
+// page); other errors return false.
+func (s *server) staleIndex(r *http.Request, job *gas.Job, key string, err error) bool {
+	if !errors.Is(err, variantdb.ErrSchema) || s.d.IndexKeys == nil {
+		return false
+	}
+	if derr := s.indexes.drop(key); derr != nil {
+		s.logger.WarnContext(r.Context(), "drop stale index", "job_id", job.ID, "err", derr)
+	}
+	if kerr := s.d.IndexKeys.SetIndexKey(r.Context(), job.ID, ""); kerr != nil {
+		s.logger.WarnContext(r.Context(), "forget stale index", "job_id", job.ID, "err", kerr)
+	}
+	s.reindex(r, job)
+	return true
+}
+
 // indexKey returns the job's index blob key, "" while it is not built.
 func (s *server) indexKey(r *http.Request, job *gas.Job) string {
 	if s.d.Progress == nil {
@@ -74,7 +115,15 @@ func (s *server) jobVariants(w http.ResponseWriter, r *http.Request, u *gas.User
 	key := ""
 	switch job.State {
 	case gas.JobCompleted, gas.JobArchived, gas.JobRestoring:
-		if key = s.indexKey(r, job); key == "" {
+		key = s.indexKey(r, job)
+		switch {
+		case key != "":
+		case job.State != gas.JobCompleted:
+			v.Waiting, v.Building = "The variant index is built from the result, which is in the archive now: it is built once the result is restored.", true
+		default:
+			if s.now().Sub(job.CompletedAt) > indexGrace {
+				s.reindex(r, job)
+			}
 			v.Waiting, v.Building = "The variant index of this result is being built. This page shows the table as soon as it is ready.", true
 		}
 	case gas.JobFailed:
@@ -93,6 +142,11 @@ func (s *server) jobVariants(w http.ResponseWriter, r *http.Request, u *gas.User
 		return
 	}
 	ix, release, err := s.indexes.get(r.Context(), key)
+	if s.staleIndex(r, job, key, err) {
+		v.Waiting, v.Building = "The variant index of this result is being rebuilt for this version of GAS. This page shows the table as soon as it is ready.", true
+		s.render(w, r, http.StatusOK, "variants", v)
+		return
+	}
 	if err != nil {
 		s.serverError(w, r, fmt.Errorf("open variant index of %s: %w", job.ID, err))
 		return
@@ -209,6 +263,10 @@ func (s *server) exportVariants(w http.ResponseWriter, r *http.Request, u *gas.U
 		return
 	}
 	ix, release, err := s.indexes.get(r.Context(), key)
+	if s.staleIndex(r, job, key, err) {
+		http.Redirect(w, r, "/jobs/"+job.ID+"/variants", http.StatusSeeOther)
+		return
+	}
 	if err != nil {
 		s.serverError(w, r, fmt.Errorf("open variant index of %s: %w", job.ID, err))
 		return

@@ -7,6 +7,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"html/template"
@@ -102,6 +103,14 @@ type Deps struct {
 	// Users when it implements it (sqldb.DB does); without one uploads are
 	// queued at once.
 	Uploads UploadStore
+	// Reindex queues a (re)build of a job's variant index
+	// (jobs.QueueIndex); the browser asks for one when an index is
+	// missing well after completion or is of an old format. Nil: it
+	// does not ask.
+	Reindex func(ctx context.Context, jobID string) error
+	// IndexKeys forgets an index of an old format so the page waits for
+	// the rebuild; nil means Users when it implements it (sqldb.DB does).
+	IndexKeys IndexKeyStore
 }
 
 // server holds what every handler needs. Handlers are its methods, one
@@ -143,6 +152,11 @@ func NewHandler(cfg Config, d Deps) (http.Handler, error) {
 	if d.Uploads == nil {
 		if up, ok := d.Users.(UploadStore); ok {
 			d.Uploads = up
+		}
+	}
+	if d.IndexKeys == nil {
+		if k, ok := d.Users.(IndexKeyStore); ok {
+			d.IndexKeys = k
 		}
 	}
 	if d.Deleter == nil {
