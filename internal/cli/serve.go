@@ -14,10 +14,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/internal/blob"
 	"github.com/gas-project/gas/internal/config"
 	"github.com/gas-project/gas/internal/jobs"
 	"github.com/gas-project/gas/internal/sqldb"
+	"github.com/gas-project/gas/internal/web"
 )
 
 // openDB opens the configured database: SQLite by default, PostgreSQL for a
@@ -195,7 +197,7 @@ func serve(ctx context.Context, e *env, cfg config.Config, logger *slog.Logger, 
 		}
 	}
 
-	handler, err := siteHandler(ctx, cfg, svc, r, baseURL, logger)
+	handler, err := siteHandler(ctx, cfg, svc, r, baseURL, bundles, logger)
 	if err != nil {
 		return err
 	}
@@ -238,6 +240,7 @@ func serve(ctx context.Context, e *env, cfg config.Config, logger *slog.Logger, 
 	go func() { serveErr <- srv.Serve(ln) }()
 	if r.web {
 		go sweepSessions(ctx, db, logger)
+		go sweepUploads(ctx, db, svc.blobs, logger)
 	}
 
 	abs := func(p string) string {
@@ -277,6 +280,26 @@ func serve(ctx context.Context, e *env, cfg config.Config, logger *slog.Logger, 
 		logger.Error("http shutdown", "err", err)
 	}
 	return nil
+}
+
+// sweepUploads deletes, hourly, the uploads whose pre-flight report nobody
+// answered within a day (row and stored file), so abandoned checks do not
+// pile up in storage.
+func sweepUploads(ctx context.Context, db *sqldb.DB, blobs gas.BlobStore, logger *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := web.CleanAbandonedUploads(ctx, db, blobs, time.Now().Add(-web.AbandonedUploadAge)); err != nil {
+				logger.Warn("sweep abandoned uploads", "err", err)
+			} else if n > 0 {
+				logger.Info("deleted abandoned uploads", "count", n)
+			}
+		}
+	}
 }
 
 // sweepSessions deletes expired sessions hourly so the table does not grow

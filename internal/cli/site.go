@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/gas-project/gas/internal/billing"
 	"github.com/gas-project/gas/internal/blob/s3blob"
 	"github.com/gas-project/gas/internal/config"
+	"github.com/gas-project/gas/internal/jobs"
 	"github.com/gas-project/gas/internal/web"
 )
 
@@ -22,7 +24,9 @@ import (
 // the Stripe webhook; for a worker, nothing. The API and the webhook sit
 // outside the site's middleware: they authenticate by token and by
 // signature, not by cookie, so cross-origin protection does not apply.
-func siteHandler(ctx context.Context, cfg config.Config, svc *services, r role, baseURL string, logger *slog.Logger) (http.Handler, error) {
+// bundles is this process's reference bundle directory (nil in a web-only
+// process, which then guesses a bundle's assembly from its name).
+func siteHandler(ctx context.Context, cfg config.Config, svc *services, r role, baseURL string, bundles *jobs.BundleDir, logger *slog.Logger) (http.Handler, error) {
 	if !r.web {
 		return http.NotFoundHandler(), nil
 	}
@@ -43,7 +47,20 @@ func siteHandler(ctx context.Context, cfg config.Config, svc *services, r role, 
 		}
 	}
 	deps := web.Deps{Users: svc.db, Sessions: svc.db, Jobs: svc.store, Blobs: svc.blobs, Notifications: svc.db,
-		Accounts: svc.db, Cold: svc.cold}
+		Accounts: svc.db, Cold: svc.cold,
+		// The variant browser asks for an index that is missing or of an
+		// old format to be built again.
+		Reindex: func(ctx context.Context, id string) error { return jobs.QueueIndex(ctx, svc.ins.Client(), id) }}
+	var assembly func(string) string
+	if bundles != nil {
+		assembly = func(name string) string {
+			b, err := bundles.Bundle(ctx, name)
+			if err != nil || b.Manifest() == nil {
+				return ""
+			}
+			return b.Manifest().Assembly
+		}
+	}
 	if bill != nil { // a nil *billing.Service in the interface would not read as "no billing"
 		deps.Billing = bill
 	}
@@ -57,6 +74,8 @@ func siteHandler(ctx context.Context, cfg config.Config, svc *services, r role, 
 		Version:              version(),
 		DefaultBundle:        cfg.DefaultBundle,
 		NotificationsToFiles: cfg.SMTPURL == "",
+		IndexCacheDir:        filepath.Join(cfg.DataDir, "variant-cache"),
+		BundleAssembly:       assembly,
 		Logger:               logger,
 	}, deps)
 	if err != nil {

@@ -241,6 +241,10 @@ func (w *AnnotateWorker) workShard(ctx context.Context, rj *river.Job[AnnotateAr
 	if err != nil {
 		return w.settle(ctx, rj, err, log, func(string) { w.deleteShardFiles(ctx, id, log) })
 	}
+	// Pieces add their records to the job's progress.
+	progress, stopProgress := w.cfg.Progress.StartShard(ctx, id)
+	defer stopProgress()
+	opt.Progress = progress
 
 	b, in, err := w.openRun(ctx, j, sh.InputKey)
 	if err != nil {
