@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/internal/httpserver"
@@ -84,12 +86,35 @@ func resultName(input string) string {
 	return stem + ".annotated.vcf.gz"
 }
 
-// download streams a blob as an attachment. The name is already sanitised
+// Presigner issues short-lived links to stored objects (s3blob.Store has it).
+type Presigner interface {
+	PresignGet(ctx context.Context, key, filename string, ttl time.Duration) (string, error)
+}
+
+// DownloadLinkTTL is how long a download link to object storage works.
+const DownloadLinkTTL = 5 * time.Minute
+
+// download streams a blob as an attachment, or, from object storage,
+// redirects to a short-lived link. The name is already sanitised
 // at upload; FormatMediaType quotes it anyway.
 func (s *server) download(w http.ResponseWriter, r *http.Request, job *gas.Job, key, name, ctype string) {
 	info, err := s.d.Blobs.Stat(r.Context(), key)
 	if err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	if p, ok := s.d.Blobs.(Presigner); ok && r.Method == http.MethodGet {
+		// Object storage serves the bytes itself: the owner (checked by
+		// the caller) gets a link that works for a few minutes, so a large
+		// download does not pass through the web servers and a leaked link
+		// soon stops working.
+		u, err := p.PresignGet(r.Context(), key, name, DownloadLinkTTL)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		w.Header().Set("Cache-Control", "private, no-store")
+		http.Redirect(w, r, u, http.StatusSeeOther)
 		return
 	}
 	rc, err := s.d.Blobs.Open(r.Context(), key)
