@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"time"
@@ -51,6 +52,26 @@ func siteHandler(ctx context.Context, cfg config.Config, svc *services, r role, 
 		// The variant browser asks for an index that is missing or of an
 		// old format to be built again.
 		Reindex: func(ctx context.Context, id string) error { return jobs.QueueIndex(ctx, svc.ins.Client(), id) }}
+	var directOrigin string
+	if st, ok := svc.blobs.(*s3blob.Store); ok {
+		// Browsers upload straight to the bucket: they need a presigned
+		// request, the bucket's CORS consent for this site, and the
+		// bucket's origin in the page's connect-src.
+		deps.PresignPut = func(ctx context.Context, key string, size int64, ttl time.Duration) (web.PresignedPut, error) {
+			p, err := st.PresignPut(ctx, key, size, ttl)
+			return web.PresignedPut(p), err
+		}
+		if p, err := st.PresignPut(ctx, "user/0/origin-probe/x.vcf", 1, time.Minute); err == nil {
+			if u, err := url.Parse(p.URL); err == nil {
+				directOrigin = u.Scheme + "://" + u.Host
+			}
+		}
+		if site, err := url.Parse(baseURL); err == nil {
+			if err := st.AllowBrowserOrigins(ctx, []string{site.Scheme + "://" + site.Host}); err != nil {
+				logger.Warn("could not let browsers upload to the bucket directly (set its CORS rules by hand)", "err", err)
+			}
+		}
+	}
 	var assembly func(string) string
 	if bundles != nil {
 		assembly = func(name string) string {
@@ -75,6 +96,7 @@ func siteHandler(ctx context.Context, cfg config.Config, svc *services, r role, 
 		DefaultBundle:        cfg.DefaultBundle,
 		NotificationsToFiles: cfg.SMTPURL == "",
 		IndexCacheDir:        filepath.Join(cfg.DataDir, "variant-cache"),
+		DirectUploadOrigin:   directOrigin,
 		BundleAssembly:       assembly,
 		Logger:               logger,
 	}, deps)

@@ -125,3 +125,13 @@ func TestMiddlewareStack(t *testing.T) {
 		t.Error("CrossOrigin accepted a malformed trusted origin")
 	}
 }
+
+func TestSecurityHeadersConnectOrigins(t *testing.T) {
+	h := SecurityHeaders(false, "https://s3.example.org", "bad origin; script-src *")(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	csp := rec.Header().Get("Content-Security-Policy")
+	if !strings.Contains(csp, "connect-src 'self' https://s3.example.org;") || strings.Contains(csp, "script-src *") {
+		t.Fatalf("CSP = %q", csp)
+	}
+}

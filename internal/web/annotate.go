@@ -53,8 +53,10 @@ type annotateView struct {
 	Modes            []modeOption
 	PlanName, Limit  string
 	ExampleAvailable bool
-	Error            string
-	Notice           string
+	// Direct: the form's script sends the file straight to object storage.
+	Direct bool
+	Error  string
+	Notice string
 }
 
 func (s *server) annotateForm(w http.ResponseWriter, r *http.Request, u *gas.User) {
@@ -71,6 +73,7 @@ func (s *server) annotateView(r *http.Request, u *gas.User, selected annotate.Tr
 		PlanName:         planName(u.Plan),
 		Limit:            formatBytes(s.uploadLimit(u)),
 		ExampleAvailable: len(s.example) > 0,
+		Direct:           s.d.PresignPut != nil,
 	}
 	for _, m := range transcriptModes {
 		v.Modes = append(v.Modes, modeOption{Value: string(m.mode), Label: m.label, Selected: m.mode == selected})

@@ -224,16 +224,27 @@ func (s *server) storeChecked(ctx context.Context, u *gas.User, part *multipart.
 		}
 	}
 	job.InputSize = info.Size
+	p, err := s.preflightStored(ctx, job, limit)
+	if err != nil {
+		return nil, nil, err
+	}
+	return job, p, nil
+}
+
+// preflightStored runs the pre-flight check on a job's stored input. A
+// file that is not readable as VCF is deleted and refused with the upload
+// check's message.
+func (s *server) preflightStored(ctx context.Context, job *gas.Job, limit int64) (*preflight, error) {
 	maxBytes := max(limit*100, 64<<20) // the upload check's guard against compression bombs
 	rc, err := s.d.Blobs.Open(ctx, job.InputKey)
 	if err != nil {
 		s.abandon(ctx, job)
-		return nil, nil, fmt.Errorf("pre-flight: open: %w", err)
+		return nil, fmt.Errorf("pre-flight: open: %w", err)
 	}
 	p, err := runPreflight(ctx, rc, maxBytes)
 	rc.Close()
 	if err == nil {
-		return job, p, nil
+		return p, nil
 	}
 	// Not readable as VCF: the upload check words the reason for the user.
 	if rc, oerr := s.d.Blobs.Open(ctx, job.InputKey); oerr == nil {
@@ -247,7 +258,7 @@ func (s *server) storeChecked(ctx context.Context, u *gas.User, part *multipart.
 	if gas.ErrorCode(err) != gas.EINVALID {
 		err = &gas.Error{Code: gas.EINVALID, Message: "This file cannot be read as VCF.", Err: err}
 	}
-	return nil, nil, err
+	return nil, err
 }
 
 // bundleAssembly is the assembly of a bundle: from its manifest when the

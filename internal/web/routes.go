@@ -16,6 +16,9 @@ package web
 //	                            → 303 → /jobs/{id}; 400 invalid VCF, 413 over the plan limit
 //	                            with preflight=1 (the browser form): 303 → /uploads/{id}, the report, instead
 //	POST /annotate/example      [user] form: mode → queues the demo VCF, 303 → /jobs/{id}
+//	POST /annotate/direct       [user] JSON {name, size} → JSON {upload_id, method, url, headers}: a presigned
+//	                            request that puts the file straight into object storage (404 when files are local)
+//	POST /annotate/direct/finish [user] form: upload_id, name, mode, preflight → as POST /annotate, on the stored object
 //	GET  /uploads/{id}          [user] pre-flight report of a stored upload: build guess vs the bundle, chr naming,
 //	                            records, multi-allelic share, problems; "go on" / "cancel"
 //	POST /uploads/{id}/start    [user] the upload becomes a job, 303 → /jobs/{id}
@@ -91,6 +94,8 @@ func (s *server) routeTable() []route {
 		{"GET /annotate", s.requireUser(s.annotateForm)},
 		{"POST /annotate", s.requireUser(s.upload)},
 		{"POST /annotate/example", s.requireUser(s.uploadExample)},
+		{"POST /annotate/direct", s.requireUser(s.directStart)},
+		{"POST /annotate/direct/finish", s.requireUser(s.directFinish)},
 		{"GET /uploads/{id}", s.requireUser(s.uploadReport)},
 		{"POST /uploads/{id}/start", s.requireUser(s.uploadStart)},
 		{"POST /uploads/{id}/cancel", s.requireUser(s.uploadCancel)},

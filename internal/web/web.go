@@ -63,6 +63,10 @@ type Config struct {
 	// manifest's "assembly", e.g. GRCh38) for the pre-flight check; nil, or
 	// "" for a bundle, means a guess from the bundle's name.
 	BundleAssembly func(bundle string) string
+	// DirectUploadOrigin is the origin of the object store (e.g.
+	// https://s3.eu-west-1.amazonaws.com) that browsers upload to directly
+	// when Deps.PresignPut is set; it is added to the CSP's connect-src.
+	DirectUploadOrigin string
 	// IndexCacheDir holds local copies of the variant indexes the browser
 	// opens (downloaded once from the blob store); "" means a gas-variants
 	// folder in the system temp dir.
@@ -111,6 +115,9 @@ type Deps struct {
 	// IndexKeys forgets an index of an old format so the page waits for
 	// the rebuild; nil means Users when it implements it (sqldb.DB does).
 	IndexKeys IndexKeyStore
+	// PresignPut, when set (job files in S3), lets the upload form send the
+	// file straight to object storage instead of through this server.
+	PresignPut func(ctx context.Context, key string, size int64, ttl time.Duration) (PresignedPut, error)
 }
 
 // server holds what every handler needs. Handlers are its methods, one
@@ -218,7 +225,7 @@ func NewHandler(cfg Config, d Deps) (http.Handler, error) {
 	return httpserver.Chain(s.routes(),
 		httpserver.RequestID(),
 		httpserver.Log(s.logger),
-		httpserver.SecurityHeaders(cfg.SecureCookies),
+		httpserver.SecurityHeaders(cfg.SecureCookies, cfg.DirectUploadOrigin),
 		httpserver.Recover(s.logger, s.renderError),
 		cross,
 		s.loadUser,

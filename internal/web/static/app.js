@@ -17,7 +17,69 @@ document.addEventListener("DOMContentLoaded", function () {
   watchJobs();
   watchIndex();
   copyButtons();
+  document.querySelectorAll("form[data-direct-upload]").forEach(directUpload);
 });
+
+// directUpload sends the form's file straight to object storage when the
+// site keeps job files there: the site hands out a presigned request
+// (POST data-direct-upload), the browser PUTs the file with it, then posts
+// the form's other fields to the site as an ordinary form, so the answer
+// (the job or its pre-flight report) opens as after any upload.
+function directUpload(form) {
+  var errBox = document.getElementById("direct-error");
+  function fail(msg) {
+    if (errBox) {
+      errBox.textContent = msg;
+      errBox.classList.remove("d-none");
+    }
+    form.querySelectorAll("button[type=submit]").forEach(function (b) {
+      b.disabled = false;
+      if (b.dataset.idleText) { b.textContent = b.dataset.idleText; }
+    });
+  }
+  form.addEventListener("submit", function (ev) {
+    var input = form.querySelector("input[type=file]");
+    if (!input || !input.files.length) { return; }
+    ev.preventDefault();
+    var file = input.files[0];
+    fetch(form.dataset.directUpload, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ name: file.name, size: file.size })
+    }).then(function (r) {
+      return r.json().then(function (j) { return { ok: r.ok, body: j }; });
+    }).then(function (res) {
+      if (!res.ok) { throw new Error(res.body.error || "The upload could not start."); }
+      var up = res.body;
+      var headers = new Headers();
+      Object.keys(up.headers || {}).forEach(function (k) {
+        (up.headers[k] || []).forEach(function (v) { headers.append(k, v); });
+      });
+      return fetch(up.url, { method: up.method, headers: headers, body: file }).then(function (r) {
+        if (!r.ok) { throw new Error("The file could not be stored (" + r.status + "). Please try again."); }
+        var finish = document.createElement("form");
+        finish.method = "post";
+        finish.action = up.finish;
+        var fields = {
+          upload_id: up.upload_id, name: up.name,
+          mode: form.elements.mode ? form.elements.mode.value : "",
+          preflight: form.elements.preflight && form.elements.preflight.checked ? "1" : ""
+        };
+        Object.keys(fields).forEach(function (k) {
+          var i = document.createElement("input");
+          i.type = "hidden";
+          i.name = k;
+          i.value = fields[k];
+          finish.appendChild(i);
+        });
+        document.body.appendChild(finish);
+        finish.submit();
+      });
+    }).catch(function (e) {
+      fail(e && e.message ? e.message : "The upload failed. Please try again.");
+    });
+  });
+}
 
 // A page restored from the back-forward cache must not keep its buttons disabled.
 window.addEventListener("pageshow", function () {
