@@ -192,6 +192,7 @@ type PendingUpload struct {
 	InputName string
 	InputSize int64
 	Mode      string
+	Bundle    string // the reference bundle chosen; "" means the default
 	Report    string // JSON, written and read by the web
 	CreatedAt time.Time
 }
@@ -199,20 +200,20 @@ type PendingUpload struct {
 // HoldUpload records a pending upload; CreatedAt is set to now.
 func (db *DB) HoldUpload(ctx context.Context, p *PendingUpload) error {
 	p.CreatedAt = db.now().UTC()
-	_, err := db.sql.ExecContext(ctx, db.q(`INSERT INTO pending_uploads (id, user_id, input_key, input_name, input_size, mode, report, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`), p.ID, p.UserID, p.InputKey, p.InputName, p.InputSize, p.Mode, p.Report, micro(p.CreatedAt))
+	_, err := db.sql.ExecContext(ctx, db.q(`INSERT INTO pending_uploads (id, user_id, input_key, input_name, input_size, mode, bundle, report, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`), p.ID, p.UserID, p.InputKey, p.InputName, p.InputSize, p.Mode, p.Bundle, p.Report, micro(p.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("sqldb: hold upload: %w", err)
 	}
 	return nil
 }
 
-const uploadCols = `id, user_id, input_key, input_name, input_size, mode, report, created_at`
+const uploadCols = `id, user_id, input_key, input_name, input_size, mode, bundle, report, created_at`
 
 func scanUpload(row interface{ Scan(...any) error }) (*PendingUpload, error) {
 	var p PendingUpload
 	var created int64
-	if err := row.Scan(&p.ID, &p.UserID, &p.InputKey, &p.InputName, &p.InputSize, &p.Mode, &p.Report, &created); err != nil {
+	if err := row.Scan(&p.ID, &p.UserID, &p.InputKey, &p.InputName, &p.InputSize, &p.Mode, &p.Bundle, &p.Report, &created); err != nil {
 		return nil, err
 	}
 	p.CreatedAt = fromMicro(created)

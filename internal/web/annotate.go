@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/annotate"
@@ -55,8 +56,10 @@ type annotateView struct {
 	ExampleAvailable bool
 	// Direct: the form's script sends the file straight to object storage.
 	Direct bool
-	Error  string
-	Notice string
+	// Bundles to choose from (empty: only the default, no choice shown).
+	Bundles []bundleOption
+	Error   string
+	Notice  string
 }
 
 func (s *server) annotateForm(w http.ResponseWriter, r *http.Request, u *gas.User) {
@@ -74,6 +77,15 @@ func (s *server) annotateView(r *http.Request, u *gas.User, selected annotate.Tr
 		Limit:            formatBytes(s.uploadLimit(u)),
 		ExampleAvailable: len(s.example) > 0,
 		Direct:           s.d.PresignPut != nil,
+	}
+	if len(s.cfg.Bundles) > 1 {
+		for _, b := range s.cfg.Bundles {
+			label := b
+			if a := s.bundleAssembly(b); a != "" {
+				label += " (" + a + ")"
+			}
+			v.Bundles = append(v.Bundles, bundleOption{Value: b, Label: label, Selected: b == s.cfg.DefaultBundle})
+		}
 	}
 	for _, m := range transcriptModes {
 		v.Modes = append(v.Modes, modeOption{Value: string(m.mode), Label: m.label, Selected: m.mode == selected})
@@ -94,4 +106,25 @@ func planName(p gas.Plan) string {
 		return "Premium"
 	}
 	return "Free"
+}
+
+// bundleOption is one reference bundle of the upload form.
+type bundleOption struct {
+	Value, Label string
+	Selected     bool
+}
+
+// chosenBundle checks the bundle named in an upload: empty is the default;
+// an unknown one is refused (the form only offers the configured ones).
+func (s *server) chosenBundle(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || name == s.cfg.DefaultBundle {
+		return s.cfg.DefaultBundle, nil
+	}
+	for _, b := range s.cfg.Bundles {
+		if b == name {
+			return b, nil
+		}
+	}
+	return "", invalid("Unknown reference bundle.")
 }

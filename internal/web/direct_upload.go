@@ -95,6 +95,11 @@ func (s *server) directFinish(w http.ResponseWriter, r *http.Request, u *gas.Use
 		s.uploadError(w, r, u, annotate.AllTranscripts, invalid("Unknown transcript mode."))
 		return
 	}
+	bundle, err := s.chosenBundle(r.PostFormValue("bundle"))
+	if err != nil {
+		s.uploadError(w, r, u, mode, err)
+		return
+	}
 	limit := s.uploadLimit(u)
 	id, name := r.PostFormValue("upload_id"), r.PostFormValue("name")
 	if r.PostFormValue("preflight") == "1" && s.d.Uploads != nil {
@@ -103,6 +108,7 @@ func (s *server) directFinish(w http.ResponseWriter, r *http.Request, u *gas.Use
 			s.directError(w, r, u, mode, err)
 			return
 		}
+		job.Bundle = bundle
 		p, err := s.preflightStored(r.Context(), job, limit)
 		if err != nil {
 			s.uploadError(w, r, u, mode, err)
@@ -116,6 +122,7 @@ func (s *server) directFinish(w http.ResponseWriter, r *http.Request, u *gas.Use
 		s.directError(w, r, u, mode, err)
 		return
 	}
+	job.Bundle = bundle
 	s.finishUpload(w, r, u, job, mode)
 }
 

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -84,7 +85,7 @@ func (s *server) holdUpload(w http.ResponseWriter, r *http.Request, u *gas.User,
 		return
 	}
 	pu := &sqldb.PendingUpload{ID: job.ID, UserID: u.ID, InputKey: job.InputKey, InputName: job.InputName,
-		InputSize: job.InputSize, Mode: string(mode), Report: string(rep)}
+		InputSize: job.InputSize, Mode: string(mode), Bundle: job.Bundle, Report: string(rep)}
 	if err := s.d.Uploads.HoldUpload(r.Context(), pu); err != nil {
 		s.abandon(r.Context(), job)
 		s.serverError(w, r, err)
@@ -125,8 +126,9 @@ func (s *server) uploadReport(w http.ResponseWriter, r *http.Request, u *gas.Use
 		s.serverError(w, r, fmt.Errorf("pre-flight report of %s: %w", pu.ID, err))
 		return
 	}
+	bundle := cmp.Or(pu.Bundle, s.cfg.DefaultBundle)
 	v := preflightView{base: s.baseFor(r, "Check of "+pu.InputName), Upload: pu, Report: &p,
-		ModeLabel: modeLabel(annotate.TranscriptMode(pu.Mode)), Bundle: s.cfg.DefaultBundle, BundleBuild: s.bundleAssembly(s.cfg.DefaultBundle)}
+		ModeLabel: modeLabel(annotate.TranscriptMode(pu.Mode)), Bundle: bundle, BundleBuild: s.bundleAssembly(bundle)}
 	v.Mismatch = p.Build != "" && v.BundleBuild != "" && p.Build != v.BundleBuild
 	s.render(w, r, http.StatusOK, "preflight", v)
 }
@@ -151,7 +153,7 @@ func (s *server) uploadStart(w http.ResponseWriter, r *http.Request, u *gas.User
 	if json.Unmarshal([]byte(pu.Report), &p) == nil {
 		records = p.Records
 	}
-	job := &gas.Job{ID: pu.ID, UserID: u.ID, InputName: pu.InputName, InputKey: pu.InputKey, InputSize: pu.InputSize}
+	job := &gas.Job{ID: pu.ID, UserID: u.ID, InputName: pu.InputName, InputKey: pu.InputKey, InputSize: pu.InputSize, Bundle: pu.Bundle}
 	s.createJob(w, r, job, mode, records)
 }
 

@@ -41,6 +41,7 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request, u *gas.User) {
 	// The form asks for the pre-flight report (the browser form does, in a
 	// field before the file, so it is known when the file arrives).
 	check := false
+	bundle := s.cfg.DefaultBundle
 	var job *gas.Job
 	var report *preflight
 	for {
@@ -73,6 +74,15 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request, u *gas.User) {
 				return
 			}
 			mode = m
+		case "bundle":
+			b, _ := io.ReadAll(io.LimitReader(part, 128))
+			name, err := s.chosenBundle(string(b))
+			if err != nil {
+				s.abandon(r.Context(), job)
+				s.uploadError(w, r, u, mode, err)
+				return
+			}
+			bundle = name
 		case "preflight":
 			b, _ := io.ReadAll(io.LimitReader(part, 8))
 			check = strings.TrimSpace(string(b)) == "1"
@@ -106,6 +116,7 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request, u *gas.User) {
 		s.uploadError(w, r, u, mode, invalid("Choose a VCF file to upload."))
 		return
 	}
+	job.Bundle = bundle
 	if report != nil {
 		s.holdUpload(w, r, u, job, report, mode)
 		return

@@ -49,6 +49,9 @@ type Config struct {
 	Version string
 	// DefaultBundle is the reference bundle name recorded on new jobs.
 	DefaultBundle string
+	// Bundles are the reference bundles users may choose at upload, the
+	// default first; with fewer than two the form offers no choice.
+	Bundles []string
 	// FreeRetention is how long a Free user's results stay before they are
 	// archived; the subscribe page states it. Zero leaves it unstated.
 	FreeRetention time.Duration

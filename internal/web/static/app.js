@@ -63,6 +63,7 @@ function directUpload(form) {
         var fields = {
           upload_id: up.upload_id, name: up.name,
           mode: form.elements.mode ? form.elements.mode.value : "",
+          bundle: form.elements.bundle ? form.elements.bundle.value : "",
           preflight: form.elements.preflight && form.elements.preflight.checked ? "1" : ""
         };
         Object.keys(fields).forEach(function (k) {
