@@ -116,19 +116,6 @@ func notFound(op, key string, err error) error {
 	return &gas.Error{Code: gas.ENOTFOUND, Message: "Archived file not found.", Err: fmt.Errorf("archive: %s %s: %w", op, key, err)}
 }
 
-// ctxReader stops a long copy when the context is cancelled.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}
-
 // Put compresses r into the archive under key atomically (temporary file,
 // sync, rename) and returns the size and SHA-256 of the bytes read from r.
 // A replaced object is cold again: any retrieval of the old one is dropped.
@@ -158,7 +145,7 @@ func (s *Local) Put(ctx context.Context, key string, r io.Reader) (gas.BlobInfo,
 		return gas.BlobInfo{}, fmt.Errorf("archive: put %s: %w", key, err)
 	}
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(enc, h), ctxReader{ctx, r})
+	n, err := io.Copy(io.MultiWriter(enc, h), blob.ContextReader(ctx, r))
 	if err != nil {
 		enc.Close()
 		return gas.BlobInfo{}, fmt.Errorf("archive: put %s: write: %w", key, err)
@@ -220,7 +207,7 @@ func (s *Local) Stat(ctx context.Context, key string) (gas.BlobInfo, error) {
 	}
 	defer rc.Close()
 	h := sha256.New()
-	n, err := io.Copy(h, ctxReader{ctx, rc})
+	n, err := io.Copy(h, blob.ContextReader(ctx, rc))
 	if err != nil {
 		return gas.BlobInfo{}, fmt.Errorf("archive: stat %s: checksum: %w", key, err)
 	}

@@ -89,7 +89,10 @@ type meta struct {
 	SHA256 string `json:"sha256"`
 }
 
-// ctxReader stops a long copy when the context is cancelled.
+// ContextReader returns r stopping at its next Read once ctx is done, so a
+// long copy into or out of storage ends with its request.
+func ContextReader(ctx context.Context, r io.Reader) io.Reader { return ctxReader{ctx, r} }
+
 type ctxReader struct {
 	ctx context.Context
 	r   io.Reader
