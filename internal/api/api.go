@@ -65,6 +65,11 @@ type Deps struct {
 	// Presign enables direct uploads (POST /uploads) when the blob store
 	// is S3; nil means uploads go through the server only.
 	Presign Presign
+	// Records keeps a job's input record count, the total of its progress
+	// bar (sqldb.DB has it); nil: the page shows a count without a total.
+	Records interface {
+		SetInputRecords(ctx context.Context, jobID string, n int64) error
+	}
 }
 
 type server struct {

@@ -43,7 +43,7 @@ func setup(t *testing.T) *fixture {
 	}
 	store := db.JobStore(ins)
 	h, err := NewHandler(Config{FreeUploadLimit: 10_000, PremiumUploadLimit: 1_000_000, DefaultBundle: "demo"},
-		Deps{Tokens: db, Jobs: store, Update: store, Blobs: blobs})
+		Deps{Tokens: db, Jobs: store, Update: store, Blobs: blobs, Records: db})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,6 +177,11 @@ func TestAPIJobLifecycle(t *testing.T) {
 	a.json(t, &j)
 	if j.State != gas.JobPending || j.Transcripts != "canonical" || a.header.Get("Location") != "/api/v1/jobs/"+j.ID {
 		t.Fatalf("submitted job = %+v, Location %q", j, a.header.Get("Location"))
+	}
+	// The upload check's record count is kept as the progress bar's total.
+	var total int64
+	if err := f.db.SQL().QueryRow(`SELECT input_records FROM jobs WHERE id = ?`, j.ID).Scan(&total); err != nil || total != 1 {
+		t.Fatalf("input_records = %d, %v; want 1", total, err)
 	}
 	var list struct {
 		Jobs  []jobJSON `json:"jobs"`

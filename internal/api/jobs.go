@@ -172,7 +172,7 @@ func (s *server) submitUploaded(w http.ResponseWriter, r *http.Request, u *gas.U
 		return
 	}
 	sub := &submit.Submitter{Blobs: s.d.Blobs, Jobs: s.d.Jobs, Bundle: bundle, Logger: s.log}
-	job, err := sub.Adopt(r.Context(), u, in.UploadID, in.Name, s.limit(u))
+	job, records, err := sub.Adopt(r.Context(), u, in.UploadID, in.Name, s.limit(u))
 	if err != nil {
 		if submit.IsTooLarge(err) {
 			s.tooLarge(w, r, u, s.limit(u))
@@ -181,12 +181,7 @@ func (s *server) submitUploaded(w http.ResponseWriter, r *http.Request, u *gas.U
 		s.error(w, r, err)
 		return
 	}
-	if err := sub.Create(r.Context(), job, mode); err != nil {
-		s.error(w, r, err)
-		return
-	}
-	w.Header().Set("Location", Prefix+"/jobs/"+job.ID)
-	s.json(w, http.StatusCreated, toJSON(job))
+	s.create(w, r, sub, job, mode, records)
 }
 
 // listJobs answers GET /jobs?page=N&per_page=M (newest first; 20 per page
@@ -238,6 +233,7 @@ func (s *server) submitJob(w http.ResponseWriter, r *http.Request, u *gas.User) 
 	sub := &submit.Submitter{Blobs: s.d.Blobs, Jobs: s.d.Jobs, Bundle: s.cfg.DefaultBundle, Logger: s.log}
 	mode := annotate.AllTranscripts
 	var job *gas.Job
+	var records int64
 	fail := func(err error) {
 		sub.Abandon(r.Context(), job)
 		if submit.IsTooLarge(err) {
@@ -286,7 +282,7 @@ func (s *server) submitJob(w http.ResponseWriter, r *http.Request, u *gas.User) 
 				fail(err)
 				return
 			}
-			if job, err = sub.Store(r.Context(), u, name, part, limit); err != nil {
+			if job, records, err = sub.Store(r.Context(), u, name, part, limit); err != nil {
 				fail(err)
 				return
 			}
@@ -297,9 +293,20 @@ func (s *server) submitJob(w http.ResponseWriter, r *http.Request, u *gas.User) 
 		s.error(w, r, gas.Errorf(gas.EINVALID, "No file part named \"file\" in the upload."))
 		return
 	}
+	s.create(w, r, sub, job, mode, records)
+}
+
+// create records a checked upload as a job, with its record count (the
+// total of the job page's progress bar), and answers 201 with the job.
+func (s *server) create(w http.ResponseWriter, r *http.Request, sub *submit.Submitter, job *gas.Job, mode annotate.TranscriptMode, records int64) {
 	if err := sub.Create(r.Context(), job, mode); err != nil {
 		s.error(w, r, err)
 		return
+	}
+	if s.d.Records != nil {
+		if err := s.d.Records.SetInputRecords(r.Context(), job.ID, records); err != nil {
+			s.log.WarnContext(r.Context(), "api: record input size", "job_id", job.ID, "err", err)
+		}
 	}
 	w.Header().Set("Location", Prefix+"/jobs/"+job.ID)
 	s.json(w, http.StatusCreated, toJSON(job))

@@ -106,7 +106,7 @@ func siteHandler(ctx context.Context, cfg config.Config, svc *services, r role, 
 	}
 	apiHandler, err := api.NewHandler(api.Config{FreeUploadLimit: cfg.FreeUploadLimit, PremiumUploadLimit: cfg.PremiumUploadLimit,
 		DefaultBundle: cfg.DefaultBundle, Bundles: cfg.OfferedBundles(), BaseURL: baseURL, Logger: logger},
-		api.Deps{Tokens: svc.db, Jobs: svc.store, Update: svc.store, Blobs: svc.blobs, Presign: presigner(svc.blobs)})
+		api.Deps{Tokens: svc.db, Jobs: svc.store, Update: svc.store, Blobs: svc.blobs, Presign: presigner(svc.blobs), Records: svc.db})
 	if err != nil {
 		return nil, err
 	}

@@ -70,9 +70,10 @@ func IsTooLarge(err error) bool {
 }
 
 // Store puts the file under user/<uid>/<jobid>/<name> and checks it as a
-// VCF. On any failure the object is deleted, so a refused upload leaves
-// nothing behind. The returned job is not created yet (see Create).
-func (s *Submitter) Store(ctx context.Context, u *gas.User, name string, r io.Reader, limit int64) (*gas.Job, error) {
+// VCF, returning the job (not created yet, see Create) and the file's record
+// count (the total of the job's progress bar). On any failure the object is
+// deleted, so a refused upload leaves nothing behind.
+func (s *Submitter) Store(ctx context.Context, u *gas.User, name string, r io.Reader, limit int64) (*gas.Job, int64, error) {
 	id := uuid.NewString()
 	key := InputKey(u.ID, id, name)
 	job := &gas.Job{ID: id, UserID: u.ID, InputName: name, InputKey: key}
@@ -82,21 +83,22 @@ func (s *Submitter) Store(ctx context.Context, u *gas.User, name string, r io.Re
 		s.Abandon(ctx, job)
 		switch {
 		case IsTooLarge(err) || IsTooLarge(cr.srcErr):
-			return nil, ErrTooLarge
+			return nil, 0, ErrTooLarge
 		case cr.srcErr != nil:
 			// The client stopped sending (connection cut, malformed
 			// multipart): its problem to retry, not a server fault.
-			return nil, &gas.Error{Code: gas.EINVALID, Message: "The upload was interrupted. Please try again.", Err: err}
+			return nil, 0, &gas.Error{Code: gas.EINVALID, Message: "The upload was interrupted. Please try again.", Err: err}
 		default:
-			return nil, fmt.Errorf("store upload: %w", err)
+			return nil, 0, fmt.Errorf("store upload: %w", err)
 		}
 	}
 	job.InputSize = info.Size
-	if err := s.check(ctx, job, limit); err != nil {
+	records, err := s.check(ctx, job, limit)
+	if err != nil {
 		s.Abandon(ctx, job)
-		return nil, err
+		return nil, 0, err
 	}
-	return job, nil
+	return job, records, nil
 }
 
 // InputKey is where the input of job id named name lives.
@@ -107,53 +109,53 @@ func InputKey(userID int64, id, name string) string {
 // Adopt takes an input that was uploaded straight to storage (a presigned
 // PUT) under InputKey(u.ID, id, name): it checks the object's size against
 // the limit and its content as a VCF, and returns the job ready to be
-// created. A refused object is deleted.
-func (s *Submitter) Adopt(ctx context.Context, u *gas.User, id, name string, limit int64) (*gas.Job, error) {
+// created and the file's record count. A refused object is deleted.
+func (s *Submitter) Adopt(ctx context.Context, u *gas.User, id, name string, limit int64) (*gas.Job, int64, error) {
 	if err := uuid.Validate(id); err != nil {
-		return nil, gas.Errorf(gas.EINVALID, "Unknown upload ID.")
+		return nil, 0, gas.Errorf(gas.EINVALID, "Unknown upload ID.")
 	}
 	name, err := SanitizeFilename(name)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if _, err := s.Jobs.Job(ctx, id); err == nil {
-		return nil, gas.Errorf(gas.ECONFLICT, "This upload was already submitted as a job.")
+		return nil, 0, gas.Errorf(gas.ECONFLICT, "This upload was already submitted as a job.")
 	} else if gas.ErrorCode(err) != gas.ENOTFOUND {
-		return nil, fmt.Errorf("adopt upload: %w", err)
+		return nil, 0, fmt.Errorf("adopt upload: %w", err)
 	}
 	job := &gas.Job{ID: id, UserID: u.ID, InputName: name, InputKey: InputKey(u.ID, id, name)}
 	info, err := s.Blobs.Stat(ctx, job.InputKey)
 	if gas.ErrorCode(err) == gas.ENOTFOUND {
-		return nil, gas.Errorf(gas.EINVALID, "Nothing was uploaded for this upload ID (or it was already used).")
+		return nil, 0, gas.Errorf(gas.EINVALID, "Nothing was uploaded for this upload ID (or it was already used).")
 	}
 	if err != nil {
-		return nil, fmt.Errorf("adopt upload: %w", err)
+		return nil, 0, fmt.Errorf("adopt upload: %w", err)
 	}
 	if info.Size > limit {
 		s.Abandon(ctx, job)
-		return nil, ErrTooLarge
+		return nil, 0, ErrTooLarge
 	}
 	job.InputSize = info.Size
-	if err := s.check(ctx, job, limit); err != nil {
+	records, err := s.check(ctx, job, limit)
+	if err != nil {
 		s.Abandon(ctx, job)
-		return nil, err
+		return nil, 0, err
 	}
-	return job, nil
+	return job, records, nil
 }
 
 // check re-reads the stored file: what is validated is exactly what the
 // worker will read.
-func (s *Submitter) check(ctx context.Context, job *gas.Job, limit int64) error {
+func (s *Submitter) check(ctx context.Context, job *gas.Job, limit int64) (int64, error) {
 	rc, err := s.Blobs.Open(ctx, job.InputKey)
 	if err != nil {
-		return fmt.Errorf("check upload: open: %w", err)
+		return 0, fmt.Errorf("check upload: open: %w", err)
 	}
 	defer rc.Close()
 	// Compressed VCF rarely shrinks more than ~20×; 100× (at least 64 MiB)
 	// leaves room for honest files while refusing compression bombs.
 	maxBytes := max(limit*100, 64<<20)
-	_, err = CheckVCF(ctx, rc, maxBytes)
-	return err
+	return CheckVCF(ctx, rc, maxBytes)
 }
 
 // Create records the stored job with its transcript mode, which also queues

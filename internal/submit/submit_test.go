@@ -58,12 +58,12 @@ func TestSubmitStoresChecksAndQueues(t *testing.T) {
 	t.Parallel()
 	s, u, _ := setup(t)
 	ctx := context.Background()
-	job, err := s.Store(ctx, u, "in.vcf", strings.NewReader(goodVCF), 1<<20)
+	job, records, err := s.Store(ctx, u, "in.vcf", strings.NewReader(goodVCF), 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if job.InputSize != int64(len(goodVCF)) || !strings.HasPrefix(job.InputKey, "user/") {
-		t.Fatalf("job = %+v", job)
+	if job.InputSize != int64(len(goodVCF)) || !strings.HasPrefix(job.InputKey, "user/") || records != 1 {
+		t.Fatalf("job = %+v, %d records", job, records)
 	}
 	if err := s.Create(ctx, job, annotate.Canonical); err != nil {
 		t.Fatal(err)
@@ -98,7 +98,7 @@ func TestSubmitRefusalsLeaveNothing(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			s, u, dir := setup(t)
-			_, err := s.Store(context.Background(), u, "in.vcf", tc.body, tc.limit)
+			_, _, err := s.Store(context.Background(), u, "in.vcf", tc.body, tc.limit)
 			if !tc.check(err) {
 				t.Fatalf("err = %v", err)
 			}

@@ -117,13 +117,13 @@ func (s *server) directFinish(w http.ResponseWriter, r *http.Request, u *gas.Use
 		s.holdUpload(w, r, u, job, p, mode)
 		return
 	}
-	job, err := s.submitter().Adopt(r.Context(), u, id, name, limit)
+	job, records, err := s.submitter().Adopt(r.Context(), u, id, name, limit)
 	if err != nil {
 		s.directError(w, r, u, mode, err)
 		return
 	}
 	job.Bundle = bundle
-	s.finishUpload(w, r, u, job, mode)
+	s.createJob(w, r, job, mode, records)
 }
 
 // stored describes the object a direct upload put into storage as a job

@@ -43,6 +43,7 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request, u *gas.User) {
 	check := false
 	bundle := s.cfg.DefaultBundle
 	var job *gas.Job
+	var records int64 = -1
 	var report *preflight
 	for {
 		part, err := mr.NextPart()
@@ -99,7 +100,7 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request, u *gas.User) {
 			if check && s.d.Uploads != nil {
 				job, report, err = s.storeChecked(r.Context(), u, part, limit)
 			} else {
-				job, err = s.storeUpload(r.Context(), u, part, limit)
+				job, records, err = s.storeUpload(r.Context(), u, part, limit)
 			}
 			if err != nil {
 				if submit.IsTooLarge(err) {
@@ -121,7 +122,7 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request, u *gas.User) {
 		s.holdUpload(w, r, u, job, report, mode)
 		return
 	}
-	s.finishUpload(w, r, u, job, mode)
+	s.createJob(w, r, job, mode, records)
 }
 
 // uploadExample answers POST /annotate/example: the demo VCF becomes a job
@@ -140,12 +141,12 @@ func (s *server) uploadExample(w http.ResponseWriter, r *http.Request, u *gas.Us
 		return
 	}
 	// The example is ours and small; it is not held to the plan limit.
-	job, err := s.store(r.Context(), u, "example.vcf", bytes.NewReader(s.example), int64(len(s.example)))
+	job, records, err := s.store(r.Context(), u, "example.vcf", bytes.NewReader(s.example), int64(len(s.example)))
 	if err != nil {
 		s.uploadError(w, r, u, mode, err)
 		return
 	}
-	s.finishUpload(w, r, u, job, mode)
+	s.createJob(w, r, job, mode, records)
 }
 
 // submitter stores, checks and queues uploads the same way as the API.
@@ -154,20 +155,22 @@ func (s *server) submitter() *submit.Submitter {
 }
 
 // storeUpload streams one file part into the blob store.
-func (s *server) storeUpload(ctx context.Context, u *gas.User, part *multipart.Part, limit int64) (*gas.Job, error) {
+func (s *server) storeUpload(ctx context.Context, u *gas.User, part *multipart.Part, limit int64) (*gas.Job, int64, error) {
 	name, err := submit.SanitizeFilename(part.FileName())
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	return s.store(ctx, u, name, part, limit)
 }
 
-// store puts the file in the blob store and checks it (see submit.Store).
-func (s *server) store(ctx context.Context, u *gas.User, name string, r io.Reader, limit int64) (*gas.Job, error) {
+// store puts the file in the blob store and checks it, returning the job
+// to create and the file's record count (see submit.Store).
+func (s *server) store(ctx context.Context, u *gas.User, name string, r io.Reader, limit int64) (*gas.Job, int64, error) {
 	return s.submitter().Store(ctx, u, name, r, limit)
 }
 
-// finishUpload records the job (which also queues it) and shows its page.
+// finishUpload records a job whose input's record count is not known yet
+// (a copy of an earlier input), counting it first.
 func (s *server) finishUpload(w http.ResponseWriter, r *http.Request, u *gas.User, job *gas.Job, mode annotate.TranscriptMode) {
 	s.createJob(w, r, job, mode, s.countRecords(r.Context(), job))
 }
