@@ -174,7 +174,7 @@ func (s *Local) Put(ctx context.Context, key string, r io.Reader) (gas.BlobInfo,
 		return gas.BlobInfo{}, fmt.Errorf("archive: put %s: rename: %w", key, err)
 	}
 	committed = true
-	if err := syncDir(filepath.Dir(dst)); err != nil {
+	if err := blob.SyncDir(filepath.Dir(dst)); err != nil {
 		return gas.BlobInfo{}, fmt.Errorf("archive: put %s: %w", key, err)
 	}
 	if err := s.writeSidecar(metaDir, key, meta{Size: info.Size, SHA256: info.SHA256}); err != nil {
@@ -383,19 +383,6 @@ func (s *Local) writeSidecar(dir, key string, v any) error {
 	if err != nil {
 		os.Remove(tmp.Name())
 		return fmt.Errorf("%s sidecar: %w", dir, err)
-	}
-	return nil
-}
-
-// syncDir flushes a directory's entries to disk, so a rename survives a power cut.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("sync dir: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync dir: %w", err)
 	}
 	return nil
 }

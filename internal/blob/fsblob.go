@@ -150,7 +150,7 @@ func (s *FS) Put(ctx context.Context, key string, r io.Reader) (gas.BlobInfo, er
 	committed = true
 	// The rename itself lives in the directory; sync it so the new name
 	// survives a power cut, not just the data.
-	if err := syncDir(filepath.Dir(dst)); err != nil {
+	if err := SyncDir(filepath.Dir(dst)); err != nil {
 		return gas.BlobInfo{}, fmt.Errorf("blob: put %s: %w", key, err)
 	}
 	if err := s.writeMeta(key, meta{Size: info.Size, SHA256: info.SHA256}); err != nil {
@@ -259,8 +259,9 @@ func (s *FS) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
-// syncDir flushes a directory's entries to disk.
-func syncDir(dir string) error {
+// SyncDir flushes a directory's entries to disk, so a rename into it
+// survives a power cut.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("sync dir: %w", err)

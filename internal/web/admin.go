@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/gas-project/gas"
@@ -63,10 +62,9 @@ type adminJob struct {
 // adminView is the model of the admin page.
 type adminView struct {
 	base
-	Users       []adminUser
-	UserTotal   int
-	Page, Pages int
-	Prev, Next  int
+	Users     []adminUser
+	UserTotal int
+	pager
 	Jobs        []adminJob
 	JobTotal    int
 	Failed      []*gas.Notification
@@ -81,18 +79,14 @@ type adminView struct {
 // adminPage shows the installation at a glance: accounts, the latest jobs
 // of everyone and the emails that could not be delivered.
 func (s *server) adminPage(w http.ResponseWriter, r *http.Request, _ *gas.User) {
-	page := 1
-	if p := r.URL.Query().Get("page"); p != "" {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 1 || n > 1_000_000 {
-			s.renderError(w, r, http.StatusBadRequest, "The page number must be a positive whole number.")
-			return
-		}
-		page = n
+	page, ok := s.pageParam(w, r)
+	if !ok {
+		return
 	}
 	ctx := r.Context()
 	a := s.d.Accounts
-	v := adminView{base: s.baseFor(r, "Administration"), Page: page}
+	v := adminView{base: s.baseFor(r, "Administration"),
+		pager: pager{Page: page, PagePath: "/admin", PageLabel: "Pages of users", PrevText: "Previous", NextText: "Next"}}
 	users, total, err := a.ListUsers(ctx, gas.Page{Offset: (page - 1) * adminUsersPerPage, Limit: adminUsersPerPage})
 	if err != nil {
 		s.fail(w, r, err)
@@ -118,13 +112,7 @@ func (s *server) adminPage(w http.ResponseWriter, r *http.Request, _ *gas.User) 
 		v.Users = append(v.Users, adminUser{User: u, Jobs: counts[u.ID], Storage: storage[u.ID]})
 	}
 	v.UserTotal = total
-	v.Pages = (total + adminUsersPerPage - 1) / adminUsersPerPage
-	if page > 1 {
-		v.Prev = min(page-1, max(v.Pages, 1))
-	}
-	if page < v.Pages {
-		v.Next = page + 1
-	}
+	v.setPages(total, adminUsersPerPage)
 
 	v.States = []gas.JobState{gas.JobPending, gas.JobRunning, gas.JobCompleted, gas.JobFailed, gas.JobArchived, gas.JobRestoring}
 	_, v.CanRetry = s.d.Jobs.(JobRetrier)

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"net/http"
-	"strconv"
 
 	"github.com/gas-project/gas"
 )
@@ -28,12 +27,11 @@ type notificationItem struct {
 // notificationsView is the model of the notifications page.
 type notificationsView struct {
 	base
-	Enabled     bool // false when the server has no notification store
-	ToFiles     bool // mail is written to the outbox folder instead of sent
-	Items       []notificationItem
-	Total       int
-	Page, Pages int
-	Prev, Next  int // 0 when there is no such page
+	Enabled bool // false when the server has no notification store
+	ToFiles bool // mail is written to the outbox folder instead of sent
+	Items   []notificationItem
+	Total   int
+	pager
 }
 
 var kindLabels = map[gas.NotificationKind]string{
@@ -56,16 +54,12 @@ func deliveryClass(s gas.DeliveryState) string {
 // notificationList shows the emails the user was sent about their jobs, so
 // a user whose mail went astray can still see what happened and when.
 func (s *server) notificationList(w http.ResponseWriter, r *http.Request, u *gas.User) {
-	page := 1
-	if p := r.URL.Query().Get("page"); p != "" {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 1 || n > 1_000_000 {
-			s.renderError(w, r, http.StatusBadRequest, "The page number must be a positive whole number.")
-			return
-		}
-		page = n
+	page, ok := s.pageParam(w, r)
+	if !ok {
+		return
 	}
-	v := notificationsView{base: s.baseFor(r, "Notifications"), Page: page,
+	v := notificationsView{base: s.baseFor(r, "Notifications"),
+		pager:   pager{Page: page, PagePath: "/notifications", PageLabel: "Pages of notifications", PrevText: "Newer", NextText: "Older"},
 		Enabled: s.d.Notifications != nil, ToFiles: s.cfg.NotificationsToFiles}
 	if v.Enabled {
 		ns, total, err := s.d.Notifications.ListNotifications(r.Context(), u.ID,
@@ -82,13 +76,7 @@ func (s *server) notificationList(w http.ResponseWriter, r *http.Request, u *gas
 			v.Items = append(v.Items, notificationItem{Notification: n, KindLabel: label, StateClass: deliveryClass(n.State)})
 		}
 		v.Total = total
-		v.Pages = (total + notificationsPerPage - 1) / notificationsPerPage
-		if page > 1 {
-			v.Prev = min(page-1, max(v.Pages, 1))
-		}
-		if page < v.Pages {
-			v.Next = page + 1
-		}
+		v.setPages(total, notificationsPerPage)
 	}
 	s.render(w, r, http.StatusOK, "notifications", v)
 }
