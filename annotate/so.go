@@ -8,12 +8,16 @@ type term uint8
 
 // Consequence terms, most severe first.
 const (
-	soSpliceAcceptor term = iota
+	soTranscriptAblation term = iota
+	soSpliceAcceptor
 	soSpliceDonor
 	soStopGained
 	soFrameshift
 	soStopLost
 	soStartLost
+	soTranscriptAmplification
+	soFeatureElongation
+	soFeatureTruncation
 	soInframeInsertion
 	soInframeDeletion
 	soMissense
@@ -31,6 +35,7 @@ const (
 	soIntron
 	soNMDTranscript
 	soNonCodingTranscript
+	soCodingTranscript
 	soUpstream
 	soDownstream
 	soIntergenic
@@ -46,12 +51,16 @@ const (
 )
 
 var termNames = [numTerms]string{
+	soTranscriptAblation:      "transcript_ablation",
 	soSpliceAcceptor:          "splice_acceptor_variant",
 	soSpliceDonor:             "splice_donor_variant",
 	soStopGained:              "stop_gained",
 	soFrameshift:              "frameshift_variant",
 	soStopLost:                "stop_lost",
 	soStartLost:               "start_lost",
+	soTranscriptAmplification: "transcript_amplification",
+	soFeatureElongation:       "feature_elongation",
+	soFeatureTruncation:       "feature_truncation",
 	soInframeInsertion:        "inframe_insertion",
 	soInframeDeletion:         "inframe_deletion",
 	soMissense:                "missense_variant",
@@ -69,18 +78,23 @@ var termNames = [numTerms]string{
 	soIntron:                  "intron_variant",
 	soNMDTranscript:           "NMD_transcript_variant",
 	soNonCodingTranscript:     "non_coding_transcript_variant",
+	soCodingTranscript:        "coding_transcript_variant",
 	soUpstream:                "upstream_gene_variant",
 	soDownstream:              "downstream_gene_variant",
 	soIntergenic:              "intergenic_variant",
 }
 
 var termImpacts = [numTerms]string{
+	soTranscriptAblation:      impactHigh,
 	soSpliceAcceptor:          impactHigh,
 	soSpliceDonor:             impactHigh,
 	soStopGained:              impactHigh,
 	soFrameshift:              impactHigh,
 	soStopLost:                impactHigh,
 	soStartLost:               impactHigh,
+	soTranscriptAmplification: impactHigh,
+	soFeatureElongation:       impactHigh,
+	soFeatureTruncation:       impactHigh,
 	soInframeInsertion:        impactModerate,
 	soInframeDeletion:         impactModerate,
 	soMissense:                impactModerate,
@@ -98,6 +112,7 @@ var termImpacts = [numTerms]string{
 	soIntron:                  impactModifier,
 	soNMDTranscript:           impactModifier,
 	soNonCodingTranscript:     impactModifier,
+	soCodingTranscript:        impactModifier,
 	soUpstream:                impactModifier,
 	soDownstream:              impactModifier,
 	soIntergenic:              impactModifier,
@@ -106,8 +121,8 @@ var termImpacts = [numTerms]string{
 func (t term) String() string { return termNames[t] }
 
 // termSet is a bit set of terms; it keeps the per-transcript result free of
-// allocations.
-type termSet uint32
+// allocations. 64 bits leave room for VEP's whole transcript term list.
+type termSet uint64
 
 func (s termSet) has(t term) bool       { return s&(1<<t) != 0 }
 func (s *termSet) add(t term)           { *s |= 1 << t }
