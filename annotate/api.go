@@ -30,7 +30,7 @@ const (
 )
 
 // Options tune one annotation run. The zero value is valid: all transcripts,
-// stop on error, plain VCF out, GOMAXPROCS workers.
+// stop on error, ANN in plain VCF out, GOMAXPROCS workers.
 type Options struct {
 	Transcripts   TranscriptMode
 	TranscriptIDs []string // when set, only these transcripts (IDs with or without version)
@@ -44,6 +44,9 @@ type Options struct {
 	Progress func(records int64)
 	// Version is written to the ##gas_version header line.
 	Version string
+	// Format is the consequence field written: FormatANN ("" too) or
+	// FormatCSQ (Ensembl VEP's CSQ).
+	Format Format
 }
 
 // InputError is a problem with the input itself (malformed record, bad

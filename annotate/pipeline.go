@@ -149,6 +149,9 @@ func run(ctx context.Context, r io.Reader, w io.Writer, ref reference, meta bund
 	if opt.Workers <= 0 {
 		opt.Workers = runtime.GOMAXPROCS(0)
 	}
+	if opt.Format, err = ParseFormat(string(opt.Format)); err != nil {
+		return sum, err
+	}
 	if err := ctx.Err(); err != nil {
 		return sum, err
 	}
@@ -199,7 +202,9 @@ func newEngine(ref reference, meta bundleMeta, opt Options) *engine {
 	for _, t := range ref.Tracks() {
 		e.trackKeys = append(e.trackKeys, infoKey(t))
 	}
-	e.ownKeys = append(e.ownKeys, []byte("ANN"))
+	// Both consequence fields are the engine's: re-annotating a file in
+	// the other format must not leave the old one behind.
+	e.ownKeys = append(e.ownKeys, []byte("ANN"), []byte("CSQ"))
 	for _, k := range e.knownKeys {
 		e.ownKeys = append(e.ownKeys, []byte(k))
 	}
@@ -242,13 +247,18 @@ func infoKey(name string) string {
 
 // addHeader declares everything the engine writes.
 func (e *engine) addHeader(h *vcf.Header) {
-	h.Add(`##INFO=<ID=ANN,Number=.,Type=String,Description="` + annDescription + `">`)
-	for _, k := range e.knownKeys {
-		h.Add(knownHeader(k, e.meta.KnownHeaders, e.meta.Name))
-	}
-	for i, t := range e.ref.Tracks() {
-		h.Add(`##INFO=<ID=` + e.trackKeys[i] + `,Number=.,Type=String,Description="Names of the ` + headerText(t) +
-			` track intervals overlapping the REF allele">`)
+	if e.opt.Format == FormatCSQ {
+		// Known-variant fields and tracks are CSQ columns, not INFO keys.
+		h.Add(e.csqHeader())
+	} else {
+		h.Add(`##INFO=<ID=ANN,Number=.,Type=String,Description="` + annDescription + `">`)
+		for _, k := range e.knownKeys {
+			h.Add(knownHeader(k, e.meta.KnownHeaders, e.meta.Name))
+		}
+		for i, t := range e.ref.Tracks() {
+			h.Add(`##INFO=<ID=` + e.trackKeys[i] + `,Number=.,Type=String,Description="Names of the ` + headerText(t) +
+				` track intervals overlapping the REF allele">`)
+		}
 	}
 	v := e.opt.Version
 	if v == "" {
@@ -467,6 +477,10 @@ type worker struct {
 	nalt   []byte
 	cs     contigSeq
 
+	vep       vepView    // CSQ: VEP's view of the record's alleles
+	csqs      csqScratch // CSQ: codon buffers
+	trackHits [][]byte   // CSQ: per track, the record's hits
+
 	lastChrom []byte
 	lastID    int
 	lastOK    bool
@@ -527,7 +541,18 @@ func (wk *worker) record(out, line []byte, lineNo int64, st *blockStats) ([]byte
 	wk.kIDs, wk.kInfos = wk.kIDs[:0], wk.kInfos[:0]
 	anyKnown := false
 	annStarted := false
-	for _, alt := range rec.Alts {
+	csq := e.opt.Format == FormatCSQ
+	if csq {
+		// CSQ positions use VEP's view of the alleles, and every entry
+		// carries the record's track hits as source columns.
+		wk.vep.set(rec)
+		if ok {
+			wk.collectTracks(contig, pos, pos+len(rec.Ref)-1, st)
+		} else {
+			wk.clearTracks()
+		}
+	}
+	for ai, alt := range rec.Alts {
 		st.alleles++
 		var kid, kinfo []byte
 		note := ""
@@ -543,11 +568,14 @@ func (wk *worker) record(out, line []byte, lineNo int64, st *blockStats) ([]byte
 			}
 		}
 		if note != "" {
-			// No sequence change to describe: a note-only ANN entry says so.
+			// No sequence change to describe: a note-only ANN entry says so
+			// (CSQ has no place for a note; VEP writes nothing either).
 			st.notAnnotated++
 			wk.kIDs, wk.kInfos = append(wk.kIDs, nil), append(wk.kInfos, nil)
-			wk.info = wk.annSep(wk.info, &annStarted)
-			wk.info = appendNote(wk.info, alt, note)
+			if !csq {
+				wk.info = wk.annSep(wk.info, &annStarted)
+				wk.info = appendNote(wk.info, alt, note)
+			}
 			continue
 		}
 		st.annotated++
@@ -564,12 +592,12 @@ func (wk *worker) record(out, line []byte, lineNo int64, st *blockStats) ([]byte
 		}
 		wk.kIDs, wk.kInfos = append(wk.kIDs, kid), append(wk.kInfos, kinfo)
 		wk.info = wk.annSep(wk.info, &annStarted)
-		wk.info = wk.allele(wk.info, alt, &v, contig, ok, src, st)
+		wk.info = wk.allele(wk.info, alt, ai, &v, contig, ok, src, st)
 	}
-	if anyKnown {
+	if anyKnown && !csq {
 		wk.knownInfo()
 	}
-	if ok {
+	if ok && !csq {
 		wk.tracks(contig, pos, pos+len(rec.Ref)-1, st)
 	}
 	if len(wk.info) > 0 {
@@ -642,11 +670,12 @@ func short(b []byte) string {
 	return string(b)
 }
 
-// annSep starts the ANN field or separates its entries.
+// annSep starts the ANN (or CSQ) field or separates its entries.
 func (wk *worker) annSep(dst []byte, started *bool) []byte {
 	if !*started {
 		*started = true
-		return append(dst, "ANN="...)
+		dst = append(dst, wk.e.opt.Format.field()...)
+		return append(dst, '=')
 	}
 	return append(dst, ',')
 }

@@ -8,13 +8,13 @@ import (
 	"github.com/gas-project/gas/refdata"
 )
 
-// allele appends the ANN entries of one ALT allele to dst.
-func (wk *worker) allele(dst, alt []byte, v *variant, contig int, known bool, src seqSource, st *blockStats) []byte {
+// allele appends the ANN (or CSQ) entries of ALT allele ai to dst.
+func (wk *worker) allele(dst, alt []byte, ai int, v *variant, contig int, known bool, src seqSource, st *blockStats) []byte {
 	e := wk.e
 	if !known {
 		st.terms[soIntergenic]++
 		st.impacts[3]++
-		return appendIntergenic(dst, alt, warnNoContig)
+		return wk.intergenic(dst, alt, ai, warnNoContig)
 	}
 	hi := max(v.end, v.pos)
 	wk.txs = e.ref.Overlapping(contig, v.pos-flank, hi+flank, wk.txs[:0])
@@ -34,7 +34,7 @@ func (wk *worker) allele(dst, alt []byte, v *variant, contig int, known bool, sr
 	if len(wk.effs) == 0 {
 		st.terms[soIntergenic]++
 		st.impacts[3]++
-		return appendIntergenic(dst, alt, "")
+		return wk.intergenic(dst, alt, ai, "")
 	}
 	effs := wk.effs
 	if e.opt.Transcripts == Pick {
@@ -52,7 +52,11 @@ func (wk *worker) allele(dst, alt []byte, v *variant, contig int, known bool, sr
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendEntry(dst, alt, ef)
+		if e.opt.Format == FormatCSQ {
+			dst = wk.csqEntry(dst, ai, ef, src, nil)
+		} else {
+			dst = appendEntry(dst, alt, ef)
+		}
 		for t := term(0); t < numTerms; t++ {
 			if ef.terms.has(t) {
 				st.terms[t]++
@@ -111,6 +115,14 @@ func better(a, b *effect) bool {
 		return a.m.cdnaLen > b.m.cdnaLen
 	}
 	return at.ID < bt.ID
+}
+
+// intergenic writes the entry of an allele no transcript is near.
+func (wk *worker) intergenic(dst, alt []byte, ai int, warn string) []byte {
+	if wk.e.opt.Format == FormatCSQ {
+		return wk.csqEntry(dst, ai, nil, nil, nil)
+	}
+	return appendIntergenic(dst, alt, warn)
 }
 
 func appendIntergenic(dst, alt []byte, warn string) []byte {

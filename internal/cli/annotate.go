@@ -31,6 +31,7 @@ func runAnnotate(ctx context.Context, e *env, args []string) error {
 	sumJSON := fs.String("summary-json", "", "write the run summary as JSON to this file")
 	sumText := fs.String("summary-text", "", "write the run summary as text to this file")
 	workers := fs.Int("workers", 0, "annotation threads (default: number of CPUs)")
+	format := fs.String("format", "ann", "consequence field: ann (INFO/ANN, SnpEff style) or csq (INFO/CSQ, Ensembl VEP style)")
 	dataDir := fs.String("data-dir", "", "data directory for bundle names [$GAS_DATA_DIR] (default gas-data)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -51,6 +52,9 @@ func runAnnotate(ctx context.Context, e *env, args []string) error {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
 	opts.Version = version()
+	if opts.Format, err = annotate.ParseFormat(*format); err != nil {
+		return usagef("--format must be ann or csq, got %q", *format)
+	}
 	switch *bgzf {
 	case "auto":
 		opts.BGZF = strings.HasSuffix(*out, ".gz") || strings.HasSuffix(*out, ".bgz")

@@ -65,6 +65,13 @@ func TestAnnotateCommandOnDemoBundle(t *testing.T) {
 		t.Fatalf("annotate to stdout: exit %d\n%.300s\n%s", code, stdout, errOut)
 	}
 
+	// --format csq writes VEP's CSQ field instead of ANN.
+	code, stdout, errOut = run(t, nil, "annotate", "--bundle", bundle, "--format", "csq", in)
+	if code != 0 || !strings.Contains(stdout, "##INFO=<ID=CSQ,") || strings.Contains(stdout, "ANN=") ||
+		!strings.Contains(stdout, "CSQ=") {
+		t.Fatalf("annotate --format csq: exit %d\n%.300s\n%s", code, stdout, errOut)
+	}
+
 	// A malformed record stops with its line number and leaves no output file.
 	bad := filepath.Join(dir, "bad.vcf")
 	if err := os.WriteFile(bad, append(refdata.DemoVCF(), []byte("1\tnotanumber\t.\tA\tG\t.\t.\t.\n")...), 0o644); err != nil {

@@ -37,6 +37,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"annotate", "--transcripts", "best", "x.vcf"}, 2, `Unknown transcript choice "best"`},
 		{[]string{"annotate", "--on-error", "ignore", "x.vcf"}, 2, `Unknown error policy "ignore"`},
 		{[]string{"annotate", "--bgzf", "maybe", "x.vcf"}, 2, "--bgzf must be auto, true or false"},
+		{[]string{"annotate", "--format", "vep", "x.vcf"}, 2, `--format must be ann or csq, got "vep"`},
 		{[]string{"annotate", "--bundle", "../etc", "x.vcf"}, 1, "bundle directory ../etc not found"},
 		{[]string{"refdata"}, 2, "expected 'install', 'build', 'list' or 'remove'"},
 		{[]string{"refdata", "frob"}, 2, `unknown refdata command "frob"`},
