@@ -62,8 +62,15 @@ func TestBenchScriptTiny(t *testing.T) {
 			t.Errorf("no timing row for %s in:\n%s", name, out)
 		}
 	}
-	if valgrind && !regexp.MustCompile(`(?m)^\| gas_csq \| [0-9.]+ \| [0-9]+ \|$`).MatchString(out) {
-		t.Errorf("no instruction count for gas_csq in:\n%s", out)
+	if valgrind {
+		// Valgrind 3.19 cannot run Go 1.26 binaries (SIGILL on RDTSCP): the
+		// script then writes "-" for gas, but C tools must be counted.
+		if !regexp.MustCompile(`(?m)^\| gas_csq \| ([0-9.]+ \| [0-9]+|- \| -) \|$`).MatchString(out) {
+			t.Errorf("no instruction row for gas_csq in:\n%s", out)
+		}
+		if _, err := exec.LookPath("bcftools"); err == nil && !regexp.MustCompile(`(?m)^\| bcftools_csq \| [0-9.]+ \| [0-9]+ \|$`).MatchString(out) {
+			t.Errorf("no instruction count for bcftools_csq in:\n%s", out)
+		}
 	}
 	if !strings.Contains(out, "| 1. gas_csq / bcftools_csq_t") {
 		t.Errorf("no ratio table in:\n%s", out)
