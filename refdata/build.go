@@ -256,6 +256,7 @@ func build(ctx context.Context, opt BuildOptions, dir string) (*Manifest, error)
 		fmt.Fprintf(sum, "%s %d %s\n", fi.Name, fi.Size, fi.SHA256)
 	}
 	m.Checksum = hex.EncodeToString(sum.Sum(nil))
+	attachOrigins(m, opt.Origins)
 	js, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return nil, err

@@ -33,6 +33,10 @@ type BuildOptions struct {
 	// Progress, when set, is called as stages advance (done/total in bytes of
 	// the source being read, total 0 when unknown).
 	Progress func(stage string, done, total int64)
+	// Origins, keyed by the role the build gives an input (Source.Role),
+	// say where downloaded inputs came from; each is stored with its source
+	// in the manifest (optional; set by the installer).
+	Origins map[string]*Origin
 }
 
 // Track names a region-track source file.
@@ -64,6 +68,9 @@ type Source struct {
 	Path   string `json:"path"` // base name
 	SHA256 string `json:"sha256"`
 	Size   int64  `json:"size"`
+	// Origin is where the file was downloaded from and how it was checked
+	// (absent for local files).
+	Origin *Origin `json:"origin,omitempty"`
 }
 
 // Counts summarise the bundle content.

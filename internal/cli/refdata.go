@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -105,36 +106,13 @@ func describeBundle(dir string) string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "%-16s %-8s %10s  checksum %s  %d transcripts, %d known variants, %d tracks  %s",
 		filepath.Base(dir), m.Assembly, size, m.Checksum, m.Counts.Transcripts, m.Counts.KnownVariants, len(m.Tracks), dir)
-	prov, _ := refinstall.ReadProvenance(dir) // absent for 'gas refdata build' bundles
 	for _, s := range m.Sources {
 		fmt.Fprintf(&sb, "\n    %-18s %s  %s  sha256 %s", s.Role, s.Path, refinstall.HumanBytes(s.Size), s.SHA256)
-		if ps, ok := installedSource(prov, s.Role); ok {
-			check := "verified"
-			if !ps.Verified {
-				check = "UNVERIFIED"
-			}
-			fmt.Fprintf(&sb, "  [%s, %s] %s", ps.Version, check, ps.URL)
+		if o := s.Origin; o != nil { // set for installed files
+			fmt.Fprintf(&sb, "  [%s, %s] %s", o.Version, o.Trust, o.URL)
 		}
 	}
 	return sb.String()
-}
-
-// installedSource finds the install record of the bundle source with role
-// (genes, fasta, known, track:NAME as refdata names them).
-func installedSource(prov *refinstall.Provenance, role string) (refinstall.InstalledSource, bool) {
-	if prov == nil {
-		return refinstall.InstalledSource{}, false
-	}
-	for _, ps := range prov.Sources {
-		r := ps.Role
-		if r == refinstall.RoleTrack {
-			r = "track:" + ps.Track
-		}
-		if r == role {
-			return ps, true
-		}
-	}
-	return refinstall.InstalledSource{}, false
 }
 
 // trackFlags collects repeated --track NAME=FILE flags.
@@ -242,20 +220,46 @@ func validName(s string) bool {
 	return true
 }
 
+// varFlags collects repeated --var NAME=VALUE flags.
+type varFlags map[string]string
+
+func (v varFlags) String() string {
+	parts := make([]string, 0, len(v))
+	for _, k := range sortedKeys(v) {
+		parts = append(parts, k+"="+v[k])
+	}
+	return strings.Join(parts, ",")
+}
+
+func (v varFlags) Set(s string) error {
+	name, value, ok := strings.Cut(s, "=")
+	if !ok || name == "" || value == "" {
+		return fmt.Errorf("want NAME=VALUE, got %q", s)
+	}
+	v[name] = value
+	return nil
+}
+
 func refdataInstall(ctx context.Context, e *env, args []string) error {
 	flags := newFlagSet(e, "refdata install", "grch38|grch37",
-		"Download the public sources of an assembly listed in the manifest, verify their SHA-256, build the bundle\n"+
-			"and register it under DATA_DIR/refdata/NAME. Interrupted downloads resume on the next run.")
-	manifestFile := flags.String("manifest", "", "source manifest (JSON; default: the built-in one, see docs/refdata-install.md)")
-	from := flags.String("from", "", "use files already downloaded in this folder (matched by file name, still verified)")
+		"Download the public sources of an assembly's profile, check each against its provider's checksum (or the\n"+
+			"SHA-256 pinned in a lock file), build the bundle and register it under DATA_DIR/refdata/NAME.\n"+
+			"Interrupted downloads resume on the next run. See docs/refdata-install.md.")
+	profile := flags.String("profile", refinstall.DefaultProfile, "what to install: "+strings.Join(refinstall.Profiles, ", ")+" (each holds the one before)")
+	manifestFile := flags.String("manifest", "", "source manifest or lock file (JSON; default: the built-in one); a lock installs strictly what it pins")
+	writeLock := flags.String("write-lock", "", "after the install, write a lock file pinning the SHA-256 and size of every file installed")
+	vars := varFlags{}
+	flags.Var(vars, "var", "override a manifest variable, e.g. ensembl_release=116 (repeatable)")
+	from := flags.String("from", "", "use files already downloaded in this folder (matched by file name, still checked)")
 	name := flags.String("name", "", "bundle name (default: the assembly, e.g. grch38)")
-	allowUnverified := flags.Bool("allow-unverified", false, "accept sources that have no SHA-256 in the manifest (their checksums are printed)")
-	withOptional := flags.Bool("with-optional", false, "also install optional sources (e.g. the GWAS Catalog track)")
+	allowUnverified := flags.Bool("allow-unverified", false, "accept files for which no checksum is published (only TLS vouches for them)")
+	withOptional := flags.Bool("with-optional", false, "also install the optional sources (UCSC cytobands and CpG islands, the GWAS Catalog)")
 	keep := flags.Bool("keep-downloads", false, "keep the downloaded files in DATA_DIR/refdata/.downloads after the install")
 	quiet := flags.Bool("quiet", false, "print only the result")
-	printManifest := flags.Bool("print-manifest", false, "print the built-in manifest (to copy and pin checksums) and exit")
-	cfg, err := loadConfig(e, flags, args)
-	if err != nil {
+	printManifest := flags.Bool("print-manifest", false, "print the built-in manifest (to copy and edit) and exit")
+	dataDir := flags.String("data-dir", "", "data directory [$GAS_DATA_DIR] (default "+config.Default().DataDir+")")
+	configFile := flags.String("config", "", "config file of key = value lines, for data-dir and default-bundle [$GAS_CONFIG]")
+	if err := parseFlags(flags, args); err != nil {
 		return err
 	}
 	if *printManifest {
@@ -268,6 +272,20 @@ func refdataInstall(ctx context.Context, e *env, args []string) error {
 	if *name != "" && !validName(*name) {
 		return usagef("--name must be a plain name (letters, digits, '.', '_', '-'), got %q", *name)
 	}
+	// Only the settings the installer uses are flags here; the rest of the
+	// configuration (file, environment) is read as every command reads it.
+	set := map[string]string{}
+	if *dataDir != "" {
+		set["data-dir"] = *dataDir
+	}
+	file := e.vars["GAS_CONFIG"]
+	if *configFile != "" {
+		file = *configFile
+	}
+	cfg, err := config.Load(file, e.vars, set)
+	if err != nil {
+		return err
+	}
 	var m *refinstall.Manifest
 	if *manifestFile != "" {
 		m, err = refinstall.Load(*manifestFile)
@@ -277,6 +295,17 @@ func refdataInstall(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// A lock installs what it pins; --profile is checked against it only
+	// when given.
+	explicitProfile := *profile
+	if m.Lock != nil {
+		explicitProfile = ""
+		flags.Visit(func(f *flag.Flag) {
+			if f.Name == "profile" {
+				explicitProfile = *profile
+			}
+		})
+	}
 	tty := isTerminal(e.stdout) && isTerminal(e.stderr)
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	// No overall timeout (a genome takes long), but a server that never
@@ -284,9 +313,9 @@ func refdataInstall(ctx context.Context, e *env, args []string) error {
 	transport.ResponseHeaderTimeout = time.Minute
 	d := &refinstall.Downloader{Client: &http.Client{Transport: transport},
 		Logf: func(f string, a ...any) { fmt.Fprintf(e.stderr, f+"\n", a...) }}
-	opt := refinstall.Options{Manifest: m, Assembly: flags.Arg(0), Name: *name,
+	opt := refinstall.Options{Manifest: m, Assembly: flags.Arg(0), Profile: explicitProfile, Vars: vars, Name: *name,
 		RefDir: filepath.Join(cfg.DataDir, refdataDirName), From: *from,
-		AllowUnverified: *allowUnverified, WithOptional: *withOptional, KeepDownloads: *keep,
+		AllowUnverified: *allowUnverified, WithOptional: *withOptional, KeepDownloads: *keep, WriteLock: *writeLock,
 		Downloader: d, Version: version()}
 	if !*quiet {
 		opt.Stagef = func(f string, a ...any) { fmt.Fprintf(e.stderr, f+"\n", a...) }
@@ -302,7 +331,7 @@ func refdataInstall(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	mf := res.Manifest
-	fmt.Fprintf(e.stdout, "installed bundle %s (%s) in %s\n", mf.Name, mf.Assembly, res.Dir)
+	fmt.Fprintf(e.stdout, "installed bundle %s (%s, profile %s) in %s\n", mf.Name, mf.Assembly, res.Provenance.Profile, res.Dir)
 	fmt.Fprintf(e.stdout, "  contigs %d, genes %d, transcripts %d (%d coding), bases %d, known variants %d\n",
 		mf.Counts.Contigs, mf.Counts.Genes, mf.Counts.Transcripts, mf.Counts.CodingTranscripts, mf.Counts.Bases, mf.Counts.KnownVariants)
 	for _, k := range sortedKeys(mf.Counts.TrackIntervals) {
@@ -310,9 +339,15 @@ func refdataInstall(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "  checksum %s\n", mf.Checksum)
 	for _, s := range res.Provenance.Sources {
-		if !s.Verified {
-			fmt.Fprintf(e.stdout, "  UNVERIFIED %s %s sha256 %s (pin it in a manifest once checked)\n", s.Label(), s.FileName(), s.Got)
+		fmt.Fprintf(e.stdout, "  %-20s %-14s %s\n", s.Label(), s.Origin.Trust, s.FileName())
+	}
+	for _, s := range res.Provenance.Sources {
+		if s.Origin.Trust.Rank() <= refdata.TrustTLSOnly.Rank() {
+			fmt.Fprintf(e.stdout, "  UNVERIFIED %s %s sha256 %s (pin it with --write-lock once checked)\n", s.Label(), s.FileName(), s.Origin.SHA256)
 		}
+	}
+	if *writeLock != "" {
+		fmt.Fprintf(e.stdout, "  lock file %s: install the same files elsewhere with --manifest %s\n", *writeLock, *writeLock)
 	}
 	if cfg.DefaultBundle != mf.Name {
 		fmt.Fprintf(e.stdout, "  new jobs use bundle %s; set --default-bundle %s (GAS_DEFAULT_BUNDLE) to use this one\n", cfg.DefaultBundle, mf.Name)

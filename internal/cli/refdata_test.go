@@ -98,17 +98,19 @@ func TestRefdataInstallListRemove(t *testing.T) {
 		return hex.EncodeToString(h[:])
 	}
 	src := func(role, track, url, file string) map[string]any {
-		m := map[string]any{"role": role, "url": srv.URL + url, "sha256": sum(file), "version": "test", "license": "test data"}
+		m := map[string]any{"role": role, "url": srv.URL + url, "sha256": sum(file), "checksum_type": "none", "version": "test", "license": "test data"}
 		if track != "" {
 			m["track"] = track
 		}
 		return m
 	}
-	manifest := map[string]any{"version": 1, "assemblies": map[string]any{"testasm": map[string]any{
-		"assembly": "GRCh38", "known_info": []string{"MAF"},
+	known := src("known", "", "/vep/known_variants.vcf.gz", filepath.Join(td, "known_variants.vcf.gz"))
+	known["name"], known["fields"], known["id"] = "dbsnp", []string{"MAF"}, true
+	manifest := map[string]any{"version": 2, "assemblies": map[string]any{"testasm": map[string]any{
+		"assembly": "GRCh38",
 		"sources": []any{
 			src("genes", "", "/vep/genes.gff3.gz", filepath.Join(td, "genes.gff3.gz")),
-			src("known", "", "/vep/known_variants.vcf.gz", filepath.Join(td, "known_variants.vcf.gz")),
+			known,
 			src("track", "CYTOBAND", "/ucsc/cytoBand.txt", filepath.Join(tracks, "cytoBand.txt")),
 		},
 	}}}
@@ -122,12 +124,17 @@ func TestRefdataInstallListRemove(t *testing.T) {
 	}
 
 	data := t.TempDir()
-	code, stdout, errOut := run(t, nil, "refdata", "install", "testasm", "--manifest", mfile, "--name", "chr21", "--data-dir", data)
-	if code != 0 || !strings.Contains(stdout, "installed bundle chr21 (GRCh38)") || !strings.Contains(stdout, "track CYTOBAND: 2 intervals") {
+	lock := filepath.Join(t.TempDir(), "lock.json")
+	code, stdout, errOut := run(t, nil, "refdata", "install", "testasm", "--manifest", mfile, "--name", "chr21", "--data-dir", data, "--write-lock", lock)
+	if code != 0 || !strings.Contains(stdout, "installed bundle chr21 (GRCh38, profile clinical)") || !strings.Contains(stdout, "track CYTOBAND: 2 intervals") ||
+		!strings.Contains(stdout, "pinned-sha256") || !strings.Contains(stdout, "lock file "+lock) {
 		t.Fatalf("install: exit %d\n%s%s", code, stdout, errOut)
 	}
+	if m, err := refinstall.Load(lock); err != nil || m.Lock == nil {
+		t.Fatalf("lock file: %v", err)
+	}
 	// Stage lines, not progress bars: the output is not a terminal.
-	for _, s := range []string{"[1/3] download 3 files", "SHA-256 verified", "[3/3] build bundle chr21", "build: genes"} {
+	for _, s := range []string{"[2/4] download 3 files", "SHA-256 matches the pinned value", "[4/4] build bundle chr21", "build: genes", "disk: needs about"} {
 		if !strings.Contains(errOut, s) {
 			t.Errorf("stderr lacks %q:\n%s", s, errOut)
 		}
@@ -138,7 +145,7 @@ func TestRefdataInstallListRemove(t *testing.T) {
 
 	code, stdout, _ = run(t, nil, "refdata", "list", "--data-dir", data)
 	if code != 0 || !strings.Contains(stdout, "chr21") || !strings.Contains(stdout, "checksum ") ||
-		!strings.Contains(stdout, "[test, verified] "+srv.URL+"/vep/genes.gff3.gz") || strings.Contains(stdout, ".downloads") {
+		!strings.Contains(stdout, "[test, pinned-sha256] "+srv.URL+"/vep/genes.gff3.gz") || strings.Contains(stdout, ".downloads") {
 		t.Fatalf("list: exit %d\n%s", code, stdout)
 	}
 
@@ -170,17 +177,27 @@ func TestRefdataInstallListRemove(t *testing.T) {
 	}
 }
 
-// The built-in manifest pins no checksum (none could be verified when it
-// was written), so it is refused before anything is downloaded.
+// The built-in manifest's optional tracks have no published checksum, so
+// asking for them without --allow-unverified is refused before anything is
+// fetched (tests reach no provider).
 func TestRefdataInstallDefaultManifestNeedsAllowUnverified(t *testing.T) {
 	t.Parallel()
 	data := t.TempDir()
-	code, _, errOut := run(t, nil, "refdata", "install", "grch38", "--data-dir", data)
-	if code != 1 || !strings.Contains(errOut, "--allow-unverified") || !strings.Contains(errOut, "Homo_sapiens.GRCh38.113.gff3.gz (genes)") {
+	code, _, errOut := run(t, nil, "refdata", "install", "grch38", "--with-optional", "--data-dir", data)
+	if code != 1 || !strings.Contains(errOut, "--allow-unverified") || !strings.Contains(errOut, "cytoBand.txt.gz (track CYTOBAND)") ||
+		strings.Contains(errOut, "gff3.gz") {
 		t.Fatalf("exit %d\n%s", code, errOut)
 	}
 	if _, err := os.Stat(filepath.Join(data, "refdata")); !os.IsNotExist(err) {
 		t.Errorf("refdata dir created by a refused install: %v", err)
+	}
+	code, _, errOut = run(t, nil, "refdata", "install", "grch38", "--profile", "huge", "--data-dir", data)
+	if code != 1 || !strings.Contains(errOut, `unknown profile "huge" (minimal, clinical, full)`) {
+		t.Fatalf("unknown profile: exit %d\n%s", code, errOut)
+	}
+	code, _, errOut = run(t, nil, "refdata", "install", "grch38", "--var", "ensembl=117", "--data-dir", data)
+	if code != 1 || !strings.Contains(errOut, "--var ensembl: the manifest has no such variable (have: ensembl_release)") {
+		t.Fatalf("unknown var: exit %d\n%s", code, errOut)
 	}
 	code, _, errOut = run(t, nil, "refdata", "install", "hg18", "--data-dir", data)
 	if code != 1 || !strings.Contains(errOut, `no assembly "hg18"`) {
@@ -201,5 +218,25 @@ func TestRefdataInstallDefaultManifestNeedsAllowUnverified(t *testing.T) {
 	}
 	if m, err := refinstall.Parse([]byte(stdout), "printed"); err != nil || len(m.Keys()) != 2 {
 		t.Fatalf("printed manifest: %v", err)
+	}
+}
+
+// TestRefdataInstallHelpListsOwnFlags: -h shows the installer's flags, not
+// every server setting.
+func TestRefdataInstallHelpListsOwnFlags(t *testing.T) {
+	t.Parallel()
+	code, _, errOut := run(t, nil, "refdata", "install", "-h")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	var flags []string
+	for _, l := range strings.Split(errOut, "\n") {
+		if f, ok := strings.CutPrefix(strings.TrimSpace(l), "-"); ok {
+			flags = append(flags, strings.Fields(f)[0])
+		}
+	}
+	want := "allow-unverified config data-dir from keep-downloads manifest name print-manifest profile quiet var with-optional write-lock"
+	if got := strings.Join(flags, " "); got != want {
+		t.Errorf("flags %q, want %q\n%s", got, want, errOut)
 	}
 }

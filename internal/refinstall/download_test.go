@@ -3,6 +3,7 @@ package refinstall
 import (
 	"context"
 	"errors"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,9 +11,10 @@ import (
 	"time"
 )
 
-// fastDownloader retries at once, so tests need not wait for backoff.
-func fastDownloader(retries int) *Downloader {
-	return &Downloader{Retries: retries, Backoff: time.Millisecond}
+// fastDownloader retries at once, so tests need not wait for backoff, and
+// trusts the test server's certificate.
+func fastDownloader(srv *httptest.Server, retries int) *Downloader {
+	return &Downloader{Client: srv.Client(), Retries: retries, Backoff: time.Millisecond}
 }
 
 func TestDownloadResumesAfterCutWithRange(t *testing.T) {
@@ -26,14 +28,18 @@ func TestDownloadResumesAfterCutWithRange(t *testing.T) {
 
 	dest := filepath.Join(t.TempDir(), "known.vcf.gz")
 	var logged []string
-	d := fastDownloader(0)
+	d := fastDownloader(srv, 0)
 	d.Logf = func(f string, a ...any) { logged = append(logged, f) }
-	sum, err := d.Fetch(context.Background(), srv.URL+p, dest, Want{SHA256: sha(data), Size: int64(len(data))})
+	dl, err := d.Fetch(context.Background(), srv.URL+p, dest, Want{SHA256: sha(data), Size: int64(len(data))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum != sha(data) {
-		t.Fatalf("sum %s, want %s", sum, sha(data))
+	if dl.Sums.SHA256 != sha(data) || !dl.TLS || dl.FinalURL != srv.URL+p || dl.ETag != etag(data) || dl.LastModified.IsZero() {
+		t.Fatalf("download %+v, want sha256 %s over TLS with the server's validators", dl, sha(data))
+	}
+	// The resumed request was conditional on the file being unchanged.
+	if ir := fs.ifRanges(); len(ir) != 1 || ir[0] != etag(data) {
+		t.Errorf("If-Range sent %q, want the ETag %s", ir, etag(data))
 	}
 	reqs := fs.requests()
 	// The cut response carried half the file; the retry asks for the rest.
@@ -61,7 +67,7 @@ func TestDownloadResumesAcrossRuns(t *testing.T) {
 	want := Want{SHA256: sha(data)}
 
 	// First run: no retries, so the cut ends it with the half in .part.
-	_, err := fastDownloader(-1).Fetch(context.Background(), srv.URL+p, dest, want)
+	_, err := fastDownloader(srv, -1).Fetch(context.Background(), srv.URL+p, dest, want)
 	if err == nil || !strings.Contains(err.Error(), "run again to resume") {
 		t.Fatalf("want a resumable failure, got %v", err)
 	}
@@ -70,7 +76,7 @@ func TestDownloadResumesAcrossRuns(t *testing.T) {
 		t.Fatalf(".part after the cut: %v, %v (want %d bytes)", st, err, len(data)/2)
 	}
 	// Second run (a new Downloader, as after a restart) resumes.
-	if _, err := fastDownloader(-1).Fetch(context.Background(), srv.URL+p, dest, want); err != nil {
+	if _, err := fastDownloader(srv, -1).Fetch(context.Background(), srv.URL+p, dest, want); err != nil {
 		t.Fatal(err)
 	}
 	reqs := fs.requests()
@@ -94,7 +100,7 @@ func TestDownloadServerWithoutRangeRestartsFromZero(t *testing.T) {
 	fs.cut(p, 1)
 	dest := filepath.Join(t.TempDir(), "known.vcf.gz")
 	var logged []string
-	d := fastDownloader(0)
+	d := fastDownloader(srv, 0)
 	d.Logf = func(f string, a ...any) { logged = append(logged, f) }
 	if _, err := d.Fetch(context.Background(), srv.URL+p, dest, Want{SHA256: sha(data)}); err != nil {
 		t.Fatal(err)
@@ -103,7 +109,7 @@ func TestDownloadServerWithoutRangeRestartsFromZero(t *testing.T) {
 	if len(reqs) != 2 || !strings.HasSuffix(reqs[1], "bytes="+itoa(len(data)/2)+"-") {
 		t.Fatalf("requests %q", reqs)
 	}
-	if !strings.Contains(strings.Join(logged, "\n"), "ignored the Range request") {
+	if !strings.Contains(strings.Join(logged, "\n"), "sent the whole file instead of the rest") {
 		t.Errorf("no restart message in %q", logged)
 	}
 	got, _ := os.ReadFile(dest)
@@ -120,15 +126,15 @@ func TestDownloadChecksumMismatchRemovesPart(t *testing.T) {
 	const p = "/ucsc/cytoBand.txt"
 	dest := filepath.Join(t.TempDir(), "cytoBand.txt")
 	wrong := sha([]byte("something else"))
-	_, err := fastDownloader(0).Fetch(context.Background(), srv.URL+p, dest, Want{SHA256: wrong})
+	_, err := fastDownloader(srv, 0).Fetch(context.Background(), srv.URL+p, dest, Want{SHA256: wrong})
 	var ce *ChecksumError
-	if !errors.As(err, &ce) || ce.Want != wrong || ce.Got != sha(ts.files[p]) || ce.File != "cytoBand.txt" {
+	if !errors.As(err, &ce) || ce.Want != wrong || ce.Got != sha(ts.files[p]) || ce.File != "cytoBand.txt" || ce.Kind != "SHA-256" {
 		t.Fatalf("want a checksum error naming the file, got %v", err)
 	}
 	if !strings.Contains(err.Error(), "SHA-256 mismatch") {
 		t.Errorf("unclear message: %v", err)
 	}
-	for _, f := range []string{dest, dest + ".part"} {
+	for _, f := range []string{dest, dest + ".part", dest + ".part.meta"} {
 		if _, err := os.Stat(f); !os.IsNotExist(err) {
 			t.Errorf("%s left behind: %v", f, err)
 		}
@@ -145,9 +151,9 @@ func TestDownloadAnnouncedSizeMismatchStopsEarly(t *testing.T) {
 	ts.serve(fs)
 	const p = "/ucsc/cytoBand.txt"
 	dest := filepath.Join(t.TempDir(), "cytoBand.txt")
-	_, err := fastDownloader(0).Fetch(context.Background(), srv.URL+p, dest, Want{Size: 12345})
+	_, err := fastDownloader(srv, 0).Fetch(context.Background(), srv.URL+p, dest, Want{Size: 12345})
 	var ce *ChecksumError
-	if !errors.As(err, &ce) || !ce.Size || ce.Want != "12345" {
+	if !errors.As(err, &ce) || ce.Kind != "size" || ce.Want != "12345" {
 		t.Fatalf("want a size error, got %v", err)
 	}
 }
@@ -156,7 +162,7 @@ func TestDownload404IsNotRetried(t *testing.T) {
 	t.Parallel()
 	fs, srv := newFileServer(t)
 	dest := filepath.Join(t.TempDir(), "missing.gz")
-	_, err := fastDownloader(3).Fetch(context.Background(), srv.URL+"/nope/missing.gz", dest, Want{})
+	_, err := fastDownloader(srv, 3).Fetch(context.Background(), srv.URL+"/nope/missing.gz", dest, Want{})
 	var he *HTTPError
 	if !errors.As(err, &he) || he.Code != 404 || !strings.Contains(err.Error(), "404 Not Found") {
 		t.Fatalf("want HTTP 404, got %v", err)
@@ -174,7 +180,7 @@ func TestDownloadGivesUpAfterRetries(t *testing.T) {
 	// progress add up to the limit.
 	srv.Config.Handler = http500{}
 	dest := filepath.Join(t.TempDir(), "x")
-	_, err := fastDownloader(2).Fetch(context.Background(), srv.URL+"/x", dest, Want{})
+	_, err := fastDownloader(srv, 2).Fetch(context.Background(), srv.URL+"/x", dest, Want{})
 	if err == nil || !strings.Contains(err.Error(), "500") || !strings.Contains(err.Error(), "gave up after 3 attempts") {
 		t.Fatalf("want a give-up error after 3 attempts, got %v", err)
 	}
@@ -186,11 +192,15 @@ func TestDownloadResumeOfCompletePart(t *testing.T) {
 	data := []byte("complete content\n")
 	fs.add("/done.txt", data)
 	dest := filepath.Join(t.TempDir(), "done.txt")
-	// A crash after the last byte but before the rename leaves a whole .part.
+	// A crash after the last byte but before the rename leaves a whole .part
+	// and the validators of the file it holds.
 	if err := os.WriteFile(dest+".part", data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fastDownloader(0).Fetch(context.Background(), srv.URL+"/done.txt", dest, Want{SHA256: sha(data)}); err != nil {
+	if err := writeMeta(dest+".part.meta", &partMeta{URL: srv.URL + "/done.txt", ETag: etag(data), TLS: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fastDownloader(srv, 0).Fetch(context.Background(), srv.URL+"/done.txt", dest, Want{SHA256: sha(data)}); err != nil {
 		t.Fatal(err)
 	}
 	if reqs := fs.requests(); len(reqs) != 1 || !strings.HasSuffix(reqs[0], "bytes="+itoa(len(data))+"-") {
@@ -209,7 +219,7 @@ func TestDownloadStalledConnectionIsRetried(t *testing.T) {
 	fs.cut(p, 1)
 	dest := filepath.Join(t.TempDir(), "genes.gff3.gz")
 	var logged []string
-	d := fastDownloader(0)
+	d := fastDownloader(srv, 0)
 	d.IdleTimeout = 50 * time.Millisecond
 	d.Logf = func(f string, a ...any) { logged = append(logged, sprintf(f, a...)) }
 	if _, err := d.Fetch(context.Background(), srv.URL+p, dest, Want{SHA256: sha(data)}); err != nil {

@@ -40,7 +40,7 @@ func TestInstallDownloadsBuildsAndAnnotates(t *testing.T) {
 	var stages []string
 	res, err := Install(context.Background(), Options{
 		Manifest: ts.manifest(srv.URL, true), Assembly: "TestAsm", Name: "chr21", RefDir: refDir,
-		WithOptional: true, Downloader: fastDownloader(0), Version: "test",
+		WithOptional: true, Downloader: fastDownloader(srv, 0), Version: "test",
 		Stagef: func(f string, a ...any) { stages = append(stages, f) },
 	})
 	if err != nil {
@@ -55,7 +55,7 @@ func TestInstallDownloadsBuildsAndAnnotates(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(refDir, DownloadsDir)); !os.IsNotExist(err) {
 		t.Errorf("downloads kept without KeepDownloads: %v", err)
 	}
-	for _, s := range []string{"[1/3] download", "[2/3] prepare tracks", "[3/3] build"} {
+	for _, s := range []string{"[1/4] providers' checksum files: none needed", "[2/4] download", "[3/4] prepare tracks", "[4/4] build", "disk: needs about"} {
 		if !strings.Contains(strings.Join(stages, "\n"), s) {
 			t.Errorf("no stage %q in %q", s, stages)
 		}
@@ -67,39 +67,25 @@ func TestInstallDownloadsBuildsAndAnnotates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(prov.Sources) != 5 || prov.Assembly != "testasm" {
+	if len(prov.Sources) != 5 || prov.Assembly != "testasm" || prov.Profile != DefaultProfile {
 		t.Fatalf("provenance %+v", prov)
 	}
 	for _, s := range prov.Sources {
-		if !s.Verified || s.Got != s.SHA256 {
-			t.Errorf("%s: verified %v, got %s want %s", s.Label(), s.Verified, s.Got, s.SHA256)
+		if o := s.Origin; o.Trust != refdata.TrustPinnedSHA256 || o.SHA256 != s.SHA256 || o.Size != s.Size || o.URL != s.URL || o.Fetched.IsZero() {
+			t.Errorf("%s: origin %+v", s.Label(), o)
+		}
+	}
+	// The bundle's own manifest carries the same origins with its inputs.
+	for _, s := range res.Manifest.Sources {
+		if s.Origin == nil || s.Origin.Trust != refdata.TrustPinnedSHA256 || s.Origin.License == "" {
+			t.Errorf("bundle source %s: origin %+v", s.Role, s.Origin)
 		}
 	}
 
 	// The installed bundle annotates the real sample.
-	b, err := refdata.Open(res.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	in, err := os.Open(ts.vcf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	var out bytes.Buffer
-	sum, err := annotate.Annotate(context.Background(), in, &out, b, annotate.Options{Version: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sum.Records != 132 {
-		t.Errorf("%d records annotated, test.vcf has 132", sum.Records)
-	}
-	lines := map[string]string{}
-	for _, l := range strings.Split(out.String(), "\n") {
-		if f := strings.SplitN(l, "\t", 9); len(f) >= 8 && !strings.HasPrefix(l, "#") {
-			lines[f[1]] = f[2] + " " + f[7]
-		}
+	lines := annotateWith(t, res.Dir, ts.vcf)
+	if len(lines) != 132 {
+		t.Errorf("%d records annotated, test.vcf has 132", len(lines))
 	}
 	for pos, want := range map[string][]string{
 		"25585733": {"CYTOBAND=q21.test1", "CPG_ISLAND=CpG%3A_12", "ANN="},
@@ -128,7 +114,7 @@ func TestInstallChecksumMismatchRegistersNothing(t *testing.T) {
 	m := ts.manifest(srv.URL, true)
 	m.Assemblies["testasm"].Sources[1].SHA256 = sha([]byte("not dbSNP"))
 	refDir := filepath.Join(t.TempDir(), "refdata")
-	_, err := Install(context.Background(), Options{Manifest: m, Assembly: "testasm", RefDir: refDir, Downloader: fastDownloader(0)})
+	_, err := Install(context.Background(), Options{Manifest: m, Assembly: "testasm", RefDir: refDir, Downloader: fastDownloader(srv, 0)})
 	var ce *ChecksumError
 	if !errors.As(err, &ce) || ce.File != "known_variants.vcf.gz" || !strings.Contains(err.Error(), "download known") {
 		t.Fatalf("want a checksum error for the known variants, got %v", err)
@@ -156,7 +142,7 @@ func TestInstallInterruptedThenResumed(t *testing.T) {
 	const p = "/dbsnp/known_variants.vcf.gz"
 	fs.cut(p, 1)
 	refDir := filepath.Join(t.TempDir(), "refdata")
-	opt := Options{Manifest: ts.manifest(srv.URL, true), Assembly: "testasm", RefDir: refDir, Downloader: fastDownloader(-1)}
+	opt := Options{Manifest: ts.manifest(srv.URL, true), Assembly: "testasm", RefDir: refDir, Downloader: fastDownloader(srv, -1)}
 	if _, err := Install(context.Background(), opt); err == nil || !strings.Contains(err.Error(), "resume") {
 		t.Fatalf("want an interrupted download, got %v", err)
 	}
@@ -190,7 +176,7 @@ func TestInstallRefusesUnverifiedUnlessAllowed(t *testing.T) {
 	fs, srv := newFileServer(t)
 	ts.serve(fs)
 	refDir := filepath.Join(t.TempDir(), "refdata")
-	opt := Options{Manifest: ts.manifest(srv.URL, false), Assembly: "testasm", RefDir: refDir, Downloader: fastDownloader(0)}
+	opt := Options{Manifest: ts.manifest(srv.URL, false), Assembly: "testasm", RefDir: refDir, Downloader: fastDownloader(srv, 0)}
 	_, err := Install(context.Background(), opt)
 	if err == nil || !strings.Contains(err.Error(), "--allow-unverified") || !strings.Contains(err.Error(), "genes.gff3.gz (genes)") {
 		t.Fatalf("want a refusal naming the files, got %v", err)
@@ -209,8 +195,8 @@ func TestInstallRefusesUnverifiedUnlessAllowed(t *testing.T) {
 		t.Errorf("unverified files not called out: %q", stages)
 	}
 	for _, s := range res.Provenance.Sources {
-		if s.Verified || s.Got != sha(ts.files[strings.TrimPrefix(s.URL, srv.URL)]) {
-			t.Errorf("%s: verified %v sum %s", s.Label(), s.Verified, s.Got)
+		if o := s.Origin; o.Trust != refdata.TrustTLSOnly || o.SHA256 != sha(ts.files[strings.TrimPrefix(s.URL, srv.URL)]) {
+			t.Errorf("%s: origin %+v", s.Label(), o)
 		}
 	}
 }
@@ -270,7 +256,7 @@ func TestInstallBuildErrorRegistersNothing(t *testing.T) {
 	fs.add("/ucsc/cytoBand.txt", []byte("chr21\t500\t100\tbad\n"))
 	m := ts.manifest(srv.URL, false)
 	refDir := filepath.Join(t.TempDir(), "refdata")
-	_, err := Install(context.Background(), Options{Manifest: m, Assembly: "testasm", RefDir: refDir, AllowUnverified: true, Downloader: fastDownloader(0)})
+	_, err := Install(context.Background(), Options{Manifest: m, Assembly: "testasm", RefDir: refDir, AllowUnverified: true, Downloader: fastDownloader(srv, 0)})
 	if err == nil || !strings.Contains(err.Error(), "end 100 is before start 500") {
 		t.Fatalf("want the build error, got %v", err)
 	}
@@ -300,4 +286,24 @@ func TestInstallRemove(t *testing.T) {
 	if err := Remove(refDir, "../x"); err == nil {
 		t.Error("a path was accepted as a name")
 	}
+}
+
+// annotateText annotates vcf with the bundle in dir.
+func annotateText(t *testing.T, dir, vcf string) string {
+	t.Helper()
+	b, err := refdata.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	in, err := os.Open(vcf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	var out bytes.Buffer
+	if _, err := annotate.Annotate(context.Background(), in, &out, b, annotate.Options{Version: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
 }

@@ -1,6 +1,7 @@
 package refinstall
 
 import (
+	"archive/zip"
 	"bufio"
 	"compress/gzip"
 	"context"
@@ -8,26 +9,48 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"strconv"
 	"strings"
 )
 
+// conversion is what convertTrack did.
+type conversion struct {
+	written, skipped int
+	from             string // what was read, e.g. "zip member x.tsv (gwas-catalog)"
+}
+
 // convertTrack writes a BED file at out from a track source in format
-// (ucsc-bin or gwas-catalog). It returns the number of intervals written
-// and of rows skipped (GWAS rows without a single mapped position).
-func convertTrack(ctx context.Context, format, in, out string) (written, skipped int, err error) {
+// (ucsc-bin or gwas-catalog). The input may be plain, gzip, or (GWAS
+// Catalog) a zip holding one .tsv, read without unpacking it to disk.
+// Rows skipped are GWAS associations without a single mapped position.
+func convertTrack(ctx context.Context, format, in, out string) (c conversion, err error) {
+	c.from = format
 	src, err := os.Open(in)
 	if err != nil {
-		return 0, 0, err
+		return c, err
 	}
 	defer src.Close()
-	r, err := maybeGunzip(src)
+	var r io.Reader = src
+	if isZip(src) {
+		if format != FormatGWASCat {
+			return c, fmt.Errorf("%s: a zip archive, but format %s is read from a plain or gzip table", in, format)
+		}
+		member, rc, err := openZipTable(src, in)
+		if err != nil {
+			return c, err
+		}
+		defer rc.Close()
+		r = rc
+		c.from = "zip member " + member + " (" + format + ")"
+	}
+	r, err = maybeGunzip(r)
 	if err != nil {
-		return 0, 0, fmt.Errorf("%s: %w", in, err)
+		return c, fmt.Errorf("%s: %w", in, err)
 	}
 	dst, err := os.Create(out)
 	if err != nil {
-		return 0, 0, err
+		return c, err
 	}
 	defer func() {
 		if cerr := dst.Close(); cerr != nil && err == nil {
@@ -42,19 +65,59 @@ func convertTrack(ctx context.Context, format, in, out string) (written, skipped
 	sc.Buffer(make([]byte, 0, 1<<16), 16<<20) // GWAS rows carry long free-text columns
 	switch format {
 	case FormatUCSCBin:
-		written, err = convertUCSCBin(ctx, sc, w, in)
+		c.written, err = convertUCSCBin(ctx, sc, w, in)
 	case FormatGWASCat:
-		written, skipped, err = convertGWAS(ctx, sc, w, in)
+		c.written, c.skipped, err = convertGWAS(ctx, sc, w, in)
 	default:
-		return 0, 0, fmt.Errorf("track format %q needs no conversion", format)
+		return c, fmt.Errorf("track format %q needs no conversion", format)
 	}
 	if err != nil {
-		return 0, 0, err
+		return c, err
 	}
 	if err := sc.Err(); err != nil {
-		return 0, 0, fmt.Errorf("%s: %w", in, err)
+		return c, fmt.Errorf("%s: %w", in, err)
 	}
-	return written, skipped, w.Flush()
+	return c, w.Flush()
+}
+
+// isZip tells whether f starts with a zip local file header.
+func isZip(f *os.File) bool {
+	var magic [4]byte
+	n, _ := f.ReadAt(magic[:], 0)
+	return n == 4 && string(magic[:]) == "PK\x03\x04"
+}
+
+// openZipTable opens the one table (.tsv, .txt or .csv) of a zip archive
+// for streaming; the archive's directory is read in place, nothing is
+// unpacked to disk.
+func openZipTable(f *os.File, name string) (string, io.ReadCloser, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return "", nil, err
+	}
+	zr, err := zip.NewReader(f, st.Size())
+	if err != nil {
+		return "", nil, fmt.Errorf("%s: %w", name, err)
+	}
+	var tables []*zip.File
+	for _, zf := range zr.File {
+		ext := strings.ToLower(path.Ext(zf.Name))
+		if !zf.FileInfo().IsDir() && (ext == ".tsv" || ext == ".txt" || ext == ".csv") && !strings.HasPrefix(path.Base(zf.Name), ".") {
+			tables = append(tables, zf)
+		}
+	}
+	if len(tables) != 1 {
+		var names []string
+		for _, zf := range zr.File {
+			names = append(names, zf.Name)
+		}
+		return "", nil, fmt.Errorf("%s: want one table (.tsv) in the zip, found %d among %q", name, len(tables), names)
+	}
+	rc, err := tables[0].Open()
+	if err != nil {
+		return "", nil, fmt.Errorf("%s: %s: %w", name, tables[0].Name, err)
+	}
+	return tables[0].Name, rc, nil
 }
 
 // convertUCSCBin drops the leading "bin" column of a UCSC table such as

@@ -16,31 +16,44 @@ import (
 	"time"
 
 	"github.com/gas-project/gas/internal/sharedtest"
+	"github.com/gas-project/gas/refdata"
 )
 
-// fileServer serves files by URL path, and can cut responses short or
-// ignore Range requests, to exercise the downloader against a real HTTP
-// server on 127.0.0.1.
+// fileServer serves files by URL path over TLS (as the providers do), with
+// a strong ETag and a Last-Modified date per version of each file, and can
+// cut responses short or ignore Range requests, to exercise the downloader
+// against a real HTTP server on 127.0.0.1.
 type fileServer struct {
-	mu      sync.Mutex
-	files   map[string][]byte
-	cuts    map[string]int // path → how many more responses to cut halfway
-	stall   bool           // cut responses stall (until the client gives up) instead of dropping
-	noRange bool           // answer every request with the whole file (200)
-	log     []string       // "path range" of every request
+	mu       sync.Mutex
+	files    map[string][]byte
+	modified map[string]time.Time
+	cuts     map[string]int // path → how many more responses to cut halfway
+	stall    bool           // cut responses stall (until the client gives up) instead of dropping
+	noRange  bool           // answer every request with the whole file (200)
+	log      []string       // "path range" of every request
+	ifRange  []string       // the If-Range header of every request with a Range
 }
 
+// newFileServer starts a TLS file server; its Client trusts the server's
+// certificate.
 func newFileServer(t *testing.T) (*fileServer, *httptest.Server) {
-	fs := &fileServer{files: map[string][]byte{}, cuts: map[string]int{}}
-	srv := httptest.NewServer(fs)
+	fs := &fileServer{files: map[string][]byte{}, modified: map[string]time.Time{}, cuts: map[string]int{}}
+	srv := httptest.NewTLSServer(fs)
 	t.Cleanup(srv.Close)
 	return fs, srv
 }
 
+// add serves data at path; adding new content is a new version of the
+// file (new ETag, later Last-Modified).
 func (fs *fileServer) add(path string, data []byte) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	fs.files[path] = data
+	t := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	if old, ok := fs.modified[path]; ok {
+		t = old.Add(time.Hour)
+	}
+	fs.modified[path] = t
 }
 
 func (fs *fileServer) cut(path string, n int) {
@@ -55,11 +68,25 @@ func (fs *fileServer) requests() []string {
 	return append([]string(nil), fs.log...)
 }
 
+func (fs *fileServer) ifRanges() []string {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	return append([]string(nil), fs.ifRange...)
+}
+
+func etag(data []byte) string { return `"` + sha(data)[:16] + `"` }
+
 func (fs *fileServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fs.mu.Lock()
 	data, ok := fs.files[r.URL.Path]
-	fs.log = append(fs.log, r.URL.Path+" "+r.Header.Get("Range"))
-	cut := fs.cuts[r.URL.Path] > 0
+	mod := fs.modified[r.URL.Path]
+	if r.Method == http.MethodGet {
+		fs.log = append(fs.log, r.URL.Path+" "+r.Header.Get("Range"))
+		if r.Header.Get("Range") != "" {
+			fs.ifRange = append(fs.ifRange, r.Header.Get("If-Range"))
+		}
+	}
+	cut := fs.cuts[r.URL.Path] > 0 && r.Method == http.MethodGet
 	if cut {
 		fs.cuts[r.URL.Path]--
 	}
@@ -69,19 +96,23 @@ func (fs *fileServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	w.Header().Set("ETag", etag(data))
+	w.Header().Set("Last-Modified", mod.Format(http.TimeFormat))
 	if !cut {
 		if noRange {
 			w.Header().Set("Content-Length", strconv.Itoa(len(data)))
 			w.Write(data)
 			return
 		}
-		http.ServeContent(w, r, r.URL.Path, time.Time{}, bytes.NewReader(data))
+		// ServeContent answers Range, If-Range (against the ETag set
+		// above) and HEAD as a real server does.
+		http.ServeContent(w, r, r.URL.Path, mod, bytes.NewReader(data))
 		return
 	}
 	// Announce the rest of the file, send half of it, then drop the
 	// connection as a failing network would.
 	start := 0
-	if rg := r.Header.Get("Range"); rg != "" && !noRange {
+	if rg := r.Header.Get("Range"); rg != "" && !noRange && (r.Header.Get("If-Range") == "" || r.Header.Get("If-Range") == etag(data)) {
 		n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(rg, "bytes="), "-"))
 		if err != nil || n >= len(data) {
 			http.Error(w, "bad range in test server", http.StatusBadRequest)
@@ -140,25 +171,28 @@ func loadTestSources(t *testing.T) testSources {
 	}
 }
 
-// manifest builds a test manifest for the served files with the checksums
-// computed from them, as an operator pins them after checking a download.
+// manifest builds a test manifest for the served files. With pin, each
+// entry carries the SHA-256 and size computed from the file, as a lock
+// does; without, nothing vouches for the files but TLS.
 func (ts testSources) manifest(base string, pin bool) *Manifest {
-	src := func(role, track, format, path string, optional bool) Source {
-		s := Source{Role: role, Track: track, Format: format, URL: base + path, Version: "test",
-			License: "test data (see ../shared/testdata/README.md)", Optional: optional}
+	src := func(role, name, track, format, path string, optional bool) Source {
+		s := Source{Role: role, Name: name, Track: track, Format: format, URL: base + path, Version: "test",
+			ChecksumType: refdata.ChecksumNone, License: "test data (see ../shared/testdata/README.md)", Optional: optional}
 		if pin {
 			s.SHA256 = sha(ts.files[path])
 			s.Size = int64(len(ts.files[path]))
 		}
 		return s
 	}
+	known := src(RoleKnown, "dbsnp", "", "", "/dbsnp/known_variants.vcf.gz", false)
+	known.Fields, known.ID = []string{"MAF", "AF_EUR"}, true
 	return &Manifest{Version: ManifestVersion, Assemblies: map[string]*Assembly{
-		"testasm": {Assembly: "GRCh38", KnownInfo: []string{"MAF", "AF_EUR"}, Sources: []Source{
-			src(RoleGenes, "", "", "/ensembl/genes.gff3.gz", false),
-			src(RoleKnown, "", "", "/dbsnp/known_variants.vcf.gz", false),
-			src(RoleTrack, "CYTOBAND", "", "/ucsc/cytoBand.txt", false),
-			src(RoleTrack, "CPG_ISLAND", FormatUCSCBin, "/ucsc/cpgIslandExt.txt", false),
-			src(RoleTrack, "GWAS", FormatGWASCat, "/gwas/gwas-associations.tsv", true),
+		"testasm": {Assembly: "GRCh38", Sources: []Source{
+			src(RoleGenes, "", "", "", "/ensembl/genes.gff3.gz", false),
+			known,
+			src(RoleTrack, "", "CYTOBAND", "", "/ucsc/cytoBand.txt", false),
+			src(RoleTrack, "", "CPG_ISLAND", FormatUCSCBin, "/ucsc/cpgIslandExt.txt", false),
+			src(RoleTrack, "", "GWAS", FormatGWASCat, "/gwas/gwas-associations.tsv", true),
 		}},
 	}}
 }
