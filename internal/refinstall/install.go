@@ -144,6 +144,16 @@ func Install(ctx context.Context, opt Options) (*Result, error) {
 	if _, err := os.Lstat(final); err == nil {
 		return nil, fmt.Errorf("bundle %s already exists at %s ('gas refdata remove %s' first, or choose --name)", opt.Name, final, opt.Name)
 	}
+	var known []string
+	for _, s := range sources {
+		if s.Role == RoleKnown {
+			known = append(known, s.Name)
+		}
+	}
+	if len(known) > 1 {
+		// Until refdata.BuildOptions takes a list of sources.
+		return nil, fmt.Errorf("this build of gas takes one known-variant source, the %s profile has %d (%s): install the minimal profile or pass a manifest with one", profile, len(known), strings.Join(known, ", "))
+	}
 	var unverified []string
 	for _, s := range sources {
 		if s.SHA256 == "" && s.ChecksumType == refdata.ChecksumNone {
@@ -195,7 +205,6 @@ func Install(ctx context.Context, opt Options) (*Result, error) {
 		Origins: map[string]*refdata.Origin{}}
 	prov := &Provenance{Assembly: key, Profile: profile, Installed: opt.now().UTC().Truncate(time.Second)}
 	converted := 0
-	var known []Source
 	for i, s := range sources {
 		o := files[i].origin
 		prov.Sources = append(prov.Sources, InstalledSource{Source: s, Origin: o})
@@ -206,7 +215,6 @@ func Install(ctx context.Context, opt Options) (*Result, error) {
 		case RoleFASTA:
 			bopt.FASTA = path
 		case RoleKnown:
-			known = append(known, s)
 			bopt.KnownVariants = path
 			bopt.KnownInfo = s.Fields
 		case RoleAliases:
@@ -229,13 +237,6 @@ func Install(ctx context.Context, opt Options) (*Result, error) {
 			bopt.Tracks = append(bopt.Tracks, refdata.Track{Name: s.Track, Path: path})
 		}
 		bopt.Origins[bundleRole(s)] = o
-	}
-	if len(known) > 1 {
-		var names []string
-		for _, s := range known {
-			names = append(names, s.Name)
-		}
-		return nil, fmt.Errorf("this build of gas takes one known-variant source, the %s profile has %d (%s): install the minimal profile or pass a manifest with one", profile, len(known), strings.Join(names, ", "))
 	}
 	if converted == 0 {
 		opt.stagef("[3/4] prepare tracks: none to convert")
