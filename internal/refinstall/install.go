@@ -144,16 +144,6 @@ func Install(ctx context.Context, opt Options) (*Result, error) {
 	if _, err := os.Lstat(final); err == nil {
 		return nil, fmt.Errorf("bundle %s already exists at %s ('gas refdata remove %s' first, or choose --name)", opt.Name, final, opt.Name)
 	}
-	var known []string
-	for _, s := range sources {
-		if s.Role == RoleKnown {
-			known = append(known, s.Name)
-		}
-	}
-	if len(known) > 1 {
-		// Until refdata.BuildOptions takes a list of sources.
-		return nil, fmt.Errorf("this build of gas takes one known-variant source, the %s profile has %d (%s): install the minimal profile or pass a manifest with one", profile, len(known), strings.Join(known, ", "))
-	}
 	var unverified []string
 	for _, s := range sources {
 		if s.SHA256 == "" && s.ChecksumType == refdata.ChecksumNone {
@@ -163,6 +153,16 @@ func Install(ctx context.Context, opt Options) (*Result, error) {
 	if len(unverified) > 0 && !opt.AllowUnverified {
 		return nil, fmt.Errorf("no checksum is published for %s, so only TLS would vouch for them: accept that with --allow-unverified, pin their sha256 in a manifest (--manifest FILE), or leave them out (profile, --with-optional)",
 			strings.Join(unverified, ", "))
+	}
+	var known []string
+	for _, s := range sources {
+		if s.Role == RoleKnown {
+			known = append(known, s.Name)
+		}
+	}
+	if len(known) > 1 {
+		// Until refdata.BuildOptions takes a list of sources.
+		return nil, fmt.Errorf("this build of gas takes one known-variant source, the %s profile has %d (%s): install the minimal profile or pass a manifest with one", profile, len(known), strings.Join(known, ", "))
 	}
 	if err := os.MkdirAll(opt.RefDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create %s: %w", opt.RefDir, err)
