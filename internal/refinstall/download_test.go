@@ -220,16 +220,23 @@ func TestDownloadStalledConnectionIsRetried(t *testing.T) {
 	dest := filepath.Join(t.TempDir(), "genes.gff3.gz")
 	var logged []string
 	d := fastDownloader(srv, 0)
-	d.IdleTimeout = 50 * time.Millisecond
+	d.IdleTimeout = 250 * time.Millisecond
 	d.Logf = func(f string, a ...any) { logged = append(logged, sprintf(f, a...)) }
 	if _, err := d.Fetch(context.Background(), srv.URL+p, dest, Want{SHA256: sha(data)}); err != nil {
 		t.Fatal(err)
 	}
-	if len(logged) != 1 || !strings.Contains(logged[0], "no data for 50ms") {
-		t.Errorf("want one stall message, got %q", logged)
+	// On a loaded machine a TLS handshake may outlast the idle time too:
+	// that is another stalled attempt, retried the same way.
+	if len(logged) == 0 {
+		t.Error("the stall was not reported")
 	}
-	if reqs := fs.requests(); len(reqs) != 2 || !strings.HasSuffix(reqs[1], "bytes="+itoa(len(data)/2)+"-") {
-		t.Errorf("requests %q", reqs)
+	for _, l := range logged {
+		if !strings.Contains(l, "no data for 250ms") {
+			t.Errorf("want only stall messages, got %q", l)
+		}
+	}
+	if reqs := fs.requests(); len(reqs) < 2 || reqs[0] != p+" " || reqs[len(reqs)-1] != p+" bytes="+itoa(len(data)/2)+"-" {
+		t.Errorf("requests %q, want the whole file cut, then the rest", reqs)
 	}
 }
 
