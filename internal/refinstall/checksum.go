@@ -68,28 +68,28 @@ func (d *digest) Write(p []byte) (int, error) {
 
 func (d *digest) reset() { *d = *newDigest() }
 
-// sums is the result of a digest.
-type sums struct {
+// Sums are the checksums of a file, computed in one pass.
+type Sums struct {
 	Size   int64
 	SHA256 string
 	MD5    string
 	BSD    string // "SUM BLOCKS", as `sum` prints it
 }
 
-func (d *digest) sums() sums {
-	return sums{Size: d.n, SHA256: hex.EncodeToString(d.sha.Sum(nil)), MD5: hex.EncodeToString(d.md5.Sum(nil)), BSD: d.bsd.String()}
+func (d *digest) sums() Sums {
+	return Sums{Size: d.n, SHA256: hex.EncodeToString(d.sha.Sum(nil)), MD5: hex.EncodeToString(d.md5.Sum(nil)), BSD: d.bsd.String()}
 }
 
 // hashFile computes the sums of a whole file.
-func hashFile(file string) (sums, error) {
+func hashFile(file string) (Sums, error) {
 	f, err := os.Open(file)
 	if err != nil {
-		return sums{}, err
+		return Sums{}, err
 	}
 	defer f.Close()
 	d := newDigest()
 	if _, err := io.Copy(d, f); err != nil {
-		return sums{}, fmt.Errorf("read %s: %w", file, err)
+		return Sums{}, fmt.Errorf("read %s: %w", file, err)
 	}
 	return d.sums(), nil
 }
@@ -212,7 +212,7 @@ func clip(s string) string {
 
 // matches tells whether the computed sums agree with the provider's
 // checksum.
-func (p ProviderChecksum) matches(s sums) bool {
+func (p ProviderChecksum) matches(s Sums) bool {
 	switch p.Type {
 	case refdata.ChecksumMD5:
 		return s.MD5 == p.Value
@@ -223,7 +223,7 @@ func (p ProviderChecksum) matches(s sums) bool {
 }
 
 // got is the computed value of the provider's checksum type, for messages.
-func (p ProviderChecksum) got(s sums) string {
+func (p ProviderChecksum) got(s Sums) string {
 	if p.Type == refdata.ChecksumBSDSum {
 		return normalBSD(s.BSD)
 	}

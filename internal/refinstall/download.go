@@ -60,7 +60,7 @@ type Want struct {
 }
 
 // check compares the sums of a complete file with everything wanted.
-func (w Want) check(s sums) error {
+func (w Want) check(s Sums) error {
 	if w.Size > 0 && s.Size != w.Size {
 		return &ChecksumError{Kind: "size", Got: strconv.FormatInt(s.Size, 10), Want: strconv.FormatInt(w.Size, 10), From: "the manifest"}
 	}
@@ -94,7 +94,7 @@ func (w Want) Trust(tls bool) refdata.Trust {
 // Download is a file fetched into place and what is known about it.
 type Download struct {
 	Path string
-	Sums sums
+	Sums Sums
 	// URL was asked for; FinalURL answered (after redirects).
 	URL, FinalURL string
 	ETag          string
@@ -278,7 +278,7 @@ func (d *Downloader) Fetch(ctx context.Context, url, dest string, want Want) (*D
 	return m.download(dest, s), nil
 }
 
-func (m *partMeta) download(path string, s sums) *Download {
+func (m *partMeta) download(path string, s Sums) *Download {
 	dl := &Download{Path: path, Sums: s, URL: m.URL, FinalURL: m.FinalURL, ETag: m.ETag, TLS: m.TLS, Fetched: m.Fetched}
 	if t, err := http.ParseTime(m.LastModified); err == nil {
 		dl.LastModified = t.UTC()
@@ -557,7 +557,7 @@ func (m *meterReader) Read(p []byte) (int, error) {
 // Verify hashes file and checks it against want. It is how a file that is
 // already on disk (from --from, or left by an earlier run) is checked again
 // before it is used.
-func Verify(file string, want Want) (sums, error) {
+func Verify(file string, want Want) (Sums, error) {
 	s, err := hashFile(file)
 	if err != nil {
 		return s, err

@@ -363,12 +363,12 @@ func fetchAll(ctx context.Context, opt *Options, d *Downloader, dir string, sour
 			if err != nil {
 				return nil, fmt.Errorf("%s: %s not found in %s (--from uses the file names of the manifest)", s.Label(), s.FileName(), opt.From)
 			}
-			sums, err := Verify(p, wants[i])
+			sum, err := Verify(p, wants[i])
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", s.Label(), err)
 			}
 			abs, _ := filepath.Abs(p)
-			dl := &Download{Path: p, Sums: sums, URL: s.URL, FinalURL: (&url.URL{Scheme: "file", Path: abs}).String(), Fetched: opt.now().UTC().Truncate(time.Second), LastModified: st.ModTime().UTC()}
+			dl := &Download{Path: p, Sums: sum, URL: s.URL, FinalURL: (&url.URL{Scheme: "file", Path: abs}).String(), Fetched: opt.now().UTC().Truncate(time.Second), LastModified: st.ModTime().UTC()}
 			o := originOf(s, wants[i], dl)
 			opt.stagef("  %s %s: %s", s.Label(), s.FileName(), trustNote(o))
 			out[i] = fetched{p, o}
@@ -417,14 +417,14 @@ func reuse(opt *Options, s Source, want Want, dest string) (*Download, bool) {
 		os.Remove(dest + ".meta")
 		return nil, false
 	}
-	sums, err := Verify(dest, want)
+	sum, err := Verify(dest, want)
 	if err != nil {
 		opt.stagef("  %s %s: the file left by an earlier run fails the check (%v); downloading again", s.Label(), s.FileName(), err)
 		os.Remove(dest)
 		os.Remove(dest + ".meta")
 		return nil, false
 	}
-	return m.download(dest, sums), true
+	return m.download(dest, sum), true
 }
 
 // originOf records where the file of s came from and the strongest check
