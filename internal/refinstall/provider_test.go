@@ -405,20 +405,32 @@ func newMirror(t *testing.T) *mirror {
 		"##INFO=<ID=CLNDN,Number=.,Type=String,Description=\"ClinVar's preferred disease name\">\n"+
 		"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"+
 		"21\t25587701\t900001\tT\tC\t.\t.\tCLNSIG=Pathogenic;CLNREVSTAT=criteria_provided,_single_submitter;CLNDN=Test_disease\n"))
-	report := []byte("# Assembly name:  GRCh38.p14\n# Sequence-Name\tSequence-Role\tAssigned-Molecule\tAssigned-Molecule-Location/Type\tGenBank-Accn\tRelationship\tRefSeq-Accn\tAssembly-Unit\tSequence-Length\tUCSC-style-name\n" +
-		"21\tassembled-molecule\t21\tChromosome\tCM000683.2\t=\tNC_000021.9\tPrimary Assembly\t46709983\tchr21\n")
+	report := func(name string) []byte {
+		return []byte("# Assembly name:  " + name + "\n# Sequence-Name\tSequence-Role\tAssigned-Molecule\tAssigned-Molecule-Location/Type\tGenBank-Accn\tRelationship\tRefSeq-Accn\tAssembly-Unit\tSequence-Length\tUCSC-style-name\n" +
+			"21\tassembled-molecule\t21\tChromosome\tCM000683.2\t=\tNC_000021.9\tPrimary Assembly\t46709983\tchr21\n")
+	}
+	// GRCh37 is served the same (GRCh38) test data under its own paths:
+	// what is tested is that its URLs and checksum files work.
 	const (
-		ens = "/pub/release-116/"
-		asm = "/genomes/all/GCF/000/001/405/GCF_000001405.40_GRCh38.p14/"
+		ens38 = "/pub/release-116/"
+		ens37 = "/pub/grch37/release-116/"
+		asm38 = "/genomes/all/GCF/000/001/405/GCF_000001405.40_GRCh38.p14/"
+		asm37 = "/genomes/all/GCF/000/001/405/GCF_000001405.25_GRCh37.p13/"
 	)
 	m := &mirror{vcf: ts.vcf, files: map[string][]byte{
-		ens + "gff3/homo_sapiens/Homo_sapiens.GRCh38.116.gff3.gz":                                   ts.files["/ensembl/genes.gff3.gz"],
-		ens + "fasta/homo_sapiens/dna/Homo_sapiens.GRCh38.dna.primary_assembly.fa.gz":               fa,
-		asm + "GCF_000001405.40_GRCh38.p14_assembly_report.txt":                                     report,
+		ens38 + "gff3/homo_sapiens/Homo_sapiens.GRCh38.116.gff3.gz":                                 ts.files["/ensembl/genes.gff3.gz"],
+		ens38 + "fasta/homo_sapiens/dna/Homo_sapiens.GRCh38.dna.primary_assembly.fa.gz":             fa,
+		asm38 + "GCF_000001405.40_GRCh38.p14_assembly_report.txt":                                   report("GRCh38.p14"),
 		"/pub/clinvar/vcf_GRCh38/weekly/clinvar.vcf.gz":                                             clinvar,
 		"/goldenPath/hg38/database/cytoBand.txt.gz":                                                 gz(t, ts.files["/ucsc/cytoBand.txt"]),
 		"/goldenPath/hg38/database/cpgIslandExt.txt.gz":                                             gz(t, ts.files["/ucsc/cpgIslandExt.txt"]),
 		"/pub/databases/gwas/releases/latest/gwas-catalog-associations_ontology-annotated-full.zip": zbuf.Bytes(),
+		ens37 + "gff3/homo_sapiens/Homo_sapiens.GRCh37.87.gff3.gz":                                  ts.files["/ensembl/genes.gff3.gz"],
+		ens37 + "fasta/homo_sapiens/dna/Homo_sapiens.GRCh37.dna.primary_assembly.fa.gz":             fa,
+		asm37 + "GCF_000001405.25_GRCh37.p13_assembly_report.txt":                                   report("GRCh37.p13"),
+		"/pub/clinvar/vcf_GRCh37/weekly/clinvar.vcf.gz":                                             clinvar,
+		"/goldenPath/hg19/database/cytoBand.txt.gz":                                                 gz(t, ts.files["/ucsc/cytoBand.txt"]),
+		"/goldenPath/hg19/database/cpgIslandExt.txt.gz":                                             gz(t, ts.files["/ucsc/cpgIslandExt.txt"]),
 	}}
 	m.fs, m.srv = newFileServer(t)
 	for p, b := range m.files {
@@ -436,16 +448,33 @@ func newMirror(t *testing.T) *mirror {
 	return m
 }
 
-// checksums (re)writes the providers' checksum files for the served files.
+// checksums (re)writes the providers' checksum files for the served
+// files, each in its provider's form and place: Ensembl's CHECKSUMS (BSD
+// sum) per folder, NCBI's md5checksums.txt per assembly folder, a .md5
+// beside each ClinVar file (naming the dated weekly file). Each listing
+// also names a file that is not downloaded, as the real ones do.
 func (m *mirror) checksums() {
-	const ens = "/pub/release-116/"
-	g := m.files[ens+"gff3/homo_sapiens/Homo_sapiens.GRCh38.116.gff3.gz"]
-	fa := m.files[ens+"fasta/homo_sapiens/dna/Homo_sapiens.GRCh38.dna.primary_assembly.fa.gz"]
-	m.fs.add(ens+"gff3/homo_sapiens/CHECKSUMS", []byte("12345 3 Homo_sapiens.GRCh38.116.abinitio.gff3.gz\n"+bsdSum(g)+" Homo_sapiens.GRCh38.116.gff3.gz\n"))
-	m.fs.add(ens+"fasta/homo_sapiens/dna/CHECKSUMS", []byte(bsdSum(fa)+" Homo_sapiens.GRCh38.dna.primary_assembly.fa.gz\n54321 99 Homo_sapiens.GRCh38.dna.toplevel.fa.gz\n"))
-	const asm = "/genomes/all/GCF/000/001/405/GCF_000001405.40_GRCh38.p14/"
-	m.fs.add(asm+"md5checksums.txt", []byte(md5hex([]byte("readme"))+"  ./README.txt\n"+md5hex(m.files[asm+"GCF_000001405.40_GRCh38.p14_assembly_report.txt"])+"  ./GCF_000001405.40_GRCh38.p14_assembly_report.txt\n"))
-	m.fs.add("/pub/clinvar/vcf_GRCh38/weekly/clinvar.vcf.gz.md5", []byte(md5hex(m.files["/pub/clinvar/vcf_GRCh38/weekly/clinvar.vcf.gz"])+"  clinvar_20261201.vcf.gz\n"))
+	lists := map[string]string{}
+	for p, b := range m.files {
+		dir, name := p[:strings.LastIndex(p, "/")+1], p[strings.LastIndex(p, "/")+1:]
+		switch {
+		case strings.HasPrefix(p, "/pub/release-") || strings.HasPrefix(p, "/pub/grch37/"):
+			if lists[dir+"CHECKSUMS"] == "" {
+				lists[dir+"CHECKSUMS"] = "12345 3 README\n"
+			}
+			lists[dir+"CHECKSUMS"] += bsdSum(b) + " " + name + "\n"
+		case strings.HasPrefix(p, "/genomes/"):
+			if lists[dir+"md5checksums.txt"] == "" {
+				lists[dir+"md5checksums.txt"] = md5hex([]byte("readme")) + "  ./README.txt\n"
+			}
+			lists[dir+"md5checksums.txt"] += md5hex(b) + "  ./" + name + "\n"
+		case strings.HasPrefix(p, "/pub/clinvar/"):
+			lists[p+".md5"] = md5hex(b) + "  clinvar_20261201.vcf.gz\n"
+		}
+	}
+	for p, text := range lists {
+		m.fs.add(p, []byte(text))
+	}
 }
 
 // TestInstallProviderChecksumMirrorInstall installs the minimal profile of
@@ -558,6 +587,32 @@ func TestInstallProviderChecksumMirrorInstall(t *testing.T) {
 	}
 	if got := leftovers(t, ref3); len(got) != 0 {
 		t.Errorf("left in refdata: %q", got)
+	}
+}
+
+// TestInstallProviderChecksumMirrorGRCh37: the built-in grch37 entry
+// installs from Ensembl's GRCh37 site, ClinVar's GRCh37 folder and NCBI's
+// GRCh37.p13 assembly folder, each checked against its provider's checksum.
+func TestInstallProviderChecksumMirrorGRCh37(t *testing.T) {
+	t.Parallel()
+	mr := newMirror(t)
+	res, err := Install(context.Background(), Options{Manifest: mr.manifest, Assembly: "grch37", Profile: ProfileMinimal,
+		RefDir: filepath.Join(t.TempDir(), "refdata"), Downloader: fastDownloader(mr.srv, 0), Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Manifest.Assembly != "GRCh37" || res.Manifest.Name != "grch37" {
+		t.Errorf("bundle %s (%s)", res.Manifest.Name, res.Manifest.Assembly)
+	}
+	want := map[string]string{
+		"genes": "/pub/grch37/release-116/gff3/homo_sapiens/Homo_sapiens.GRCh37.87.gff3.gz",
+		"fasta": "/pub/grch37/release-116/fasta/homo_sapiens/dna/Homo_sapiens.GRCh37.dna.primary_assembly.fa.gz",
+		"known": "/pub/clinvar/vcf_GRCh37/weekly/clinvar.vcf.gz",
+	}
+	for _, s := range res.Manifest.Sources {
+		if o := s.Origin; o == nil || o.URL != mr.srv.URL+want[s.Role] || o.Trust.Rank() < refdata.TrustProviderSum.Rank() {
+			t.Errorf("%s: origin %+v", s.Role, o)
+		}
 	}
 }
 
