@@ -35,7 +35,7 @@ func goldenInput() (string, *testRef) {
 	for _, l := range fwd {
 		b.WriteString(l)
 	}
-	b.WriteString("m\t75\t.\t" + string(g[74]) + "\t<DEL>,*\t.\t.\tSVTYPE=DEL\n")
+	b.WriteString("m\t75\t.\t" + string(g[74]) + "\t<DEL>,*\t.\t.\tSVTYPE=DEL;END=80\n")
 	b.WriteString("ns\t44\t.\tG\tA\t.\t.\t.\n")
 	for i := len(mir) - 1; i >= 0; i-- {
 		b.WriteString(mir[i])

@@ -204,7 +204,7 @@ func newEngine(ref reference, meta bundleMeta, opt Options) *engine {
 	}
 	// Both consequence fields are the engine's: re-annotating a file in
 	// the other format must not leave the old one behind.
-	e.ownKeys = append(e.ownKeys, []byte("ANN"), []byte("CSQ"))
+	e.ownKeys = append(e.ownKeys, []byte("ANN"), []byte("CSQ"), []byte(svannKey))
 	for _, k := range e.knownKeys {
 		e.ownKeys = append(e.ownKeys, []byte(k))
 	}
@@ -250,8 +250,10 @@ func (e *engine) addHeader(h *vcf.Header) {
 	if e.opt.Format == FormatCSQ {
 		// Known-variant fields and tracks are CSQ columns, not INFO keys.
 		h.Add(e.csqHeader())
+		h.Add(svannHeader)
 	} else {
 		h.Add(`##INFO=<ID=ANN,Number=.,Type=String,Description="` + annDescription + `">`)
+		h.Add(svannHeader)
 		for _, k := range e.knownKeys {
 			h.Add(knownHeader(k, e.meta.KnownHeaders, e.meta.Name))
 		}
@@ -476,6 +478,7 @@ type worker struct {
 	nref   []byte
 	nalt   []byte
 	cs     contigSeq
+	sv     svScratch
 
 	vep       vepView    // CSQ: VEP's view of the record's alleles
 	csqs      csqScratch // CSQ: codon buffers
@@ -552,13 +555,18 @@ func (wk *worker) record(out, line []byte, lineNo int64, st *blockStats) ([]byte
 			wk.clearTracks()
 		}
 	}
+	wk.sv.ann = wk.sv.ann[:0]
 	for ai, alt := range rec.Alts {
 		st.alleles++
 		var kid, kinfo []byte
 		note := ""
 		var v variant
+		var sv structVar
 		if vcf.IsSymbolic(alt) {
-			note = noteSymbolic
+			var err error
+			if sv, note, err = wk.structural(rec, ai, alt, st); err != nil {
+				return out, err
+			}
 		} else {
 			wk.nref = upper(append(wk.nref[:0], rec.Ref...))
 			wk.nalt = upper(append(wk.nalt[:0], alt...))
@@ -579,6 +587,15 @@ func (wk *worker) record(out, line []byte, lineNo int64, st *blockStats) ([]byte
 			continue
 		}
 		st.annotated++
+		if sv.class != svNone {
+			// Structural variants are not looked up among known variants:
+			// an exact ALT match says nothing of their extent.
+			st.novel++
+			wk.kIDs, wk.kInfos = append(wk.kIDs, nil), append(wk.kInfos, nil)
+			wk.info = wk.annSep(wk.info, &annStarted)
+			wk.info = wk.svAllele(wk.info, alt, ai, &sv, contig, ok, st)
+			continue
+		}
 		if ok {
 			if id, inf, found := e.ref.LookupKnown(contig, pos, rec.Ref, alt); found {
 				kid, kinfo = id, inf
@@ -594,6 +611,7 @@ func (wk *worker) record(out, line []byte, lineNo int64, st *blockStats) ([]byte
 		wk.info = wk.annSep(wk.info, &annStarted)
 		wk.info = wk.allele(wk.info, alt, ai, &v, contig, ok, src, st)
 	}
+	wk.flushSVAnn()
 	if anyKnown && !csq {
 		wk.knownInfo()
 	}

@@ -116,8 +116,9 @@ func TestAnnotateRecords(t *testing.T) {
 	if c := strings.Split(lines[1], "\t"); c[2] != "myid;rs200;rs201" {
 		t.Errorf("merged ID = %s", c[2])
 	}
-	// Record 3: symbolic allele, only a note, record kept.
-	if ann := annOf(t, lines[2]); len(ann) != 1 || ann[0] != "<DEL>|||||||||||||||"+noteSymbolic {
+	// Record 3: a structural variant without SVLEN or END: only a note,
+	// record kept.
+	if ann := annOf(t, lines[2]); len(ann) != 1 || ann[0] != "<DEL>|||||||||||||||"+noteSVNoLength {
 		t.Errorf("symbolic allele: %v", ann)
 	}
 	if !strings.Contains(lines[2], "SVTYPE=DEL") {
@@ -142,7 +143,7 @@ func TestAnnotateRecords(t *testing.T) {
 	if sum.Impacts["MODERATE"] != 2 || sum.Impacts["LOW"] != 1 || sum.Consequences["missense_variant"] != 2 {
 		t.Errorf("impacts %v consequences %v", sum.Impacts, sum.Consequences)
 	}
-	if len(sum.Warnings) != 1 || !strings.Contains(sum.Warnings[0], "zz") {
+	if w := strings.Join(sum.Warnings, "\n"); len(sum.Warnings) != 2 || !strings.Contains(w, "no SVLEN") || !strings.Contains(w, "zz") {
 		t.Errorf("warnings: %v", sum.Warnings)
 	}
 	var txt bytes.Buffer
