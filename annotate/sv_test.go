@@ -3,11 +3,14 @@ package annotate
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gas-project/gas/refdata"
 )
 
 // svOut annotates in with ref and returns, per record ID, its ANN entries
@@ -419,5 +422,53 @@ func TestStructuralVariantsSplitVEP(t *testing.T) {
 	}
 	if len(want) != 0 {
 		t.Errorf("split-vep missed %v", want)
+	}
+}
+
+// svBenchRef is a 60 Mb contig without sequence carrying 4,000 coding
+// transcripts of 8 exons, alternating strands, one every 12 kb.
+func svBenchRef() *testRef {
+	r := &testRef{names: []string{"c"}, seqs: [][]byte{nil}}
+	for i := 0; i < 4000; i++ {
+		start := 1_000_000 + i*12_000
+		t := &refdata.Transcript{ID: "T" + itoa(int64(i)), GeneID: "G" + itoa(int64(i)), Biotype: "protein_coding",
+			Strand: refdata.Forward, Start: start, End: start + 7*1000 + 199}
+		if i%2 == 1 {
+			t.Strand = refdata.Reverse
+		}
+		for k := 0; k < 8; k++ {
+			t.Exons = append(t.Exons, refdata.Exon{Start: start + k*1000, End: start + k*1000 + 199})
+		}
+		t.CDSStart, t.CDSEnd = start+100, start+7*1000+99
+		r.addTranscripts(t)
+	}
+	return r
+}
+
+// BenchmarkStructuralVariants annotates one 50 Mb deletion over 4,000
+// transcripts (and, for scale, a 5 kb one over a single transcript): the
+// cost and the allocations grow with the transcripts and the output, not
+// with the bases deleted.
+func BenchmarkStructuralVariants(b *testing.B) {
+	ref := svBenchRef()
+	head := "##fileformat=VCFv4.4\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+	for _, c := range []struct {
+		name string
+		line string
+		txs  int
+	}{
+		{"del50Mb", "c\t999000\t.\tN\t<DEL>\t.\t.\tSVLEN=50000000\n", 4000},
+		{"del5kb", "c\t1001000\t.\tN\t<DEL>\t.\t.\tSVLEN=5000\n", 1},
+	} {
+		in := []byte(head + c.line)
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if _, err := run(context.Background(), bytes.NewReader(in), io.Discard, ref, bundleMeta{}, Options{Workers: 1}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(c.txs*b.N)/b.Elapsed().Seconds(), "transcripts/s")
+		})
 	}
 }
