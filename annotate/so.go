@@ -24,6 +24,8 @@ const (
 	soProteinAltering
 	soSpliceDonor5th
 	soSpliceRegion
+	soSpliceDonorRegion
+	soSplicePolypyrimidine
 	soIncompleteTerminalCodon
 	soStartRetained
 	soStopRetained
@@ -67,6 +69,8 @@ var termNames = [numTerms]string{
 	soProteinAltering:         "protein_altering_variant",
 	soSpliceDonor5th:          "splice_donor_5th_base_variant",
 	soSpliceRegion:            "splice_region_variant",
+	soSpliceDonorRegion:       "splice_donor_region_variant",
+	soSplicePolypyrimidine:    "splice_polypyrimidine_tract_variant",
 	soIncompleteTerminalCodon: "incomplete_terminal_codon_variant",
 	soStartRetained:           "start_retained_variant",
 	soStopRetained:            "stop_retained_variant",
@@ -101,6 +105,8 @@ var termImpacts = [numTerms]string{
 	soProteinAltering:         impactModerate,
 	soSpliceDonor5th:          impactLow,
 	soSpliceRegion:            impactLow,
+	soSpliceDonorRegion:       impactLow,
+	soSplicePolypyrimidine:    impactLow,
 	soIncompleteTerminalCodon: impactLow,
 	soStartRetained:           impactLow,
 	soStopRetained:            impactLow,
