@@ -65,6 +65,13 @@ func svCases() []svCase {
 		{id: "inv_intron_nc", pos: 6200, alt: "<INV>", span: 100, want: w("NCF", "intron_variant&non_coding_transcript_variant")},
 		{id: "del_exon_nc", pos: 6050, alt: "<DEL>", span: 100, want: w("NCF", "feature_truncation&non_coding_transcript_exon_variant&intron_variant")},
 		{id: "del_exon_nmd", pos: 9040, alt: "<DEL>", span: 20, want: w("NMDF", "frameshift_variant&start_lost&feature_truncation&start_retained_variant&5_prime_UTR_variant&NMD_transcript_variant")},
+		// Near the acceptor: VEP's polypyrimidine-tract term (intron bases
+		// 3-17 before the exon), only when no exon is touched.
+		{id: "ppt_del", pos: 1984, alt: "<DEL>", span: 10, want: w("TXF", "splice_polypyrimidine_tract_variant&intron_variant")},
+		{id: "ppt_ins", pos: 1990, alt: "<INS>", want: w("TXF", "splice_polypyrimidine_tract_variant&intron_variant")},
+		{id: "ppt_bnd", pos: 1990, alt: "N[sv:20000[", want: w("TXF", "feature_truncation&splice_polypyrimidine_tract_variant&intron_variant")},
+		{id: "ppt_donor_side", pos: 1103, alt: "<DEL>", span: 10, want: w("TXF", "intron_variant")},
+		{id: "ppt_into_exon", pos: 1980, alt: "<DEL>", span: 30, want: w("TXF", "feature_truncation&coding_sequence_variant&intron_variant")},
 		// Insertions: at the padding base.
 		{id: "ins_cds", pos: 2050, alt: "<INS>", info: "SVLEN=300", want: w("TXF", "feature_elongation&coding_sequence_variant"), extra: "2/3|||"},
 		{id: "ins_me_cds", pos: 2050, alt: "<INS:ME:ALU>", want: w("TXF", "feature_elongation&coding_sequence_variant")},

@@ -262,7 +262,6 @@ func (x *svTx) evaluate(v *structVar, ef *svEffect) {
 			}
 		}
 	}
-	_, _ = ppTract, ppRev // splice_polypyrimidine_tract_variant: see below
 
 	// Mapped positions (VEP's cdna_coords / cds_coords), for the
 	// insertion from the flank the mapper keeps.
@@ -386,6 +385,15 @@ func (x *svTx) evaluate(v *structVar, ef *svEffect) {
 		}
 		if !p.complete && withinCDS && !inframeDel && !frameshift {
 			ef.terms.add(soCodingSequence)
+		}
+	}
+	// splice_polypyrimidine_tract_variant is one of VEP's splice terms
+	// that structural variants get: tried when the variant overlaps an
+	// intron and no exon, it holds within intron bases 3-17 before the
+	// acceptor, in transcript orientation.
+	if p.within && !p.complete && p.intron && !p.exon {
+		if (!x.rev && ppTract) || (x.rev && ppRev) {
+			ef.terms.add(soSplicePolypyrimidine)
 		}
 	}
 	if p.exon && p.utr && withinCDNA {
