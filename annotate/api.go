@@ -30,7 +30,7 @@ const (
 )
 
 // Options tune one annotation run. The zero value is valid: all transcripts,
-// stop on error, ANN in plain VCF out, GOMAXPROCS workers.
+// stop on error, ANN in plain VCF out, local calls, GOMAXPROCS workers.
 type Options struct {
 	Transcripts   TranscriptMode
 	TranscriptIDs []string // when set, only these transcripts (IDs with or without version)
@@ -47,6 +47,12 @@ type Options struct {
 	// Format is the consequence field written: FormatANN ("" too) or
 	// FormatCSQ (Ensembl VEP's CSQ).
 	Format Format
+	// Haplotypes combines the changes that variants on the same phased
+	// haplotype of a sample make to one codon into one consequence, as
+	// bcftools csq does by default, and writes per sample which entries each
+	// haplotype carries (see docs/annotation.md, "Haplotype mode").
+	// Unphased heterozygous genotypes keep their local calls.
+	Haplotypes bool
 }
 
 // InputError is a problem with the input itself (malformed record, bad

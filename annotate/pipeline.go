@@ -47,6 +47,7 @@ type engine struct {
 type job struct {
 	blk  vcf.Block
 	out  []byte
+	hap  hapJob // haplotype mode: records, candidates, genotype counts
 	st   blockStats
 	err  error
 	done chan struct{}
@@ -262,6 +263,9 @@ func (e *engine) addHeader(h *vcf.Header) {
 				` track intervals overlapping the REF allele">`)
 		}
 	}
+	if e.opt.Haplotypes {
+		e.addHaplotypeHeader(h)
+	}
 	v := e.opt.Version
 	if v == "" {
 		v = "dev"
@@ -358,6 +362,10 @@ func (e *engine) stream(parent context.Context, rd *vcf.Reader, out io.Writer, s
 	var err error
 	var written int64
 	missing := map[string]bool{}
+	var hs *hapStage
+	if e.opt.Haplotypes {
+		hs = newHapStage(e, out)
+	}
 	for j := range order {
 		<-j.done
 		if err == nil {
@@ -368,7 +376,9 @@ func (e *engine) stream(parent context.Context, rd *vcf.Reader, out io.Writer, s
 				err = ctx.Err()
 			}
 			if err == nil {
-				if _, werr := out.Write(j.out); werr != nil {
+				if hs != nil {
+					err = hs.block(j)
+				} else if _, werr := out.Write(j.out); werr != nil {
 					err = fmt.Errorf("annotate: write output: %w", werr)
 				}
 			}
@@ -388,6 +398,9 @@ func (e *engine) stream(parent context.Context, rd *vcf.Reader, out io.Writer, s
 	wg.Wait()
 	if err == nil && readErr != nil {
 		err = readErr
+	}
+	if hs != nil && err == nil && parent.Err() == nil {
+		err = hs.finish(sum)
 	}
 	if err == nil {
 		// The reader stops quietly when the caller cancels.
@@ -480,6 +493,9 @@ type worker struct {
 	cs     contigSeq
 	sv     svScratch
 
+	job       *job       // the block being annotated
+	nEntry    int        // entries written for the current record
+	ranges    [][2]int   // per ALT allele, its entries [from, to)
 	vep       vepView    // CSQ: VEP's view of the record's alleles
 	csqs      csqScratch // CSQ: codon buffers
 	trackHits [][]byte   // CSQ: per track, the record's hits
@@ -496,11 +512,15 @@ func (wk *worker) block(j *job) {
 	j.out = j.out[:0]
 	j.err = nil
 	j.st.reset(len(wk.e.trackKeys))
+	wk.job = j
+	j.hap.reset()
 	for i := 0; i < j.blk.Len(); i++ {
 		line, lineNo := j.blk.Line(i), j.blk.LineNo(i)
 		before := len(j.out)
+		nRecs, nItems := len(j.hap.recs), len(j.hap.items)
 		out, err := wk.record(j.out, line, lineNo, &j.st)
 		if err != nil {
+			j.hap.recs, j.hap.items = j.hap.recs[:nRecs], j.hap.items[:nItems]
 			if wk.e.opt.OnError == Stop {
 				j.err = err
 				return
@@ -542,6 +562,7 @@ func (wk *worker) record(out, line []byte, lineNo int64, st *blockStats) ([]byte
 	wk.sc.arena = wk.sc.arena[:0]
 	wk.info = wk.info[:0]
 	wk.kIDs, wk.kInfos = wk.kIDs[:0], wk.kInfos[:0]
+	wk.nEntry, wk.ranges = 0, wk.ranges[:0]
 	anyKnown := false
 	annStarted := false
 	csq := e.opt.Format == FormatCSQ
@@ -580,10 +601,13 @@ func (wk *worker) record(out, line []byte, lineNo int64, st *blockStats) ([]byte
 			// (CSQ has no place for a note; VEP writes nothing either).
 			st.notAnnotated++
 			wk.kIDs, wk.kInfos = append(wk.kIDs, nil), append(wk.kInfos, nil)
+			from := wk.nEntry
 			if !csq {
 				wk.info = wk.annSep(wk.info, &annStarted)
 				wk.info = appendNote(wk.info, alt, note)
+				wk.nEntry++
 			}
+			wk.ranges = append(wk.ranges, [2]int{from, wk.nEntry})
 			continue
 		}
 		st.annotated++
@@ -609,7 +633,9 @@ func (wk *worker) record(out, line []byte, lineNo int64, st *blockStats) ([]byte
 		}
 		wk.kIDs, wk.kInfos = append(wk.kIDs, kid), append(wk.kInfos, kinfo)
 		wk.info = wk.annSep(wk.info, &annStarted)
+		from := wk.nEntry
 		wk.info = wk.allele(wk.info, alt, ai, &v, contig, ok, src, st)
+		wk.ranges = append(wk.ranges, [2]int{from, wk.nEntry})
 	}
 	wk.flushSVAnn()
 	if anyKnown && !csq {
@@ -624,6 +650,9 @@ func (wk *worker) record(out, line []byte, lineNo int64, st *blockStats) ([]byte
 	var id []byte
 	if anyKnown {
 		id = wk.mergeIDs(rec.ID)
+	}
+	if e.opt.Haplotypes {
+		return wk.hapRecord(out, rec, id, contig, ok), nil
 	}
 	return vcf.AppendRecord(out, rec, id, wk.info), nil
 }

@@ -57,6 +57,10 @@ func (wk *worker) allele(dst, alt []byte, ai int, v *variant, contig int, known 
 		} else {
 			dst = appendEntry(dst, alt, ef)
 		}
+		if e.opt.Haplotypes {
+			wk.hapCandidate(ai, wk.nEntry, v, ef)
+		}
+		wk.nEntry++
 		for t := term(0); t < numTerms; t++ {
 			if ef.terms.has(t) {
 				st.terms[t]++
@@ -119,6 +123,7 @@ func better(a, b *effect) bool {
 
 // intergenic writes the entry of an allele no transcript is near.
 func (wk *worker) intergenic(dst, alt []byte, ai int, warn string) []byte {
+	wk.nEntry++
 	if wk.e.opt.Format == FormatCSQ {
 		return wk.csqEntry(dst, ai, nil, nil, nil)
 	}

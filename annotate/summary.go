@@ -24,9 +24,12 @@ type Summary struct {
 	Impacts        map[string]int64 `json:"impacts"`         // HIGH/MODERATE/LOW/MODIFIER -> count (most severe per allele)
 	Chromosomes    map[string]int64 `json:"chromosomes"`     // contig as in input -> records
 	Tracks         map[string]int64 `json:"tracks"`          // track name -> records with a hit
-	Warnings       []string         `json:"warnings"`        // e.g. contigs absent from the bundle (capped)
-	Errors         []string         `json:"errors"`          // skipped-record reasons (capped)
-	Seconds        float64          `json:"seconds"`         // wall time of the run
+	// HaplotypeEntries counts the combined consequences haplotype mode
+	// added (one per member record of each haplotype group).
+	HaplotypeEntries int64    `json:"haplotype_entries,omitempty"`
+	Warnings         []string `json:"warnings"` // e.g. contigs absent from the bundle (capped)
+	Errors           []string `json:"errors"`   // skipped-record reasons (capped)
+	Seconds          float64  `json:"seconds"`  // wall time of the run
 }
 
 // WriteText writes the summary as a plain-text report for people (the
@@ -54,6 +57,9 @@ func (s *Summary) WriteText(w io.Writer) error {
 	line("records skipped (malformed)", s.Skipped)
 	line("known alleles", s.Known)
 	line("novel alleles", s.Novel)
+	if s.HaplotypeEntries > 0 {
+		line("haplotype (combined) entries", s.HaplotypeEntries)
+	}
 	section := func(title string, m map[string]int64, order []string) {
 		if len(m) == 0 {
 			return

@@ -32,6 +32,7 @@ func runAnnotate(ctx context.Context, e *env, args []string) error {
 	sumText := fs.String("summary-text", "", "write the run summary as text to this file")
 	workers := fs.Int("workers", 0, "annotation threads (default: number of CPUs)")
 	format := fs.String("format", "ann", "consequence field: ann (INFO/ANN, SnpEff style) or csq (INFO/CSQ, Ensembl VEP style)")
+	haplotypes := fs.Bool("haplotypes", false, "combine the changes variants on one phased haplotype of a sample make to the same codon (as bcftools csq)")
 	dataDir := fs.String("data-dir", "", "data directory for bundle names [$GAS_DATA_DIR] (default gas-data)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -55,6 +56,7 @@ func runAnnotate(ctx context.Context, e *env, args []string) error {
 	if opts.Format, err = annotate.ParseFormat(*format); err != nil {
 		return usagef("--format must be ann or csq, got %q", *format)
 	}
+	opts.Haplotypes = *haplotypes
 	switch *bgzf {
 	case "auto":
 		opts.BGZF = strings.HasSuffix(*out, ".gz") || strings.HasSuffix(*out, ".bgz")

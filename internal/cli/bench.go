@@ -37,6 +37,7 @@ func benchGen(ctx context.Context, e *env, args []string) error {
 	genes := fs.Int("genes", 100, "protein-coding genes over the whole genome")
 	variants := fs.Int("variants", 10_000, "records in variants.vcf")
 	known := fs.Int("known", 5_000, "records in known.vcf")
+	samples := fs.Int("samples", 0, "samples (phased GT columns) in variants.vcf; 0 writes a sites-only file")
 	tracks := fs.String("tracks", "", "BED tracks as name:intervals pairs, e.g. cpg:1000,gwas:3000")
 	out := fs.String("out", "", "output directory (required)")
 	if err := parseFlags(fs, args); err != nil {
@@ -53,7 +54,7 @@ func benchGen(ctx context.Context, e *env, args []string) error {
 		return usagef("--tracks: %v", err)
 	}
 	st, err := synth.Generate(ctx, synth.Options{Seed: *seed, Chroms: *chroms, ChromLen: *chromLen, Genes: *genes,
-		Variants: *variants, Known: *known, Tracks: ts, OutDir: *out})
+		Variants: *variants, Known: *known, Samples: *samples, Tracks: ts, OutDir: *out})
 	if err != nil {
 		return err
 	}

@@ -71,6 +71,7 @@ type chromWriter struct {
 	cachedPat []patch
 
 	vr, kr *rand.Rand
+	gr     *rand.Rand // genotypes; nil without samples
 	// Variant allocation.
 	rateGenic, rateOther float64
 	expected             float64 // expected variants up to the current window end
@@ -98,6 +99,7 @@ func (g *generator) writeChrom(ctx context.Context, c int, genes []*gene) error 
 		bufStart: 1,
 		vr:       stream(o.Seed, kindVariants, c),
 		kr:       stream(o.Seed, kindKnown, c),
+		gr:       genotypeStream(o, c),
 		want:     share(o.Variants, o.Chroms, c),
 		seen:     make(map[int]struct{}),
 		buf:      make([]byte, 0, window+pad),
@@ -359,7 +361,11 @@ func (cw *chromWriter) writeVariant(v variant) {
 		}
 		b = append(b, a...)
 	}
-	b = append(b, "\t50\tPASS\t.\n"...)
+	b = append(b, "\t50\tPASS\t."...)
+	if cw.gr != nil {
+		b = cw.genotypes(b, len(v.alts))
+	}
+	b = append(b, '\n')
 	cw.line = b
 	cw.gen.vcf.w.Write(b)
 }
@@ -487,4 +493,36 @@ func (g *generator) writeTracks(c int) {
 			w.Write(line)
 		}
 	}
+}
+
+func genotypeStream(o Options, c int) *rand.Rand {
+	if o.Samples == 0 {
+		return nil
+	}
+	return stream(o.Seed, kindGenotypes, c)
+}
+
+// genotypes appends the FORMAT column and one phased GT per sample: an
+// allele frequency for the record, then each haplotype an ALT (one of the
+// record's, evenly) with that probability.
+func (cw *chromWriter) genotypes(b []byte, alts int) []byte {
+	r := cw.gr
+	af := r.Float64() * 0.5
+	if r.IntN(2) == 0 {
+		af = r.Float64() * 0.02
+	}
+	cut := uint32(af * (1 << 32))
+	b = append(b, "\tGT"...)
+	for range cw.gen.opt.Samples {
+		x := r.Uint64()
+		h1, h2 := byte('0'), byte('0')
+		if uint32(x) < cut {
+			h1 = '1' + byte(r.IntN(alts))
+		}
+		if uint32(x>>32) < cut {
+			h2 = '1' + byte(r.IntN(alts))
+		}
+		b = append(b, '\t', h1, '|', h2)
+	}
+	return b
 }

@@ -20,6 +20,11 @@ const (
 	kindTrack // + track index
 )
 
+// kindGenotypes is the stream of the sample genotypes, set apart from the
+// track kinds (kindTrack + index) so that adding samples changes nothing
+// else in the output.
+const kindGenotypes uint64 = 1 << 16
+
 // stream returns the random source for one (kind, index) pair. The second
 // PCG word is mixed so that neighbouring indexes give unrelated streams.
 func stream(seed, kind uint64, index int) *rand.Rand {

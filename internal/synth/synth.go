@@ -39,6 +39,7 @@ const (
 	MinChromLen = 10_000
 	MaxChromLen = 1<<31 - 1
 	MaxChroms   = 10_000
+	MaxSamples  = 100_000
 )
 
 // Options describe one synthetic data set. The same options (including
@@ -53,9 +54,15 @@ type Options struct {
 	// the output exactly as without the option.
 	NonCoding int
 	Variants  int // records in variants.vcf (about half inside genes)
-	Known     int // records in known.vcf
-	Tracks    []TrackSpec
-	OutDir    string // created if missing; existing files of the same names are replaced
+	// Samples adds a GT column per sample to variants.vcf (S1, S2, …) with
+	// phased diploid genotypes: each record draws an allele frequency (half
+	// of the records rare, under 2%, the rest up to 50%) and every
+	// haplotype carries an ALT with that probability. Zero writes a
+	// sites-only file, exactly as without the option.
+	Samples int
+	Known   int // records in known.vcf
+	Tracks  []TrackSpec
+	OutDir  string // created if missing; existing files of the same names are replaced
 }
 
 // TrackSpec asks for one BED track of Intervals random intervals, written to
@@ -81,6 +88,7 @@ type Stats struct {
 	InGenes        int64          `json:"in_genes"`      // records whose POS lies inside a gene
 	Known          int64          `json:"known"`
 	KnownMatching  int64          `json:"known_matching"` // known records with the same allele as a variant
+	Samples        int            `json:"samples,omitempty"`
 	TrackIntervals map[string]int `json:"track_intervals"`
 	Files          []string       `json:"files"` // names relative to OutDir
 }
@@ -165,6 +173,8 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("synth: negative variant count %d", o.Variants)
 	case o.Known < 0:
 		return fmt.Errorf("synth: negative known-variant count %d", o.Known)
+	case o.Samples < 0 || o.Samples > MaxSamples:
+		return fmt.Errorf("synth: samples must be between 0 and %d, got %d", MaxSamples, o.Samples)
 	}
 	genesPerChrom := (o.Genes+o.Chroms-1)/o.Chroms + (o.NonCoding+o.Chroms-1)/o.Chroms
 	if genesPerChrom > 0 && o.ChromLen/genesPerChrom < minGeneSlot {
@@ -333,6 +343,7 @@ func (g *generator) run(ctx context.Context) error {
 	}
 	fai.w.WriteString(g.fai.String())
 	g.stats.Contigs = o.Chroms
+	g.stats.Samples = o.Samples
 	g.stats.Bases = int64(o.Chroms) * int64(o.ChromLen)
 	return nil
 }
@@ -350,7 +361,16 @@ func (g *generator) writeHeaders() {
 	}
 	fmt.Fprintf(g.vcf.w, "##fileformat=VCFv4.2\n##source=gas-synth seed=%d\n", o.Seed)
 	contigs(g.vcf.w)
-	fmt.Fprintf(g.vcf.w, "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
+	if o.Samples > 0 {
+		fmt.Fprintf(g.vcf.w, "##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n")
+		g.vcf.w.WriteString("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT")
+		for i := 1; i <= o.Samples; i++ {
+			g.vcf.w.WriteString("\tS" + strconv.Itoa(i))
+		}
+		g.vcf.w.WriteString("\n")
+	} else {
+		fmt.Fprintf(g.vcf.w, "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
+	}
 	fmt.Fprintf(g.known.w, "##fileformat=VCFv4.2\n##source=gas-synth seed=%d\n", o.Seed)
 	contigs(g.known.w)
 	fmt.Fprintf(g.known.w, "##INFO=<ID=MAF,Number=1,Type=Float,Description=\"Minor allele frequency (synthetic)\">\n")

@@ -577,3 +577,75 @@ func TestBcftoolsAcceptsOutput(t *testing.T) {
 		}
 	}
 }
+
+// TestSamples checks the genotype columns: the sites are those of the
+// sites-only file with the same seed, every record has one phased diploid
+// GT per sample naming one of its alleles, and there are carriers of rare
+// and common alleles alike; bcftools reads the file without a warning.
+func TestSamples(t *testing.T) {
+	t.Parallel()
+	plain, with := small(t.TempDir()), small(t.TempDir())
+	plain.Variants, with.Variants = 3000, 3000
+	with.Samples = 40
+	for _, o := range []Options{plain, with} {
+		if _, err := Generate(context.Background(), o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{FASTAFile, GFFFile, KnownFile, "cpg.bed"} {
+		x, _ := os.ReadFile(filepath.Join(plain.OutDir, name))
+		y, _ := os.ReadFile(filepath.Join(with.OutDir, name))
+		if !bytes.Equal(x, y) {
+			t.Errorf("%s changes when samples are added", name)
+		}
+	}
+	sites, _ := os.ReadFile(filepath.Join(plain.OutDir, VariantsFile))
+	full, _ := os.ReadFile(filepath.Join(with.OutDir, VariantsFile))
+	sl, fl := strings.Split(string(sites), "\n"), strings.Split(string(full), "\n")
+	var hdr string
+	var fdata []string
+	for _, l := range fl {
+		switch {
+		case strings.HasPrefix(l, "#CHROM"):
+			hdr = l
+		case l != "" && !strings.HasPrefix(l, "#"):
+			fdata = append(fdata, l)
+		}
+	}
+	if want := "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1"; !strings.HasPrefix(hdr, want) || len(strings.Split(hdr, "\t")) != 9+40 {
+		t.Fatalf("header %q", hdr)
+	}
+	i := 0
+	carriers := map[bool]int{} // rare (<= 2 carrier haplotypes of 80) or not
+	for _, l := range sl {
+		if l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		f := strings.Split(fdata[i], "\t")
+		i++
+		if strings.Join(f[:8], "\t") != l {
+			t.Fatalf("record %d differs from the sites-only file:\n%s\n%s", i, l, strings.Join(f[:8], "\t"))
+		}
+		if len(f) != 9+40 || f[8] != "GT" {
+			t.Fatalf("record %d: %d columns, FORMAT %q", i, len(f), f[8])
+		}
+		alts := len(strings.Split(f[4], ","))
+		n := 0
+		for _, g := range f[9:] {
+			if len(g) != 3 || g[1] != '|' || g[0] < '0' || g[2] < '0' || int(g[0]-'0') > alts || int(g[2]-'0') > alts {
+				t.Fatalf("record %d: genotype %q with %d ALT alleles", i, g, alts)
+			}
+			n += int(min(g[0]-'0', 1) + min(g[2]-'0', 1))
+		}
+		carriers[n <= 2]++
+	}
+	if i != len(fdata) || carriers[true] == 0 || carriers[false] == 0 {
+		t.Errorf("%d of %d records compared; rare/common records %v", i, len(fdata), carriers)
+	}
+	if bcftools, err := exec.LookPath("bcftools"); err == nil {
+		msg, err := exec.CommandContext(t.Context(), bcftools, "view", "-Ou", "-o", os.DevNull, filepath.Join(with.OutDir, VariantsFile)).CombinedOutput()
+		if err != nil || len(msg) > 0 {
+			t.Errorf("bcftools view: %v %s", err, msg)
+		}
+	}
+}
