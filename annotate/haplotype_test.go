@@ -328,6 +328,17 @@ func TestHaplotypeFormat(t *testing.T) {
 	if !strings.Contains(csq, "##FORMAT=<ID=CSQ,") || !strings.Contains(dataLines(csq)[1], "\tGT:DP:CSQ\t") {
 		t.Errorf("CSQ haplotype output:\n%s", csq)
 	}
+	// A structural allele's entries are counted too: GT 1|2 at <DEL>,A puts
+	// the <DEL> entries (0, 1) on the first haplotype and A's (2, 3) on the
+	// second.
+	sv, _, err := annotateString(t, ref, "##fileformat=VCFv4.2\n##contig=<ID=m,length=200>\n"+
+		"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tA\nm\t44\t.\tG\t<DEL>,A\t.\t.\tEND=60\tGT\t1|2\n", Options{Haplotypes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Split(dataLines(sv)[0], "\t")[9]; got != "1|2:"+bitsOf(0, 0, 1, 0, 2, 1, 3, 1) {
+		t.Errorf("structural allele bits: %s", got)
+	}
 	// No samples: a header warning, and the records as in the default mode.
 	plain, _, err := annotateString(t, ref, vcfHead+"m\t44\t.\tG\tA\t.\t.\t.\n", Options{Haplotypes: true})
 	if err != nil {

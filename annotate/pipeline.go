@@ -617,7 +617,11 @@ func (wk *worker) record(out, line []byte, lineNo int64, st *blockStats) ([]byte
 			st.novel++
 			wk.kIDs, wk.kInfos = append(wk.kIDs, nil), append(wk.kInfos, nil)
 			wk.info = wk.annSep(wk.info, &annStarted)
+			from, at := wk.nEntry, len(wk.info)
 			wk.info = wk.svAllele(wk.info, alt, ai, &sv, contig, ok, st)
+			// Entries are ','-separated (values escape their commas).
+			wk.nEntry += 1 + bytes.Count(wk.info[at:], []byte{','})
+			wk.ranges = append(wk.ranges, [2]int{from, wk.nEntry})
 			continue
 		}
 		if ok {
