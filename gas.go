@@ -68,3 +68,9 @@ func ErrorMessage(err error) string {
 	}
 	return "An internal error occurred."
 }
+
+// Page selects a slice of a list, newest first.
+type Page struct {
+	Offset int
+	Limit  int
+}

@@ -2,55 +2,9 @@ package gas
 
 import (
 	"context"
-	"io"
+	"database/sql"
 	"time"
 )
-
-// Plan is a user's subscription level.
-type Plan string
-
-// Plans. Limits per plan are configuration, not constants.
-const (
-	PlanFree    Plan = "free"
-	PlanPremium Plan = "premium"
-)
-
-// User is an account.
-type User struct {
-	ID           int64
-	Email        string
-	Name         string
-	PasswordHash string // argon2id PHC string; empty for accounts that only sign in via OIDC
-	Institution  string // from the identity provider, when it tells
-	Plan         Plan
-	Admin        bool
-	CreatedAt    time.Time
-}
-
-// Identity is an account at an OpenID Connect provider (Globus Auth or any
-// other), as its verified ID token describes it. Issuer + Subject name it
-// for good; the email may change.
-type Identity struct {
-	Issuer        string
-	Subject       string
-	Email         string
-	EmailVerified bool
-	Name          string
-	Institution   string
-	CreatedAt     time.Time // when it was first linked
-	LastLogin     time.Time
-}
-
-// LoginFlow is what a sign-in through a provider must remember between
-// sending the browser away and its return: the nonce expected in the ID
-// token, the PKCE verifier and where to go afterwards. It is found by the
-// state parameter and used once.
-type LoginFlow struct {
-	Nonce    string
-	Verifier string
-	Next     string
-	Expires  time.Time
-}
 
 // JobState is where an annotation job is in its life.
 type JobState string
@@ -112,31 +66,6 @@ type Event struct {
 	Reason string
 }
 
-// Page selects a slice of a list, newest first.
-type Page struct {
-	Offset int
-	Limit  int
-}
-
-// UserStore keeps accounts.
-type UserStore interface {
-	// CreateUser inserts u and sets its ID and CreatedAt. An existing email is ECONFLICT.
-	CreateUser(ctx context.Context, u *User) error
-	UserByID(ctx context.Context, id int64) (*User, error)        // ENOTFOUND when absent
-	UserByEmail(ctx context.Context, email string) (*User, error) // ENOTFOUND when absent; case-insensitive
-	SetPlan(ctx context.Context, id int64, plan Plan) error
-	CountUsers(ctx context.Context) (int, error)
-}
-
-// SessionStore keeps browser sessions in the database, so web servers stay stateless.
-type SessionStore interface {
-	// CreateSession stores a session for the user and returns its secret token.
-	CreateSession(ctx context.Context, userID int64, expires time.Time) (token string, err error)
-	// SessionUser returns the user of a live session; ENOTFOUND/EUNAUTH when absent or expired.
-	SessionUser(ctx context.Context, token string) (*User, error)
-	DeleteSession(ctx context.Context, token string) error
-}
-
 // JobStore keeps annotation jobs. Implementations enqueue the annotate work in
 // the same transaction that inserts the job, so a saved job is always queued.
 type JobStore interface {
@@ -152,25 +81,6 @@ type JobStore interface {
 	ListJobs(ctx context.Context, userID int64, p Page) ([]*Job, int, error)
 	// Events returns a job's history, oldest first.
 	Events(ctx context.Context, jobID string) ([]Event, error)
-}
-
-// BlobInfo describes a stored object.
-type BlobInfo struct {
-	Key    string
-	Size   int64
-	SHA256 string // hex
-}
-
-// BlobStore keeps job files (inputs, results, logs, summaries).
-type BlobStore interface {
-	// Put stores r under key, replacing any object there atomically, and
-	// returns its size and checksum. A partial write never becomes visible.
-	Put(ctx context.Context, key string, r io.Reader) (BlobInfo, error)
-	// Open reads an object; ENOTFOUND when absent.
-	Open(ctx context.Context, key string) (io.ReadCloser, error)
-	Stat(ctx context.Context, key string) (BlobInfo, error)
-	// Delete removes an object; deleting a missing object is not an error.
-	Delete(ctx context.Context, key string) error
 }
 
 // JobResult is what a completed annotation produced. It is written together
@@ -213,96 +123,20 @@ type JobUpdater interface {
 	TransitionJob(ctx context.Context, id string, c JobChange) (*Job, error)
 }
 
-// NotificationKind says which event a notification tells the user about.
-type NotificationKind string
+// TransitionHook runs inside the transaction of a successful state change,
+// after the job row and its event are written. Later work (notification
+// outbox, archive timers, index builds) hooks in here so it commits or
+// rolls back with the change that causes it. A hook must use tx only: on
+// SQLite the pool has a single connection, which tx holds, so any other
+// query would wait forever. It is a *sql.Tx because River, which queues
+// the work, joins a database/sql transaction.
+type TransitionHook func(ctx context.Context, tx *sql.Tx, j *Job, c JobChange) error
 
-// Notification kinds.
-const (
-	NotifyJobCompleted NotificationKind = "job_completed"
-	NotifyJobFailed    NotificationKind = "job_failed"
-	NotifyJobRestored  NotificationKind = "job_restored"
-)
-
-// DeliveryState is where a notification is in its delivery.
-type DeliveryState string
-
-// Delivery states. A PENDING notification is retried with backoff until it
-// is SENT or its attempts run out (FAILED, shown to the admin).
-const (
-	DeliveryPending DeliveryState = "PENDING"
-	DeliverySent    DeliveryState = "SENT"
-	DeliveryFailed  DeliveryState = "FAILED"
-)
-
-// Notification is one email to a user, kept in an outbox table that is
-// written in the same transaction as the job change it reports.
-type Notification struct {
-	ID        int64
-	UserID    int64
-	JobID     string
-	Kind      NotificationKind
-	To        string // recipient address
-	Subject   string
-	Body      string // plain text
-	State     DeliveryState
-	Attempts  int
-	LastError string // why the last attempt failed; shown to the admin
-	CreatedAt time.Time
-	SentAt    time.Time // zero until SENT
-}
-
-// BillingEvent is a payment provider's notification (a Stripe webhook event)
-// reduced to what decides a user's plan. Events are applied at most once
-// (by ID) and never over a newer one (by Created), because providers retry
-// deliveries and do not promise their order.
-type BillingEvent struct {
-	ID         string
-	Type       string
-	Created    time.Time
-	UserID     int64  // set when the event names our user (Checkout's client reference)
-	CustomerID string // the provider's customer; finds the user otherwise
-	Status     string // subscription status, e.g. active, past_due, canceled
-	PeriodEnd  time.Time
-	// Plan is the plan the event puts the user on; empty leaves it.
-	Plan Plan
-}
-
-// Billing outcomes of applying an event.
-const (
-	BillingApplied   = "applied"
-	BillingDuplicate = "duplicate" // this event ID was seen before
-	BillingStale     = "stale"     // older than an event already applied for the user
-	BillingIgnored   = "ignored"   // names no known user
-)
-
-// Token scopes of personal access tokens.
-const (
-	ScopeJobsRead  = "jobs:read"  // list and read jobs, download results and logs
-	ScopeJobsWrite = "jobs:write" // submit and cancel jobs
-)
-
-// Token is a personal access token for the API, as listed to its owner. The
-// secret itself is shown once, at creation, and never stored.
-type Token struct {
-	ID         int64
-	UserID     int64
-	Name       string
-	Prefix     string // the first characters of the secret, to tell tokens apart
-	Scopes     []string
-	CreatedAt  time.Time
-	LastUsedAt time.Time // zero: never used
-	ExpiresAt  time.Time // zero: never expires
-	RevokedAt  time.Time // zero: live
-}
-
-// HasScope reports whether the token grants scope.
-func (t *Token) HasScope(scope string) bool {
-	for _, s := range t.Scopes {
-		if s == scope {
-			return true
-		}
-	}
-	return false
+// Enqueuer puts the annotation of a job on the queue inside the caller's
+// transaction (River's InsertTx), so a job row never exists without its
+// queue entry and vice versa. Like a TransitionHook it must use tx only.
+type Enqueuer interface {
+	EnqueueAnnotate(ctx context.Context, tx *sql.Tx, jobID string) error
 }
 
 // JobFilter narrows an administrator's list of jobs; zero fields match all.

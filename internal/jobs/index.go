@@ -14,7 +14,6 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/gas-project/gas"
-	"github.com/gas-project/gas/internal/sqldb"
 	"github.com/gas-project/gas/internal/variantdb"
 )
 
@@ -69,10 +68,10 @@ type TxInserter interface {
 	InsertTx(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) error
 }
 
-// IndexHook returns the sqldb.TransitionHook that queues the index build
+// IndexHook returns the gas.TransitionHook that queues the index build
 // when an annotation completes (RUNNING → COMPLETED). A result restored
 // from the archive already has its index.
-func IndexHook(ins TxInserter) sqldb.TransitionHook {
+func IndexHook(ins TxInserter) gas.TransitionHook {
 	return func(ctx context.Context, tx *sql.Tx, j *gas.Job, c gas.JobChange) error {
 		if c.From != gas.JobRunning || c.To != gas.JobCompleted {
 			return nil

@@ -16,7 +16,7 @@ import (
 
 // Inserter enqueues jobs inside the caller's transaction. It wraps an
 // insert-only River client, which any process (web or worker) can hold
-// without working jobs. It implements sqldb.Enqueuer.
+// without working jobs. It implements gas.Enqueuer.
 type Inserter struct {
 	client *river.Client[*sql.Tx]
 }

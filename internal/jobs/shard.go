@@ -16,7 +16,6 @@ import (
 
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/annotate"
-	"github.com/gas-project/gas/internal/sqldb"
 	"github.com/gas-project/gas/vcf"
 )
 
@@ -50,9 +49,9 @@ const maxShards = 1000
 
 // ShardStore records the pieces of split inputs (sqldb.Shards).
 type ShardStore interface {
-	CreateShards(ctx context.Context, jobID string, shards []sqldb.Shard, actor, reason string) (bool, error)
-	JobShards(ctx context.Context, jobID string) ([]*sqldb.Shard, error)
-	Shard(ctx context.Context, jobID string, index int) (*sqldb.Shard, error)
+	CreateShards(ctx context.Context, jobID string, shards []gas.Shard, actor, reason string) (bool, error)
+	JobShards(ctx context.Context, jobID string) ([]*gas.Shard, error)
+	Shard(ctx context.Context, jobID string, index int) (*gas.Shard, error)
 	FinishShard(ctx context.Context, jobID string, index int, summary, worker string) (bool, error)
 }
 
@@ -129,10 +128,10 @@ func (w *AnnotateWorker) split(ctx context.Context, j *gas.Job, log *slog.Logger
 		w.deleteKeys(ctx, log, written...)
 		return false, err
 	}
-	shards := make([]sqldb.Shard, len(ps))
+	shards := make([]gas.Shard, len(ps))
 	for i, p := range ps {
 		inKey, outKey := ShardKeys(j, i)
-		shards[i] = sqldb.Shard{Index: i, InputKey: inKey, OutputKey: outKey, Records: p.Records, LineOffset: p.LineOffset, Region: p.region()}
+		shards[i] = gas.Shard{Index: i, InputKey: inKey, OutputKey: outKey, Records: p.Records, LineOffset: p.LineOffset, Region: p.region()}
 	}
 	reason := fmt.Sprintf("split into %d shards of about %d records for parallel annotation", len(ps), n/int64(len(ps)))
 	created, err := w.cfg.Shards.CreateShards(ctx, j.ID, shards, ActorAnnotate, reason)
@@ -234,7 +233,7 @@ func (w *AnnotateWorker) workShard(ctx context.Context, rj *river.Job[AnnotateAr
 	if err != nil {
 		return fmt.Errorf("annotate %s shard %d: %w", id, idx, err)
 	}
-	if sh.State == sqldb.ShardDone {
+	if sh.State == gas.ShardDone {
 		return nil // done by an earlier attempt that died before River recorded it
 	}
 	opt, err := w.engineOptions(j)
@@ -380,7 +379,7 @@ func (w *AnnotateWorker) merge(ctx context.Context, j *gas.Job, log *slog.Logger
 	offsets := make([]int64, len(shards))
 	var workers []string
 	for i, sh := range shards {
-		if sh.State != sqldb.ShardDone {
+		if sh.State != gas.ShardDone {
 			return nil, fmt.Errorf("shard %d is %s, not done", i, sh.State)
 		}
 		if err := json.Unmarshal([]byte(sh.Summary), &sums[i]); err != nil {

@@ -18,7 +18,7 @@ const (
 )
 
 // EnqueueShard queues the annotation of piece shard of jobID in tx
-// (sqldb.ShardEnqueuer).
+// (gas.ShardEnqueuer).
 func (in *Inserter) EnqueueShard(ctx context.Context, tx *sql.Tx, jobID string, shard int) error {
 	if _, err := in.client.InsertTx(ctx, tx, AnnotateArgs{JobID: jobID, Step: StepShard, Shard: shard}, nil); err != nil {
 		return fmt.Errorf("jobs: enqueue shard %d of %s: %w", shard, jobID, err)
@@ -28,7 +28,7 @@ func (in *Inserter) EnqueueShard(ctx context.Context, tx *sql.Tx, jobID string, 
 
 // EnqueueMerge queues the merge of jobID's pieces in tx. It is unique per
 // job: the store queues it once already, and River refuses a second one
-// should anything else try (sqldb.ShardEnqueuer).
+// should anything else try (gas.ShardEnqueuer).
 func (in *Inserter) EnqueueMerge(ctx context.Context, tx *sql.Tx, jobID string) error {
 	opts := &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
 	if _, err := in.client.InsertTx(ctx, tx, AnnotateArgs{JobID: jobID, Step: StepMerge}, opts); err != nil {

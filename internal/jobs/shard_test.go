@@ -218,7 +218,7 @@ func TestShardedRunMatchesSingleRun(t *testing.T) {
 	var total int64
 	for _, sh := range shards {
 		total += sh.Records
-		if sh.State != sqldb.ShardDone || sh.Worker == "" {
+		if sh.State != gas.ShardDone || sh.Worker == "" {
 			t.Fatalf("shard %+v", sh)
 		}
 	}

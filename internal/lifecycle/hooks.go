@@ -61,7 +61,7 @@ func (h *Hooks) at(t time.Time) *river.InsertOpts {
 	return nil
 }
 
-// TransitionHook returns the sqldb.TransitionHook to build the job store
+// TransitionHook returns the gas.TransitionHook to build the job store
 // with. In the transaction of each change it:
 //   - RUNNING → COMPLETED of a Free user's job: schedules the archive at
 //     CompletedAt + FreeRetention;
@@ -69,7 +69,7 @@ func (h *Hooks) at(t time.Time) *river.InsertOpts {
 //     owner is no longer Free, which closes the race between an archive in
 //     progress and an upgrade whose restore would not see the job yet;
 //   - → RESTORING: schedules the thaw at the expected ready time.
-func (h *Hooks) TransitionHook() sqldb.TransitionHook {
+func (h *Hooks) TransitionHook() gas.TransitionHook {
 	return func(ctx context.Context, tx *sql.Tx, j *gas.Job, c gas.JobChange) error {
 		switch {
 		case c.From == gas.JobRunning && c.To == gas.JobCompleted:
@@ -97,11 +97,11 @@ func (h *Hooks) TransitionHook() sqldb.TransitionHook {
 	}
 }
 
-// PlanHook returns the sqldb.PlanHook to register with DB.OnPlanChange: a
+// PlanHook returns the gas.PlanHook to register with DB.OnPlanChange: a
 // user who becomes Premium gets every archived result restored. A
 // downgrade queues nothing: results completed from then on follow the
 // Free retention through TransitionHook, and restored ones stay.
-func (h *Hooks) PlanHook() sqldb.PlanHook {
+func (h *Hooks) PlanHook() gas.PlanHook {
 	return func(ctx context.Context, tx *sql.Tx, u *gas.User, from gas.Plan) error {
 		if u.Plan != gas.PlanPremium || from == gas.PlanPremium {
 			return nil

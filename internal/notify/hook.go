@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"github.com/gas-project/gas"
-	"github.com/gas-project/gas/internal/sqldb"
 )
 
 // kindOf says which transitions a user hears about: the end of an
@@ -25,11 +24,11 @@ func kindOf(c gas.JobChange) (gas.NotificationKind, bool) {
 	return "", false
 }
 
-// Hook is the sqldb.TransitionHook that writes the outbox row and queues
+// Hook is the gas.TransitionHook that writes the outbox row and queues
 // its delivery in the transaction of the job change. A transition commits
 // once (it is a conditional update), so a re-run of the worker that made it
 // finds the job already moved and never writes a second row.
-func (s *Service) Hook() sqldb.TransitionHook {
+func (s *Service) Hook() gas.TransitionHook {
 	return func(ctx context.Context, tx *sql.Tx, j *gas.Job, c gas.JobChange) error {
 		kind, ok := kindOf(c)
 		if !ok {

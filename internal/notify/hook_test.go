@@ -25,7 +25,7 @@ type fixture struct {
 	user  *gas.User
 }
 
-func newFixture(t *testing.T, db *sqldb.DB, cfg notify.Config, after ...sqldb.TransitionHook) *fixture {
+func newFixture(t *testing.T, db *sqldb.DB, cfg notify.Config, after ...gas.TransitionHook) *fixture {
 	t.Helper()
 	ins, err := jobs.NewInserter(db.RiverDriver(), nil)
 	if err != nil {
@@ -44,7 +44,7 @@ func newFixture(t *testing.T, db *sqldb.DB, cfg notify.Config, after ...sqldb.Tr
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := db.JobStore(ins, append([]sqldb.TransitionHook{svc.Hook()}, after...)...)
+	store := db.JobStore(ins, append([]gas.TransitionHook{svc.Hook()}, after...)...)
 	u := &gas.User{Email: "ada@example.org", Name: "Ada"}
 	if err := db.CreateUser(context.Background(), u); err != nil {
 		t.Fatal(err)

@@ -23,6 +23,8 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/gas-project/gas"
 )
 
 // dialect is what differs between database engines: the driver, how to
@@ -78,7 +80,7 @@ type DB struct {
 	now     func() time.Time
 	display string // where the database is, for messages
 	// planHooks run inside SetPlan's transaction (see OnPlanChange).
-	planHooks []PlanHook
+	planHooks []gas.PlanHook
 }
 
 // OpenSQLite opens (creating when needed) the SQLite database file at path

@@ -13,26 +13,12 @@ import (
 	"github.com/gas-project/gas"
 )
 
-// Enqueuer puts the annotation of a job on the queue inside the caller's
-// transaction (River's InsertTx), so a job row never exists without its
-// queue entry and vice versa. Like a TransitionHook it must use tx only.
-type Enqueuer interface {
-	EnqueueAnnotate(ctx context.Context, tx *sql.Tx, jobID string) error
-}
-
-// TransitionHook runs inside the transaction of a successful state change,
-// after the job row and its event are written. Later work (notification
-// outbox, archive timers) hooks in here so it commits or rolls back with the
-// change that causes it. A hook must use tx only: on SQLite the pool has a
-// single connection, which tx holds, so any other query would wait forever.
-type TransitionHook func(ctx context.Context, tx *sql.Tx, j *gas.Job, c gas.JobChange) error
-
 // Jobs is the SQL job store: gas.JobStore for the web side and
 // gas.JobUpdater for workers.
 type Jobs struct {
 	db    *DB
-	enq   Enqueuer
-	hooks []TransitionHook
+	enq   gas.Enqueuer
+	hooks []gas.TransitionHook
 }
 
 var (
@@ -41,7 +27,7 @@ var (
 )
 
 // JobStore returns the job store that enqueues new jobs through enq.
-func (db *DB) JobStore(enq Enqueuer, hooks ...TransitionHook) *Jobs {
+func (db *DB) JobStore(enq gas.Enqueuer, hooks ...gas.TransitionHook) *Jobs {
 	return &Jobs{db: db, enq: enq, hooks: hooks}
 }
 

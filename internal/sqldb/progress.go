@@ -11,19 +11,6 @@ import (
 	"github.com/gas-project/gas"
 )
 
-// Progress is how far a job's annotation has got, for the live job page.
-type Progress struct {
-	JobID string
-	// InputRecords is the record count of the upload check (the total of
-	// the progress bar); 0 when it was not recorded.
-	InputRecords int64
-	// Records is the last count the worker reported, At when.
-	Records int64
-	At      time.Time
-	// IndexKey is the blob of the job's variant index, "" until built.
-	IndexKey string
-}
-
 // SetInputRecords records the record count of a job's input, known from
 // the upload check before the job is queued.
 func (db *DB) SetInputRecords(ctx context.Context, jobID string, n int64) error {
@@ -64,8 +51,8 @@ func (db *DB) execJob(ctx context.Context, op, jobID, q string, args ...any) err
 
 // JobProgress returns the progress of the given jobs, keyed by ID; IDs of
 // missing jobs are left out.
-func (db *DB) JobProgress(ctx context.Context, ids ...string) (map[string]Progress, error) {
-	out := make(map[string]Progress, len(ids))
+func (db *DB) JobProgress(ctx context.Context, ids ...string) (map[string]gas.Progress, error) {
+	out := make(map[string]gas.Progress, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
@@ -81,7 +68,7 @@ func (db *DB) JobProgress(ctx context.Context, ids ...string) (map[string]Progre
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var p Progress
+		var p gas.Progress
 		var at int64
 		if err := rows.Scan(&p.JobID, &p.InputRecords, &p.Records, &at, &p.IndexKey); err != nil {
 			return nil, fmt.Errorf("sqldb: job progress: %w", err)
@@ -108,41 +95,32 @@ func (db *DB) QueueAhead(ctx context.Context, jobID string) (int, error) {
 	return n, nil
 }
 
-// Throughput describes the recently completed jobs of all users, for
-// estimates: how long a job ran on average and how many records a second
-// were annotated.
-type Throughput struct {
-	Jobs          int           // completed jobs looked at (0: no estimate)
-	MeanRun       time.Duration // mean time from RUNNING to COMPLETED
-	RecordsPerSec float64       // records / running time over those jobs
-}
-
 // RecentThroughput looks at the last n completed jobs (any user).
-func (db *DB) RecentThroughput(ctx context.Context, n int) (Throughput, error) {
+func (db *DB) RecentThroughput(ctx context.Context, n int) (gas.Throughput, error) {
 	if n <= 0 {
-		return Throughput{}, errors.New("sqldb: recent throughput: n must be positive")
+		return gas.Throughput{}, errors.New("sqldb: recent throughput: n must be positive")
 	}
 	rows, err := db.sql.QueryContext(ctx, db.q(`SELECT started_at, completed_at, records FROM jobs
 		WHERE state = ? AND started_at > 0 AND completed_at >= started_at
 		ORDER BY completed_at DESC LIMIT ?`), string(gas.JobCompleted), n)
 	if err != nil {
-		return Throughput{}, fmt.Errorf("sqldb: recent throughput: %w", err)
+		return gas.Throughput{}, fmt.Errorf("sqldb: recent throughput: %w", err)
 	}
 	defer rows.Close()
-	var t Throughput
+	var t gas.Throughput
 	var run time.Duration
 	var records int64
 	for rows.Next() {
 		var s, c, r int64
 		if err := rows.Scan(&s, &c, &r); err != nil {
-			return Throughput{}, fmt.Errorf("sqldb: recent throughput: %w", err)
+			return gas.Throughput{}, fmt.Errorf("sqldb: recent throughput: %w", err)
 		}
 		t.Jobs++
 		run += time.Duration(c-s) * time.Microsecond
 		records += r
 	}
 	if err := rows.Err(); err != nil {
-		return Throughput{}, fmt.Errorf("sqldb: recent throughput: %w", err)
+		return gas.Throughput{}, fmt.Errorf("sqldb: recent throughput: %w", err)
 	}
 	if t.Jobs > 0 {
 		t.MeanRun = run / time.Duration(t.Jobs)
@@ -183,22 +161,8 @@ func (db *DB) DeleteJob(ctx context.Context, userID int64, jobID string) error {
 	})
 }
 
-// PendingUpload is a stored, checked upload waiting for the user to read
-// its pre-flight report and go on (it becomes job ID) or cancel.
-type PendingUpload struct {
-	ID        string
-	UserID    int64
-	InputKey  string
-	InputName string
-	InputSize int64
-	Mode      string
-	Bundle    string // the reference bundle chosen; "" means the default
-	Report    string // JSON, written and read by the web
-	CreatedAt time.Time
-}
-
 // HoldUpload records a pending upload; CreatedAt is set to now.
-func (db *DB) HoldUpload(ctx context.Context, p *PendingUpload) error {
+func (db *DB) HoldUpload(ctx context.Context, p *gas.PendingUpload) error {
 	p.CreatedAt = db.now().UTC()
 	_, err := db.sql.ExecContext(ctx, db.q(`INSERT INTO pending_uploads (id, user_id, input_key, input_name, input_size, mode, bundle, report, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`), p.ID, p.UserID, p.InputKey, p.InputName, p.InputSize, p.Mode, p.Bundle, p.Report, micro(p.CreatedAt))
@@ -210,8 +174,8 @@ func (db *DB) HoldUpload(ctx context.Context, p *PendingUpload) error {
 
 const uploadCols = `id, user_id, input_key, input_name, input_size, mode, bundle, report, created_at`
 
-func scanUpload(row interface{ Scan(...any) error }) (*PendingUpload, error) {
-	var p PendingUpload
+func scanUpload(row interface{ Scan(...any) error }) (*gas.PendingUpload, error) {
+	var p gas.PendingUpload
 	var created int64
 	if err := row.Scan(&p.ID, &p.UserID, &p.InputKey, &p.InputName, &p.InputSize, &p.Mode, &p.Bundle, &p.Report, &created); err != nil {
 		return nil, err
@@ -226,7 +190,7 @@ func uploadNotFound(op string, err error) error {
 
 // PendingUpload returns a user's pending upload; ENOTFOUND when absent or
 // another user's.
-func (db *DB) PendingUpload(ctx context.Context, userID int64, id string) (*PendingUpload, error) {
+func (db *DB) PendingUpload(ctx context.Context, userID int64, id string) (*gas.PendingUpload, error) {
 	p, err := scanUpload(db.sql.QueryRowContext(ctx, db.q(`SELECT `+uploadCols+` FROM pending_uploads WHERE id = ? AND user_id = ?`), id, userID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, uploadNotFound("pending upload", err)
@@ -240,8 +204,8 @@ func (db *DB) PendingUpload(ctx context.Context, userID int64, id string) (*Pend
 // ReleaseUpload deletes a user's pending upload row and returns it: the
 // caller now owns its file (to queue it as a job, or delete it). Of two
 // concurrent calls one gets ENOTFOUND, so a double click queues once.
-func (db *DB) ReleaseUpload(ctx context.Context, userID int64, id string) (*PendingUpload, error) {
-	var p *PendingUpload
+func (db *DB) ReleaseUpload(ctx context.Context, userID int64, id string) (*gas.PendingUpload, error) {
+	var p *gas.PendingUpload
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		p, err = scanUpload(tx.QueryRowContext(ctx, db.q(`SELECT `+uploadCols+` FROM pending_uploads WHERE id = ? AND user_id = ?`), id, userID))
@@ -265,14 +229,14 @@ func (db *DB) ReleaseUpload(ctx context.Context, userID int64, id string) (*Pend
 
 // StaleUploads returns up to limit pending uploads created before t,
 // oldest first: abandoned ones for the cleaner.
-func (db *DB) StaleUploads(ctx context.Context, before time.Time, limit int) ([]*PendingUpload, error) {
+func (db *DB) StaleUploads(ctx context.Context, before time.Time, limit int) ([]*gas.PendingUpload, error) {
 	rows, err := db.sql.QueryContext(ctx, db.q(`SELECT `+uploadCols+` FROM pending_uploads WHERE created_at < ? ORDER BY created_at LIMIT ?`),
 		micro(before), limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqldb: stale uploads: %w", err)
 	}
 	defer rows.Close()
-	var out []*PendingUpload
+	var out []*gas.PendingUpload
 	for rows.Next() {
 		p, err := scanUpload(rows)
 		if err != nil {

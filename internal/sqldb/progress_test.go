@@ -163,12 +163,12 @@ func testPendingUploads(t *testing.T, f fixture) {
 	ctx := context.Background()
 	a := mustUser(t, f, fmt.Sprintf("ua%d@example.org", testDBSeq.Add(1)))
 	b := mustUser(t, f, fmt.Sprintf("ub%d@example.org", testDBSeq.Add(1)))
-	old := &PendingUpload{ID: fmt.Sprintf("up-old-%d", testDBSeq.Add(1)), UserID: a.ID, InputKey: "k1", InputName: "a.vcf", InputSize: 10, Mode: "all", Report: `{"records":1}`}
+	old := &gas.PendingUpload{ID: fmt.Sprintf("up-old-%d", testDBSeq.Add(1)), UserID: a.ID, InputKey: "k1", InputName: "a.vcf", InputSize: 10, Mode: "all", Report: `{"records":1}`}
 	if err := f.db.HoldUpload(ctx, old); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.Add(25 * time.Hour)
-	fresh := &PendingUpload{ID: fmt.Sprintf("up-new-%d", testDBSeq.Add(1)), UserID: a.ID, InputKey: "k2", InputName: "b.vcf", InputSize: 20}
+	fresh := &gas.PendingUpload{ID: fmt.Sprintf("up-new-%d", testDBSeq.Add(1)), UserID: a.ID, InputKey: "k2", InputName: "b.vcf", InputSize: 20}
 	if err := f.db.HoldUpload(ctx, fresh); err != nil {
 		t.Fatal(err)
 	}

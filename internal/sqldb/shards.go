@@ -10,59 +10,26 @@ import (
 	"github.com/gas-project/gas"
 )
 
-// ShardState is where one piece of a split input stands.
-type ShardState string
-
-// Shard states. A shard has no failed state: an input error in any piece
-// fails the whole job, which is what the user sees.
-const (
-	ShardQueued ShardState = "queued"
-	ShardDone   ShardState = "done"
-)
-
-// Shard is one contiguous piece of a job's input, annotated by its own
-// queue job and merged back in order.
-type Shard struct {
-	JobID      string
-	Index      int    // 0-based position in the input
-	InputKey   string // the piece, with the input's header
-	OutputKey  string // its annotated output
-	Records    int64
-	LineOffset int64  // piece line number + LineOffset = line in the whole input (records only)
-	Region     string // first and last record position, for people
-	State      ShardState
-	Summary    string // the engine's summary JSON once done
-	Worker     string // the process that annotated it
-	DoneAt     time.Time
-}
-
-// ShardEnqueuer queues the work of shards inside the caller's transaction,
-// like Enqueuer, so that a shard row never exists without its queue job.
-type ShardEnqueuer interface {
-	EnqueueShard(ctx context.Context, tx *sql.Tx, jobID string, shard int) error
-	EnqueueMerge(ctx context.Context, tx *sql.Tx, jobID string) error
-}
-
 // Shards is the store of split inputs.
 type Shards struct {
 	db  *DB
-	enq ShardEnqueuer
+	enq gas.ShardEnqueuer
 }
 
 // Shards returns the shard store queueing through enq.
-func (db *DB) Shards(enq ShardEnqueuer) *Shards { return &Shards{db: db, enq: enq} }
+func (db *DB) Shards(enq gas.ShardEnqueuer) *Shards { return &Shards{db: db, enq: enq} }
 
 const shardCols = `job_id, shard, input_key, output_key, records, line_offset, region, state, summary, worker, done_at`
 
-func scanShard(row interface{ Scan(...any) error }) (*Shard, error) {
-	var s Shard
+func scanShard(row interface{ Scan(...any) error }) (*gas.Shard, error) {
+	var s gas.Shard
 	var state string
 	var done int64
 	if err := row.Scan(&s.JobID, &s.Index, &s.InputKey, &s.OutputKey, &s.Records, &s.LineOffset, &s.Region,
 		&state, &s.Summary, &s.Worker, &done); err != nil {
 		return nil, err
 	}
-	s.State, s.DoneAt = ShardState(state), fromMicro(done)
+	s.State, s.DoneAt = gas.ShardState(state), fromMicro(done)
 	return &s, nil
 }
 
@@ -94,7 +61,7 @@ func (s *Shards) lockRunningJob(ctx context.Context, tx *sql.Tx, jobID string) e
 // piece and writes a job event with reason, in one transaction. It returns
 // false, and changes nothing, when the job was already split (a re-run of
 // the split after a crash), and ECONFLICT when the job is not RUNNING.
-func (s *Shards) CreateShards(ctx context.Context, jobID string, shards []Shard, actor, reason string) (bool, error) {
+func (s *Shards) CreateShards(ctx context.Context, jobID string, shards []gas.Shard, actor, reason string) (bool, error) {
 	if len(shards) == 0 {
 		return false, gas.Errorf(gas.EINVALID, "A split needs at least one shard.")
 	}
@@ -146,13 +113,13 @@ func (s *Shards) CreateShards(ctx context.Context, jobID string, shards []Shard,
 }
 
 // JobShards returns a job's shards in input order; none when it was not split.
-func (s *Shards) JobShards(ctx context.Context, jobID string) ([]*Shard, error) {
+func (s *Shards) JobShards(ctx context.Context, jobID string) ([]*gas.Shard, error) {
 	rows, err := s.db.sql.QueryContext(ctx, s.db.q(`SELECT `+shardCols+` FROM job_shards WHERE job_id = ? ORDER BY shard`), jobID)
 	if err != nil {
 		return nil, fmt.Errorf("sqldb: job shards: %w", err)
 	}
 	defer rows.Close()
-	var out []*Shard
+	var out []*gas.Shard
 	for rows.Next() {
 		sh, err := scanShard(rows)
 		if err != nil {
@@ -167,7 +134,7 @@ func (s *Shards) JobShards(ctx context.Context, jobID string) ([]*Shard, error) 
 }
 
 // Shard returns one shard; ENOTFOUND when absent.
-func (s *Shards) Shard(ctx context.Context, jobID string, index int) (*Shard, error) {
+func (s *Shards) Shard(ctx context.Context, jobID string, index int) (*gas.Shard, error) {
 	sh, err := scanShard(s.db.sql.QueryRowContext(ctx, s.db.q(`SELECT `+shardCols+` FROM job_shards WHERE job_id = ? AND shard = ?`), jobID, index))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, &gas.Error{Code: gas.ENOTFOUND, Message: "Shard not found.", Err: fmt.Errorf("sqldb: shard %s/%d: %w", jobID, index, err)}
@@ -191,7 +158,7 @@ func (s *Shards) FinishShard(ctx context.Context, jobID string, index int, summa
 		}
 		now := s.db.now().UTC().Truncate(time.Microsecond)
 		res, err := tx.ExecContext(ctx, s.db.q(`UPDATE job_shards SET state = ?, summary = ?, worker = ?, done_at = ?
-			WHERE job_id = ? AND shard = ? AND state = ?`), string(ShardDone), summary, worker, micro(now), jobID, index, string(ShardQueued))
+			WHERE job_id = ? AND shard = ? AND state = ?`), string(gas.ShardDone), summary, worker, micro(now), jobID, index, string(gas.ShardQueued))
 		if err != nil {
 			return fmt.Errorf("update shard: %w", err)
 		}
@@ -212,7 +179,7 @@ func (s *Shards) FinishShard(ctx context.Context, jobID string, index int, summa
 		}
 		var left int
 		if err := tx.QueryRowContext(ctx, s.db.q(`SELECT COUNT(*) FROM job_shards WHERE job_id = ? AND state <> ?`),
-			jobID, string(ShardDone)).Scan(&left); err != nil {
+			jobID, string(gas.ShardDone)).Scan(&left); err != nil {
 			return fmt.Errorf("count shards left: %w", err)
 		}
 		if left > 0 {
@@ -240,7 +207,7 @@ func (s *Shards) FinishShard(ctx context.Context, jobID string, index int, summa
 // there are (0, 0 for a job that was not split), for status pages.
 func (s *Shards) ShardProgress(ctx context.Context, jobID string) (done, total int, err error) {
 	err = s.db.sql.QueryRowContext(ctx, s.db.q(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN state = ? THEN 1 ELSE 0 END), 0)
-		FROM job_shards WHERE job_id = ?`), string(ShardDone), jobID).Scan(&total, &done)
+		FROM job_shards WHERE job_id = ?`), string(gas.ShardDone), jobID).Scan(&total, &done)
 	if err != nil {
 		return 0, 0, fmt.Errorf("sqldb: shard progress of %s: %w", jobID, err)
 	}

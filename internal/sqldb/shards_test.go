@@ -64,10 +64,10 @@ func runningJob(t *testing.T, f fixture) *gas.Job {
 	return j
 }
 
-func pieces(jobID string, n int) []Shard {
-	var out []Shard
+func pieces(jobID string, n int) []gas.Shard {
+	var out []gas.Shard
 	for i := range n {
-		out = append(out, Shard{Index: i, InputKey: fmt.Sprintf("%s/shards/%04d.vcf.gz", jobID, i),
+		out = append(out, gas.Shard{Index: i, InputKey: fmt.Sprintf("%s/shards/%04d.vcf.gz", jobID, i),
 			OutputKey: fmt.Sprintf("%s/shards/%04d.out.vcf.gz", jobID, i), Records: 10, LineOffset: int64(10 * i), Region: "1:1-1:9"})
 	}
 	return out
@@ -103,7 +103,7 @@ func testShardSplitOnce(t *testing.T, f fixture) {
 		t.Fatalf("shards: %d %v", len(all), err)
 	}
 	for i, sh := range all {
-		if sh.Index != i || sh.State != ShardQueued || sh.LineOffset != int64(10*i) || sh.InputKey != pieces(j.ID, 3)[i].InputKey {
+		if sh.Index != i || sh.State != gas.ShardQueued || sh.LineOffset != int64(10*i) || sh.InputKey != pieces(j.ID, 3)[i].InputKey {
 			t.Fatalf("shard %d = %+v", i, sh)
 		}
 	}
@@ -117,7 +117,7 @@ func testShardSplitOnce(t *testing.T, f fixture) {
 	if _, err := st.Shard(ctx, j.ID, 7); gas.ErrorCode(err) != gas.ENOTFOUND {
 		t.Fatalf("missing shard: %v", err)
 	}
-	if _, err := st.CreateShards(ctx, j.ID, []Shard{{Index: 1}}, "test", "x"); gas.ErrorCode(err) != gas.EINVALID {
+	if _, err := st.CreateShards(ctx, j.ID, []gas.Shard{{Index: 1}}, "test", "x"); gas.ErrorCode(err) != gas.EINVALID {
 		t.Fatalf("misnumbered: %v", err)
 	}
 }
@@ -153,7 +153,7 @@ func testShardLastQueuesMerge(t *testing.T, f fixture) {
 		t.Fatalf("%d merge jobs, want 1", n)
 	}
 	sh, err := st.Shard(ctx, j.ID, 0)
-	if err != nil || sh.State != ShardDone || sh.Summary != `{"records":10}` || sh.Worker != "w1" || sh.DoneAt.IsZero() {
+	if err != nil || sh.State != gas.ShardDone || sh.Summary != `{"records":10}` || sh.Worker != "w1" || sh.DoneAt.IsZero() {
 		t.Fatalf("shard 0 = %+v, %v", sh, err)
 	}
 	if d, n, _ := st.ShardProgress(ctx, j.ID); d != 3 || n != 3 {
@@ -224,7 +224,7 @@ func testShardJobNotRunning(t *testing.T, f fixture) {
 	if _, err := st.FinishShard(ctx, j.ID, 0, "{}", "w"); gas.ErrorCode(err) != gas.ECONFLICT {
 		t.Fatalf("finish after failure: %v", err)
 	}
-	if sh, _ := st.Shard(ctx, j.ID, 0); sh.State != ShardQueued {
+	if sh, _ := st.Shard(ctx, j.ID, 0); sh.State != gas.ShardQueued {
 		t.Fatalf("shard state %s", sh.State)
 	}
 	// Deleting the job deletes its shards.

@@ -103,15 +103,9 @@ func (db *DB) UserByEmail(ctx context.Context, email string) (*gas.User, error) 
 	return u, nil
 }
 
-// PlanHook runs inside the transaction of a plan change, after the user row
-// is updated, and only when the plan really changed. The lifecycle hooks in
-// here (restore a new Premium user's archive) so the work is queued if and
-// only if the change commits. Like a TransitionHook it must use tx only.
-type PlanHook func(ctx context.Context, tx *sql.Tx, u *gas.User, from gas.Plan) error
-
 // OnPlanChange adds a hook to every later SetPlan. Call it while wiring the
 // process, before the store is shared.
-func (db *DB) OnPlanChange(h PlanHook) { db.planHooks = append(db.planHooks, h) }
+func (db *DB) OnPlanChange(h gas.PlanHook) { db.planHooks = append(db.planHooks, h) }
 
 // SetPlan changes a user's plan; ENOTFOUND for a missing user. Setting the
 // plan the user already has changes nothing and runs no hook.

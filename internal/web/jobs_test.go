@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/gas-project/gas/internal/sharedtest"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +15,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gas-project/gas/internal/sharedtest"
 
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/annotate"

@@ -15,22 +15,21 @@ import (
 
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/annotate"
-	"github.com/gas-project/gas/internal/sqldb"
 	"github.com/gas-project/gas/internal/submit"
 )
 
 // UploadStore keeps uploads that wait on their pre-flight report
 // (sqldb.DB implements it).
 type UploadStore interface {
-	HoldUpload(ctx context.Context, p *sqldb.PendingUpload) error
-	PendingUpload(ctx context.Context, userID int64, id string) (*sqldb.PendingUpload, error)
-	ReleaseUpload(ctx context.Context, userID int64, id string) (*sqldb.PendingUpload, error)
+	HoldUpload(ctx context.Context, p *gas.PendingUpload) error
+	PendingUpload(ctx context.Context, userID int64, id string) (*gas.PendingUpload, error)
+	ReleaseUpload(ctx context.Context, userID int64, id string) (*gas.PendingUpload, error)
 }
 
 // UploadCleaner lists abandoned uploads (sqldb.DB implements it).
 type UploadCleaner interface {
-	StaleUploads(ctx context.Context, before time.Time, limit int) ([]*sqldb.PendingUpload, error)
-	ReleaseUpload(ctx context.Context, userID int64, id string) (*sqldb.PendingUpload, error)
+	StaleUploads(ctx context.Context, before time.Time, limit int) ([]*gas.PendingUpload, error)
+	ReleaseUpload(ctx context.Context, userID int64, id string) (*gas.PendingUpload, error)
 }
 
 // AbandonedUploadAge is how long a pre-flight report waits for an answer
@@ -67,7 +66,7 @@ func CleanAbandonedUploads(ctx context.Context, store UploadCleaner, blobs gas.B
 // preflightView is the model of the pre-flight report page.
 type preflightView struct {
 	base
-	Upload      *sqldb.PendingUpload
+	Upload      *gas.PendingUpload
 	Report      *preflight
 	ModeLabel   string
 	Bundle      string
@@ -84,7 +83,7 @@ func (s *server) holdUpload(w http.ResponseWriter, r *http.Request, u *gas.User,
 		s.serverError(w, r, err)
 		return
 	}
-	pu := &sqldb.PendingUpload{ID: job.ID, UserID: u.ID, InputKey: job.InputKey, InputName: job.InputName,
+	pu := &gas.PendingUpload{ID: job.ID, UserID: u.ID, InputKey: job.InputKey, InputName: job.InputName,
 		InputSize: job.InputSize, Mode: string(mode), Bundle: job.Bundle, Report: string(rep)}
 	if err := s.d.Uploads.HoldUpload(r.Context(), pu); err != nil {
 		s.abandon(r.Context(), job)

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/gas-project/gas"
-	"github.com/gas-project/gas/internal/sqldb"
 )
 
 // ProgressStore is what the live job pages read besides the job itself
@@ -15,9 +14,9 @@ import (
 // the queue, and how fast recent jobs ran, for the estimates.
 type ProgressStore interface {
 	SetInputRecords(ctx context.Context, jobID string, n int64) error
-	JobProgress(ctx context.Context, ids ...string) (map[string]sqldb.Progress, error)
+	JobProgress(ctx context.Context, ids ...string) (map[string]gas.Progress, error)
 	QueueAhead(ctx context.Context, jobID string) (int, error)
-	RecentThroughput(ctx context.Context, n int) (sqldb.Throughput, error)
+	RecentThroughput(ctx context.Context, n int) (gas.Throughput, error)
 }
 
 // throughputJobs is how many recent completions the estimates average.
@@ -45,7 +44,7 @@ func (s *server) liveInfo(ctx context.Context, detail bool, jobs ...*gas.Job) ma
 	for i, j := range jobs {
 		ids[i] = j.ID
 	}
-	var ps map[string]sqldb.Progress
+	var ps map[string]gas.Progress
 	if s.d.Progress != nil && len(ids) > 0 {
 		var err error
 		if ps, err = s.d.Progress.JobProgress(ctx, ids...); err != nil {
@@ -88,7 +87,7 @@ func (s *server) liveInfo(ctx context.Context, detail bool, jobs ...*gas.Job) ma
 }
 
 // estimate fills the queue place and the times left of one job.
-func (s *server) estimate(ctx context.Context, j *gas.Job, l *live, p sqldb.Progress, now time.Time) {
+func (s *server) estimate(ctx context.Context, j *gas.Job, l *live, p gas.Progress, now time.Time) {
 	if j.State != gas.JobPending && j.State != gas.JobRunning {
 		return
 	}
