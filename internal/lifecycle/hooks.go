@@ -10,7 +10,6 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/gas-project/gas"
-	"github.com/gas-project/gas/internal/sqldb"
 )
 
 // Inserter queues a River job inside the caller's transaction
@@ -23,7 +22,10 @@ type Inserter interface {
 // that changes jobs or plans needs (web, worker, the admin command), even
 // one that runs no lifecycle worker.
 type HooksConfig struct {
-	DB            *sqldb.DB
+	// DB reads owners' plans in the transaction of a change.
+	DB interface {
+		UserPlanTx(ctx context.Context, tx *sql.Tx, userID int64, lock bool) (gas.Plan, error)
+	}
 	Inserter      Inserter
 	FreeRetention time.Duration // time a Free user's result stays hot; must be positive
 	Now           func() time.Time
@@ -73,7 +75,7 @@ func (h *Hooks) TransitionHook() gas.TransitionHook {
 	return func(ctx context.Context, tx *sql.Tx, j *gas.Job, c gas.JobChange) error {
 		switch {
 		case c.From == gas.JobRunning && c.To == gas.JobCompleted:
-			plan, err := planTx(ctx, h.cfg.DB, tx, j.UserID, false)
+			plan, err := h.cfg.DB.UserPlanTx(ctx, tx, j.UserID, false)
 			if err != nil {
 				return err
 			}
@@ -82,7 +84,7 @@ func (h *Hooks) TransitionHook() gas.TransitionHook {
 			}
 			return h.cfg.Inserter.InsertTx(ctx, tx, ArchiveArgs{JobID: j.ID}, h.at(j.CompletedAt.Add(h.cfg.FreeRetention)))
 		case c.To == gas.JobArchived:
-			plan, err := planTx(ctx, h.cfg.DB, tx, j.UserID, true)
+			plan, err := h.cfg.DB.UserPlanTx(ctx, tx, j.UserID, true)
 			if err != nil {
 				return err
 			}
@@ -97,7 +99,7 @@ func (h *Hooks) TransitionHook() gas.TransitionHook {
 	}
 }
 
-// PlanHook returns the gas.PlanHook to register with DB.OnPlanChange: a
+// PlanHook returns the gas.PlanHook to register with the user store: a
 // user who becomes Premium gets every archived result restored. A
 // downgrade queues nothing: results completed from then on follow the
 // Free retention through TransitionHook, and restored ones stay.

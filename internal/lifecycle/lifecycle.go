@@ -19,7 +19,6 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/gas-project/gas"
-	"github.com/gas-project/gas/internal/sqldb"
 )
 
 // Queue is the River queue of all lifecycle work.
@@ -99,12 +98,22 @@ type JobStore interface {
 	gas.JobUpdater
 }
 
+// Store is what the workers read besides jobs, and the transactions they
+// queue follow-up work in (sqldb.DB implements it).
+type Store interface {
+	UserByID(ctx context.Context, id int64) (*gas.User, error)
+	// UserJobIDs lists a user's jobs in a state, oldest first.
+	UserJobIDs(ctx context.Context, userID int64, state gas.JobState) ([]string, error)
+	// InTx runs fn in one transaction, committing when it returns nil.
+	InTx(ctx context.Context, fn func(tx *sql.Tx) error) error
+}
+
 // Config is the worker side of the lifecycle. Every field but Logger,
 // Now, PollInterval and MaxWorkers is required.
 type Config struct {
 	// DB is the database: owners' plans and the list of a user's archived
 	// jobs are read from it, and restore jobs are queued in its transactions.
-	DB *sqldb.DB
+	DB Store
 	// Jobs is the job store built with Hooks.TransitionHook.
 	Jobs JobStore
 	// Inserter queues River jobs in a transaction (jobs.Inserter).
@@ -222,23 +231,6 @@ func verify(j *gas.Job, got gas.BlobInfo, wantSum string) error {
 	if got.Size != j.ResultSize || got.SHA256 != wantSum {
 		return fmt.Errorf("copy of %s does not match the result: %d bytes sha256 %s, want %d bytes sha256 %s",
 			j.ResultKey, got.Size, got.SHA256, j.ResultSize, wantSum)
-	}
-	return nil
-}
-
-// inTx runs fn in a transaction of the database, committing when it
-// returns nil.
-func (l *Lifecycle) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := l.cfg.DB.SQL().BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback() // fn's error is the one worth reporting
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
 }

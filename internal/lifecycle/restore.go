@@ -24,14 +24,14 @@ type RestoreUserWorker struct {
 func (w *RestoreUserWorker) Work(ctx context.Context, rj *river.Job[RestoreUserArgs]) error {
 	l := w.l
 	uid := rj.Args.UserID
-	ids, err := archivedJobs(ctx, l.cfg.DB, uid)
+	ids, err := l.cfg.DB.UserJobIDs(ctx, uid, gas.JobArchived)
 	if err != nil {
 		return err
 	}
 	if len(ids) == 0 {
 		return nil
 	}
-	err = l.inTx(ctx, func(tx *sql.Tx) error {
+	err = l.cfg.DB.InTx(ctx, func(tx *sql.Tx) error {
 		for _, id := range ids {
 			if err := l.cfg.Inserter.InsertTx(ctx, tx, RestoreArgs{JobID: id}, nil); err != nil {
 				return err

@@ -18,9 +18,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/gas-project/gas"
 	"github.com/riverqueue/river"
-
-	"github.com/gas-project/gas/internal/sqldb"
 )
 
 // Queue is the River queue of deliveries, apart from annotation so a slow
@@ -42,6 +41,19 @@ const (
 // jobs.Inserter satisfies it.
 type Inserter interface {
 	InsertTx(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) error
+}
+
+// Store is the outbox (sqldb.DB implements it). The Tx methods work in the
+// transaction of a job change (the hook) or of a retry.
+type Store interface {
+	UserEmailTx(ctx context.Context, tx *sql.Tx, userID int64) (string, error)
+	InsertNotificationTx(ctx context.Context, tx *sql.Tx, n *gas.Notification) error
+	RetryNotificationTx(ctx context.Context, tx *sql.Tx, id int64) error
+	Notification(ctx context.Context, id int64) (*gas.Notification, error)
+	MarkNotificationSent(ctx context.Context, id int64, at time.Time) error
+	RecordNotificationFailure(ctx context.Context, id int64, errText string, final bool) error
+	// InTx runs fn in one transaction, committing when it returns nil.
+	InTx(ctx context.Context, fn func(tx *sql.Tx) error) error
 }
 
 // NotifyArgs is the delivery job of one outbox row.
@@ -89,7 +101,7 @@ func OutboxDir(dataDir string) string { return filepath.Join(dataDir, "outbox") 
 // Service composes, queues and delivers notifications.
 type Service struct {
 	cfg    Config
-	db     *sqldb.DB
+	db     Store
 	ins    Inserter
 	sender Sender
 	logger *slog.Logger
@@ -99,7 +111,7 @@ type Service struct {
 // New checks cfg and chooses the sender: SMTP when SMTPURL is set, else
 // .eml files in OutboxDir. It does not contact the mail server. ins may be
 // nil in a process that only delivers (no hook); Hook then refuses to run.
-func New(db *sqldb.DB, ins Inserter, cfg Config) (*Service, error) {
+func New(db Store, ins Inserter, cfg Config) (*Service, error) {
 	if db == nil {
 		return nil, errors.New("notify: a database is required")
 	}
@@ -186,26 +198,21 @@ func (s *Service) Retry(ctx context.Context, id int64) error {
 // Retry is Service.Retry for a process that only holds the database and an
 // inserter (gas admin notifications retry); maxAttempts zero means
 // DefaultMaxAttempts. A running worker picks the delivery up.
-func Retry(ctx context.Context, db *sqldb.DB, ins Inserter, id int64, maxAttempts int) error {
+func Retry(ctx context.Context, db Store, ins Inserter, id int64, maxAttempts int) error {
 	if ins == nil {
 		return errors.New("notify: retry: no queue inserter configured")
 	}
 	if maxAttempts <= 0 {
 		maxAttempts = DefaultMaxAttempts
 	}
-	tx, err := db.SQL().BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("notify: retry: begin: %w", err)
-	}
-	defer tx.Rollback() // no-op after Commit
-	if err := db.RetryNotificationTx(ctx, tx, id); err != nil {
-		return err
-	}
-	if err := ins.InsertTx(ctx, tx, NotifyArgs{ID: id}, &river.InsertOpts{Queue: Queue, MaxAttempts: maxAttempts}); err != nil {
+	err := db.InTx(ctx, func(tx *sql.Tx) error {
+		if err := db.RetryNotificationTx(ctx, tx, id); err != nil {
+			return err
+		}
+		return ins.InsertTx(ctx, tx, NotifyArgs{ID: id}, &river.InsertOpts{Queue: Queue, MaxAttempts: maxAttempts})
+	})
+	if err != nil && gas.ErrorCode(err) == gas.EINTERNAL {
 		return fmt.Errorf("notify: retry: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("notify: retry: commit: %w", err)
-	}
-	return nil
+	return err
 }

@@ -187,6 +187,13 @@ func (db *DB) Close() error { return db.sql.Close() }
 // q adapts a query to the dialect.
 func (db *DB) q(query string) string { return db.d.rebind(query) }
 
+// InTx runs fn in one transaction, committing when it returns nil. It is
+// for work queued atomically outside a store method (River jobs inserted
+// through their *sql.Tx): fn must use tx only, like a hook.
+func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return db.inTx(ctx, fn)
+}
+
 // inTx runs fn in a transaction, committing when it returns nil.
 func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.sql.BeginTx(ctx, nil)

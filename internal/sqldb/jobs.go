@@ -172,6 +172,29 @@ func (s *Jobs) ListJobs(ctx context.Context, userID int64, p gas.Page) ([]*gas.J
 	return out, total, nil
 }
 
+// UserJobIDs returns the IDs of a user's jobs in state, oldest first
+// (the lifecycle restores an upgraded user's ARCHIVED jobs).
+func (db *DB) UserJobIDs(ctx context.Context, userID int64, state gas.JobState) ([]string, error) {
+	rows, err := db.sql.QueryContext(ctx, db.q(`SELECT id FROM jobs WHERE user_id = ? AND state = ? ORDER BY created_at, id`),
+		userID, string(state))
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: %s jobs of user %d: %w", state, userID, err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("sqldb: %s jobs of user %d: %w", state, userID, err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqldb: %s jobs of user %d: %w", state, userID, err)
+	}
+	return ids, nil
+}
+
 // Events returns a job's history, oldest first.
 func (s *Jobs) Events(ctx context.Context, jobID string) ([]gas.Event, error) {
 	rows, err := s.db.sql.QueryContext(ctx, s.db.q(`SELECT job_id, at, from_state, to_state, actor, reason

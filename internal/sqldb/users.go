@@ -103,6 +103,27 @@ func (db *DB) UserByEmail(ctx context.Context, email string) (*gas.User, error) 
 	return u, nil
 }
 
+// UserPlanTx reads a user's plan in tx, for hooks. With lock set, on
+// PostgreSQL the row stays locked until tx ends, so a concurrent SetPlan
+// waits for tx (and then its own hooks see what tx wrote) instead of
+// slipping in between. SQLite needs no lock: it has one writer at a time
+// and transactions begin immediate (see OpenSQLite).
+func (db *DB) UserPlanTx(ctx context.Context, tx *sql.Tx, userID int64, lock bool) (gas.Plan, error) {
+	q := `SELECT plan FROM users WHERE id = ?`
+	if lock && db.d.name == postgresDialect.name {
+		q += ` FOR SHARE`
+	}
+	var plan string
+	err := tx.QueryRowContext(ctx, db.q(q), userID).Scan(&plan)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", notFoundUser("plan of user", err)
+	}
+	if err != nil {
+		return "", fmt.Errorf("sqldb: plan of user %d: %w", userID, err)
+	}
+	return gas.Plan(plan), nil
+}
+
 // OnPlanChange adds a hook to every later SetPlan. Call it while wiring the
 // process, before the store is shared.
 func (db *DB) OnPlanChange(h gas.PlanHook) { db.planHooks = append(db.planHooks, h) }
