@@ -3,30 +3,12 @@ package gas
 import (
 	"context"
 	"database/sql"
+	"strconv"
 	"time"
 )
 
-// JobState is where an annotation job is in its life.
-type JobState string
-
-// Job states. Transitions are made by conditional updates (UPDATE … WHERE
-// state = expected) so two workers can never both move the same job.
-const (
-	JobPending   JobState = "PENDING"
-	JobRunning   JobState = "RUNNING"
-	JobCompleted JobState = "COMPLETED"
-	JobFailed    JobState = "FAILED"
-	JobArchived  JobState = "ARCHIVED"
-	JobRestoring JobState = "RESTORING"
-)
-
-// Terminal reports whether no worker will move the job without a user action.
-func (s JobState) Terminal() bool {
-	return s == JobCompleted || s == JobFailed || s == JobArchived
-}
-
 // Job is one annotation request: an uploaded VCF and what became of it.
-// Blob keys name objects in the BlobStore; they are "user/<uid>/<jobid>/<file>".
+// Its files are blobs under JobKey(UserID, ID, name).
 type Job struct {
 	ID          string // UUID
 	UserID      int64
@@ -43,10 +25,10 @@ type Job struct {
 	ResultSize  int64
 	ResultSum   string // hex SHA-256 of the result object, checked on archive and restore
 	Records     int64  // data records annotated
-	FailReason  string // user-readable reason, for FAILED
+	FailReason  string // user-readable reason, for FAILED and CANCELLED
 	CreatedAt   time.Time
 	StartedAt   time.Time // zero until RUNNING
-	CompletedAt time.Time // zero until COMPLETED/FAILED
+	CompletedAt time.Time // zero until the annotation ends (COMPLETED, FAILED, CANCELLED)
 	// ArchivedAt is when the result moved to the cold archive (zero when it
 	// never did or was restored); the archive object has the key ResultKey.
 	ArchivedAt time.Time
@@ -55,6 +37,30 @@ type Job struct {
 	RestoreTier    RetrievalTier
 	RestoreReadyAt time.Time
 }
+
+// HasResult reports whether the job's result can be downloaded now: it
+// completed and the result is in hot storage (not archived).
+func (j *Job) HasResult() bool { return j.State == JobCompleted && j.ResultKey != "" }
+
+// Key is where the job's file name lives in the blob store (JobKey).
+func (j *Job) Key(name string) string { return JobKey(j.UserID, j.ID, name) }
+
+// JobKey is where file name of job jobID of user userID lives in the blob
+// store. Every file of a job is under one prefix, so an account's or a
+// job's files are found together, and a key depends only on the job, so a
+// re-run overwrites instead of adding.
+func JobKey(userID int64, jobID, name string) string {
+	return "user/" + strconv.FormatInt(userID, 10) + "/" + jobID + "/" + name
+}
+
+// Names of a job's files in the blob store, under JobKey. The input keeps
+// the name the user gave it.
+const (
+	FileResult  = "result.vcf.gz"   // the annotated VCF
+	FileLog     = "log.txt"         // the human-readable log
+	FileSummary = "summary.json"    // the engine's summary
+	FileIndex   = "variants.sqlite" // the variant index of the result (internal/variantdb)
+)
 
 // Event is one entry of a job's append-only history.
 type Event struct {
@@ -93,25 +99,6 @@ type JobResult struct {
 	ResultSum  string // hex SHA-256 of the result object
 	Records    int64
 	BundleSum  string
-}
-
-// JobChange is one conditional state change of a job, made by a worker or an
-// administrator. It applies only when the job is in From, which is how two
-// workers are kept from both moving the same job.
-type JobChange struct {
-	From   JobState
-	To     JobState
-	Actor  string // "worker:annotate", "admin", …
-	Reason string // recorded in the event; for FAILED also the user-readable FailReason
-	// At is when the change happened; it becomes StartedAt when To is RUNNING
-	// and CompletedAt when To is COMPLETED or FAILED. Zero means now.
-	At time.Time
-	// Result is stored with a change to COMPLETED and ignored otherwise.
-	// A restored job (RESTORING → COMPLETED) keeps its stored result, so
-	// Result may be nil there.
-	Result *JobResult
-	// Restore is stored with a change to RESTORING and required there.
-	Restore *Retrieval
 }
 
 // JobUpdater is the worker side of the job store: conditional transitions,

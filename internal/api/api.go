@@ -11,6 +11,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -27,8 +28,36 @@ import (
 // Prefix is where the API is mounted.
 const Prefix = "/api/v1"
 
+// openapiTemplate is the OpenAPI document without the JobState schema,
+// which openapi adds from the state machine.
+//
 //go:embed openapi.json
-var openapiDoc []byte
+var openapiTemplate []byte
+
+// openapi returns the OpenAPI document with the JobState schema made from
+// gas.JobStates(), so the document lists exactly the states the service has.
+func openapi() ([]byte, error) {
+	var doc map[string]any
+	if err := json.Unmarshal(openapiTemplate, &doc); err != nil {
+		return nil, fmt.Errorf("api: openapi.json: %w", err)
+	}
+	components, _ := doc["components"].(map[string]any)
+	schemas, _ := components["schemas"].(map[string]any)
+	if schemas == nil {
+		return nil, errors.New("api: openapi.json has no components.schemas")
+	}
+	var about []string
+	for _, s := range gas.JobStates() {
+		about = append(about, fmt.Sprintf("%s: the job %s.", s, s.About()))
+	}
+	schemas["JobState"] = map[string]any{"type": "string", "enum": gas.JobStates(),
+		"description": "Where a job is in its life. " + strings.Join(about, " ")}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("api: openapi.json: %w", err)
+	}
+	return b, nil
+}
 
 // Tokens authenticates requests (sqldb.DB has it).
 type Tokens interface {
@@ -117,6 +146,10 @@ func NewHandler(cfg Config, d Deps) (http.Handler, error) {
 	if cfg.FreeUploadLimit <= 0 || cfg.PremiumUploadLimit <= 0 || cfg.DefaultBundle == "" {
 		return nil, errors.New("api: new handler: upload limits and the default bundle are required")
 	}
+	doc, err := openapi()
+	if err != nil {
+		return nil, err
+	}
 	s := &server{cfg: cfg, d: d, log: cfg.Logger,
 		// Ten wrong tokens in a row from one address, then one a second:
 		// guessing a 256-bit token is hopeless anyway, but a flood of
@@ -129,7 +162,7 @@ func NewHandler(cfg Config, d Deps) (http.Handler, error) {
 			mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 				metrics.SetRoute(r.Context(), pattern)
 				w.Header().Set("Content-Type", "application/json")
-				_, _ = w.Write(openapiDoc)
+				_, _ = w.Write(doc)
 			})
 			continue
 		}

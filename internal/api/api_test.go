@@ -9,6 +9,8 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -373,5 +375,29 @@ func TestAPIBundleChoice(t *testing.T) {
 	mw.Close()
 	if a := f.do(t, http.MethodPost, "/api/v1/jobs", tok, &buf, mw.FormDataContentType()); a.code != http.StatusBadRequest {
 		t.Fatalf("unknown bundle: %d %s", a.code, a.body)
+	}
+}
+
+// The document's job states are the state machine's, and every schema it
+// refers to exists.
+func TestOpenAPIStates(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	a := f.do(t, "GET", "/api/v1/openapi.json", "", nil, "")
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Enum []gas.JobState `json:"enum"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	a.json(t, &doc)
+	if got := doc.Components.Schemas["JobState"].Enum; !slices.Equal(got, gas.JobStates()) {
+		t.Fatalf("JobState enum %v, want %v", got, gas.JobStates())
+	}
+	for _, ref := range regexp.MustCompile(`"\$ref":\s*"#/components/schemas/(\w+)"`).FindAllStringSubmatch(string(a.body), -1) {
+		if _, ok := doc.Components.Schemas[ref[1]]; !ok {
+			t.Errorf("$ref to missing schema %s", ref[1])
+		}
 	}
 }

@@ -69,10 +69,10 @@ func toJSON(j *gas.Job) jobJSON {
 	}
 	self := Prefix + "/jobs/" + j.ID
 	links := map[string]string{"self": self, "log": self + "/log", "page": "/jobs/" + j.ID}
-	if j.State == gas.JobCompleted && j.ResultKey != "" {
+	if j.HasResult() {
 		links["result"] = self + "/result"
 	}
-	if !j.State.Terminal() {
+	if j.State.InProgress() {
 		links["cancel"] = self + "/cancel"
 	}
 	return jobJSON{ID: j.ID, State: j.State, Terminal: j.State.Terminal(), InputName: j.InputName, InputSize: j.InputSize,
@@ -139,7 +139,7 @@ func (s *server) createUpload(w http.ResponseWriter, r *http.Request, u *gas.Use
 		return
 	}
 	id := uuid.NewString()
-	p, err := s.d.Presign(r.Context(), submit.InputKey(u.ID, id, name), in.Size, uploadTTL)
+	p, err := s.d.Presign(r.Context(), gas.JobKey(u.ID, id, name), in.Size, uploadTTL)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -363,10 +363,10 @@ func (s *server) jobResult(w http.ResponseWriter, r *http.Request, u *gas.User) 
 		return
 	}
 	switch {
-	case j.State == gas.JobArchived || j.State == gas.JobRestoring:
+	case j.State.Archived():
 		s.error(w, r, gas.Errorf(gas.ECONFLICT, "The result is in the archive (job state %s); it can be downloaded once restored.", j.State))
 		return
-	case j.State != gas.JobCompleted || j.ResultKey == "":
+	case !j.HasResult():
 		s.error(w, r, gas.Errorf(gas.ECONFLICT, "The job is %s; a result exists only once it is COMPLETED.", j.State))
 		return
 	}
@@ -433,7 +433,7 @@ func (s *server) cancelJob(w http.ResponseWriter, r *http.Request, u *gas.User) 
 	if !ok {
 		return
 	}
-	if j.State != gas.JobPending && j.State != gas.JobRunning {
+	if !j.State.InProgress() {
 		s.error(w, r, gas.Errorf(gas.ECONFLICT, "The job is %s and can no longer be cancelled.", j.State))
 		return
 	}

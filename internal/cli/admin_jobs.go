@@ -69,7 +69,7 @@ func adminListUsers(ctx context.Context, e *env, args []string) error {
 // and owner.
 func adminListJobs(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "admin jobs", "", "List jobs of all users, newest first.")
-	state := fs.String("state", "", "only jobs in this state (PENDING, RUNNING, COMPLETED, FAILED, ARCHIVED, RESTORING)")
+	state := fs.String("state", "", "only jobs in this state ("+joinStates(gas.JobStates())+")")
 	owner := fs.String("owner", "", "only jobs of this account (email)")
 	limit := fs.Int("limit", 50, "jobs to show")
 	cfg, err := loadConfig(e, fs, args)
@@ -128,4 +128,13 @@ func adminRetryJob(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "job %s queued again; a running worker will annotate it\n", fs.Arg(0))
 	return nil
+}
+
+// joinStates lists states for people: "PENDING, RUNNING, …".
+func joinStates(states []gas.JobState) string {
+	names := make([]string, len(states))
+	for i, s := range states {
+		names[i] = string(s)
+	}
+	return strings.Join(names, ", ")
 }

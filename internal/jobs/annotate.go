@@ -190,8 +190,7 @@ func (w *AnnotateWorker) Timeout(*river.Job[AnnotateArgs]) time.Duration { retur
 // ResultKeys returns the blob keys of a job's outputs. They depend only on
 // the job, so a re-run overwrites rather than adds.
 func ResultKeys(j *gas.Job) (result, log, summary string) {
-	prefix := fmt.Sprintf("user/%d/%s/", j.UserID, j.ID)
-	return prefix + "result.vcf.gz", prefix + "log.txt", prefix + "summary.json"
+	return j.Key(gas.FileResult), j.Key(gas.FileLog), j.Key(gas.FileSummary)
 }
 
 // Work annotates one job. An input problem fails the job once with a
@@ -235,9 +234,11 @@ func (w *AnnotateWorker) Work(ctx context.Context, rj *river.Job[AnnotateArgs]) 
 		// redo the work; the outputs have fixed keys and are overwritten.
 		j, err = w.jobs.TransitionJob(ctx, id, gas.JobChange{From: gas.JobRunning, To: gas.JobRunning, Actor: ActorAnnotate,
 			Reason: fmt.Sprintf("attempt %d resumes an interrupted run", rj.Attempt)})
-	default:
+	case gas.JobCompleted, gas.JobFailed, gas.JobArchived, gas.JobRestoring:
 		log.Info("annotate: job already finished; nothing to do", "state", j.State)
 		return nil
+	default:
+		return river.JobCancel(fmt.Errorf("annotate %s: unknown job state %q", id, j.State))
 	}
 	if gas.ErrorCode(err) == gas.ECONFLICT {
 		// Another worker moved it between our read and our update.

@@ -58,11 +58,6 @@ func QueueIndex(ctx context.Context, c *river.Client[*sql.Tx], jobID string) err
 	return nil
 }
 
-// IndexKey is where the variant index of job j is stored: next to its result.
-func IndexKey(j *gas.Job) string {
-	return fmt.Sprintf("user/%d/%s/variants.sqlite", j.UserID, j.ID)
-}
-
 // TxInserter queues a River job in the caller's transaction (Inserter).
 type TxInserter interface {
 	InsertTx(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) error
@@ -144,7 +139,7 @@ func (w *IndexWorker) Work(ctx context.Context, rj *river.Job[IndexArgs]) error 
 	if err != nil {
 		return fmt.Errorf("index %s: load job: %w", id, err)
 	}
-	if j.State != gas.JobCompleted || j.ResultKey == "" {
+	if !j.HasResult() {
 		log.Info("index: job has no hot result; nothing to do", "state", j.State)
 		return nil
 	}
@@ -183,7 +178,7 @@ func (w *IndexWorker) Build(ctx context.Context, j *gas.Job) (*variantdb.BuildIn
 		return nil, fmt.Errorf("open built index: %w", err)
 	}
 	defer f.Close()
-	key := IndexKey(j)
+	key := j.Key(gas.FileIndex)
 	if _, err := w.blobs.Put(ctx, key, f); err != nil {
 		return nil, fmt.Errorf("store index: %w", err)
 	}

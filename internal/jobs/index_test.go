@@ -73,7 +73,7 @@ func TestIndexBuiltOnCompletion(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := p[j.ID].IndexKey
-	if key != jobs.IndexKey(done) || filepath.Dir(key) != filepath.Dir(done.ResultKey) {
+	if key != done.Key(gas.FileIndex) || filepath.Dir(key) != filepath.Dir(done.ResultKey) {
 		t.Fatalf("index key %q, result %q", key, done.ResultKey)
 	}
 	rc, err := e.blobs.Open(ctx, key)

@@ -70,7 +70,7 @@ func defaultWorkerName() string {
 // output. Like ResultKeys they depend only on the job, so redoing a step
 // overwrites rather than adds.
 func ShardKeys(j *gas.Job, i int) (input, output string) {
-	prefix := fmt.Sprintf("user/%d/%s/shards/%04d", j.UserID, j.ID, i)
+	prefix := j.Key(fmt.Sprintf("shards/%04d", i))
 	return prefix + ".vcf.gz", prefix + ".out.vcf.gz"
 }
 

@@ -88,7 +88,7 @@ func (c *dbCollector) jobs(ctx context.Context, ch chan<- prometheus.Metric) err
 	if err != nil {
 		return fmt.Errorf("jobs by state: %w", err)
 	}
-	for _, s := range []gas.JobState{gas.JobPending, gas.JobRunning, gas.JobCompleted, gas.JobFailed, gas.JobArchived, gas.JobRestoring} {
+	for _, s := range gas.JobStates() {
 		ch <- prometheus.MustNewConstMetric(jobsDesc, prometheus.GaugeValue, n[string(s)], string(s))
 	}
 	return nil
@@ -99,7 +99,7 @@ func (c *dbCollector) outbox(ctx context.Context, ch chan<- prometheus.Metric) e
 	if err != nil {
 		return fmt.Errorf("notifications by state: %w", err)
 	}
-	for _, s := range []gas.DeliveryState{gas.DeliveryPending, gas.DeliverySent, gas.DeliveryFailed} {
+	for _, s := range gas.DeliveryStates() {
 		ch <- prometheus.MustNewConstMetric(outboxDesc, prometheus.GaugeValue, n[string(s)], string(s))
 	}
 	return nil

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -51,7 +52,7 @@ func New(db *sql.DB, dialect string, logger *slog.Logger) *Metrics {
 	}, []string{"route", "method", "code"})
 	m.jobDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "gas_job_duration_seconds",
-		Help: "Time from start to end of an annotation job, by outcome (completed or failed).",
+		Help: "Time from start to end of an annotation job, by outcome (its end state in lower case: completed, failed, …).",
 		// From a demo-sized file (tens of ms) to a whole genome (an hour and more).
 		Buckets: prometheus.ExponentialBuckets(0.01, 4, 11),
 	}, []string{"outcome"})
@@ -85,16 +86,13 @@ func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 // row, which the change just wrote.
 func (m *Metrics) ObserveTransition(j *gas.Job, c gas.JobChange) {
 	m.transitions.WithLabelValues(string(c.From), string(c.To)).Inc()
-	if c.From != gas.JobRunning || j.StartedAt.IsZero() || j.CompletedAt.IsZero() {
+	// The end of a run, whichever way it ended, is labelled by its state.
+	if c.From != gas.JobRunning || !c.To.Terminal() || j.StartedAt.IsZero() || j.CompletedAt.IsZero() {
 		return
 	}
-	d := j.CompletedAt.Sub(j.StartedAt).Seconds()
-	switch c.To {
-	case gas.JobCompleted:
-		m.jobDuration.WithLabelValues("completed").Observe(d)
+	m.jobDuration.WithLabelValues(strings.ToLower(string(c.To))).Observe(j.CompletedAt.Sub(j.StartedAt).Seconds())
+	if c.To == gas.JobCompleted {
 		m.records.Add(float64(j.Records))
-	case gas.JobFailed:
-		m.jobDuration.WithLabelValues("failed").Observe(d)
 	}
 }
 

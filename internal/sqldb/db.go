@@ -33,11 +33,15 @@ type dialect struct {
 	name string // also the folder under migrations/
 	// rebind rewrites a query written with ? placeholders for the engine.
 	rebind func(q string) string
+	// lockRow ends a SELECT of one row that the transaction will update,
+	// so a concurrent writer waits; "" where transactions lock the
+	// database anyway (SQLite, whose transactions begin immediate).
+	lockRow string
 }
 
 var (
 	sqliteDialect   = dialect{name: "sqlite", rebind: func(q string) string { return q }}
-	postgresDialect = dialect{name: "postgres", rebind: dollarPlaceholders}
+	postgresDialect = dialect{name: "postgres", rebind: dollarPlaceholders, lockRow: " FOR UPDATE"}
 )
 
 // dollarPlaceholders rewrites ? placeholders as $1, $2, … for PostgreSQL,
@@ -208,6 +212,14 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// placeholders returns n comma-separated ? placeholders, for IN lists.
+func placeholders(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return "?" + strings.Repeat(", ?", n-1)
 }
 
 // micro stores times as Unix microseconds; the zero time is 0.

@@ -220,112 +220,12 @@ func (s *Jobs) Events(ctx context.Context, jobID string) ([]gas.Event, error) {
 	return out, nil
 }
 
-func validState(s gas.JobState) bool {
-	switch s {
-	case gas.JobPending, gas.JobRunning, gas.JobCompleted, gas.JobFailed, gas.JobArchived, gas.JobRestoring:
-		return true
-	}
-	return false
-}
-
-// TransitionJob moves job id from c.From to c.To with a conditional update
-// and records the event, in one transaction. Entering RUNNING sets
-// StartedAt; entering COMPLETED from RUNNING stores c.Result and CompletedAt;
-// entering FAILED stores c.Reason as the FailReason and CompletedAt;
-// entering ARCHIVED sets ArchivedAt; entering RESTORING stores c.Restore;
-// RESTORING → COMPLETED (a thawed result) clears the archive fields and
-// keeps the original completion time and result. A job in another state is
-// left alone: the error is ECONFLICT and the refusal is logged.
+// TransitionJob applies c to job id (gas.JobChange.Apply decides what
+// changes) with a conditional update, records the event and runs the
+// hooks, in one transaction. A job in another state than c.From is left
+// alone: the error is ECONFLICT and the refusal is logged.
 func (s *Jobs) TransitionJob(ctx context.Context, id string, c gas.JobChange) (*gas.Job, error) {
-	if !validState(c.From) || !validState(c.To) {
-		return nil, gas.Errorf(gas.EINVALID, "Invalid job transition %s → %s.", c.From, c.To)
-	}
-	if c.To == gas.JobCompleted && c.Result == nil && c.From != gas.JobRestoring {
-		return nil, gas.Errorf(gas.EINVALID, "A completed job needs its result.")
-	}
-	if c.To == gas.JobRestoring && c.Restore == nil {
-		return nil, gas.Errorf(gas.EINVALID, "A restoring job needs its retrieval.")
-	}
-	at := c.At
-	if at.IsZero() {
-		at = s.db.now()
-	}
-	at = at.UTC().Truncate(time.Microsecond)
-	sets := []string{"state = ?"}
-	args := []any{string(c.To)}
-	switch c.To {
-	case gas.JobRunning:
-		sets = append(sets, "started_at = ?", "fail_reason = ''")
-		args = append(args, micro(at))
-	case gas.JobCompleted:
-		if c.From == gas.JobRestoring {
-			sets = append(sets, "archived_at = 0", "restore_tier = ''", "restore_ready_at = 0")
-		} else {
-			sets = append(sets, "completed_at = ?")
-			args = append(args, micro(at))
-		}
-		if r := c.Result; r != nil {
-			sets = append(sets, "result_key = ?", "log_key = ?", "summary_key = ?",
-				"result_size = ?", "result_sum = ?", "records = ?", "bundle_sum = ?", "fail_reason = ''")
-			args = append(args, r.ResultKey, r.LogKey, r.SummaryKey, r.ResultSize, r.ResultSum, r.Records, r.BundleSum)
-		}
-	case gas.JobFailed:
-		sets = append(sets, "completed_at = ?", "fail_reason = ?")
-		args = append(args, micro(at), c.Reason)
-	case gas.JobArchived:
-		sets = append(sets, "archived_at = ?", "restore_tier = ''", "restore_ready_at = 0")
-		args = append(args, micro(at))
-	case gas.JobRestoring:
-		sets = append(sets, "restore_tier = ?", "restore_ready_at = ?")
-		args = append(args, string(c.Restore.Tier), micro(c.Restore.ReadyAt.UTC().Truncate(time.Microsecond)))
-	}
-	args = append(args, id, string(c.From))
-	var out *gas.Job
-	err := s.db.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.db.q(`UPDATE jobs SET `+strings.Join(sets, ", ")+` WHERE id = ? AND state = ?`), args...)
-		if err != nil {
-			return fmt.Errorf("update: %w", err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return fmt.Errorf("update: %w", err)
-		}
-		if n == 0 {
-			var state string
-			err := tx.QueryRowContext(ctx, s.db.q(`SELECT state FROM jobs WHERE id = ?`), id).Scan(&state)
-			if errors.Is(err, sql.ErrNoRows) {
-				return jobNotFound("transition job", err)
-			}
-			if err != nil {
-				return fmt.Errorf("read state: %w", err)
-			}
-			s.db.logger.Warn("refused job transition from the wrong state",
-				"job_id", id, "from", c.From, "to", c.To, "actual", state, "actor", c.Actor)
-			return &gas.Error{Code: gas.ECONFLICT,
-				Message: fmt.Sprintf("The job is %s, not %s.", state, c.From)}
-		}
-		if err := insertEvent(ctx, s.db, tx, gas.Event{JobID: id, At: at, From: c.From, To: c.To, Actor: c.Actor, Reason: c.Reason}); err != nil {
-			return err
-		}
-		j, err := scanJob(tx.QueryRowContext(ctx, s.db.q(`SELECT `+jobCols+` FROM jobs WHERE id = ?`), id))
-		if err != nil {
-			return fmt.Errorf("read back: %w", err)
-		}
-		for _, h := range s.hooks {
-			if err := h(ctx, tx, j, c); err != nil {
-				return fmt.Errorf("hook: %w", err)
-			}
-		}
-		out = j
-		return nil
-	})
-	if err != nil {
-		if code := gas.ErrorCode(err); code == gas.ECONFLICT || code == gas.ENOTFOUND {
-			return nil, err
-		}
-		return nil, fmt.Errorf("sqldb: transition job %s %s→%s: %w", id, c.From, c.To, err)
-	}
-	return out, nil
+	return s.transition(ctx, id, c, nil)
 }
 
 // RetryJob queues a FAILED job again (an administrator's decision, e.g.
@@ -336,45 +236,85 @@ func (s *Jobs) RetryJob(ctx context.Context, id, actor string) (*gas.Job, error)
 	if s.enq == nil {
 		return nil, errors.New("sqldb: retry job: no queue configured")
 	}
-	at := s.db.now().UTC().Truncate(time.Microsecond)
+	j, err := s.transition(ctx, id, gas.JobChange{From: gas.JobFailed, To: gas.JobPending, Actor: actor, Reason: "retried"},
+		func(tx *sql.Tx) error { return s.enq.EnqueueAnnotate(ctx, tx, id) })
+	if gas.ErrorCode(err) == gas.ECONFLICT {
+		return nil, gas.Errorf(gas.ECONFLICT, "Only a failed job can be retried; %s", gas.ErrorMessage(err))
+	}
+	return j, err
+}
+
+// transition is TransitionJob with then, when set, run in the same
+// transaction after the hooks.
+func (s *Jobs) transition(ctx context.Context, id string, c gas.JobChange, then func(tx *sql.Tx) error) (*gas.Job, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	at := c.At
+	if at.IsZero() {
+		at = s.db.now()
+	}
+	at = at.UTC().Truncate(time.Microsecond)
+	if c.Restore != nil {
+		r := *c.Restore
+		r.ReadyAt = r.ReadyAt.UTC().Truncate(time.Microsecond)
+		c.Restore = &r
+	}
 	var out *gas.Job
 	err := s.db.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.db.q(`UPDATE jobs SET state = ?, fail_reason = '', started_at = 0, completed_at = 0
-			WHERE id = ? AND state = ?`), string(gas.JobPending), id, string(gas.JobFailed))
+		// The row is read (and on PostgreSQL locked) first, so the change is
+		// computed from what is stored; the UPDATE is still conditional.
+		cur, err := scanJob(tx.QueryRowContext(ctx, s.db.q(`SELECT `+jobCols+` FROM jobs WHERE id = ?`+s.db.d.lockRow), id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return jobNotFound("transition job", err)
+		}
+		if err != nil {
+			return fmt.Errorf("read job: %w", err)
+		}
+		next, err := c.Apply(cur, at)
+		if err != nil {
+			if gas.ErrorCode(err) == gas.ECONFLICT {
+				s.db.logger.Warn("refused job transition from the wrong state",
+					"job_id", id, "from", c.From, "to", c.To, "actual", cur.State, "actor", c.Actor)
+			}
+			return err
+		}
+		res, err := tx.ExecContext(ctx, s.db.q(`UPDATE jobs SET state = ?, started_at = ?, completed_at = ?, fail_reason = ?,
+			result_key = ?, log_key = ?, summary_key = ?, result_size = ?, result_sum = ?, records = ?, bundle_sum = ?,
+			archived_at = ?, restore_tier = ?, restore_ready_at = ? WHERE id = ? AND state = ?`),
+			string(next.State), micro(next.StartedAt), micro(next.CompletedAt), next.FailReason,
+			next.ResultKey, next.LogKey, next.SummaryKey, next.ResultSize, next.ResultSum, next.Records, next.BundleSum,
+			micro(next.ArchivedAt), string(next.RestoreTier), micro(next.RestoreReadyAt), id, string(c.From))
 		if err != nil {
 			return fmt.Errorf("update: %w", err)
 		}
 		if n, err := res.RowsAffected(); err != nil {
 			return fmt.Errorf("update: %w", err)
 		} else if n == 0 {
-			var state string
-			err := tx.QueryRowContext(ctx, s.db.q(`SELECT state FROM jobs WHERE id = ?`), id).Scan(&state)
-			if errors.Is(err, sql.ErrNoRows) {
-				return jobNotFound("retry job", err)
-			}
-			if err != nil {
-				return fmt.Errorf("read state: %w", err)
-			}
-			return gas.Errorf(gas.ECONFLICT, "Only a failed job can be retried; this one is %s.", state)
+			// Moved by another writer between the read and the update.
+			return &gas.Error{Code: gas.ECONFLICT, Message: fmt.Sprintf("The job is no longer %s.", c.From)}
 		}
-		if err := insertEvent(ctx, s.db, tx, gas.Event{JobID: id, At: at, From: gas.JobFailed, To: gas.JobPending, Actor: actor, Reason: "retried"}); err != nil {
+		if err := insertEvent(ctx, s.db, tx, gas.Event{JobID: id, At: at, From: c.From, To: c.To, Actor: c.Actor, Reason: c.Reason}); err != nil {
 			return err
 		}
-		if err := s.enq.EnqueueAnnotate(ctx, tx, id); err != nil {
-			return fmt.Errorf("enqueue: %w", err)
+		for _, h := range s.hooks {
+			if err := h(ctx, tx, next, c); err != nil {
+				return fmt.Errorf("hook: %w", err)
+			}
 		}
-		j, err := scanJob(tx.QueryRowContext(ctx, s.db.q(`SELECT `+jobCols+` FROM jobs WHERE id = ?`), id))
-		if err != nil {
-			return fmt.Errorf("read back: %w", err)
+		if then != nil {
+			if err := then(tx); err != nil {
+				return err
+			}
 		}
-		out = j
+		out = next
 		return nil
 	})
 	if err != nil {
-		if code := gas.ErrorCode(err); code == gas.ECONFLICT || code == gas.ENOTFOUND {
+		if code := gas.ErrorCode(err); code == gas.ECONFLICT || code == gas.ENOTFOUND || code == gas.EINVALID {
 			return nil, err
 		}
-		return nil, fmt.Errorf("sqldb: retry job %s: %w", id, err)
+		return nil, fmt.Errorf("sqldb: transition job %s %s→%s: %w", id, c.From, c.To, err)
 	}
 	return out, nil
 }

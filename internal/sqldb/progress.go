@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/gas-project/gas"
@@ -60,8 +59,7 @@ func (db *DB) JobProgress(ctx context.Context, ids ...string) (map[string]gas.Pr
 	for i, id := range ids {
 		args[i] = id
 	}
-	q := `SELECT id, input_records, progress_records, progress_at, index_key FROM jobs WHERE id IN (?` +
-		strings.Repeat(", ?", len(ids)-1) + `)`
+	q := `SELECT id, input_records, progress_records, progress_at, index_key FROM jobs WHERE id IN (` + placeholders(len(ids)) + `)`
 	rows, err := db.sql.QueryContext(ctx, db.q(q), args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqldb: job progress: %w", err)
@@ -131,10 +129,11 @@ func (db *DB) RecentThroughput(ctx context.Context, n int) (gas.Throughput, erro
 	return t, nil
 }
 
-// DeleteJob deletes a user's job with its history (and shard rows). A
-// RUNNING job is refused with ECONFLICT: its worker is writing files that
-// would be left without an owner; another user's or a missing job is
-// ENOTFOUND. The caller deletes the job's files.
+// DeleteJob deletes a user's job with its history (and shard rows). A job
+// that is not gas.JobState.Deletable (a RUNNING one: its worker is writing
+// files that would be left without an owner) is refused with ECONFLICT;
+// another user's or a missing job is ENOTFOUND. The caller deletes the
+// job's files.
 func (db *DB) DeleteJob(ctx context.Context, userID int64, jobID string) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		var state string
@@ -145,12 +144,19 @@ func (db *DB) DeleteJob(ctx context.Context, userID int64, jobID string) error {
 		if err != nil {
 			return fmt.Errorf("sqldb: delete job: %w", err)
 		}
-		if gas.JobState(state) == gas.JobRunning {
-			return gas.Errorf(gas.ECONFLICT, "The annotation is running; it can be deleted once it finishes.")
+		if st := gas.JobState(state); !st.Deletable() {
+			return gas.Errorf(gas.ECONFLICT, "The annotation %s; it can be deleted once it finishes.", st.About())
 		}
 		// The state is checked again in the DELETE, so a worker that
 		// started the job since the SELECT wins.
-		res, err := tx.ExecContext(ctx, db.q(`DELETE FROM jobs WHERE id = ? AND user_id = ? AND state <> ?`), jobID, userID, string(gas.JobRunning))
+		var deletable []any
+		for _, st := range gas.JobStates() {
+			if st.Deletable() {
+				deletable = append(deletable, string(st))
+			}
+		}
+		res, err := tx.ExecContext(ctx, db.q(`DELETE FROM jobs WHERE id = ? AND user_id = ? AND state IN (`+placeholders(len(deletable))+`)`),
+			append([]any{jobID, userID}, deletable...)...)
 		if err != nil {
 			return fmt.Errorf("sqldb: delete job: %w", err)
 		}

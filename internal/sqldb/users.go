@@ -351,7 +351,7 @@ func (db *DB) RecentJobs(ctx context.Context, f gas.JobFilter, p gas.Page) ([]*g
 	limit, offset := pageBounds(p)
 	where, args := "1 = 1", []any{}
 	if f.State != "" {
-		if !validState(f.State) {
+		if !f.State.Valid() {
 			return nil, 0, gas.Errorf(gas.EINVALID, "Unknown job state %q.", f.State)
 		}
 		where += " AND state = ?"

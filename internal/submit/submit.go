@@ -75,7 +75,7 @@ func IsTooLarge(err error) bool {
 // deleted, so a refused upload leaves nothing behind.
 func (s *Submitter) Store(ctx context.Context, u *gas.User, name string, r io.Reader, limit int64) (*gas.Job, int64, error) {
 	id := uuid.NewString()
-	key := InputKey(u.ID, id, name)
+	key := gas.JobKey(u.ID, id, name)
 	job := &gas.Job{ID: id, UserID: u.ID, InputName: name, InputKey: key}
 	cr := &capReader{r: r, n: limit}
 	info, err := s.Blobs.Put(ctx, key, cr)
@@ -101,13 +101,8 @@ func (s *Submitter) Store(ctx context.Context, u *gas.User, name string, r io.Re
 	return job, records, nil
 }
 
-// InputKey is where the input of job id named name lives.
-func InputKey(userID int64, id, name string) string {
-	return fmt.Sprintf("user/%d/%s/%s", userID, id, name)
-}
-
 // Adopt takes an input that was uploaded straight to storage (a presigned
-// PUT) under InputKey(u.ID, id, name): it checks the object's size against
+// PUT) under gas.JobKey(u.ID, id, name): it checks the object's size against
 // the limit and its content as a VCF, and returns the job ready to be
 // created and the file's record count. A refused object is deleted.
 func (s *Submitter) Adopt(ctx context.Context, u *gas.User, id, name string, limit int64) (*gas.Job, int64, error) {
@@ -123,7 +118,7 @@ func (s *Submitter) Adopt(ctx context.Context, u *gas.User, id, name string, lim
 	} else if gas.ErrorCode(err) != gas.ENOTFOUND {
 		return nil, 0, fmt.Errorf("adopt upload: %w", err)
 	}
-	job := &gas.Job{ID: id, UserID: u.ID, InputName: name, InputKey: InputKey(u.ID, id, name)}
+	job := &gas.Job{ID: id, UserID: u.ID, InputName: name, InputKey: gas.JobKey(u.ID, id, name)}
 	info, err := s.Blobs.Stat(ctx, job.InputKey)
 	if gas.ErrorCode(err) == gas.ENOTFOUND {
 		return nil, 0, gas.Errorf(gas.EINVALID, "Nothing was uploaded for this upload ID (or it was already used).")

@@ -57,6 +57,8 @@ type JobRetrier interface {
 type adminJob struct {
 	*gas.Job
 	Owner string // the owner's email
+	// Retryable: an administrator may queue it again (RetryJob).
+	Retryable bool
 }
 
 // adminView is the model of the admin page.
@@ -114,7 +116,7 @@ func (s *server) adminPage(w http.ResponseWriter, r *http.Request, _ *gas.User) 
 	v.UserTotal = total
 	v.setPages(total, adminUsersPerPage)
 
-	v.States = []gas.JobState{gas.JobPending, gas.JobRunning, gas.JobCompleted, gas.JobFailed, gas.JobArchived, gas.JobRestoring}
+	v.States = gas.JobStates()
 	_, v.CanRetry = s.d.Jobs.(JobRetrier)
 	var filter gas.JobFilter
 	if st := r.URL.Query().Get("state"); st != "" {
@@ -170,7 +172,7 @@ func (s *server) adminPage(w http.ResponseWriter, r *http.Request, _ *gas.User) 
 			s.fail(w, r, err)
 			return
 		}
-		v.Jobs = append(v.Jobs, adminJob{Job: j, Owner: e})
+		v.Jobs = append(v.Jobs, adminJob{Job: j, Owner: e, Retryable: j.State.CanMoveTo(gas.JobPending)})
 	}
 	if v.Failed, v.FailedTotal, err = a.FailedNotifications(ctx, gas.Page{Limit: adminFailed}); err != nil {
 		s.fail(w, r, err)

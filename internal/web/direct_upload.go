@@ -68,7 +68,7 @@ func (s *server) directStart(w http.ResponseWriter, r *http.Request, u *gas.User
 		return
 	}
 	id := uuid.NewString()
-	p, err := s.d.PresignPut(r.Context(), submit.InputKey(u.ID, id, name), in.Size, directUploadTTL)
+	p, err := s.d.PresignPut(r.Context(), gas.JobKey(u.ID, id, name), in.Size, directUploadTTL)
 	if err != nil {
 		s.logger.ErrorContext(r.Context(), "presign upload", "err", err, "request_id", httpserver.RequestIDFrom(r.Context()))
 		refuse(http.StatusServiceUnavailable, "Uploads are unavailable right now. Please try again later.")
@@ -139,7 +139,7 @@ func (s *server) stored(r *http.Request, u *gas.User, id, name string, limit int
 	if _, err := s.d.Jobs.UserJob(r.Context(), u.ID, id); err == nil {
 		return nil, &gas.Error{Code: gas.ECONFLICT, Message: "This upload was already submitted."}
 	}
-	job := &gas.Job{ID: id, UserID: u.ID, InputName: name, InputKey: submit.InputKey(u.ID, id, name)}
+	job := &gas.Job{ID: id, UserID: u.ID, InputName: name, InputKey: gas.JobKey(u.ID, id, name)}
 	info, err := s.d.Blobs.Stat(r.Context(), job.InputKey)
 	if gas.ErrorCode(err) == gas.ENOTFOUND {
 		return nil, invalid("The file did not arrive in storage. Please try again.")

@@ -53,7 +53,7 @@ func (s *server) jobDetails(w http.ResponseWriter, r *http.Request, u *gas.User)
 		base:      s.baseFor(r, "Annotation of "+job.InputName),
 		Job:       job,
 		ModeLabel: modeLabel(jobMode(job)),
-		HasResult: job.State == gas.JobCompleted && job.ResultKey != "",
+		HasResult: job.HasResult(),
 		HasLog:    job.LogKey != "",
 		Premium:   u.Plan == gas.PlanPremium,
 	}

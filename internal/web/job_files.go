@@ -34,7 +34,7 @@ func (s *server) jobResult(w http.ResponseWriter, r *http.Request, u *gas.User) 
 	if !ok {
 		return
 	}
-	if job.State != gas.JobCompleted || job.ResultKey == "" {
+	if !job.HasResult() {
 		s.noResult(w, r, u, job)
 		return
 	}
@@ -47,10 +47,8 @@ func (s *server) jobResult(w http.ResponseWriter, r *http.Request, u *gas.User) 
 func (s *server) noResult(w http.ResponseWriter, r *http.Request, u *gas.User, job *gas.Job) {
 	v := errorView{Status: http.StatusNotFound, Message: "This annotation has no result to download yet.",
 		Back: "/jobs/" + job.ID, BackLabel: "Back to the annotation"}
-	switch job.State {
-	case gas.JobFailed:
-		v.Message = "This annotation failed, so there is no result to download."
-	case gas.JobArchived:
+	switch {
+	case job.State == gas.JobArchived:
 		v.Status = http.StatusConflict
 		v.Message = fmt.Sprintf("The result of this annotation was moved to the archive on %s and cannot be downloaded now.",
 			job.ArchivedAt.UTC().Format(timeLayout))
@@ -60,10 +58,12 @@ func (s *server) noResult(w http.ResponseWriter, r *http.Request, u *gas.User, j
 			v.Offer = "Premium users' results are kept, and archived ones are restored when an account becomes Premium. " +
 				"An administrator can upgrade your account."
 		}
-	case gas.JobRestoring:
+	case job.State == gas.JobRestoring:
 		v.Status = http.StatusConflict
 		v.Message = fmt.Sprintf("The result of this annotation is being restored from the archive (%s retrieval, expected ready by %s); "+
 			"it can be downloaded once the restore finishes.", job.RestoreTier, job.RestoreReadyAt.UTC().Format(timeLayout))
+	case job.State.Terminal():
+		v.Message = "This annotation " + job.State.About() + ", so there is no result to download."
 	}
 	s.renderErrorView(w, r, v)
 }

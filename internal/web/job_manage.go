@@ -8,7 +8,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/gas-project/gas"
-	"github.com/gas-project/gas/internal/submit"
 )
 
 // JobDeleter deletes a user's job row and history (sqldb.DB implements it).
@@ -32,8 +31,8 @@ func (s *server) jobDeleteForm(w http.ResponseWriter, r *http.Request, u *gas.Us
 	}
 	v := deleteView{base: s.baseFor(r, "Delete "+job.InputName), Job: job}
 	status := http.StatusOK
-	if job.State == gas.JobRunning {
-		v.Error, status = "The annotation is running; it can be deleted once it finishes.", http.StatusConflict
+	if !job.State.Deletable() {
+		v.Error, status = "The annotation "+job.State.About()+"; it can be deleted once it finishes.", http.StatusConflict
 	}
 	s.render(w, r, status, "job_delete", v)
 }
@@ -117,7 +116,7 @@ func (s *server) jobResubmit(w http.ResponseWriter, r *http.Request, u *gas.User
 	}
 	defer rc.Close()
 	id := uuid.NewString()
-	next := &gas.Job{ID: id, UserID: u.ID, InputName: job.InputName, InputKey: submit.InputKey(u.ID, id, job.InputName)}
+	next := &gas.Job{ID: id, UserID: u.ID, InputName: job.InputName, InputKey: gas.JobKey(u.ID, id, job.InputName)}
 	info, err := s.d.Blobs.Put(r.Context(), next.InputKey, rc)
 	if err != nil {
 		s.serverError(w, r, fmt.Errorf("copy input of %s: %w", job.ID, err))

@@ -12,11 +12,13 @@ import (
 // job is not finished: the page redraws its badge and progress bar from it,
 // and the job page reloads once when the job finishes (to show the result).
 type jobStatus struct {
-	ID          string       `json:"id"`
-	State       gas.JobState `json:"state"`
-	Terminal    bool         `json:"terminal"`
-	Records     int64        `json:"records"`
-	CompletedAt *time.Time   `json:"completed_at,omitempty"`
+	ID       string       `json:"id"`
+	State    gas.JobState `json:"state"`
+	Terminal bool         `json:"terminal"`
+	// Annotated says the annotation succeeded (its bar is full and green).
+	Annotated   bool       `json:"annotated"`
+	Records     int64      `json:"records"`
+	CompletedAt *time.Time `json:"completed_at,omitempty"`
 	// ArchivedAt is set while the result is in the cold archive
 	// (ARCHIVED, RESTORING); the restore fields while it is RESTORING.
 	ArchivedAt     *time.Time        `json:"archived_at,omitempty"`
@@ -57,10 +59,10 @@ func (s *server) jobStatus(w http.ResponseWriter, r *http.Request, u *gas.User) 
 	if !ok {
 		return
 	}
-	st := jobStatus{ID: job.ID, State: job.State, Terminal: job.State.Terminal(), Records: job.Records,
+	st := jobStatus{ID: job.ID, State: job.State, Terminal: job.State.Terminal(), Annotated: job.State.Annotated(), Records: job.Records,
 		CompletedAt: utcOrNil(job.CompletedAt), ArchivedAt: utcOrNil(job.ArchivedAt),
 		RestoreTier: job.RestoreTier, RestoreReadyAt: utcOrNil(job.RestoreReadyAt),
-		ResultAvailable: job.State == gas.JobCompleted && job.ResultKey != "", BadgeClass: stateClass(job.State)}
+		ResultAvailable: job.HasResult(), BadgeClass: stateClass(job.State)}
 	l := s.liveInfo(r.Context(), true, job)[job.ID]
 	st.RecordsDone, st.RecordsTotal, st.Percent, st.ProgressText = l.Done, l.Total, l.Percent, l.Text
 	st.Elapsed, st.ETA = l.Elapsed.Seconds(), -1

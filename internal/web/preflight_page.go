@@ -210,7 +210,7 @@ func (s *server) storeChecked(ctx context.Context, u *gas.User, part *multipart.
 		return nil, nil, err
 	}
 	id := uuid.NewString()
-	job := &gas.Job{ID: id, UserID: u.ID, InputName: name, InputKey: submit.InputKey(u.ID, id, name)}
+	job := &gas.Job{ID: id, UserID: u.ID, InputName: name, InputKey: gas.JobKey(u.ID, id, name)}
 	cr := &capped{r: part, n: limit}
 	info, err := s.d.Blobs.Put(ctx, job.InputKey, cr)
 	if err != nil {

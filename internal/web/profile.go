@@ -12,7 +12,6 @@ import (
 
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/internal/auth"
-	"github.com/gas-project/gas/internal/jobs"
 )
 
 // ProfileStore is what the profile page changes (sqldb.DB implements it).
@@ -282,7 +281,7 @@ func (s *server) deleteAccount(w http.ResponseWriter, r *http.Request, u *gas.Us
 	for _, j := range jobs {
 		// A running annotation is writing files right now; deleting under
 		// it would leave its result behind with no account to own it.
-		if j.State == gas.JobRunning {
+		if !j.State.Deletable() {
 			bad(http.StatusConflict, "An annotation is running. Wait until it finishes (a few minutes at most), then delete the account.")
 			return
 		}
@@ -323,7 +322,7 @@ func (s *server) allJobs(ctx context.Context, userID int64) ([]*gas.Job, error) 
 // variant index from the blob store, and the result's copy from the archive (an archived
 // result is stored there under its ResultKey). Missing objects are fine.
 func (s *server) deleteJobFiles(ctx context.Context, j *gas.Job) error {
-	for _, key := range []string{j.InputKey, j.ResultKey, j.LogKey, j.SummaryKey, jobs.IndexKey(j)} {
+	for _, key := range []string{j.InputKey, j.ResultKey, j.LogKey, j.SummaryKey, j.Key(gas.FileIndex)} {
 		if key == "" {
 			continue
 		}
@@ -331,7 +330,7 @@ func (s *server) deleteJobFiles(ctx context.Context, j *gas.Job) error {
 			return fmt.Errorf("job %s: delete %s: %w", j.ID, key, err)
 		}
 	}
-	if err := s.indexes.drop(jobs.IndexKey(j)); err != nil {
+	if err := s.indexes.drop(j.Key(gas.FileIndex)); err != nil {
 		return fmt.Errorf("job %s: %w", j.ID, err)
 	}
 	if s.d.Cold != nil && j.ResultKey != "" {

@@ -55,12 +55,12 @@ func (s *server) liveInfo(ctx context.Context, detail bool, jobs ...*gas.Job) ma
 	for _, j := range jobs {
 		p := ps[j.ID]
 		l := &live{Total: p.InputRecords, Done: p.Records, Percent: -1, ETA: -1, QueueAhead: -1, StartIn: -1, IndexKey: p.IndexKey}
-		switch j.State {
-		case gas.JobRunning:
+		switch {
+		case j.State == gas.JobRunning:
 			if !j.StartedAt.IsZero() {
 				l.Elapsed = now.Sub(j.StartedAt)
 			}
-		case gas.JobCompleted, gas.JobArchived, gas.JobRestoring:
+		case j.State.Annotated():
 			l.Done = j.Records
 			if l.Total < l.Done {
 				l.Total = l.Done
@@ -68,7 +68,7 @@ func (s *server) liveInfo(ctx context.Context, detail bool, jobs ...*gas.Job) ma
 			if !j.StartedAt.IsZero() && !j.CompletedAt.IsZero() {
 				l.Elapsed = j.CompletedAt.Sub(j.StartedAt)
 			}
-		case gas.JobPending:
+		case j.State == gas.JobPending:
 			l.Done = 0
 		}
 		if l.Total > 0 {
@@ -88,7 +88,7 @@ func (s *server) liveInfo(ctx context.Context, detail bool, jobs ...*gas.Job) ma
 
 // estimate fills the queue place and the times left of one job.
 func (s *server) estimate(ctx context.Context, j *gas.Job, l *live, p gas.Progress, now time.Time) {
-	if j.State != gas.JobPending && j.State != gas.JobRunning {
+	if !j.State.InProgress() {
 		return
 	}
 	tp, err := s.d.Progress.RecentThroughput(ctx, throughputJobs)
@@ -127,8 +127,8 @@ func (s *server) estimate(ctx context.Context, j *gas.Job, l *live, p gas.Progre
 
 // text is the one-line description of the progress.
 func (l *live) text(state gas.JobState) string {
-	switch state {
-	case gas.JobPending:
+	switch {
+	case state == gas.JobPending:
 		switch {
 		case l.QueueAhead < 0:
 			return "Waiting in the queue."
@@ -139,7 +139,7 @@ func (l *live) text(state gas.JobState) string {
 		default:
 			return fmt.Sprintf("Position %d in the queue (%d ahead).", l.QueueAhead+1, l.QueueAhead)
 		}
-	case gas.JobRunning:
+	case state == gas.JobRunning:
 		var t string
 		if l.Total > 0 {
 			t = fmt.Sprintf("%s of %s records (%d%%)", groupDigits(l.Done), groupDigits(l.Total), l.Percent)
@@ -151,7 +151,7 @@ func (l *live) text(state gas.JobState) string {
 			t += " · about " + hms(l.ETA) + " left"
 		}
 		return t
-	case gas.JobCompleted, gas.JobArchived, gas.JobRestoring:
+	case state.Annotated():
 		return fmt.Sprintf("%s records annotated in %s.", groupDigits(l.Done), hms(l.Elapsed))
 	}
 	return ""

@@ -111,9 +111,8 @@ func stateClass(s gas.JobState) string {
 		return "text-bg-dark"
 	case gas.JobRestoring:
 		return "text-bg-info"
-	default:
-		return "text-bg-light"
 	}
+	return "text-bg-light" // an unknown state
 }
 
 // impactBadge colours an impact rank (variantdb.Impact*) like the charts.

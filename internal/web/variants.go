@@ -113,12 +113,12 @@ func (s *server) jobVariants(w http.ResponseWriter, r *http.Request, u *gas.User
 	v := variantsView{base: s.baseFor(r, "Variants of "+job.InputName), Job: job, Form: r.URL.Query(),
 		Impacts: []string{"high", "moderate", "low", "modifier"}}
 	key := ""
-	switch job.State {
-	case gas.JobCompleted, gas.JobArchived, gas.JobRestoring:
+	switch {
+	case job.State.Annotated():
 		key = s.indexKey(r, job)
 		switch {
 		case key != "":
-		case job.State != gas.JobCompleted:
+		case job.State.Archived():
 			v.Waiting, v.Building = "The variant index is built from the result, which is in the archive now: it is built once the result is restored.", true
 		default:
 			if s.now().Sub(job.CompletedAt) > indexGrace {
@@ -126,8 +126,8 @@ func (s *server) jobVariants(w http.ResponseWriter, r *http.Request, u *gas.User
 			}
 			v.Waiting, v.Building = "The variant index of this result is being built. This page shows the table as soon as it is ready.", true
 		}
-	case gas.JobFailed:
-		v.Waiting = "This annotation failed, so there are no variants to browse."
+	case job.State.Terminal():
+		v.Waiting = "This annotation " + job.State.About() + ", so there are no variants to browse."
 	default:
 		v.Waiting = "The variants can be browsed once the annotation completes."
 	}
@@ -257,7 +257,7 @@ func (s *server) exportVariants(w http.ResponseWriter, r *http.Request, u *gas.U
 		s.renderError(w, r, http.StatusBadRequest, "This filter cannot be used: "+err.Error()+".")
 		return
 	}
-	if format == exportVCF && (job.State != gas.JobCompleted || job.ResultKey == "") {
+	if format == exportVCF && !job.HasResult() {
 		// The VCF export copies records from the result, which must be hot.
 		s.noResult(w, r, u, job)
 		return

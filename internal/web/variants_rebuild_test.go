@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/annotate"
 	"github.com/gas-project/gas/internal/jobs"
 	"github.com/gas-project/gas/internal/sqldb"
@@ -57,7 +58,7 @@ func TestVariantBrowserAsksForBuilds(t *testing.T) {
 	// An index of an old format: the same file with another schema tag.
 	f.buildIndex(id)
 	j, _ := f.jobs.Job(ctx, id)
-	key := jobs.IndexKey(j)
+	key := j.Key(gas.FileIndex)
 	rc, err := f.blobs.Open(ctx, key)
 	if err != nil {
 		t.Fatal(err)

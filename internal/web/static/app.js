@@ -91,16 +91,16 @@ window.addEventListener("pageshow", function () {
 });
 
 // watchJobs polls the status of unfinished jobs shown on the page
-// ([data-watch-job][data-state]) and redraws in place what it returns: the
+// ([data-watch-job][data-terminal="false"]) and redraws in place what it returns: the
 // state badge, progress bars ([data-progress-bar]), progress lines
 // ([data-progress-text], [data-progress-count]). A job page reloads once
 // when its job finishes, to show the result and its charts; a list never
 // reloads. Finished jobs are not polled.
 function watchJobs() {
-  var finished = { COMPLETED: true, FAILED: true, ARCHIVED: true };
+  // The server says which states are finished (gas.JobState.Terminal).
+  function unfinished(el) { return el.dataset.terminal !== "true"; }
   var watched = Array.prototype.filter.call(
-    document.querySelectorAll("[data-watch-job][data-state]"),
-    function (el) { return !finished[el.dataset.state]; });
+    document.querySelectorAll("[data-watch-job][data-terminal]"), unfinished);
   document.querySelectorAll("[data-progress-bar]").forEach(function (bar) {
     drawBar(bar, parseInt(bar.dataset.percent, 10), null);
   });
@@ -125,15 +125,16 @@ function watchJobs() {
           if (s === null) { return false; }
           var changed = s.state !== el.dataset.state;
           el.dataset.state = s.state;
+          el.dataset.terminal = String(s.terminal);
           redraw(el, s);
-          return changed && (s.terminal || finished[s.state]);
+          return changed && s.terminal;
         });
     })).then(function (done) {
       if (jobPage && done.indexOf(true) >= 0) {
         window.location.reload();
         return;
       }
-      watched = watched.filter(function (el) { return !finished[el.dataset.state]; });
+      watched = watched.filter(unfinished);
       if (watched.length > 0) { setTimeout(poll, delay()); }
     }, function () {
       setTimeout(poll, 3 * delay());
@@ -154,7 +155,7 @@ function redraw(el, s) {
     badge.textContent = s.state;
   });
   document.querySelectorAll("[data-progress-bar=\"" + id + "\"]").forEach(function (bar) {
-    drawBar(bar, s.state === "COMPLETED" ? 100 : s.percent, s.state);
+    drawBar(bar, s.annotated ? 100 : s.percent, s);
   });
   document.querySelectorAll("[data-progress-text=\"" + id + "\"]").forEach(function (t) {
     if (s.progress_text) { t.textContent = s.progress_text; }
@@ -166,8 +167,9 @@ function redraw(el, s) {
 }
 
 // drawBar sets a Bootstrap progress bar to percent (< 0: unknown, drawn
-// empty); a finished state stops its animation and colours it.
-function drawBar(bar, percent, state) {
+// empty); a finished job s stops its animation and colours it: green when
+// annotated, red when it ended without a result.
+function drawBar(bar, percent, s) {
   var inner = bar.querySelector(".progress-bar");
   if (!inner) { return; }
   var p = percent >= 0 ? Math.min(100, percent) : 0;
@@ -176,9 +178,9 @@ function drawBar(bar, percent, state) {
     bar.setAttribute("aria-valuenow", String(p));
     inner.textContent = bar.classList.contains("progress-thin") ? "" : p + "%";
   }
-  if (state === "COMPLETED" || state === "FAILED") {
+  if (s && s.terminal) {
     inner.classList.remove("progress-bar-animated", "progress-bar-striped");
-    inner.classList.add(state === "COMPLETED" ? "bg-success" : "bg-danger");
+    inner.classList.add(s.annotated ? "bg-success" : "bg-danger");
   }
 }
 
