@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"net/http"
 	"strings"
@@ -95,18 +94,4 @@ wait:
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = w.Write([]byte(b.String()))
-}
-
-// dbCheck pings the database.
-func dbCheck(db *sql.DB) check {
-	return check{"database", func(ctx context.Context) error { return db.PingContext(ctx) }}
-}
-
-// queueCheck reads River's job table, which proves the queue's schema is
-// there and reachable, not only the server.
-func queueCheck(db *sql.DB) check {
-	return check{"queue", func(ctx context.Context) error {
-		var n int
-		return db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM river_job LIMIT 1) AS probe`).Scan(&n)
-	}}
 }

@@ -178,13 +178,13 @@ func serve(ctx context.Context, e *env, cfg config.Config, logger *slog.Logger, 
 		// queue's only worker, so jobs River still marks running were
 		// interrupted by a crash of the previous server: resume them now. (A
 		// shared queue may have other live workers; there River's rescuer decides.)
-		if r.all && db.Dialect() == "sqlite" {
-			if n, err := jobs.RequeueOrphans(ctx, db.SQL()); err != nil {
+		if r.all && db.Local() {
+			if n, err := db.RequeueOrphans(ctx); err != nil {
 				return err
 			} else if n > 0 {
 				logger.Warn("resuming queued work interrupted by a previous stop", "count", n)
 			}
-			if err := jobs.ClearLeader(ctx, db.SQL()); err != nil {
+			if err := db.ClearLeader(ctx); err != nil {
 				return err
 			}
 		}
@@ -201,7 +201,7 @@ func serve(ctx context.Context, e *env, cfg config.Config, logger *slog.Logger, 
 	if err != nil {
 		return err
 	}
-	checks := []check{dbCheck(db.SQL()), queueCheck(db.SQL()), {"storage", func(ctx context.Context) error {
+	checks := []check{{"database", db.Ping}, {"queue", db.CheckQueue}, {"storage", func(ctx context.Context) error {
 		// A tiny write proves the store accepts data, not only that it exists.
 		_, err := svc.blobs.Put(ctx, "_health/probe", strings.NewReader("ok"))
 		return err

@@ -64,7 +64,7 @@ func buildServices(cfg config.Config, db *sqldb.DB, logger *slog.Logger, baseURL
 	if s.cold, err = openArchive(cfg); err != nil {
 		return nil, err
 	}
-	s.metrics = metrics.New(db.SQL(), db.Dialect(), logger)
+	s.metrics = metrics.New(db, logger)
 	s.notify, err = notify.New(db, s.ins, notify.Config{BaseURL: baseURL, From: cfg.MailFrom, SMTPURL: cfg.SMTPURL,
 		OutboxDir: notify.OutboxDir(cfg.DataDir), Logger: logger})
 	if err != nil {

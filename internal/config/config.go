@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
+	"github.com/gas-project/gas"
 )
 
 // Config is the validated configuration of a GAS process.
@@ -377,7 +378,7 @@ func Default() Config {
 		ArchiveExpeditedDelay: 2 * time.Second,
 		ArchiveStandardDelay:  10 * time.Second,
 		S3Region:              "us-east-1",
-		Queues:                []string{"annotate", "lifecycle", "notify"},
+		Queues:                gas.Queues(),
 		// Nine missed heartbeats (every 5 s): a long GC pause or a busy
 		// database does not look like a dead worker.
 		WorkerDeadAfter:    45 * time.Second,
@@ -585,12 +586,13 @@ func (c *Config) Validate() error {
 	if len(c.Bundles) > 0 && !slices.Contains(c.Bundles, c.DefaultBundle) {
 		errs = append(errs, fmt.Errorf("bundles must include the default bundle %q", c.DefaultBundle))
 	}
+	queues := strings.Join(gas.Queues(), ", ")
 	if len(c.Queues) == 0 {
-		errs = append(errs, errors.New("queues must name at least one of annotate, lifecycle, notify"))
+		errs = append(errs, fmt.Errorf("queues must name at least one of %s", queues))
 	}
 	for _, q := range c.Queues {
-		if q != "annotate" && q != "lifecycle" && q != "notify" {
-			errs = append(errs, fmt.Errorf("queues: unknown queue %q (use annotate, lifecycle, notify)", q))
+		if !slices.Contains(gas.Queues(), q) {
+			errs = append(errs, fmt.Errorf("queues: unknown queue %q (use %s)", q, queues))
 		}
 	}
 	if c.StripeSecretKey != "" && (c.StripeWebhookSecret == "" || c.StripePriceID == "") {

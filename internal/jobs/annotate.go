@@ -23,7 +23,7 @@ import (
 )
 
 // QueueAnnotate is the River queue of annotation jobs.
-const QueueAnnotate = "annotate"
+const QueueAnnotate = gas.QueueAnnotate
 
 // ActorAnnotate is the actor recorded on the events the annotate worker makes.
 const ActorAnnotate = "worker:annotate"

@@ -453,7 +453,7 @@ func TestCrashedJobResumes(t *testing.T) {
 	if _, err := e.db.SQL().ExecContext(ctx, `UPDATE river_job SET state = 'running', attempt = 1, attempted_at = scheduled_at`); err != nil {
 		t.Fatal(err)
 	}
-	n, err := jobs.RequeueOrphans(ctx, e.db.SQL())
+	n, err := e.db.RequeueOrphans(ctx)
 	if err != nil || n != 1 {
 		t.Fatalf("requeued %d, %v", n, err)
 	}

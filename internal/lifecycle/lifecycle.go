@@ -22,7 +22,7 @@ import (
 )
 
 // Queue is the River queue of all lifecycle work.
-const Queue = "lifecycle"
+const Queue = gas.QueueLifecycle
 
 // Actors recorded on the events the workers make.
 const (

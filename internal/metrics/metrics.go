@@ -13,7 +13,6 @@ package metrics
 
 import (
 	"context"
-	"database/sql"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -38,9 +37,9 @@ type Metrics struct {
 }
 
 // New returns the registry with the process and Go runtime collectors, and,
-// when db is not nil, the database gauges (read with a short timeout at each
-// scrape). dialect is "sqlite" or "postgres".
-func New(db *sql.DB, dialect string, logger *slog.Logger) *Metrics {
+// when src is not nil, the database gauges (read with a short timeout at
+// each scrape).
+func New(src Source, logger *slog.Logger) *Metrics {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -66,8 +65,8 @@ func New(db *sql.DB, dialect string, logger *slog.Logger) *Metrics {
 	}, []string{"from", "to"})
 	m.reg.MustRegister(m.httpDuration, m.jobDuration, m.records, m.transitions,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	if db != nil {
-		m.reg.MustRegister(&dbCollector{db: db, dialect: dialect, logger: logger, now: time.Now})
+	if src != nil {
+		m.reg.MustRegister(&dbCollector{src: src, logger: logger, now: time.Now})
 	}
 	return m
 }

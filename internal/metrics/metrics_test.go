@@ -70,7 +70,7 @@ func TestMetricsDatabaseGauges(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			m := metrics.New(db.SQL(), db.Dialect(), nil)
+			m := metrics.New(db, nil)
 			body := scrape(t, m)
 			wantLines(t, body,
 				`gas_jobs{state="PENDING"} 2`,
@@ -97,7 +97,7 @@ func TestMetricsDatabaseGauges(t *testing.T) {
 
 func TestMetricsTransitionsAndRequests(t *testing.T) {
 	t.Parallel()
-	m := metrics.New(nil, "", nil)
+	m := metrics.New(nil, nil)
 	start := time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)
 	m.ObserveTransition(&gas.Job{StartedAt: start, CompletedAt: start.Add(3 * time.Second), Records: 1200},
 		gas.JobChange{From: gas.JobRunning, To: gas.JobCompleted})

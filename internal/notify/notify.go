@@ -24,7 +24,7 @@ import (
 
 // Queue is the River queue of deliveries, apart from annotation so a slow
 // mail server never holds up the annotate workers or the reverse.
-const Queue = "notify"
+const Queue = gas.QueueNotify
 
 // Defaults of Config. Ten attempts with a 7 s base doubling each time wait
 // 7 s × (2⁹ − 1) ≈ 60 min in all before the row is FAILED: long enough to

@@ -27,22 +27,44 @@ import (
 	"github.com/gas-project/gas"
 )
 
-// dialect is what differs between database engines: the driver, how to
-// rewrite placeholders and which migration files to run.
+// dialect is everything that differs between the database engines; no
+// other code of the package asks which engine it runs on.
 type dialect struct {
 	name string // also the folder under migrations/
-	// rebind rewrites a query written with ? placeholders for the engine.
-	rebind func(q string) string
-	// lockRow ends a SELECT of one row that the transaction will update,
-	// so a concurrent writer waits; "" where transactions lock the
-	// database anyway (SQLite, whose transactions begin immediate).
-	lockRow string
+	// dollar: placeholders are $1, $2, … (PostgreSQL), not ?.
+	dollar bool
+	// lockRow and shareRow end a SELECT of rows the transaction will
+	// update, or must not see changed, until it ends; "" where
+	// transactions hold the whole database anyway (SQLite, whose
+	// transactions begin immediate).
+	lockRow, shareRow string
+	// migrateLock runs first in each migration's transaction, so servers
+	// starting at once do not migrate together; "" where not needed.
+	migrateLock string
+	// lastAttempter is the expression of the last element of River's
+	// river_job.attempted_by array: the client working the job now.
+	lastAttempter string
+	// river is River's driver on the pool.
+	river func(*sql.DB) riverdriver.Driver[*sql.Tx]
 }
 
 var (
-	sqliteDialect   = dialect{name: "sqlite", rebind: func(q string) string { return q }}
-	postgresDialect = dialect{name: "postgres", rebind: dollarPlaceholders, lockRow: " FOR UPDATE"}
+	sqliteDialect = &dialect{name: "sqlite", lastAttempter: `json_extract(attempted_by, '$[#-1]')`,
+		river: func(db *sql.DB) riverdriver.Driver[*sql.Tx] { return riversqlite.New(db) }}
+	postgresDialect = &dialect{name: "postgres", dollar: true, lockRow: " FOR UPDATE", shareRow: " FOR SHARE",
+		migrateLock:   `SELECT pg_advisory_xact_lock(7355608)`,
+		lastAttempter: `attempted_by[array_length(attempted_by, 1)]`,
+		river:         func(db *sql.DB) riverdriver.Driver[*sql.Tx] { return riverdatabasesql.New(db) }}
 )
+
+// rebind adapts a query written with ? placeholders to the engine. It is
+// the one placeholder rewriter of GAS.
+func (d *dialect) rebind(q string) string {
+	if !d.dollar {
+		return q
+	}
+	return dollarPlaceholders(q)
+}
 
 // dollarPlaceholders rewrites ? placeholders as $1, $2, … for PostgreSQL,
 // leaving question marks inside quoted literals alone.
@@ -79,7 +101,7 @@ type Options struct {
 // gas.SessionStore; JobStore returns the job store bound to a queue.
 type DB struct {
 	sql     *sql.DB
-	d       dialect
+	d       *dialect
 	logger  *slog.Logger
 	now     func() time.Time
 	display string // where the database is, for messages
@@ -125,7 +147,7 @@ func OpenSQLite(ctx context.Context, path string, opt Options) (*DB, error) {
 	return newDB(sdb, sqliteDialect, path, opt), nil
 }
 
-func newDB(sdb *sql.DB, d dialect, display string, opt Options) *DB {
+func newDB(sdb *sql.DB, d *dialect, display string, opt Options) *DB {
 	db := &DB{sql: sdb, d: d, logger: opt.Logger, now: opt.Now, display: display}
 	if db.logger == nil {
 		db.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -167,20 +189,25 @@ func redact(databaseURL string) string {
 	return u.String()
 }
 
-// RiverDriver returns River's driver for this database, so the queue lives
-// in the same database and its inserts join our transactions (*sql.Tx).
-func (db *DB) RiverDriver() riverdriver.Driver[*sql.Tx] {
-	if db.d.name == postgresDialect.name {
-		return riverdatabasesql.New(db.sql)
+// Ping checks that the database answers (a readiness check).
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.sql.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqldb: ping: %w", err)
 	}
-	return riversqlite.New(db.sql)
+	return nil
 }
 
 // SQL returns the underlying pool.
 func (db *DB) SQL() *sql.DB { return db.sql }
 
-// Dialect returns the engine name ("sqlite").
+// Dialect returns the engine name: "sqlite" or "postgres" (for messages
+// and tests; code that must differ asks a question such as Local).
 func (db *DB) Dialect() string { return db.d.name }
+
+// Local reports whether the database is a file of this machine (SQLite),
+// so a process that holds the data directory's lock is the only one that
+// works its queue.
+func (db *DB) Local() bool { return db.d == sqliteDialect }
 
 // String says where the database is (a file path for SQLite).
 func (db *DB) String() string { return db.display }
@@ -212,6 +239,24 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// countBy runs a query whose rows are (key, count) and hands each to add.
+func (db *DB) countBy(ctx context.Context, query string, add func(key string, n int64), args ...any) error {
+	rows, err := db.sql.QueryContext(ctx, db.q(query), args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		var n int64
+		if err := rows.Scan(&k, &n); err != nil {
+			return err
+		}
+		add(k, n)
+	}
+	return rows.Err()
 }
 
 // placeholders returns n comma-separated ? placeholders, for IN lists.

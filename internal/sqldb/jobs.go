@@ -318,3 +318,14 @@ func (s *Jobs) transition(ctx context.Context, id string, c gas.JobChange, then 
 	}
 	return out, nil
 }
+
+// CountJobs returns the number of jobs in each state that has some (all
+// users), for metrics.
+func (db *DB) CountJobs(ctx context.Context) (map[gas.JobState]int64, error) {
+	out := map[gas.JobState]int64{}
+	err := db.countBy(ctx, `SELECT state, COUNT(*) FROM jobs GROUP BY state`, func(k string, n int64) { out[gas.JobState(k)] = n })
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: count jobs: %w", err)
+	}
+	return out, nil
+}

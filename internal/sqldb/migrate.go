@@ -118,10 +118,10 @@ func (db *DB) Migrate(ctx context.Context) ([]int, error) {
 	for _, m := range ms {
 		skipped := false
 		err := db.inTx(ctx, func(tx *sql.Tx) error {
-			if db.d.name == postgresDialect.name {
+			if db.d.migrateLock != "" {
 				// Serialise concurrent migrators (several servers starting at
 				// once); the lock ends with the transaction.
-				if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7355608)`); err != nil {
+				if _, err := tx.ExecContext(ctx, db.d.migrateLock); err != nil {
 					return fmt.Errorf("lock: %w", err)
 				}
 			}

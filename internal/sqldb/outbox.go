@@ -254,3 +254,14 @@ func (db *DB) listNotifications(ctx context.Context, op, where string, arg any, 
 	}
 	return out, total, nil
 }
+
+// CountNotifications returns the number of outbox rows in each delivery
+// state that has some, for metrics.
+func (db *DB) CountNotifications(ctx context.Context) (map[gas.DeliveryState]int64, error) {
+	out := map[gas.DeliveryState]int64{}
+	err := db.countBy(ctx, `SELECT state, COUNT(*) FROM notifications GROUP BY state`, func(k string, n int64) { out[gas.DeliveryState(k)] = n })
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: count notifications: %w", err)
+	}
+	return out, nil
+}

@@ -39,10 +39,7 @@ func scanShard(row interface{ Scan(...any) error }) (*gas.Shard, error) {
 // needs no lock (one writer; transactions begin immediate). It returns
 // ECONFLICT unless the job is RUNNING.
 func (s *Shards) lockRunningJob(ctx context.Context, tx *sql.Tx, jobID string) error {
-	q := `SELECT state FROM jobs WHERE id = ?`
-	if s.db.d.name == postgresDialect.name {
-		q += ` FOR UPDATE`
-	}
+	q := `SELECT state FROM jobs WHERE id = ?` + s.db.d.lockRow
 	var state string
 	err := tx.QueryRowContext(ctx, s.db.q(q), jobID).Scan(&state)
 	if errors.Is(err, sql.ErrNoRows) {

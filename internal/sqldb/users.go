@@ -110,8 +110,8 @@ func (db *DB) UserByEmail(ctx context.Context, email string) (*gas.User, error) 
 // and transactions begin immediate (see OpenSQLite).
 func (db *DB) UserPlanTx(ctx context.Context, tx *sql.Tx, userID int64, lock bool) (gas.Plan, error) {
 	q := `SELECT plan FROM users WHERE id = ?`
-	if lock && db.d.name == postgresDialect.name {
-		q += ` FOR SHARE`
+	if lock {
+		q += db.d.shareRow
 	}
 	var plan string
 	err := tx.QueryRowContext(ctx, db.q(q), userID).Scan(&plan)
