@@ -677,4 +677,11 @@ func BenchmarkDigest(b *testing.B) {
 			d.sha.Write(buf)
 		}
 	})
+	b.Run("md5", func(b *testing.B) {
+		b.SetBytes(int64(len(buf)))
+		d := newDigest()
+		for b.Loop() {
+			d.md5.Write(buf)
+		}
+	})
 }
