@@ -196,8 +196,9 @@ func TestStructuralVariantsVEPChr21(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	raw := svRunVEPTab(t, gff, fasta, vcfPath, "Uploaded_variation,Feature,Consequence,EXON,INTRON,DISTANCE,OverlapBP,OverlapPC")
-	vep := map[string]string{}
+	raw := svRunVEPTab(t, gff, fasta, vcfPath, svVEPFields)
+	vep := map[string]string{}    // as in TestStructuralVariantsVEP
+	vepPos := map[string]string{} // CSQ's Allele and positions
 	for _, l := range strings.Split(string(raw), "\n") {
 		if l == "" || strings.HasPrefix(l, "#") {
 			continue
@@ -205,7 +206,9 @@ func TestStructuralVariantsVEPChr21(t *testing.T) {
 		f := strings.Split(l, "\t")
 		terms := strings.Split(f[2], ",")
 		sort.Strings(terms)
-		vep[f[0]+"\t"+stripVersion(strings.TrimPrefix(f[1], "-"))] = strings.Join(append([]string{strings.Join(terms, "&")}, f[3:8]...), "\t")
+		k := f[0] + "\t" + stripVersion(strings.TrimPrefix(f[1], "-"))
+		vep[k] = strings.Join(append([]string{strings.Join(terms, "&")}, f[3:8]...), "\t")
+		vepPos[k] = strings.Join(f[8:13], "\t")
 	}
 	got, _, err := svAnnotate(t, b, vcf, Options{})
 	if err != nil {
@@ -218,12 +221,15 @@ func TestStructuralVariantsVEPChr21(t *testing.T) {
 		t.Fatal(err)
 	}
 	numbers := map[string][2]string{}
+	gasPos := map[string]string{}
 	for _, l := range dataLines(csqOut.String()) {
 		f := strings.Split(l, "\t")
 		csq, _ := infoField([]byte(f[7]), "CSQ")
 		for _, e := range strings.Split(string(csq), ",") {
 			c := strings.Split(e, "|")
-			numbers[f[2]+"\t"+stripVersion(c[6])] = [2]string{dash(c[8]), dash(c[9])}
+			k := f[2] + "\t" + stripVersion(c[6])
+			numbers[k] = [2]string{dash(c[8]), dash(c[9])}
+			gasPos[k] = strings.Join([]string{c[0], dash(c[12]), dash(c[13]), dash(c[14]), dash(c[19])}, "\t")
 		}
 	}
 	gas := map[string]string{}
@@ -241,7 +247,25 @@ func TestStructuralVariantsVEPChr21(t *testing.T) {
 			gas[k] = strings.Join([]string{strings.Join(terms, "&"), n[0], n[1], dash(f[14]), bp, pc}, "\t")
 		}
 	}
+	// VEP writes nothing for a breakend with no transcript within 5 kb
+	// (its intergenic object has no feature to hold the breakend, so no
+	// allele); it gives intergenic_variant for the same local end written
+	// as a single breakend, which is GAS's answer (docs/conformance.md).
+	vepRecords := map[string]bool{}
+	for k := range vep {
+		vepRecords[strings.Split(k, "\t")[0]] = true
+	}
+	intergenicBND := 0
+	for id, r := range got {
+		if r.ann[""] == "intergenic_variant" && len(r.ann) == 1 && strings.ContainsAny(r.full[""][0], "[]") && !vepRecords[id] {
+			delete(gas, id+"\t")
+			delete(gasPos, id+"\t")
+			intergenicBND++
+		}
+	}
+	t.Logf("intergenic breakends VEP leaves without a line: %d", intergenicBND)
 	svCompareVEP(t, "chr21", vep, gas)
+	svCompareVEP(t, "chr21 CSQ positions", vepPos, gasPos)
 }
 
 // svChr21VCF generates 400 structural variants (seeded) around the edges
