@@ -16,7 +16,7 @@ type Summary struct {
 	Records        int64            `json:"records"`         // data records read
 	Alleles        int64            `json:"alleles"`         // ALT alleles seen
 	Annotated      int64            `json:"annotated"`       // alleles annotated
-	NotAnnotated   int64            `json:"not_annotated"`   // symbolic/star alleles passed through
+	NotAnnotated   int64            `json:"not_annotated"`   // alleles with a note only: *, non-SV symbolic alleles, SVs of unknown length, REF=ALT
 	Skipped        int64            `json:"skipped"`         // malformed records written through (OnError=skip)
 	Known          int64            `json:"known"`           // alleles matching a known variant
 	Novel          int64            `json:"novel"`           // alleles with no known variant

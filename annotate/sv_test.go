@@ -472,3 +472,61 @@ func BenchmarkStructuralVariants(b *testing.B) {
 		})
 	}
 }
+
+// FuzzStructuralVariant feeds arbitrary ALT and INFO values at a position
+// of the SV fixture: the run never panics, fails only with an
+// *InputError, and every structural-variant transcript entry has its SVANN
+// entry with the same consequences.
+func FuzzStructuralVariant(f *testing.F) {
+	f.Add(2010, "<DEL>", "SVLEN=10")
+	f.Add(900, "<DUP:TANDEM>,<CNV>", "END=3300;SVLEN=2400,2400;CN=.,0.5")
+	f.Add(2050, "<INS:ME:ALU>", "END=2050;SVLEN=300")
+	f.Add(1500, "G]sv:35000]", "END=12")
+	f.Add(1500, "[sv:1[G,.G,G.", ".")
+	f.Add(1, "<CN=0>,<CN2>,*", "SVLEN=-5,5,.")
+	f.Add(39999, "<INV>", "END=40500")
+	f.Add(100, "<DEL>", "SVLEN=99999999999;END=1")
+	ref := svRef()
+	f.Fuzz(func(t *testing.T, pos int, alt, info string) {
+		if pos < 1 || pos > svLen || strings.ContainsAny(alt+info, "\t\n\r") || alt == "" || info == "" {
+			t.Skip()
+		}
+		in := "##fileformat=VCFv4.4\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n" +
+			"sv\t" + itoa(int64(pos)) + "\tx\tN\t" + alt + "\t.\t.\t" + info + "\n"
+		var out bytes.Buffer
+		_, err := run(context.Background(), strings.NewReader(in), &out, ref, bundleMeta{}, Options{Workers: 1})
+		if err != nil {
+			if !IsInputError(err) {
+				t.Fatalf("non-input error: %v", err)
+			}
+			return
+		}
+		for _, l := range dataLines(out.String()) {
+			cols := strings.Split(l, "\t")
+			ann, ok := infoField([]byte(cols[7]), "ANN")
+			if !ok {
+				continue // no ALT allele
+			}
+			sv, _ := infoField([]byte(cols[7]), svannKey)
+			want := map[string]string{}
+			for _, e := range strings.Split(string(ann), ",") {
+				f := strings.Split(e, "|")
+				if len(f) != 16 {
+					t.Fatalf("ANN entry with %d fields: %q", len(f), e)
+				}
+				if f[6] != "" && f[9] == "" && f[1] != "" {
+					want[f[0]+"|"+f[6]] = f[1]
+				}
+			}
+			for _, e := range strings.Split(string(sv), ",") {
+				if e == "" {
+					continue
+				}
+				f := strings.Split(e, "|")
+				if len(f) != 7 || want[f[0]+"|"+f[2]] != f[1] {
+					t.Fatalf("SVANN entry %q does not match ANN %q", e, ann)
+				}
+			}
+		}
+	})
+}
