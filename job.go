@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -51,6 +52,22 @@ func (j *Job) Key(name string) string { return JobKey(j.UserID, j.ID, name) }
 // re-run overwrites instead of adding.
 func JobKey(userID int64, jobID, name string) string {
 	return "user/" + strconv.FormatInt(userID, 10) + "/" + jobID + "/" + name
+}
+
+// ResultName is the name the annotated file is downloaded as, made from
+// the input's: "sample.vcf.gz" gives "sample.annotated.vcf.gz".
+func (j *Job) ResultName() string {
+	stem := j.InputName
+	for _, ext := range []string{".vcf.gz", ".vcf.bgz", ".vcf"} {
+		if strings.HasSuffix(strings.ToLower(stem), ext) {
+			stem = stem[:len(stem)-len(ext)]
+			break
+		}
+	}
+	if stem == "" {
+		stem = "result"
+	}
+	return stem + ".annotated.vcf.gz"
 }
 
 // Names of a job's files in the blob store, under JobKey. The input keeps

@@ -126,11 +126,17 @@ func TestJobChangeApply(t *testing.T) {
 	}
 }
 
-func TestJobKey(t *testing.T) {
+func TestJobFiles(t *testing.T) {
 	t.Parallel()
 	j := &gas.Job{ID: "abc", UserID: 42}
 	if got := j.Key(gas.FileResult); got != "user/42/abc/result.vcf.gz" || got != gas.JobKey(42, "abc", gas.FileResult) {
 		t.Fatalf("Key = %q", got)
+	}
+	for in, want := range map[string]string{"s.vcf.gz": "s.annotated.vcf.gz", "S.VCF": "S.annotated.vcf.gz",
+		"a.b.vcf.bgz": "a.b.annotated.vcf.gz", "notes.txt": "notes.txt.annotated.vcf.gz", ".vcf": "result.annotated.vcf.gz"} {
+		if got := (&gas.Job{InputName: in}).ResultName(); got != want {
+			t.Errorf("ResultName of %q = %q, want %q", in, got, want)
+		}
 	}
 }
 

@@ -64,16 +64,6 @@ type Tokens interface {
 	TokenUser(ctx context.Context, secret string) (*gas.User, *gas.Token, error)
 }
 
-// PresignedPut is a request that uploads one object straight to storage.
-type PresignedPut struct {
-	URL    string
-	Method string
-	Header http.Header
-}
-
-// Presign makes a PresignedPut of exactly size bytes to key, valid for ttl.
-type Presign func(ctx context.Context, key string, size int64, ttl time.Duration) (PresignedPut, error)
-
 // Config tunes the API.
 type Config struct {
 	FreeUploadLimit, PremiumUploadLimit int64
@@ -91,9 +81,10 @@ type Deps struct {
 	Jobs   gas.JobStore
 	Update gas.JobUpdater // cancel
 	Blobs  gas.BlobStore
-	// Presign enables direct uploads (POST /uploads) when the blob store
-	// is S3; nil means uploads go through the server only.
-	Presign Presign
+	// Presign is Blobs' capability to presign requests (S3): it enables
+	// direct uploads (POST /uploads); nil means uploads go through the
+	// server only.
+	Presign gas.Presigner
 	// Records keeps a job's input record count, the total of its progress
 	// bar (sqldb.DB has it); nil: the page shows a count without a total.
 	Records interface {
@@ -235,14 +226,6 @@ func clientIP(r *http.Request) string {
 	return host
 }
 
-type errorBody struct {
-	Error struct {
-		Code      string `json:"code"`
-		Message   string `json:"message"`
-		RequestID string `json:"request_id,omitempty"`
-	} `json:"error"`
-}
-
 // error answers err as JSON: its code and user-facing message, or a generic
 // internal error (logged with its cause) for anything else.
 func (s *server) error(w http.ResponseWriter, r *http.Request, err error) {
@@ -254,7 +237,7 @@ func (s *server) error(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (s *server) errorStatus(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
-	var b errorBody
+	var b ErrorBody
 	b.Error.Code, b.Error.Message, b.Error.RequestID = code, msg, httpserver.RequestIDFrom(r.Context())
 	s.json(w, status, b)
 }

@@ -83,7 +83,7 @@ func (a answer) json(t *testing.T, v any) {
 
 func (a answer) errCode(t *testing.T) string {
 	t.Helper()
-	var e errorBody
+	var e ErrorBody
 	a.json(t, &e)
 	return e.Error.Code
 }
@@ -175,7 +175,7 @@ func TestAPIJobLifecycle(t *testing.T) {
 	if a.code != http.StatusCreated {
 		t.Fatalf("submit: %d %s", a.code, a.body)
 	}
-	var j jobJSON
+	var j Job
 	a.json(t, &j)
 	if j.State != gas.JobPending || j.Transcripts != "canonical" || a.header.Get("Location") != "/api/v1/jobs/"+j.ID {
 		t.Fatalf("submitted job = %+v, Location %q", j, a.header.Get("Location"))
@@ -186,8 +186,8 @@ func TestAPIJobLifecycle(t *testing.T) {
 		t.Fatalf("input_records = %d, %v; want 1", total, err)
 	}
 	var list struct {
-		Jobs  []jobJSON `json:"jobs"`
-		Total int       `json:"total"`
+		Jobs  []Job `json:"jobs"`
+		Total int   `json:"total"`
 	}
 	f.do(t, "GET", "/api/v1/jobs?per_page=5", tok, nil, "").json(t, &list)
 	if list.Total != 1 || len(list.Jobs) != 1 || list.Jobs[0].ID != j.ID {
@@ -231,7 +231,7 @@ func TestAPICancel(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
 	_, tok := f.user(t, "c@example.org", gas.ScopeJobsRead, gas.ScopeJobsWrite)
-	var j jobJSON
+	var j Job
 	f.submit(t, tok, "c.vcf", vcfText, "").json(t, &j)
 	a := f.do(t, "POST", "/api/v1/jobs/"+j.ID+"/cancel", tok, nil, "")
 	a.json(t, &j)
@@ -274,7 +274,7 @@ func TestOwnershipAPI(t *testing.T) {
 	f := setup(t)
 	_, aTok := f.user(t, "a@example.org", gas.ScopeJobsRead, gas.ScopeJobsWrite)
 	_, bTok := f.user(t, "b@example.org", gas.ScopeJobsRead, gas.ScopeJobsWrite)
-	var j jobJSON
+	var j Job
 	f.submit(t, aTok, "a.vcf", vcfText, "").json(t, &j)
 	for _, rt := range routes {
 		if !strings.Contains(rt.path, "{id}") {
@@ -285,7 +285,7 @@ func TestOwnershipAPI(t *testing.T) {
 			t.Errorf("%s %s as another user: %d %s", rt.method, path, a.code, a.body)
 		}
 	}
-	var got jobJSON
+	var got Job
 	f.do(t, "GET", "/api/v1/jobs/"+j.ID, aTok, nil, "").json(t, &got)
 	if got.State != gas.JobPending {
 		t.Fatalf("B's requests changed A's job: %+v", got)
@@ -361,7 +361,7 @@ func TestAPIBundleChoice(t *testing.T) {
 		io.WriteString(fw, vcfText)
 		mw.Close()
 		a := f.do(t, http.MethodPost, "/api/v1/jobs", tok, &buf, mw.FormDataContentType())
-		var j jobJSON
+		var j Job
 		a.json(t, &j)
 		if a.code != http.StatusCreated || j.Bundle != want {
 			t.Fatalf("bundle %q: %d, job bundle %q", bundle, a.code, j.Bundle)

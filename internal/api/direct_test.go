@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/internal/blob/s3blob"
@@ -34,12 +33,8 @@ func setupS3(t *testing.T) (*fixture, *s3blob.Store) {
 		t.Fatal(err)
 	}
 	store := db.JobStore(ins)
-	presign := func(ctx context.Context, key string, size int64, ttl time.Duration) (PresignedPut, error) {
-		p, err := st.PresignPut(ctx, key, size, ttl)
-		return PresignedPut(p), err
-	}
 	h, err := NewHandler(Config{FreeUploadLimit: 10_000, PremiumUploadLimit: 1_000_000, DefaultBundle: "demo"},
-		Deps{Tokens: db, Jobs: store, Update: store, Blobs: st, Presign: presign})
+		Deps{Tokens: db, Jobs: store, Update: store, Blobs: st, Presign: st})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +106,7 @@ func TestDirectUploadToS3(t *testing.T) {
 	if a.code != http.StatusCreated {
 		t.Fatalf("submit: %d %s", a.code, a.body)
 	}
-	var j jobJSON
+	var j Job
 	a.json(t, &j)
 	if j.ID != up.UploadID || j.State != gas.JobPending || j.InputSize != int64(len(vcfText)) || j.Transcripts != "pick" {
 		t.Fatalf("job = %+v", j)

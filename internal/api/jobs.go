@@ -20,39 +20,6 @@ import (
 	"github.com/gas-project/gas/internal/submit"
 )
 
-// jobJSON is a job as the API shows it. Times are RFC 3339 UTC, omitted
-// while zero.
-type jobJSON struct {
-	ID             string            `json:"id"`
-	State          gas.JobState      `json:"state"`
-	Terminal       bool              `json:"terminal"`
-	InputName      string            `json:"input_name"`
-	InputSize      int64             `json:"input_size"`
-	Bundle         string            `json:"bundle"`
-	Transcripts    string            `json:"transcripts"`
-	Records        int64             `json:"records"`
-	ResultSize     int64             `json:"result_size,omitempty"`
-	ResultSHA256   string            `json:"result_sha256,omitempty"`
-	FailReason     string            `json:"fail_reason,omitempty"`
-	CreatedAt      *time.Time        `json:"created_at,omitempty"`
-	StartedAt      *time.Time        `json:"started_at,omitempty"`
-	CompletedAt    *time.Time        `json:"completed_at,omitempty"`
-	ArchivedAt     *time.Time        `json:"archived_at,omitempty"`
-	RestoreTier    string            `json:"restore_tier,omitempty"`
-	RestoreReadyAt *time.Time        `json:"restore_ready_at,omitempty"`
-	Links          map[string]string `json:"links"`
-	Summary        json.RawMessage   `json:"summary,omitempty"`
-	Events         []eventJSON       `json:"events,omitempty"`
-}
-
-type eventJSON struct {
-	At     time.Time    `json:"at"`
-	From   gas.JobState `json:"from,omitempty"`
-	To     gas.JobState `json:"to"`
-	Actor  string       `json:"actor"`
-	Reason string       `json:"reason,omitempty"`
-}
-
 func ts(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil
@@ -61,7 +28,7 @@ func ts(t time.Time) *time.Time {
 	return &u
 }
 
-func toJSON(j *gas.Job) jobJSON {
+func toJSON(j *gas.Job) Job {
 	var opt jobs.JobOptions
 	_ = json.Unmarshal([]byte(j.Options), &opt)
 	if opt.Transcripts == "" {
@@ -75,7 +42,7 @@ func toJSON(j *gas.Job) jobJSON {
 	if j.State.InProgress() {
 		links["cancel"] = self + "/cancel"
 	}
-	return jobJSON{ID: j.ID, State: j.State, Terminal: j.State.Terminal(), InputName: j.InputName, InputSize: j.InputSize,
+	return Job{ID: j.ID, State: j.State, Terminal: j.State.Terminal(), InputName: j.InputName, InputSize: j.InputSize,
 		Bundle: j.Bundle, Transcripts: opt.Transcripts, Records: j.Records, ResultSize: j.ResultSize, ResultSHA256: j.ResultSum,
 		FailReason: j.FailReason, CreatedAt: ts(j.CreatedAt), StartedAt: ts(j.StartedAt), CompletedAt: ts(j.CompletedAt),
 		ArchivedAt: ts(j.ArchivedAt), RestoreTier: string(j.RestoreTier), RestoreReadyAt: ts(j.RestoreReadyAt), Links: links}
@@ -89,8 +56,8 @@ func (s *server) limit(u *gas.User) int64 {
 }
 
 func (s *server) me(w http.ResponseWriter, r *http.Request, u *gas.User) {
-	s.json(w, http.StatusOK, map[string]any{"id": u.ID, "email": u.Email, "name": u.Name, "plan": u.Plan,
-		"upload_limit": s.limit(u), "direct_uploads": s.d.Presign != nil, "bundles": s.cfg.Bundles})
+	s.json(w, http.StatusOK, Me{ID: u.ID, Email: u.Email, Name: u.Name, Plan: u.Plan,
+		UploadLimit: s.limit(u), DirectUploads: s.d.Presign != nil, Bundles: s.cfg.Bundles})
 }
 
 // bundle checks a requested reference bundle; empty means the default.
@@ -117,10 +84,7 @@ func (s *server) createUpload(w http.ResponseWriter, r *http.Request, u *gas.Use
 		s.error(w, r, gas.Errorf(gas.EINVALID, "This server keeps files itself; upload with a multipart POST /api/v1/jobs."))
 		return
 	}
-	var in struct {
-		Name string `json:"name"`
-		Size int64  `json:"size"`
-	}
+	var in UploadRequest
 	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&in); err != nil {
 		s.error(w, r, gas.Errorf(gas.EINVALID, "Send JSON {\"name\": \"file.vcf.gz\", \"size\": bytes}."))
 		return
@@ -139,24 +103,19 @@ func (s *server) createUpload(w http.ResponseWriter, r *http.Request, u *gas.Use
 		return
 	}
 	id := uuid.NewString()
-	p, err := s.d.Presign(r.Context(), gas.JobKey(u.ID, id, name), in.Size, uploadTTL)
+	p, err := s.d.Presign.PresignPut(r.Context(), gas.JobKey(u.ID, id, name), in.Size, uploadTTL)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	s.json(w, http.StatusCreated, map[string]any{"upload_id": id, "name": name, "method": p.Method, "url": p.URL,
-		"headers": p.Header, "expires_at": s.cfg.Now().Add(uploadTTL).UTC()})
+	s.json(w, http.StatusCreated, Upload{UploadID: id, Name: name, Method: p.Method, URL: p.URL,
+		Headers: p.Header, ExpiresAt: s.cfg.Now().Add(uploadTTL).UTC()})
 }
 
 // submitUploaded answers POST /jobs with JSON {"upload_id", "name",
 // "transcripts"}: the job of a direct upload.
 func (s *server) submitUploaded(w http.ResponseWriter, r *http.Request, u *gas.User) {
-	var in struct {
-		UploadID    string `json:"upload_id"`
-		Name        string `json:"name"`
-		Transcripts string `json:"transcripts"`
-		Bundle      string `json:"bundle"`
-	}
+	var in SubmitRequest
 	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&in); err != nil {
 		s.error(w, r, gas.Errorf(gas.EINVALID, "Send JSON {\"upload_id\": …, \"name\": …} or a multipart upload."))
 		return
@@ -203,11 +162,11 @@ func (s *server) listJobs(w http.ResponseWriter, r *http.Request, u *gas.User) {
 		s.error(w, r, err)
 		return
 	}
-	out := make([]jobJSON, 0, len(list))
+	out := JobList{Jobs: make([]Job, 0, len(list)), Total: total, Page: page, PerPage: per}
 	for _, j := range list {
-		out = append(out, toJSON(j))
+		out.Jobs = append(out.Jobs, toJSON(j))
 	}
-	s.json(w, http.StatusOK, map[string]any{"jobs": out, "total": total, "page": page, "per_page": per})
+	s.json(w, http.StatusOK, out)
 }
 
 // submitJob answers POST /jobs: multipart/form-data with a `file` part
@@ -352,7 +311,7 @@ func (s *server) getJob(w http.ResponseWriter, r *http.Request, u *gas.User) {
 		return
 	}
 	for _, e := range evs {
-		out.Events = append(out.Events, eventJSON{At: e.At.UTC(), From: e.From, To: e.To, Actor: e.Actor, Reason: e.Reason})
+		out.Events = append(out.Events, Event{At: e.At.UTC(), From: e.From, To: e.To, Actor: e.Actor, Reason: e.Reason})
 	}
 	s.json(w, http.StatusOK, out)
 }
@@ -370,7 +329,7 @@ func (s *server) jobResult(w http.ResponseWriter, r *http.Request, u *gas.User) 
 		s.error(w, r, gas.Errorf(gas.ECONFLICT, "The job is %s; a result exists only once it is COMPLETED.", j.State))
 		return
 	}
-	s.stream(w, r, j.ResultKey, resultName(j.InputName), "application/gzip")
+	s.stream(w, r, j.ResultKey, j.ResultName(), "application/gzip")
 }
 
 func (s *server) jobLog(w http.ResponseWriter, r *http.Request, u *gas.User) {
@@ -407,21 +366,6 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request, key, name, ctype
 	if _, err := io.Copy(w, rc); err != nil {
 		s.log.WarnContext(r.Context(), "api: download cut short", "key", key, "err", err)
 	}
-}
-
-// resultName derives the download name of the annotated file from the input's.
-func resultName(input string) string {
-	stem := input
-	for _, ext := range []string{".vcf.gz", ".vcf.bgz", ".vcf"} {
-		if strings.HasSuffix(strings.ToLower(stem), ext) {
-			stem = stem[:len(stem)-len(ext)]
-			break
-		}
-	}
-	if stem == "" {
-		stem = "result"
-	}
-	return stem + ".annotated.vcf.gz"
 }
 
 // cancelJob answers POST /jobs/{id}/cancel: a PENDING or RUNNING job ends

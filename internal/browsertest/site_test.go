@@ -116,7 +116,8 @@ func startSite(t *testing.T, pause time.Duration) *site {
 	h, err := web.NewHandler(web.Config{Version: "browsertest", DefaultBundle: "demo",
 		FreeUploadLimit: 64 << 20, IndexCacheDir: t.TempDir(),
 		Logger: slog.New(slog.DiscardHandler)},
-		web.Deps{Users: db, Sessions: db, Jobs: store, Blobs: blobs})
+		web.Deps{Users: db, Sessions: db, Jobs: store, Blobs: blobs, Accounts: db, Progress: db, Deleter: db,
+			Retrier: store, Uploads: db, IndexKeys: db})
 	if err != nil {
 		t.Fatal(err)
 	}

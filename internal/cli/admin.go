@@ -12,9 +12,6 @@ import (
 
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/internal/auth"
-	"github.com/gas-project/gas/internal/jobs"
-	"github.com/gas-project/gas/internal/lifecycle"
-	"github.com/gas-project/gas/internal/notify"
 )
 
 const adminUsage = `Usage:
@@ -125,23 +122,14 @@ func adminSetPlan(ctx context.Context, e *env, args []string) error {
 	if plan != gas.PlanFree && plan != gas.PlanPremium {
 		return usagef("plan must be free or premium, got %q", fs.Arg(1))
 	}
-	logger := newLogger(cfg, e.stderr)
-	db, err := adminDB(ctx, e, cfg)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
 	// The same hooks as the site's: upgrading here queues the restore of
 	// the user's archived results, which the running workers carry out.
-	ins, err := jobs.NewInserter(db.RiverDriver(), logger)
+	svc, err := adminServices(ctx, e, cfg)
 	if err != nil {
 		return err
 	}
-	hooks, err := lifecycle.NewHooks(lifecycle.HooksConfig{DB: db, Inserter: ins, FreeRetention: cfg.FreeRetention})
-	if err != nil {
-		return err
-	}
-	db.OnPlanChange(hooks.PlanHook())
+	db := svc.db
+	defer db.Close()
 	u, err := db.UserByEmail(ctx, fs.Arg(0))
 	if err != nil {
 		return userFacing(err)
@@ -234,17 +222,12 @@ func adminRetryNotification(ctx context.Context, e *env, args []string) error {
 	if err != nil || id < 1 {
 		return usagef("the notification ID must be a positive whole number, got %q", fs.Arg(0))
 	}
-	logger := newLogger(cfg, e.stderr)
-	db, err := adminDB(ctx, e, cfg)
+	svc, err := adminServices(ctx, e, cfg)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	ins, err := jobs.NewInserter(db.RiverDriver(), logger)
-	if err != nil {
-		return err
-	}
-	if err := notify.Retry(ctx, db, ins, id, 0); err != nil {
+	defer svc.db.Close()
+	if err := svc.notify.Retry(ctx, id); err != nil {
 		return userFacing(err)
 	}
 	fmt.Fprintf(e.stdout, "notification %d queued again; a running worker will send it\n", id)

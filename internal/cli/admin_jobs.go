@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -8,7 +9,6 @@ import (
 
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/internal/config"
-	"github.com/gas-project/gas/internal/jobs"
 	"github.com/gas-project/gas/internal/sqldb"
 )
 
@@ -23,6 +23,25 @@ func adminDB(ctx context.Context, e *env, cfg config.Config) (*sqldb.DB, error) 
 		return nil, err
 	}
 	return db, nil
+}
+
+// adminServices opens the database for an admin command that changes
+// jobs, plans or deliveries, with the stores and hooks wired as in every
+// process (buildServices): a change made here queues the same follow-up
+// work as the site's, which the running workers carry out. Close the
+// database when done.
+func adminServices(ctx context.Context, e *env, cfg config.Config) (*services, error) {
+	db, err := adminDB(ctx, e, cfg)
+	if err != nil {
+		return nil, err
+	}
+	// Links in emails name the site; an admin command sends none itself.
+	svc, err := buildServices(cfg, db, newLogger(cfg, e.stderr), cmp.Or(cfg.BaseURL, "http://"+cfg.Addr))
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return svc, nil
 }
 
 // adminListUsers prints accounts with their plan, jobs and storage.
@@ -114,16 +133,12 @@ func adminRetryJob(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() != 1 {
 		return usagef("expected one job ID (see 'gas admin jobs --state FAILED')")
 	}
-	db, err := adminDB(ctx, e, cfg)
+	svc, err := adminServices(ctx, e, cfg)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	ins, err := jobs.NewInserter(db.RiverDriver(), nil)
-	if err != nil {
-		return err
-	}
-	if _, err := db.JobStore(ins).RetryJob(ctx, fs.Arg(0), "admin"); err != nil {
+	defer svc.db.Close()
+	if _, err := svc.store.RetryJob(ctx, fs.Arg(0), "admin"); err != nil {
 		return userFacing(err)
 	}
 	fmt.Fprintf(e.stdout, "job %s queued again; a running worker will annotate it\n", fs.Arg(0))

@@ -15,6 +15,9 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/gas-project/gas"
+	"github.com/gas-project/gas/internal/api"
 )
 
 // The client talks to a GAS server's JSON API with a personal access token
@@ -84,14 +87,6 @@ func newAPIClient(e *env) (*apiClient, error) {
 	return &apiClient{e: e, base: base, token: token, http: &http.Client{}}, nil
 }
 
-// apiError is the API's error body.
-type apiError struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
-}
-
 // do sends a request and returns the response when it is 2xx; otherwise the
 // API's error message becomes the error.
 func (c *apiClient) do(ctx context.Context, method, path string, body io.Reader, ctype string) (*http.Response, error) {
@@ -111,7 +106,7 @@ func (c *apiClient) do(ctx context.Context, method, path string, body io.Reader,
 		return resp, nil
 	}
 	defer resp.Body.Close()
-	var ae apiError
+	var ae api.ErrorBody
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&ae); err != nil || ae.Error.Message == "" {
 		return nil, fmt.Errorf("%s %s: %s", method, path, resp.Status)
 	}
@@ -125,19 +120,6 @@ func (c *apiClient) getJSON(ctx context.Context, path string, v any) error {
 	}
 	defer resp.Body.Close()
 	return json.NewDecoder(resp.Body).Decode(v)
-}
-
-// clientJob is the part of the API's job the client prints.
-type clientJob struct {
-	ID          string     `json:"id"`
-	State       string     `json:"state"`
-	Terminal    bool       `json:"terminal"`
-	InputName   string     `json:"input_name"`
-	Records     int64      `json:"records"`
-	FailReason  string     `json:"fail_reason"`
-	CreatedAt   *time.Time `json:"created_at"`
-	CompletedAt *time.Time `json:"completed_at"`
-	RestoreTier string     `json:"restore_tier"`
 }
 
 func (c *apiClient) submit(ctx context.Context, args []string) error {
@@ -157,13 +139,11 @@ func (c *apiClient) submit(ctx context.Context, args []string) error {
 		return err
 	}
 	defer f.Close()
-	var me struct {
-		DirectUploads bool `json:"direct_uploads"`
-	}
+	var me api.Me
 	if err := c.getJSON(ctx, "/me", &me); err != nil {
 		return err
 	}
-	var j clientJob
+	var j api.Job
 	if me.DirectUploads {
 		j, err = c.submitDirect(ctx, f, path, *transcripts)
 	} else {
@@ -181,7 +161,7 @@ func (c *apiClient) submit(ctx context.Context, args []string) error {
 
 // submitMultipart streams the file through the server: a large file is
 // never held in memory.
-func (c *apiClient) submitMultipart(ctx context.Context, f *os.File, path, transcripts string) (clientJob, error) {
+func (c *apiClient) submitMultipart(ctx context.Context, f *os.File, path, transcripts string) (api.Job, error) {
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)
 	go func() {
@@ -199,10 +179,10 @@ func (c *apiClient) submitMultipart(ctx context.Context, f *os.File, path, trans
 	resp, err := c.do(ctx, http.MethodPost, "/jobs", pr, mw.FormDataContentType())
 	pr.Close()
 	if err != nil {
-		return clientJob{}, err
+		return api.Job{}, err
 	}
 	defer resp.Body.Close()
-	var j clientJob
+	var j api.Job
 	if err := json.NewDecoder(resp.Body).Decode(&j); err != nil {
 		return j, fmt.Errorf("read the server's answer: %w", err)
 	}
@@ -211,31 +191,25 @@ func (c *apiClient) submitMultipart(ctx context.Context, f *os.File, path, trans
 
 // submitDirect sends the file straight to the server's object store with a
 // presigned request, then submits the job by its upload ID.
-func (c *apiClient) submitDirect(ctx context.Context, f *os.File, path, transcripts string) (clientJob, error) {
+func (c *apiClient) submitDirect(ctx context.Context, f *os.File, path, transcripts string) (api.Job, error) {
 	st, err := f.Stat()
 	if err != nil {
-		return clientJob{}, err
+		return api.Job{}, err
 	}
-	body, _ := json.Marshal(map[string]any{"name": filepath.Base(path), "size": st.Size()})
+	body, _ := json.Marshal(api.UploadRequest{Name: filepath.Base(path), Size: st.Size()})
 	resp, err := c.do(ctx, http.MethodPost, "/uploads", strings.NewReader(string(body)), "application/json")
 	if err != nil {
-		return clientJob{}, err
+		return api.Job{}, err
 	}
-	var up struct {
-		UploadID string      `json:"upload_id"`
-		Name     string      `json:"name"`
-		Method   string      `json:"method"`
-		URL      string      `json:"url"`
-		Headers  http.Header `json:"headers"`
-	}
+	var up api.Upload
 	err = json.NewDecoder(resp.Body).Decode(&up)
 	resp.Body.Close()
 	if err != nil {
-		return clientJob{}, fmt.Errorf("read the server's answer: %w", err)
+		return api.Job{}, fmt.Errorf("read the server's answer: %w", err)
 	}
 	req, err := http.NewRequestWithContext(ctx, up.Method, up.URL, f)
 	if err != nil {
-		return clientJob{}, err
+		return api.Job{}, err
 	}
 	req.ContentLength = st.Size()
 	for k, vs := range up.Headers {
@@ -245,20 +219,20 @@ func (c *apiClient) submitDirect(ctx context.Context, f *os.File, path, transcri
 	}
 	put, err := c.http.Do(req)
 	if err != nil {
-		return clientJob{}, fmt.Errorf("upload to storage: %w", err)
+		return api.Job{}, fmt.Errorf("upload to storage: %w", err)
 	}
 	io.Copy(io.Discard, io.LimitReader(put.Body, 1<<20))
 	put.Body.Close()
 	if put.StatusCode/100 != 2 {
-		return clientJob{}, fmt.Errorf("upload to storage: %s", put.Status)
+		return api.Job{}, fmt.Errorf("upload to storage: %s", put.Status)
 	}
-	body, _ = json.Marshal(map[string]string{"upload_id": up.UploadID, "name": up.Name, "transcripts": transcripts})
+	body, _ = json.Marshal(api.SubmitRequest{UploadID: up.UploadID, Name: up.Name, Transcripts: transcripts})
 	resp, err = c.do(ctx, http.MethodPost, "/jobs", strings.NewReader(string(body)), "application/json")
 	if err != nil {
-		return clientJob{}, err
+		return api.Job{}, err
 	}
 	defer resp.Body.Close()
-	var j clientJob
+	var j api.Job
 	if err := json.NewDecoder(resp.Body).Decode(&j); err != nil {
 		return j, fmt.Errorf("read the server's answer: %w", err)
 	}
@@ -266,7 +240,7 @@ func (c *apiClient) submitDirect(ctx context.Context, f *os.File, path, transcri
 }
 
 // wait polls the job until it is terminal, printing each new state.
-func (c *apiClient) wait(ctx context.Context, j clientJob, every time.Duration) error {
+func (c *apiClient) wait(ctx context.Context, j api.Job, every time.Duration) error {
 	last := j.State
 	for !j.Terminal {
 		select {
@@ -282,10 +256,10 @@ func (c *apiClient) wait(ctx context.Context, j clientJob, every time.Duration) 
 			last = j.State
 		}
 	}
-	switch j.State {
-	case "FAILED":
-		return fmt.Errorf("job %s failed: %s", j.ID, j.FailReason)
-	case "COMPLETED":
+	if !j.State.Annotated() {
+		return fmt.Errorf("job %s %s: %s", j.ID, j.State.About(), j.FailReason)
+	}
+	if j.State == gas.JobCompleted {
 		fmt.Fprintf(c.e.stdout, "%d records annotated; download with: gas client download %s\n", j.Records, j.ID)
 	}
 	return nil
@@ -297,10 +271,7 @@ func (c *apiClient) list(ctx context.Context, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	var out struct {
-		Jobs  []clientJob `json:"jobs"`
-		Total int         `json:"total"`
-	}
+	var out api.JobList
 	if err := c.getJSON(ctx, fmt.Sprintf("/jobs?page=%d", *page), &out); err != nil {
 		return err
 	}
@@ -334,7 +305,7 @@ func (c *apiClient) status(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	var j clientJob
+	var j api.Job
 	if err := c.getJSON(ctx, "/jobs/"+url.PathEscape(id), &j); err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -72,214 +73,317 @@ func runRole(ctx context.Context, e *env, args []string, r role, about string) e
 	if fs.NArg() > 0 {
 		return usagef("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
-	logger := newLogger(cfg, e.stderr).With("role", r.name)
-	return serve(ctx, e, cfg, logger, r)
+	m := &Main{Config: cfg, Role: r, Logger: newLogger(cfg, e.stderr).With("role", r.name), Stdout: e.stdout}
+	return m.Run(ctx)
 }
 
-// serve runs the parts of r until ctx is cancelled, then stops gracefully:
-// the HTTP server stops accepting and finishes requests, the workers finish
-// or hand back their jobs, and the database is closed.
-func serve(ctx context.Context, e *env, cfg config.Config, logger *slog.Logger, r role) (err error) {
-	logger.Info("starting gas", "version", version(), "config", strings.Join(cfg.Redacted(), " "))
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+// Main is one gas process — serve, web or worker — as its parts: Open
+// builds them in order (data dir, database, listener, services, workers,
+// HTTP server) and Close takes them down in reverse. The roles differ only
+// in which parts they open, so a web and a worker process wire the stores
+// exactly as `gas serve` does.
+type Main struct {
+	Config config.Config
+	Role   role
+	Logger *slog.Logger
+	Stdout io.Writer // where the start-up summary goes; nil: nowhere
+
+	closers  []func()        // undo each opened part, in opening order
+	bg       context.Context // background loops and River UI's services; ended by Close
+	db       *sqldb.DB
+	ln       net.Listener
+	url      string // where the listener is, http://host:port
+	svc      *services
+	bundles  *jobs.BundleDir
+	runner   *jobs.Runner
+	srv      *http.Server
+	serveErr chan error
+	refDir   string
+	demoNote string // which demo bundle the worker uses
+}
+
+// Run opens the process, serves until ctx is cancelled or the HTTP server
+// fails, then closes it gracefully: the server stops accepting and
+// finishes requests, the workers finish or hand back their jobs, and the
+// database is closed.
+func (m *Main) Run(ctx context.Context) error {
+	if err := m.Open(ctx); err != nil {
+		m.Close()
+		return err
+	}
+	m.printSummary()
+	var err error
+	select {
+	case <-ctx.Done():
+		m.Logger.Info("shutting down")
+	case serr := <-m.serveErr:
+		err = fmt.Errorf("http server: %w", serr)
+	}
+	m.Close()
+	return err
+}
+
+// onClose registers the undoing of a part just opened.
+func (m *Main) onClose(f func()) { m.closers = append(m.closers, f) }
+
+// Open builds the parts of the role and starts serving. On error the
+// parts opened so far stay registered: call Close.
+func (m *Main) Open(ctx context.Context) error {
+	if m.Logger == nil {
+		m.Logger = slog.New(slog.DiscardHandler)
+	}
+	m.Logger.Info("starting gas", "version", version(), "config", strings.Join(m.Config.Redacted(), " "))
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	m.bg = bg
+	m.onClose(stop)
+	for _, open := range []func(context.Context) error{
+		m.openDataDir, m.openDB, m.listen, m.openServices, m.openWorker, m.openHTTP,
+	} {
+		if err := open(ctx); err != nil {
+			return err
+		}
+	}
+	if m.Role.web {
+		go sweepSessions(m.bg, m.db, m.Logger)
+		go sweepUploads(m.bg, m.db, m.svc.blobs, m.Logger)
+	}
+	// Background work ends first on Close, before what it uses closes.
+	m.onClose(stop)
+	m.Logger.Info("gas is running", "url", m.url)
+	return nil
+}
+
+// Close takes the opened parts down in reverse order. It is safe to call
+// after a failed Open, and more than once.
+func (m *Main) Close() {
+	for i := len(m.closers) - 1; i >= 0; i-- {
+		m.closers[i]()
+	}
+	m.closers = nil
+}
+
+// openDataDir creates the data directory; serve locks it, since it owns
+// the files and the queue alone.
+func (m *Main) openDataDir(context.Context) error {
+	if err := os.MkdirAll(m.Config.DataDir, 0o750); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
-	if r.all {
-		unlock, err := lockDataDir(cfg.DataDir)
-		if err != nil {
-			return err
-		}
-		defer unlock()
+	if !m.Role.all {
+		return nil
 	}
-	db, err := openDB(ctx, cfg, logger)
+	unlock, err := lockDataDir(m.Config.DataDir)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	if r.all {
-		if _, err := db.Migrate(ctx); err != nil {
-			return err
-		}
-	} else if err := db.CheckSchema(ctx); err != nil {
-		// Separate roles never change the schema behind each other's back.
-		return err
-	}
+	m.onClose(unlock)
+	return nil
+}
 
-	// Listen before wiring, so the public URL (for links in emails) is known
-	// even when the port is picked by the system.
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
-	defer ln.Close()
-	url := "http://" + ln.Addr().String()
-	baseURL := cfg.BaseURL
-	if baseURL == "" {
-		baseURL = url
-	}
-	svc, err := buildServices(cfg, db, logger, baseURL)
+// openDB opens the database. Serve migrates it; the separate roles only
+// check it, so they never change the schema behind each other's back.
+func (m *Main) openDB(ctx context.Context) error {
+	db, err := openDB(ctx, m.Config, m.Logger)
 	if err != nil {
 		return err
 	}
+	m.db = db
+	m.onClose(func() { db.Close() })
+	if m.Role.all {
+		_, err = db.Migrate(ctx)
+		return err
+	}
+	return db.CheckSchema(ctx)
+}
+
+// listen opens the HTTP port before the services are wired, so the public
+// URL (for links in emails) is known even when the system picks the port.
+func (m *Main) listen(context.Context) error {
+	ln, err := net.Listen("tcp", m.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
+	}
+	m.ln, m.url = ln, "http://"+ln.Addr().String()
+	m.onClose(func() { ln.Close() })
+	return nil
+}
+
+// baseURL is the site's public URL: configured, or where it listens.
+func (m *Main) baseURL() string { return cmp.Or(m.Config.BaseURL, m.url) }
+
+// openServices wires the stores and hooks every role shares.
+func (m *Main) openServices(ctx context.Context) error {
+	svc, err := buildServices(m.Config, m.db, m.Logger, m.baseURL())
+	if err != nil {
+		return err
+	}
+	m.svc = svc
 	if fsb, ok := svc.blobs.(*blob.FS); ok {
 		// Writes cut short by a crash leave temporary files. serve owns the
 		// store and can drop them all; other roles may share it with writers
 		// still running, so they only drop ones idle for a day.
 		tempAge := 24 * time.Hour
-		if r.all {
+		if m.Role.all {
 			tempAge = 0
 		}
 		if n, err := fsb.RemoveTemp(ctx, tempAge); err != nil {
-			logger.Warn("removing unfinished temporary files", "err", err)
+			m.Logger.Warn("removing unfinished temporary files", "err", err)
 		} else if n > 0 {
-			logger.Info("removed temporary files of unfinished writes", "count", n)
+			m.Logger.Info("removed temporary files of unfinished writes", "count", n)
 		}
 	}
-	logger.Info("notifications", "via", svc.notify.Sender().String())
+	m.Logger.Info("notifications", "via", svc.notify.Sender().String())
+	return nil
+}
 
-	var runner *jobs.Runner
-	var bundles *jobs.BundleDir
-	workersStopped := false // set once the runner has stopped cleanly
-	refDir := filepath.Join(cfg.DataDir, refdataDirName)
-	demoNote := ""
-	if r.worker {
-		if err := os.MkdirAll(refDir, 0o750); err != nil {
-			return fmt.Errorf("create bundle dir: %w", err)
-		}
-		if demoNote, err = ensureDemoBundle(ctx, refDir, logger); err != nil {
-			return err
-		}
-		bundles = jobs.NewBundleDir(refDir, openBundle)
-		defer func() {
-			// Unmapping a bundle under a job that is still running would
-			// crash it; if the workers did not stop, the exit frees them.
-			if workersStopped {
-				bundles.Close()
-			}
-		}()
-		worker, err := jobs.NewAnnotateWorker(svc.store, svc.blobs, bundles, jobs.AnnotateConfig{
-			Version: version(),
-			Logger:  logger,
-			// Each job may use every core: a lone large upload then finishes as
-			// fast as the machine allows, and when several jobs run at once the
-			// Go scheduler shares the cores between their pipelines.
-			EngineWorkers: 0,
-			MaxInputBytes: cfg.MaxInputSize,
-			Timeout:       cfg.JobTimeout,
-			// Large inputs are split into pieces any annotate worker takes.
-			Shards:       db.Shards(svc.ins),
-			ShardRecords: cmp.Or(cfg.ShardRecords, -1), // 0 in the settings: never split
-			Progress:     jobs.NewProgressReporter(db, 0, logger),
-		})
-		if err != nil {
-			return err
-		}
-		// In serve mode with SQLite we hold the data-dir lock and are the
-		// queue's only worker, so jobs River still marks running were
-		// interrupted by a crash of the previous server: resume them now. (A
-		// shared queue may have other live workers; there River's rescuer decides.)
-		if r.all && db.Local() {
-			if n, err := db.RequeueOrphans(ctx); err != nil {
-				return err
-			} else if n > 0 {
-				logger.Warn("resuming queued work interrupted by a previous stop", "count", n)
-			}
-			if err := db.ClearLeader(ctx); err != nil {
-				return err
-			}
-		}
-		rc, err := svc.runnerConfig(cfg, logger)
-		if err != nil {
-			return err
-		}
-		if runner, err = jobs.NewRunner(db.RiverDriver(), worker, rc); err != nil {
-			return err
-		}
+// openWorker builds the annotation workers of a worker role (not started
+// before openHTTP): the bundle directory, with the demo bundle in it, and
+// the runner of every configured queue.
+func (m *Main) openWorker(ctx context.Context) error {
+	if !m.Role.worker {
+		return nil
 	}
-
-	handler, err := siteHandler(ctx, cfg, svc, r, baseURL, bundles, logger)
+	cfg := m.Config
+	m.refDir = filepath.Join(cfg.DataDir, refdataDirName)
+	if err := os.MkdirAll(m.refDir, 0o750); err != nil {
+		return fmt.Errorf("create bundle dir: %w", err)
+	}
+	var err error
+	if m.demoNote, err = ensureDemoBundle(ctx, m.refDir, m.Logger); err != nil {
+		return err
+	}
+	m.bundles = jobs.NewBundleDir(m.refDir, openBundle)
+	// Registered before the runner's stop, so it runs after it.
+	stopped := false
+	m.onClose(func() {
+		// Unmapping a bundle under a job that is still running would
+		// crash it; if the workers did not stop, the exit frees them.
+		if stopped {
+			m.bundles.Close()
+		}
+	})
+	worker, err := jobs.NewAnnotateWorker(m.svc.store, m.svc.blobs, m.bundles, jobs.AnnotateConfig{
+		Version: version(),
+		Logger:  m.Logger,
+		// Each job may use every core: a lone large upload then finishes as
+		// fast as the machine allows, and when several jobs run at once the
+		// Go scheduler shares the cores between their pipelines.
+		EngineWorkers: 0,
+		MaxInputBytes: cfg.MaxInputSize,
+		Timeout:       cfg.JobTimeout,
+		// Large inputs are split into pieces any annotate worker takes.
+		Shards:       m.db.Shards(m.svc.ins),
+		ShardRecords: cmp.Or(cfg.ShardRecords, -1), // 0 in the settings: never split
+		Progress:     jobs.NewProgressReporter(m.db, 0, m.Logger),
+	})
 	if err != nil {
 		return err
 	}
-	checks := []check{{"database", db.Ping}, {"queue", db.CheckQueue}, {"storage", func(ctx context.Context) error {
+	// In serve mode on a local database we hold the data-dir lock and are
+	// the queue's only worker, so jobs River still marks running were
+	// interrupted by a crash of the previous server: resume them now. (A
+	// shared queue may have other live workers; there River's rescuer decides.)
+	if m.Role.all && m.db.Local() {
+		if n, err := m.db.RequeueOrphans(ctx); err != nil {
+			return err
+		} else if n > 0 {
+			m.Logger.Warn("resuming queued work interrupted by a previous stop", "count", n)
+		}
+		if err := m.db.ClearLeader(ctx); err != nil {
+			return err
+		}
+	}
+	rc, err := m.svc.runnerConfig(cfg, m.Logger)
+	if err != nil {
+		return err
+	}
+	if m.runner, err = jobs.NewRunner(m.db.RiverDriver(), worker, rc); err != nil {
+		return err
+	}
+	// The runner's context is not ctx: on shutdown it gets a soft stop
+	// first, so jobs in progress can finish.
+	if err := m.runner.Start(context.WithoutCancel(ctx)); err != nil {
+		return err
+	}
+	m.onClose(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		if err := m.runner.Stop(sctx); err != nil {
+			m.Logger.Error("stopping workers", "err", err)
+			return
+		}
+		stopped = true
+	})
+	return nil
+}
+
+// openHTTP starts serving: the site of a web role, and for every role the
+// health, readiness and metrics endpoints.
+func (m *Main) openHTTP(ctx context.Context) error {
+	handler := http.NotFoundHandler()
+	if m.Role.web {
+		var err error
+		if handler, err = siteHandler(m.bg, m.Config, m.svc, m.baseURL(), m.bundles, m.Logger); err != nil {
+			return err
+		}
+	}
+	checks := []check{{"database", m.db.Ping}, {"queue", m.db.CheckQueue}, {"storage", func(ctx context.Context) error {
 		// A tiny write proves the store accepts data, not only that it exists.
-		_, err := svc.blobs.Put(ctx, "_health/probe", strings.NewReader("ok"))
+		_, err := m.svc.blobs.Put(ctx, "_health/probe", strings.NewReader("ok"))
 		return err
 	}}}
-	if bundles != nil && slices.Contains(cfg.Queues, jobs.QueueAnnotate) {
-		checks = append(checks, check{"bundle " + cfg.DefaultBundle, func(ctx context.Context) error {
-			_, err := bundles.Bundle(ctx, cfg.DefaultBundle)
+	if m.bundles != nil && slices.Contains(m.Config.Queues, gas.QueueAnnotate) {
+		checks = append(checks, check{"bundle " + m.Config.DefaultBundle, func(ctx context.Context) error {
+			_, err := m.bundles.Bundle(ctx, m.Config.DefaultBundle)
 			return err
 		}})
 	}
-	srv := &http.Server{
-		Handler:           svc.metrics.Middleware(ops{checks: checks, metrics: svc.metrics.Handler()}.wrap(handler)),
+	m.srv = &http.Server{
+		Handler:           m.svc.metrics.Middleware(ops{checks: checks, metrics: m.svc.metrics.Handler()}.wrap(handler)),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
 	}
-
-	if runner != nil {
-		// The runner's context is not ctx: on shutdown it gets a soft stop
-		// first, so jobs in progress can finish.
-		if err := runner.Start(context.WithoutCancel(ctx)); err != nil {
-			return err
+	m.serveErr = make(chan error, 1)
+	go func() { m.serveErr <- m.srv.Serve(m.ln) }()
+	m.onClose(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := m.srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Logger.Error("http shutdown", "err", err)
 		}
-		defer func() {
-			sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-			defer cancel()
-			if serr := runner.Stop(sctx); serr != nil {
-				logger.Error("stopping workers", "err", serr)
-				return
-			}
-			workersStopped = true
-		}()
-	}
+	})
+	return nil
+}
 
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-	if r.web {
-		go sweepSessions(ctx, db, logger)
-		go sweepUploads(ctx, db, svc.blobs, logger)
+// printSummary tells the person who started the process where things are.
+func (m *Main) printSummary() {
+	w := m.Stdout
+	if w == nil {
+		return
 	}
-
 	abs := func(p string) string {
 		if a, err := filepath.Abs(p); err == nil {
 			return a
 		}
 		return p
 	}
-	if r.web {
-		fmt.Fprintf(e.stdout, "GAS is running at %s\n", url)
+	if m.Role.web {
+		fmt.Fprintf(w, "GAS is running at %s\n", m.url)
 	} else {
-		fmt.Fprintf(e.stdout, "GAS worker is running (health check at %s/healthz)\n", url)
+		fmt.Fprintf(w, "GAS worker is running (health check at %s/healthz)\n", m.url)
 	}
-	fmt.Fprintf(e.stdout, "  database:  %s\n", abs(db.String()))
-	if fsb, ok := svc.blobs.(*blob.FS); ok {
-		fmt.Fprintf(e.stdout, "  files:     %s\n", fsb.Root())
+	fmt.Fprintf(w, "  database:  %s\n", abs(m.db.String()))
+	if fsb, ok := m.svc.blobs.(*blob.FS); ok {
+		fmt.Fprintf(w, "  files:     %s\n", fsb.Root())
 	} else {
-		fmt.Fprintf(e.stdout, "  files:     S3 bucket %s\n", cfg.S3Bucket)
+		fmt.Fprintf(w, "  files:     S3 bucket %s\n", m.Config.S3Bucket)
 	}
-	fmt.Fprintf(e.stdout, "  email:     %s\n", svc.notify.Sender().String())
-	if r.worker {
-		fmt.Fprintf(e.stdout, "  bundles:   %s (%s)\n", abs(refDir), demoNote)
-		fmt.Fprintf(e.stdout, "  workers:   %d annotation jobs at once\n", cfg.Workers)
+	fmt.Fprintf(w, "  email:     %s\n", m.svc.notify.Sender().String())
+	if m.Role.worker {
+		fmt.Fprintf(w, "  bundles:   %s (%s)\n", abs(m.refDir), m.demoNote)
+		fmt.Fprintf(w, "  workers:   %d annotation jobs at once\n", m.Config.Workers)
 	}
-	fmt.Fprintf(e.stdout, "Press Ctrl+C to stop.\n")
-	logger.Info("gas is running", "url", url)
-
-	select {
-	case <-ctx.Done():
-		logger.Info("shutting down")
-	case err := <-serveErr:
-		return fmt.Errorf("http server: %w", err)
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		logger.Error("http shutdown", "err", err)
-	}
-	return nil
+	fmt.Fprintf(w, "Press Ctrl+C to stop.\n")
 }
 
 // sweepUploads deletes, hourly, the uploads whose pre-flight report nobody

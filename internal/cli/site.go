@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gas-project/gas"
-
 	"github.com/gas-project/gas/internal/api"
 	"github.com/gas-project/gas/internal/auth"
 	"github.com/gas-project/gas/internal/billing"
@@ -20,17 +18,15 @@ import (
 	"github.com/gas-project/gas/internal/web"
 )
 
-// siteHandler is what a process serves besides /healthz, /readyz and
-// /metrics: for the web role the HTML site, the JSON API under /api/v1 and
-// the Stripe webhook; for a worker, nothing. The API and the webhook sit
+// siteHandler is what a web process serves besides /healthz, /readyz and
+// /metrics: the HTML site, the JSON API under /api/v1, River's queue UI
+// for administrators and the Stripe webhook. The API and the webhook sit
 // outside the site's middleware: they authenticate by token and by
 // signature, not by cookie, so cross-origin protection does not apply.
 // bundles is this process's reference bundle directory (nil in a web-only
-// process, which then guesses a bundle's assembly from its name).
-func siteHandler(ctx context.Context, cfg config.Config, svc *services, r role, baseURL string, bundles *jobs.BundleDir, logger *slog.Logger) (http.Handler, error) {
-	if !r.web {
-		return http.NotFoundHandler(), nil
-	}
+// process, which then guesses a bundle's assembly from its name). ctx
+// bounds the background work of the handlers (River UI).
+func siteHandler(ctx context.Context, cfg config.Config, svc *services, baseURL string, bundles *jobs.BundleDir, logger *slog.Logger) (http.Handler, error) {
 	var bill *billing.Service
 	if cfg.StripeSecretKey != "" {
 		var err error
@@ -47,20 +43,21 @@ func siteHandler(ctx context.Context, cfg config.Config, svc *services, r role, 
 			return nil, err
 		}
 	}
-	deps := web.Deps{Users: svc.db, Sessions: svc.db, Jobs: svc.store, Blobs: svc.blobs, Notifications: svc.db,
-		Accounts: svc.db, Cold: svc.cold,
+	db := svc.db
+	deps := web.Deps{Users: db, Sessions: db, Jobs: svc.store, Blobs: svc.blobs, Accounts: db,
+		Notifications: db, Cold: svc.cold, Progress: db, Deleter: db, Retrier: svc.store, Uploads: db, IndexKeys: db,
+		Presigner: svc.presign,
 		// The variant browser asks for an index that is missing or of an
 		// old format to be built again.
 		Reindex: func(ctx context.Context, id string) error { return jobs.QueueIndex(ctx, svc.ins.Client(), id) }}
+	if bill != nil { // a nil *billing.Service in the interface would not read as "no billing"
+		deps.Billing = bill
+	}
 	var directOrigin string
-	if st, ok := svc.blobs.(*s3blob.Store); ok {
-		// Browsers upload straight to the bucket: they need a presigned
-		// request, the bucket's CORS consent for this site, and the
-		// bucket's origin in the page's connect-src.
-		deps.PresignPut = func(ctx context.Context, key string, size int64, ttl time.Duration) (web.PresignedPut, error) {
-			p, err := st.PresignPut(ctx, key, size, ttl)
-			return web.PresignedPut(p), err
-		}
+	if st, ok := svc.presign.(*s3blob.Store); ok {
+		// Browsers upload straight to the bucket: they need the bucket's
+		// CORS consent for this site, and the bucket's origin in the page's
+		// connect-src.
 		if p, err := st.PresignPut(ctx, "user/0/origin-probe/x.vcf", 1, time.Minute); err == nil {
 			if u, err := url.Parse(p.URL); err == nil {
 				directOrigin = u.Scheme + "://" + u.Host
@@ -81,9 +78,6 @@ func siteHandler(ctx context.Context, cfg config.Config, svc *services, r role, 
 			}
 			return b.Manifest().Assembly
 		}
-	}
-	if bill != nil { // a nil *billing.Service in the interface would not read as "no billing"
-		deps.Billing = bill
 	}
 	site, err := web.NewHandler(web.Config{
 		FreeUploadLimit:      cfg.FreeUploadLimit,
@@ -106,7 +100,7 @@ func siteHandler(ctx context.Context, cfg config.Config, svc *services, r role, 
 	}
 	apiHandler, err := api.NewHandler(api.Config{FreeUploadLimit: cfg.FreeUploadLimit, PremiumUploadLimit: cfg.PremiumUploadLimit,
 		DefaultBundle: cfg.DefaultBundle, Bundles: cfg.OfferedBundles(), BaseURL: baseURL, Logger: logger},
-		api.Deps{Tokens: svc.db, Jobs: svc.store, Update: svc.store, Blobs: svc.blobs, Presign: presigner(svc.blobs), Records: svc.db})
+		api.Deps{Tokens: db, Jobs: svc.store, Update: svc.store, Blobs: svc.blobs, Presign: svc.presign, Records: db})
 	if err != nil {
 		return nil, err
 	}
@@ -123,17 +117,4 @@ func siteHandler(ctx context.Context, cfg config.Config, svc *services, r role, 
 	mux.Handle(queueUIPrefix+"/", ui)
 	mux.Handle("/", site)
 	return mux, nil
-}
-
-// presigner offers direct uploads when job files live in S3: clients then
-// send large files straight to the object store, not through web servers.
-func presigner(blobs gas.BlobStore) api.Presign {
-	st, ok := blobs.(*s3blob.Store)
-	if !ok {
-		return nil
-	}
-	return func(ctx context.Context, key string, size int64, ttl time.Duration) (api.PresignedPut, error) {
-		p, err := st.PresignPut(ctx, key, size, ttl)
-		return api.PresignedPut(p), err
-	}
 }

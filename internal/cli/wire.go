@@ -40,10 +40,13 @@ const (
 // notification email, the archive timer, the restore of an upgraded user's
 // results.
 type services struct {
-	db      *sqldb.DB
-	ins     *jobs.Inserter
-	store   *sqldb.Jobs
-	blobs   gas.BlobStore
+	db    *sqldb.DB
+	ins   *jobs.Inserter
+	store *sqldb.Jobs
+	blobs gas.BlobStore
+	// presign is blobs' capability to presign requests (S3); nil for
+	// local files.
+	presign gas.Presigner
 	cold    gas.ColdStore
 	notify  *notify.Service
 	hooks   *lifecycle.Hooks
@@ -58,7 +61,7 @@ func buildServices(cfg config.Config, db *sqldb.DB, logger *slog.Logger, baseURL
 	if s.ins, err = jobs.NewInserter(db.RiverDriver(), logger); err != nil {
 		return nil, err
 	}
-	if s.blobs, err = openBlobs(cfg); err != nil {
+	if s.blobs, s.presign, err = openBlobs(cfg); err != nil {
 		return nil, err
 	}
 	if s.cold, err = openArchive(cfg); err != nil {
@@ -128,12 +131,18 @@ func s3Config(cfg config.Config, bucket, prefix string) s3blob.Config {
 }
 
 // openBlobs returns the job file store: S3 when a bucket is configured,
-// else files under the data directory.
-func openBlobs(cfg config.Config) (gas.BlobStore, error) {
+// else files under the data directory. S3 can also presign requests, so
+// clients reach it directly; local files cannot (nil).
+func openBlobs(cfg config.Config) (gas.BlobStore, gas.Presigner, error) {
 	if cfg.S3Bucket != "" {
-		return s3blob.New(s3Config(cfg, cfg.S3Bucket, cfg.S3Prefix))
+		st, err := s3blob.New(s3Config(cfg, cfg.S3Bucket, cfg.S3Prefix))
+		if err != nil {
+			return nil, nil, err
+		}
+		return st, st, nil
 	}
-	return blob.NewFS(filepath.Join(cfg.DataDir, blobDirName))
+	st, err := blob.NewFS(filepath.Join(cfg.DataDir, blobDirName))
+	return st, nil, err
 }
 
 // openArchive returns the cold archive: S3 (Glacier or emulated) when an

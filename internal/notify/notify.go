@@ -189,27 +189,18 @@ func (s *Service) insertOpts() *river.InsertOpts {
 }
 
 // Retry puts a FAILED notification back to PENDING and queues its delivery,
-// in one transaction (the admin's retry). ENOTFOUND for a missing row,
-// ECONFLICT when it is not FAILED.
+// in one transaction (the admin's retry, from the site or gas admin
+// notifications retry). ENOTFOUND for a missing row, ECONFLICT when it is
+// not FAILED. A running worker picks the delivery up.
 func (s *Service) Retry(ctx context.Context, id int64) error {
-	return Retry(ctx, s.db, s.ins, id, s.cfg.MaxAttempts)
-}
-
-// Retry is Service.Retry for a process that only holds the database and an
-// inserter (gas admin notifications retry); maxAttempts zero means
-// DefaultMaxAttempts. A running worker picks the delivery up.
-func Retry(ctx context.Context, db Store, ins Inserter, id int64, maxAttempts int) error {
-	if ins == nil {
+	if s.ins == nil {
 		return errors.New("notify: retry: no queue inserter configured")
 	}
-	if maxAttempts <= 0 {
-		maxAttempts = DefaultMaxAttempts
-	}
-	err := db.InTx(ctx, func(tx *sql.Tx) error {
-		if err := db.RetryNotificationTx(ctx, tx, id); err != nil {
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if err := s.db.RetryNotificationTx(ctx, tx, id); err != nil {
 			return err
 		}
-		return ins.InsertTx(ctx, tx, NotifyArgs{ID: id}, &river.InsertOpts{Queue: Queue, MaxAttempts: maxAttempts})
+		return s.ins.InsertTx(ctx, tx, NotifyArgs{ID: id}, s.insertOpts())
 	})
 	if err != nil && gas.ErrorCode(err) == gas.EINTERNAL {
 		return fmt.Errorf("notify: retry: %w", err)

@@ -73,7 +73,8 @@ func setupAccounts(t *testing.T, o accountsOpts) *accountsFixture {
 	base := "http://" + srv.Listener.Addr().String()
 	cfg := Config{Version: "test", DefaultBundle: "demo", Logger: slog.New(slog.NewTextHandler(logs, nil)), Now: clk.Now,
 		FreeUploadLimit: 150_000, PremiumUploadLimit: 5_000_000_000, FreeRetention: 5 * time.Minute}
-	deps := Deps{Users: db, Sessions: db, Jobs: jobs, Blobs: blobs, Accounts: db, Cold: cold, Notifications: db}
+	deps := dbDeps(db, jobs, blobs)
+	deps.Cold, deps.Notifications = cold, db
 	af := &accountsFixture{cold: cold, coldDir: coldDir, base: base}
 	if o.oidc {
 		m, err := mockoidc.Run()

@@ -117,7 +117,7 @@ func (s *server) adminPage(w http.ResponseWriter, r *http.Request, _ *gas.User) 
 	v.setPages(total, adminUsersPerPage)
 
 	v.States = gas.JobStates()
-	_, v.CanRetry = s.d.Jobs.(JobRetrier)
+	v.CanRetry = s.d.Retrier != nil
 	var filter gas.JobFilter
 	if st := r.URL.Query().Get("state"); st != "" {
 		if !slices.Contains(v.States, gas.JobState(st)) {
@@ -184,14 +184,13 @@ func (s *server) adminPage(w http.ResponseWriter, r *http.Request, _ *gas.User) 
 // adminRetryJob answers POST /admin/jobs/{id}/retry: a FAILED job of any
 // user is queued again, and the admin returns to the filtered list.
 func (s *server) adminRetryJob(w http.ResponseWriter, r *http.Request, u *gas.User) {
-	rt, ok := s.d.Jobs.(JobRetrier)
-	if !ok {
+	if s.d.Retrier == nil {
 		s.renderError(w, r, http.StatusNotFound, "")
 		return
 	}
-	if _, err := rt.RetryJob(r.Context(), r.PathValue("id"), fmt.Sprintf("admin:%d", u.ID)); err != nil {
+	if _, err := s.d.Retrier.RetryJob(r.Context(), r.PathValue("id"), fmt.Sprintf("admin:%d", u.ID)); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/admin?state=FAILED#admin-jobs", http.StatusSeeOther)
+	http.Redirect(w, r, "/admin?state="+string(gas.JobFailed)+"#admin-jobs", http.StatusSeeOther)
 }

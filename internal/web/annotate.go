@@ -76,7 +76,7 @@ func (s *server) annotateView(r *http.Request, u *gas.User, selected annotate.Tr
 		PlanName:         planName(u.Plan),
 		Limit:            formatBytes(s.uploadLimit(u)),
 		ExampleAvailable: len(s.example) > 0,
-		Direct:           s.d.PresignPut != nil,
+		Direct:           s.d.Presigner != nil,
 	}
 	if len(s.cfg.Bundles) > 1 {
 		for _, b := range s.cfg.Bundles {

@@ -21,13 +21,6 @@ import (
 // servers, as in the original service; the checks and the pre-flight report
 // are the same as for a form upload, run on the stored object.
 
-// PresignedPut is a request that uploads one object straight to storage.
-type PresignedPut struct {
-	URL    string
-	Method string
-	Header http.Header
-}
-
 // directUploadTTL is how long a presigned upload request stays valid.
 const directUploadTTL = 15 * time.Minute
 
@@ -35,7 +28,7 @@ const directUploadTTL = 15 * time.Minute
 // upload ID and the request that puts exactly size bytes into storage. Its
 // answers are JSON, for the form's script.
 func (s *server) directStart(w http.ResponseWriter, r *http.Request, u *gas.User) {
-	if s.d.PresignPut == nil {
+	if s.d.Presigner == nil {
 		s.renderError(w, r, http.StatusNotFound, "")
 		return
 	}
@@ -68,7 +61,7 @@ func (s *server) directStart(w http.ResponseWriter, r *http.Request, u *gas.User
 		return
 	}
 	id := uuid.NewString()
-	p, err := s.d.PresignPut(r.Context(), gas.JobKey(u.ID, id, name), in.Size, directUploadTTL)
+	p, err := s.d.Presigner.PresignPut(r.Context(), gas.JobKey(u.ID, id, name), in.Size, directUploadTTL)
 	if err != nil {
 		s.logger.ErrorContext(r.Context(), "presign upload", "err", err, "request_id", httpserver.RequestIDFrom(r.Context()))
 		refuse(http.StatusServiceUnavailable, "Uploads are unavailable right now. Please try again later.")
@@ -83,7 +76,7 @@ func (s *server) directStart(w http.ResponseWriter, r *http.Request, u *gas.User
 // checked as an upload would be, then held for its pre-flight report or
 // queued, exactly as after a form upload.
 func (s *server) directFinish(w http.ResponseWriter, r *http.Request, u *gas.User) {
-	if s.d.PresignPut == nil {
+	if s.d.Presigner == nil {
 		s.renderError(w, r, http.StatusNotFound, "")
 		return
 	}

@@ -22,10 +22,7 @@ func TestDirectUploadEndpoints(t *testing.T) {
 	t.Parallel()
 	var signed []string
 	f := setupDeps(t, func(c *Config) { c.DirectUploadOrigin = "https://s3.example.org" }, nil, func(_ *sqldb.DB, d *Deps) {
-		d.PresignPut = func(_ context.Context, key string, size int64, ttl time.Duration) (PresignedPut, error) {
-			signed = append(signed, key)
-			return PresignedPut{URL: "https://s3.example.org/bucket/" + key, Method: http.MethodPut, Header: http.Header{}}, nil
-		}
+		d.Presigner = fakePresigner(func(key string) { signed = append(signed, key) })
 	})
 	c := f.client()
 	c.signup("ada@example.org", "correct horse battery")
@@ -99,4 +96,17 @@ func TestDirectUploadEndpoints(t *testing.T) {
 func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
+}
+
+// fakePresigner signs for a made-up bucket and reports each key it signs
+// an upload for.
+type fakePresigner func(key string)
+
+func (f fakePresigner) PresignPut(_ context.Context, key string, _ int64, _ time.Duration) (gas.PresignedRequest, error) {
+	f(key)
+	return gas.PresignedRequest{URL: "https://s3.example.org/bucket/" + key, Method: http.MethodPut, Header: http.Header{}}, nil
+}
+
+func (f fakePresigner) PresignGet(_ context.Context, key, _ string, _ time.Duration) (string, error) {
+	return "https://s3.example.org/bucket/" + key + "?signed", nil
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -38,7 +37,7 @@ func (s *server) jobResult(w http.ResponseWriter, r *http.Request, u *gas.User) 
 		s.noResult(w, r, u, job)
 		return
 	}
-	s.download(w, r, job, job.ResultKey, resultName(job.InputName), "application/gzip")
+	s.download(w, r, job, job.ResultKey, job.ResultName(), "application/gzip")
 }
 
 // noResult explains why a job has no result to download. An archived or
@@ -71,26 +70,6 @@ func (s *server) noResult(w http.ResponseWriter, r *http.Request, u *gas.User, j
 // timeLayout is how the site writes times (as the fmtTime template function).
 const timeLayout = "2006-01-02 15:04:05 UTC"
 
-// resultName derives the download name of the annotated file from the input's.
-func resultName(input string) string {
-	stem := input
-	for _, ext := range []string{".vcf.gz", ".vcf.bgz", ".vcf"} {
-		if strings.HasSuffix(strings.ToLower(stem), ext) {
-			stem = stem[:len(stem)-len(ext)]
-			break
-		}
-	}
-	if stem == "" {
-		stem = "result"
-	}
-	return stem + ".annotated.vcf.gz"
-}
-
-// Presigner issues short-lived links to stored objects (s3blob.Store has it).
-type Presigner interface {
-	PresignGet(ctx context.Context, key, filename string, ttl time.Duration) (string, error)
-}
-
 // DownloadLinkTTL is how long a download link to object storage works.
 const DownloadLinkTTL = 5 * time.Minute
 
@@ -103,7 +82,7 @@ func (s *server) download(w http.ResponseWriter, r *http.Request, job *gas.Job, 
 		s.fail(w, r, err)
 		return
 	}
-	if p, ok := s.d.Blobs.(Presigner); ok && r.Method == http.MethodGet {
+	if p := s.d.Presigner; p != nil && r.Method == http.MethodGet {
 		// Object storage serves the bytes itself: the owner (checked by
 		// the caller) gets a link that works for a few minutes, so a large
 		// download does not pass through the web servers and a leaked link

@@ -459,7 +459,7 @@ func (failingBlobs) Put(ctx context.Context, key string, r io.Reader) (gas.BlobI
 func TestUploadStorageFailureIs500(t *testing.T) {
 	t.Parallel()
 	f := setup(t, nil)
-	h, err := NewHandler(Config{}, Deps{Users: f.db, Sessions: f.db, Jobs: f.jobs, Blobs: failingBlobs{f.blobs}})
+	h, err := NewHandler(Config{}, dbDeps(f.db, f.jobs, failingBlobs{f.blobs}))
 	if err != nil {
 		t.Fatal(err)
 	}

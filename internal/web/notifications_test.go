@@ -23,7 +23,7 @@ func setupNotifications(t *testing.T, toFiles bool) *fixture {
 		Logger:               slog.New(slog.NewTextHandler(f.logs, nil)),
 		Now:                  f.clock.Now,
 		NotificationsToFiles: toFiles,
-	}, Deps{Users: f.db, Sessions: f.db, Jobs: f.jobs, Blobs: f.blobs, Notifications: f.db})
+	}, withNotifications(dbDeps(f.db, f.jobs, f.blobs), f.db))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,4 +168,9 @@ func TestNotifyPageWithoutStore(t *testing.T) {
 	if r.StatusCode != 200 || find(r.doc(t), "#notifications-off") == nil {
 		t.Fatalf("without a store: %d\n%s", r.StatusCode, r.body)
 	}
+}
+
+func withNotifications(d Deps, n NotificationStore) Deps {
+	d.Notifications = n
+	return d
 }

@@ -157,7 +157,7 @@ func TestNewHandlerRequiresStores(t *testing.T) {
 		t.Fatal("NewHandler without stores succeeded")
 	}
 	f := setup(t, nil)
-	if _, err := NewHandler(Config{BaseURL: "::not a url"}, Deps{Users: f.db, Sessions: f.db, Jobs: f.jobs, Blobs: f.blobs}); err == nil {
+	if _, err := NewHandler(Config{BaseURL: "::not a url"}, dbDeps(f.db, f.jobs, f.blobs)); err == nil {
 		t.Fatal("NewHandler accepted a malformed BaseURL")
 	}
 }

@@ -120,7 +120,8 @@ func setupDeps(t testing.TB, edit func(*Config), wrapJobs func(gas.JobStore) gas
 	if wrapJobs != nil {
 		siteJobs = wrapJobs(jobs)
 	}
-	deps := Deps{Users: db, Sessions: db, Jobs: siteJobs, Blobs: blobs}
+	deps := dbDeps(db, jobs, blobs)
+	deps.Jobs = siteJobs
 	if editDeps != nil {
 		editDeps(db, &deps)
 	}
@@ -131,6 +132,13 @@ func setupDeps(t testing.TB, edit func(*Config), wrapJobs func(gas.JobStore) gas
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &fixture{t: t, srv: srv, db: db, jobs: jobs, blobs: blobs, blobDir: blobDir, queue: q, clock: clk, logs: logs}
+}
+
+// dbDeps are the site's dependencies on one database, as the service
+// wires them (no archive, billing, notifications or presigning).
+func dbDeps(db *sqldb.DB, jobs *sqldb.Jobs, blobs gas.BlobStore) Deps {
+	return Deps{Users: db, Sessions: db, Jobs: jobs, Blobs: blobs, Accounts: db, Progress: db, Deleter: db,
+		Retrier: jobs, Uploads: db, IndexKeys: db}
 }
 
 // syncWriter collects log output written from server goroutines.

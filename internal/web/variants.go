@@ -277,7 +277,7 @@ func (s *server) exportVariants(w http.ResponseWriter, r *http.Request, u *gas.U
 		s.serverError(w, r, err)
 		return
 	}
-	stem := strings.TrimSuffix(resultName(job.InputName), ".annotated.vcf.gz")
+	stem := strings.TrimSuffix(job.ResultName(), ".annotated.vcf.gz")
 	if f.Encode() != "" && f.Encode() != "page=1" {
 		stem += ".filtered"
 	}

@@ -68,7 +68,7 @@ type Config struct {
 	BundleAssembly func(bundle string) string
 	// DirectUploadOrigin is the origin of the object store (e.g.
 	// https://s3.eu-west-1.amazonaws.com) that browsers upload to directly
-	// when Deps.PresignPut is set; it is added to the CSP's connect-src.
+	// when Deps.Presigner is set; it is added to the CSP's connect-src.
 	DirectUploadOrigin string
 	// IndexCacheDir holds local copies of the variant indexes the browser
 	// opens (downloaded once from the blob store); "" means a gas-variants
@@ -80,35 +80,38 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Deps are the stores the site reads and writes.
+// Deps is every dependency of the site, each named: the wiring
+// (internal/cli) passes them and the site looks for nothing by itself. The
+// first five are required; a nil optional one turns off what its comment
+// says.
 type Deps struct {
 	Users    gas.UserStore
 	Sessions gas.SessionStore
 	Jobs     gas.JobStore
 	Blobs    gas.BlobStore
-	// Notifications lists the emails sent to a user; optional: without it
-	// the notifications page says they are not set up.
-	Notifications NotificationStore
 	// Accounts backs provider sign-in, the profile (password, tokens,
-	// deletion) and the admin page. Nil means Users, which must then
-	// implement it (sqldb.DB does).
+	// deletion) and the admin page.
 	Accounts AccountStore
+	// Notifications lists the emails sent to a user; without it the
+	// notifications page says they are not set up.
+	Notifications NotificationStore
 	// Cold is the archive that Free users' results move to; deleting an
 	// account deletes its objects there too. Nil: no archive.
 	Cold gas.ColdStore
 	// Billing starts Stripe Checkout for an upgrade; nil means billing is
 	// not configured and the subscribe page says how an admin changes plans.
 	Billing Biller
-	// Progress backs the live job pages (progress, queue place, estimates).
-	// Nil means Users when it implements it (sqldb.DB does); without one
-	// the pages show states only.
+	// Progress backs the live job pages (progress, queue place,
+	// estimates); without it the pages show states only.
 	Progress ProgressStore
-	// Deleter deletes jobs for the delete button; nil means Users when it
-	// implements it (sqldb.DB does); without one deleting is not offered.
+	// Deleter deletes jobs for the delete button; without it deleting is
+	// not offered.
 	Deleter JobDeleter
-	// Uploads holds uploads waiting on their pre-flight report; nil means
-	// Users when it implements it (sqldb.DB does); without one uploads are
-	// queued at once.
+	// Retrier queues a failed job again from the admin page; without it
+	// the page offers no retry.
+	Retrier JobRetrier
+	// Uploads holds uploads waiting on their pre-flight report; without
+	// it uploads are queued at once.
 	Uploads UploadStore
 	// Reindex queues a (re)build of a job's variant index
 	// (jobs.QueueIndex); the browser asks for one when an index is
@@ -116,11 +119,13 @@ type Deps struct {
 	// does not ask.
 	Reindex func(ctx context.Context, jobID string) error
 	// IndexKeys forgets an index of an old format so the page waits for
-	// the rebuild; nil means Users when it implements it (sqldb.DB does).
+	// the rebuild; nil: the old index stays in use.
 	IndexKeys IndexKeyStore
-	// PresignPut, when set (job files in S3), lets the upload form send the
-	// file straight to object storage instead of through this server.
-	PresignPut func(ctx context.Context, key string, size int64, ttl time.Duration) (PresignedPut, error)
+	// Presigner, when set (job files in S3), lets the upload form send the
+	// file straight to object storage instead of through this server, and
+	// turns downloads into short-lived links to it. It is Blobs' own
+	// capability, never another store's.
+	Presigner gas.Presigner
 }
 
 // server holds what every handler needs. Handlers are its methods, one
@@ -144,35 +149,8 @@ type server struct {
 // middleware around them (request IDs, logging, recovery, security headers
 // and cross-origin protection). Routes are listed in routes.go.
 func NewHandler(cfg Config, d Deps) (http.Handler, error) {
-	if d.Users == nil || d.Sessions == nil || d.Jobs == nil || d.Blobs == nil {
-		return nil, errors.New("web: new handler: every store in Deps is required")
-	}
-	if d.Accounts == nil {
-		a, ok := d.Users.(AccountStore)
-		if !ok {
-			return nil, errors.New("web: new handler: Deps.Accounts is required (Users does not implement AccountStore)")
-		}
-		d.Accounts = a
-	}
-	if d.Progress == nil {
-		if p, ok := d.Users.(ProgressStore); ok {
-			d.Progress = p
-		}
-	}
-	if d.Uploads == nil {
-		if up, ok := d.Users.(UploadStore); ok {
-			d.Uploads = up
-		}
-	}
-	if d.IndexKeys == nil {
-		if k, ok := d.Users.(IndexKeyStore); ok {
-			d.IndexKeys = k
-		}
-	}
-	if d.Deleter == nil {
-		if del, ok := d.Users.(JobDeleter); ok {
-			d.Deleter = del
-		}
+	if d.Users == nil || d.Sessions == nil || d.Jobs == nil || d.Blobs == nil || d.Accounts == nil {
+		return nil, errors.New("web: new handler: Deps.Users, Sessions, Jobs, Blobs and Accounts are required")
 	}
 	if cfg.FreeUploadLimit < 0 || cfg.PremiumUploadLimit < 0 {
 		return nil, errors.New("web: new handler: upload limits must not be negative")

@@ -69,32 +69,24 @@ func (s *Store) PresignGet(ctx context.Context, key, filename string, ttl time.D
 	return req.URL, nil
 }
 
-// PresignedPut is a request a browser sends to upload one object straight
-// to S3: method PUT to URL, with every header in Header set as given.
-type PresignedPut struct {
-	URL    string
-	Method string
-	Header http.Header
-}
-
 // PresignPut returns a request that uploads exactly size bytes to key for
 // ttl. The size is part of the signature, so S3 refuses a body of any other
 // length: that is how the per-plan upload limit holds for direct uploads.
 // The object has no recorded checksum until the first Stat computes it.
-func (s *Store) PresignPut(ctx context.Context, key string, size int64, ttl time.Duration) (PresignedPut, error) {
+func (s *Store) PresignPut(ctx context.Context, key string, size int64, ttl time.Duration) (gas.PresignedRequest, error) {
 	if err := blob.ValidKey(key); err != nil {
-		return PresignedPut{}, fmt.Errorf("s3blob: presign put: %w", err)
+		return gas.PresignedRequest{}, fmt.Errorf("s3blob: presign put: %w", err)
 	}
 	if err := checkExpiry(ttl); err != nil {
-		return PresignedPut{}, err
+		return gas.PresignedRequest{}, err
 	}
 	if size <= 0 {
-		return PresignedPut{}, gas.Errorf(gas.EINVALID, "An upload must have a positive size.")
+		return gas.PresignedRequest{}, gas.Errorf(gas.EINVALID, "An upload must have a positive size.")
 	}
 	if size > 5<<30 {
 		// A single PUT carries at most 5 GiB; larger would need a
 		// presigned multipart upload.
-		return PresignedPut{}, gas.Errorf(gas.ETOOLARGE, "A direct upload is limited to 5 GiB.")
+		return gas.PresignedRequest{}, gas.Errorf(gas.ETOOLARGE, "A direct upload is limited to 5 GiB.")
 	}
 	req, err := s.presigner().PresignPutObject(ctx, &s3.PutObjectInput{
 		Bucket:        aws.String(s.cfg.Bucket),
@@ -103,12 +95,12 @@ func (s *Store) PresignPut(ctx context.Context, key string, size int64, ttl time
 		StorageClass:  s.cfg.StorageClass,
 	}, s3.WithPresignExpires(ttl))
 	if err != nil {
-		return PresignedPut{}, fmt.Errorf("s3blob: presign put %s: %w", key, err)
+		return gas.PresignedRequest{}, fmt.Errorf("s3blob: presign put %s: %w", key, err)
 	}
 	h := req.SignedHeader.Clone()
 	// Go's client sets Host and Content-Length itself from the URL and body.
 	h.Del("Host")
-	return PresignedPut{URL: req.URL, Method: req.Method, Header: h}, nil
+	return gas.PresignedRequest{URL: req.URL, Method: req.Method, Header: h}, nil
 }
 
 // AllowBrowserOrigins sets the bucket's CORS rules so pages served from

@@ -62,7 +62,7 @@ func TestPresignGet(t *testing.T) {
 	}
 }
 
-func put(t *testing.T, p PresignedPut, body []byte) *http.Response {
+func put(t *testing.T, p gas.PresignedRequest, body []byte) *http.Response {
 	t.Helper()
 	req, err := http.NewRequest(p.Method, p.URL, bytes.NewReader(body))
 	if err != nil {

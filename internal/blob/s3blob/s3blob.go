@@ -45,7 +45,10 @@ type Store struct {
 	uploader *manager.Uploader
 }
 
-var _ gas.BlobStore = (*Store)(nil)
+var (
+	_ gas.BlobStore = (*Store)(nil)
+	_ gas.Presigner = (*Store)(nil)
+)
 
 // New returns a store built from cfg with its own client.
 func New(cfg Config) (*Store, error) {
