@@ -123,58 +123,37 @@ func (s *Local) Put(ctx context.Context, key string, r io.Reader) (gas.BlobInfo,
 	if err := checkKey("put", key); err != nil {
 		return gas.BlobInfo{}, err
 	}
-	dst := s.path(key)
-	if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
-		return gas.BlobInfo{}, fmt.Errorf("archive: put %s: %w", key, err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(dst), ".tmp-*")
-	if err != nil {
-		return gas.BlobInfo{}, fmt.Errorf("archive: put %s: %w", key, err)
-	}
-	committed := false
-	defer func() {
-		if !committed {
-			tmp.Close()
-			os.Remove(tmp.Name())
+	var info gas.BlobInfo
+	err := blob.WriteAtomic(s.path(key), func(w io.Writer) error {
+		// Results are already gzip-compressed, so the fastest level costs
+		// little and gains as much as any; other objects still shrink.
+		enc, err := zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+		if err != nil {
+			return err
 		}
-	}()
-	// Results are already gzip-compressed, so the fastest level costs
-	// little and gains as much as any; other objects still shrink.
-	enc, err := zstd.NewWriter(tmp, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
-	if err != nil {
-		return gas.BlobInfo{}, fmt.Errorf("archive: put %s: %w", key, err)
-	}
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(enc, h), blob.ContextReader(ctx, r))
-	if err != nil {
-		enc.Close()
-		return gas.BlobInfo{}, fmt.Errorf("archive: put %s: write: %w", key, err)
-	}
-	if err := enc.Close(); err != nil {
-		return gas.BlobInfo{}, fmt.Errorf("archive: put %s: compress: %w", key, err)
-	}
-	// Sync before rename: after a crash the name must not point at a file
-	// whose data never reached the disk.
-	if err := tmp.Sync(); err != nil {
-		return gas.BlobInfo{}, fmt.Errorf("archive: put %s: sync: %w", key, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return gas.BlobInfo{}, fmt.Errorf("archive: put %s: close: %w", key, err)
-	}
-	info := gas.BlobInfo{Key: key, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}
-	// Drop the old sidecars first: after a crash between these steps Stat
-	// recomputes the checksum and the object is cold, never described by
-	// the previous object's metadata or retrieval.
-	for _, dir := range []string{metaDir, retrievalDir} {
-		if err := os.Remove(s.sidecar(dir, key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return gas.BlobInfo{}, fmt.Errorf("archive: put %s: %w", key, err)
+		h := sha256.New()
+		n, err := io.Copy(io.MultiWriter(enc, h), blob.ContextReader(ctx, r))
+		if err != nil {
+			enc.Close()
+			return err
 		}
-	}
-	if err := os.Rename(tmp.Name(), dst); err != nil {
-		return gas.BlobInfo{}, fmt.Errorf("archive: put %s: rename: %w", key, err)
-	}
-	committed = true
-	if err := blob.SyncDir(filepath.Dir(dst)); err != nil {
+		if err := enc.Close(); err != nil {
+			return fmt.Errorf("compress: %w", err)
+		}
+		info = gas.BlobInfo{Key: key, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}
+		return nil
+	}, func() error {
+		// Drop the old sidecars first: after a crash between these steps
+		// Stat recomputes the checksum and the object is cold, never
+		// described by the previous object's metadata or retrieval.
+		for _, dir := range []string{metaDir, retrievalDir} {
+			if err := os.Remove(s.sidecar(dir, key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		return gas.BlobInfo{}, fmt.Errorf("archive: put %s: %w", key, err)
 	}
 	if err := s.writeSidecar(metaDir, key, meta{Size: info.Size, SHA256: info.SHA256}); err != nil {
@@ -357,31 +336,18 @@ func (s *Local) readSidecar(dir, key string, v any) (ok bool, err error) {
 	return true, nil
 }
 
-// writeSidecar replaces a sidecar atomically, so a reader never sees half of one.
+// writeSidecar replaces a sidecar atomically, so a reader never sees half
+// of one and a failed write leaves the old one.
 func (s *Local) writeSidecar(dir, key string, v any) error {
-	p := s.sidecar(dir, key)
-	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
-		return fmt.Errorf("%s sidecar: %w", dir, err)
-	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("%s sidecar: %w", dir, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
+	err = blob.WriteAtomic(s.sidecar(dir, key), func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	}, nil)
 	if err != nil {
-		return fmt.Errorf("%s sidecar: %w", dir, err)
-	}
-	if _, err := tmp.Write(b); err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), p)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
 		return fmt.Errorf("%s sidecar: %w", dir, err)
 	}
 	return nil

@@ -110,47 +110,22 @@ func (s *FS) Put(ctx context.Context, key string, r io.Reader) (gas.BlobInfo, er
 	if err := ValidKey(key); err != nil {
 		return gas.BlobInfo{}, fmt.Errorf("blob: put: %w", err)
 	}
-	dst := s.path(key)
-	if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
-		return gas.BlobInfo{}, fmt.Errorf("blob: put %s: %w", key, err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(dst), ".tmp-*")
-	if err != nil {
-		return gas.BlobInfo{}, fmt.Errorf("blob: put %s: %w", key, err)
-	}
-	committed := false
-	defer func() {
-		if !committed {
-			tmp.Close()
-			os.Remove(tmp.Name())
+	var info gas.BlobInfo
+	err := WriteAtomic(s.path(key), func(w io.Writer) error {
+		h := sha256.New()
+		n, err := io.Copy(io.MultiWriter(w, h), ctxReader{ctx, r})
+		info = gas.BlobInfo{Key: key, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}
+		return err
+	}, func() error {
+		// Drop the old metadata first: after a crash between the rename
+		// and the new metadata, Stat finds none and recomputes, instead of
+		// trusting a stale checksum.
+		if err := os.Remove(s.metaPath(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
 		}
-	}()
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(tmp, h), ctxReader{ctx, r})
+		return nil
+	})
 	if err != nil {
-		return gas.BlobInfo{}, fmt.Errorf("blob: put %s: write: %w", key, err)
-	}
-	// Sync before rename: after a crash the name must not point at a file
-	// whose data never reached the disk.
-	if err := tmp.Sync(); err != nil {
-		return gas.BlobInfo{}, fmt.Errorf("blob: put %s: sync: %w", key, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return gas.BlobInfo{}, fmt.Errorf("blob: put %s: close: %w", key, err)
-	}
-	info := gas.BlobInfo{Key: key, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}
-	// Drop the old metadata first: if we crash between the two renames, Stat
-	// finds no metadata and recomputes, instead of trusting a stale checksum.
-	if err := os.Remove(s.metaPath(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return gas.BlobInfo{}, fmt.Errorf("blob: put %s: %w", key, err)
-	}
-	if err := os.Rename(tmp.Name(), dst); err != nil {
-		return gas.BlobInfo{}, fmt.Errorf("blob: put %s: rename: %w", key, err)
-	}
-	committed = true
-	// The rename itself lives in the directory; sync it so the new name
-	// survives a power cut, not just the data.
-	if err := SyncDir(filepath.Dir(dst)); err != nil {
 		return gas.BlobInfo{}, fmt.Errorf("blob: put %s: %w", key, err)
 	}
 	if err := s.writeMeta(key, meta{Size: info.Size, SHA256: info.SHA256}); err != nil {
@@ -160,29 +135,15 @@ func (s *FS) Put(ctx context.Context, key string, r io.Reader) (gas.BlobInfo, er
 }
 
 func (s *FS) writeMeta(key string, m meta) error {
-	p := s.metaPath(key)
-	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
-		return fmt.Errorf("metadata: %w", err)
-	}
 	b, err := json.Marshal(m)
 	if err != nil {
 		return fmt.Errorf("metadata: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
+	err = WriteAtomic(s.metaPath(key), func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	}, nil)
 	if err != nil {
-		return fmt.Errorf("metadata: %w", err)
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return fmt.Errorf("metadata: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("metadata: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), p); err != nil {
-		os.Remove(tmp.Name())
 		return fmt.Errorf("metadata: %w", err)
 	}
 	return nil
@@ -290,7 +251,7 @@ func (s *FS) RemoveTemp(ctx context.Context, age time.Duration) (int, error) {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if d.IsDir() || !strings.HasPrefix(d.Name(), ".tmp-") {
+		if d.IsDir() || !strings.HasPrefix(d.Name(), strings.TrimSuffix(tempPattern, "*")) {
 			return nil
 		}
 		info, err := d.Info()

@@ -419,34 +419,41 @@ func (w *AnnotateWorker) openRun(ctx context.Context, j *gas.Job, inKey string) 
 	return b, in, nil
 }
 
-// annotateTo runs the engine on in and stores its output as outKey. The
-// output streams through a pipe into the blob store, so memory does not
-// grow with the file; a failed run leaves no object. annErr is the
-// engine's error, putErr the store's.
+// annotateTo runs the engine on in and stores its output as outKey
+// (putStream). annErr is the engine's error, putErr the store's.
 func (w *AnnotateWorker) annotateTo(ctx context.Context, in io.Reader, b *refdata.Bundle, opt annotate.Options, outKey string) (sum *annotate.Summary, info gas.BlobInfo, annErr, putErr error) {
+	info, annErr, putErr = putStream(ctx, w.blobs, outKey, func(out io.Writer) error {
+		var err error
+		sum, err = w.cfg.Annotate(ctx, in, out, b, opt)
+		return err
+	})
+	return sum, info, annErr, putErr
+}
+
+// putStream stores what produce writes as key. The output streams through
+// a pipe into the blob store, so memory does not grow with the file, and a
+// produce that fails (or panics) fails the Put, so no partial object
+// becomes visible. prodErr is produce's error, putErr the store's.
+func putStream(ctx context.Context, blobs gas.BlobStore, key string, produce func(w io.Writer) error) (info gas.BlobInfo, prodErr, putErr error) {
 	pr, pw := io.Pipe()
-	// Should the engine panic (River recovers it and retries), the store
-	// must still be released; after a normal Close this does nothing.
-	defer pw.CloseWithError(errors.New("annotation stopped before finishing"))
+	// Should produce panic (River recovers it and retries), the store must
+	// still be released; after a normal close this does nothing.
+	defer pw.CloseWithError(errors.New("stopped before finishing"))
 	type putResult struct {
 		info gas.BlobInfo
 		err  error
 	}
 	done := make(chan putResult, 1)
 	go func() {
-		info, err := w.blobs.Put(ctx, outKey, pr)
-		// Unblock the engine if the store gave up before reading everything.
+		info, err := blobs.Put(ctx, key, pr)
+		// Unblock produce if the store gave up before reading everything.
 		pr.CloseWithError(err)
 		done <- putResult{info, err}
 	}()
-	sum, annErr = w.cfg.Annotate(ctx, in, pw, b, opt)
-	if annErr != nil {
-		pw.CloseWithError(annErr) // the Put fails, so no partial result becomes visible
-	} else {
-		pw.Close()
-	}
+	prodErr = produce(pw)
+	pw.CloseWithError(prodErr) // nil: a normal close
 	put := <-done
-	return sum, put.info, annErr, put.err
+	return put.info, prodErr, put.err
 }
 
 // writeLog stores the human-readable log of one run.

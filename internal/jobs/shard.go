@@ -391,21 +391,9 @@ func (w *AnnotateWorker) merge(ctx context.Context, j *gas.Job, log *slog.Logger
 		}
 	}
 	resultKey, logKey, summaryKey := ResultKeys(j)
-	pr, pw := io.Pipe()
-	defer pw.CloseWithError(errors.New("merge stopped before finishing"))
-	type putResult struct {
-		info gas.BlobInfo
-		err  error
-	}
-	done := make(chan putResult, 1)
-	go func() {
-		info, err := w.blobs.Put(ctx, resultKey, pr)
-		pr.CloseWithError(err)
-		done <- putResult{info, err}
-	}()
-	merr := mergeBGZF(ctx, pw, len(shards), func(i int) (io.ReadCloser, error) { return w.blobs.Open(ctx, shards[i].OutputKey) })
-	pw.CloseWithError(merr) // nil: a normal close
-	put := <-done
+	info, merr, putErr := putStream(ctx, w.blobs, resultKey, func(out io.Writer) error {
+		return mergeBGZF(ctx, out, len(shards), func(i int) (io.ReadCloser, error) { return w.blobs.Open(ctx, shards[i].OutputKey) })
+	})
 	if errors.Is(merr, errHeaderMismatch) {
 		// Permanent: the pieces were annotated by different versions.
 		return nil, &gas.Error{Code: gas.EINVALID, Err: merr,
@@ -414,8 +402,8 @@ func (w *AnnotateWorker) merge(ctx context.Context, j *gas.Job, log *slog.Logger
 	if merr != nil {
 		return nil, fmt.Errorf("merge shards: %w", merr)
 	}
-	if put.err != nil {
-		return nil, fmt.Errorf("store result: %w", put.err)
+	if putErr != nil {
+		return nil, fmt.Errorf("store result: %w", putErr)
 	}
 	sum := mergeSummaries(sums, offsets)
 	elapsed := w.cfg.Now().Sub(j.StartedAt)
@@ -432,5 +420,5 @@ func (w *AnnotateWorker) merge(ctx context.Context, j *gas.Job, log *slog.Logger
 		return nil, err
 	}
 	return &gas.JobResult{ResultKey: resultKey, LogKey: logKey, SummaryKey: summaryKey,
-		ResultSize: put.info.Size, ResultSum: put.info.SHA256, Records: sum.Records, BundleSum: sum.BundleChecksum}, nil
+		ResultSize: info.Size, ResultSum: info.SHA256, Records: sum.Records, BundleSum: sum.BundleChecksum}, nil
 }
