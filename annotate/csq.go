@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gas-project/gas/refdata"
 	"github.com/gas-project/gas/vcf"
 )
 
@@ -25,10 +26,10 @@ var csqFields = []string{
 const csqDescriptionPrefix = "Consequence annotations from Ensembl VEP. Format: "
 
 // csqColumns returns the CSQ column names: the fixed ones, then one per
-// known-variant field and one per region track.
+// annotation source field (NAME_FIELD) and one per region track.
 func (e *engine) csqColumns() []string {
 	cols := append([]string(nil), csqFields...)
-	cols = append(cols, e.knownKeys...)
+	cols = append(cols, e.srcKeys...)
 	return append(cols, e.trackKeys...)
 }
 
@@ -37,12 +38,17 @@ func (e *engine) csqHeader() string {
 	return `##INFO=<ID=CSQ,Number=.,Type=String,Description="` + csqDescriptionPrefix + strings.Join(e.csqColumns(), "|") + `">`
 }
 
-// CSQColumns returns the CSQ column names a run with bundle b writes (for a
-// service describing its export); the names after the fixed VEP columns are
-// the bundle's known-variant fields and track keys.
-func CSQColumns(known, tracks []string) []string {
+// CSQColumns returns the CSQ column names a run with a bundle writes (for a
+// service describing its export): the fixed VEP columns, then one per field
+// of the bundle's annotation sources (refdata.Bundle.Sources; the field's
+// Key, NAME_FIELD) and one per track (refdata.Bundle.Tracks).
+func CSQColumns(sources []refdata.SourceInfo, tracks []string) []string {
 	cols := append([]string(nil), csqFields...)
-	cols = append(cols, known...)
+	for _, src := range sources {
+		for _, f := range src.Fields {
+			cols = append(cols, f.Key)
+		}
+	}
 	for _, t := range tracks {
 		cols = append(cols, infoKey(t))
 	}
@@ -507,47 +513,52 @@ func abs(x int) int {
 	return x
 }
 
-// csqKnownIDs writes the allele's known-variant IDs joined by '&'.
+// csqKnownIDs writes the allele's IDs from the ID sources joined by '&'.
 func (wk *worker) csqKnownIDs(dst []byte, ai int) []byte {
-	if ai >= len(wk.kIDs) {
+	sv := &wk.src
+	if ai >= sv.alleles {
 		return dst
 	}
-	ids := wk.kIDs[ai]
 	first := true
-	for len(ids) > 0 {
-		var one []byte
-		if i := bytes.IndexByte(ids, ';'); i >= 0 {
-			one, ids = ids[:i], ids[i+1:]
-		} else {
-			one, ids = ids, nil
-		}
-		if len(one) == 0 || (len(one) == 1 && one[0] == '.') {
+	for s, src := range wk.e.sources {
+		if !src.ID || !sv.found(ai, s) {
 			continue
 		}
-		if !first {
-			dst = append(dst, '&')
+		ids := sv.hit(ai, s).ID()
+		for len(ids) > 0 {
+			var one []byte
+			if i := bytes.IndexByte(ids, ';'); i >= 0 {
+				one, ids = ids[:i], ids[i+1:]
+			} else {
+				one, ids = ids, nil
+			}
+			if len(one) == 0 || (len(one) == 1 && one[0] == '.') {
+				continue
+			}
+			if !first {
+				dst = append(dst, '&')
+			}
+			first = false
+			dst = appendCSQEscaped(dst, one)
 		}
-		first = false
-		dst = appendCSQEscaped(dst, one)
 	}
 	return dst
 }
 
 // csqSources writes the source columns: the allele's value of each
-// known-variant field, then the record's hits of each region track.
+// annotation source field, then the record's hits of each region track.
 func (wk *worker) csqSources(dst []byte, ai int) []byte {
-	for _, k := range wk.e.knownKeys {
-		dst = append(dst, '|')
-		if ai >= len(wk.kInfos) {
-			continue
-		}
-		val, ok := infoField(wk.kInfos[ai], k)
-		switch {
-		case !ok:
-		case val == nil:
-			dst = append(dst, '1') // a flag carried as a value
-		default:
-			dst = appendCSQEscaped(dst, val)
+	sv := &wk.src
+	for s, src := range wk.e.sources {
+		for f := range src.Fields {
+			dst = append(dst, '|')
+			if ai >= sv.alleles || !sv.found(ai, s) {
+				continue
+			}
+			var ok bool
+			if wk.val, ok = sv.hit(ai, s).AppendValue(wk.val[:0], f); ok {
+				dst = appendCSQEscaped(dst, wk.val)
+			}
 		}
 	}
 	for i := range wk.e.trackKeys {

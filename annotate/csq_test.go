@@ -183,16 +183,16 @@ func TestCSQSources(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out, `##INFO=<ID=CSQ,Number=.,Type=String,Description="Consequence annotations from Ensembl VEP. Format: Allele|Consequence|IMPACT|SYMBOL|Gene|Feature_type|Feature|BIOTYPE|EXON|INTRON|HGVSc|HGVSp|cDNA_position|CDS_position|Protein_position|Amino_acids|Codons|Existing_variation|DISTANCE|STRAND|FLAGS|CANONICAL|MANE|MAF|AF_EUR|cyto_band">`) {
+	if !strings.Contains(out, `##INFO=<ID=CSQ,Number=.,Type=String,Description="Consequence annotations from Ensembl VEP. Format: Allele|Consequence|IMPACT|SYMBOL|Gene|Feature_type|Feature|BIOTYPE|EXON|INTRON|HGVSc|HGVSp|cDNA_position|CDS_position|Protein_position|Amino_acids|Codons|Existing_variation|DISTANCE|STRAND|FLAGS|CANONICAL|MANE|known_MAF|known_AF_EUR|cyto_band">`) {
 		t.Errorf("CSQ header missing or different:\n%s", out)
 	}
-	for _, k := range []string{"##INFO=<ID=ANN", "##INFO=<ID=MAF", "##INFO=<ID=cyto_band"} {
+	for _, k := range []string{"##INFO=<ID=ANN", "##INFO=<ID=known_MAF", "##INFO=<ID=cyto_band"} {
 		if strings.Contains(out, k) {
 			t.Errorf("CSQ output declares %s", k)
 		}
 	}
 	lines := dataLines(out)
-	if info := infoOf(lines[0]); strings.Contains(info, "ANN=") || strings.Contains(info, "MAF=") || strings.Contains(info, "cyto_band=") {
+	if info := infoOf(lines[0]); strings.Contains(info, "ANN=") || strings.Contains(info, "known_MAF=") || strings.Contains(info, "cyto_band=") {
 		t.Errorf("record INFO keeps separate keys: %s", info)
 	}
 	if id := strings.Split(lines[0], "\t")[2]; id != "rs9;rs100" {
@@ -209,19 +209,19 @@ func TestCSQSources(t *testing.T) {
 		return nil
 	}
 	a := byKey(0, "A", "TX1.3")
-	if a["Existing_variation"] != "rs100" || a["MAF"] != "0.25" || a["AF_EUR"] != "0.5" || a["cyto_band"] != "p11&q11" ||
+	if a["Existing_variation"] != "rs100" || a["known_MAF"] != "0.25" || a["known_AF_EUR"] != "0.5" || a["cyto_band"] != "p11&q11" ||
 		a["CANONICAL"] != "YES" || a["MANE"] != "" {
 		t.Errorf("allele A: %v", a)
 	}
 	c := byKey(0, "C", "TX1.3")
-	if c["Existing_variation"] != "" || c["MAF"] != "" || c["cyto_band"] != "p11&q11" {
+	if c["Existing_variation"] != "" || c["known_MAF"] != "" || c["cyto_band"] != "p11&q11" {
 		t.Errorf("allele C (no known variant): %v", c)
 	}
 	nc := byKey(0, "A", "TX2")
 	if nc["SYMBOL"] != "weird&gene&name%3Bx%3Dy" || nc["MANE"] != "MANE_Select" || nc["CANONICAL"] != "" || nc["BIOTYPE"] != "lncRNA" {
 		t.Errorf("non-coding transcript entry: %v", nc)
 	}
-	if e := byKey(1, "C", "TX1.3"); e["Existing_variation"] != "rs200&rs201" || e["MAF"] != "0.1" || e["AF_EUR"] != "" {
+	if e := byKey(1, "C", "TX1.3"); e["Existing_variation"] != "rs200&rs201" || e["known_MAF"] != "0.1" || e["known_AF_EUR"] != "" {
 		t.Errorf("second record: %v", e)
 	}
 	ig := recs[2]
@@ -253,8 +253,8 @@ func TestCSQSplitVEP(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := bundle.Manifest()
-	cols := CSQColumns(bundle.KnownInfo(), bundle.Tracks())
-	if len(cols) != len(csqFields)+len(bundle.KnownInfo())+len(bundle.Tracks()) || m == nil {
+	cols := CSQColumns(bundle.Sources(), bundle.Tracks())
+	if len(cols) != len(csqFields)+len(bundle.Sources()[0].Fields)+len(bundle.Tracks()) || m == nil {
 		t.Fatalf("columns %v", cols)
 	}
 	list, err := exec.Command(bcftools, "+split-vep", "-l", path).CombinedOutput()

@@ -495,7 +495,8 @@ func (st *hapStage) render(g *hapGroup) {
 		if len(vv.alts[0]) == 0 {
 			vv.alts[0] = []byte("-")
 		}
-		wk.kIDs, wk.kInfos = append(wk.kIDs[:0], nil), append(wk.kInfos[:0], nil)
+		wk.src.reset(len(wk.e.sources))
+		wk.src.addAllele() // the combined allele is in no source
 		wk.clearTracks()
 	}
 	for i, k := range g.members {

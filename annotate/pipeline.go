@@ -37,7 +37,9 @@ type engine struct {
 	opt       Options
 	models    *modelCache
 	ids       map[string]struct{} // Options.TranscriptIDs without versions
-	knownKeys []string
+	sources   []refdata.SourceInfo
+	srcKnown  []bool   // per source: a known-variant source (counts as "known")
+	srcKeys   []string // output keys of every source field, in source then field order
 	trackKeys []string // INFO keys of the tracks, sanitised
 	ownKeys   [][]byte // INFO keys the engine writes (stripped from input)
 }
@@ -60,6 +62,8 @@ type blockStats struct {
 
 	terms    [numTerms]int64
 	impacts  [4]int64
+	sources  []int64 // alleles found per source
+	cover    coverCounts
 	chroms   []chromCount
 	tracks   []int64
 	warnings []string
@@ -72,14 +76,17 @@ type chromCount struct {
 	n    int64
 }
 
-func (s *blockStats) reset(tracks int) {
+func (s *blockStats) reset(tracks, sources int) {
 	chroms, warnings, errs, missing := s.chroms[:0], s.warnings[:0], s.errors[:0], s.missing[:0]
-	tr := s.tracks[:0]
+	tr, src := s.tracks[:0], s.sources[:0]
 	*s = blockStats{chroms: chroms, warnings: warnings, errors: errs, missing: missing}
 	for i := 0; i < tracks; i++ {
 		tr = append(tr, 0)
 	}
-	s.tracks = tr
+	for i := 0; i < sources; i++ {
+		src = append(src, 0)
+	}
+	s.tracks, s.sources = tr, src
 }
 
 // chrom counts a record on contig name, allocating only when the contig
@@ -109,10 +116,14 @@ func metaOf(b *refdata.Bundle) bundleMeta {
 	meta := bundleMeta{Transcripts: len(b.Transcripts()), ContigLengths: map[string]int64{}}
 	if m := b.Manifest(); m != nil {
 		meta.Name, meta.Assembly, meta.Checksum = m.Name, m.Assembly, m.Checksum
-		for _, c := range m.Contigs {
+		meta.Description = m.Coverage()
+		meta.Coverage = make([]contigCover, len(m.Contigs))
+		for i, c := range m.Contigs {
 			meta.ContigLengths[c.Name] = c.Length
+			if c.HasGenes && c.Covered != nil {
+				meta.Coverage[i] = contigCover{genes: true, start: c.Covered.Start, end: c.Covered.End}
+			}
 		}
-		meta.KnownHeaders = m.KnownInfoHeaders
 	}
 	return meta
 }
@@ -121,10 +132,12 @@ func newSummary(meta bundleMeta) *Summary {
 	return &Summary{
 		Bundle:         meta.Name,
 		BundleChecksum: meta.Checksum,
+		BundleCoverage: meta.Description,
 		Consequences:   map[string]int64{},
 		Impacts:        map[string]int64{},
 		Chromosomes:    map[string]int64{},
 		Tracks:         map[string]int64{},
+		Sources:        map[string]int64{},
 	}
 }
 
@@ -185,6 +198,7 @@ func run(ctx context.Context, r io.Reader, w io.Writer, ref reference, meta bund
 		return sum, fmt.Errorf("annotate: write header: %w", err)
 	}
 	err = e.stream(ctx, rd, out, sum)
+	sum.finishCoverage()
 	if cerr := closeOut(); err == nil {
 		err = cerr
 	}
@@ -199,14 +213,20 @@ func newEngine(ref reference, meta bundleMeta, opt Options) *engine {
 			e.ids[stripVersion(strings.TrimSpace(id))] = struct{}{}
 		}
 	}
-	e.knownKeys = ref.KnownInfo()
+	e.sources = ref.Sources()
+	for _, src := range e.sources {
+		e.srcKnown = append(e.srcKnown, src.Kind == refdata.KindKnown)
+		for _, f := range src.Fields {
+			e.srcKeys = append(e.srcKeys, f.Key)
+		}
+	}
 	for _, t := range ref.Tracks() {
 		e.trackKeys = append(e.trackKeys, infoKey(t))
 	}
 	// Both consequence fields are the engine's: re-annotating a file in
 	// the other format must not leave the old one behind.
 	e.ownKeys = append(e.ownKeys, []byte("ANN"), []byte("CSQ"), []byte(svannKey))
-	for _, k := range e.knownKeys {
+	for _, k := range e.srcKeys {
 		e.ownKeys = append(e.ownKeys, []byte(k))
 	}
 	for _, k := range e.trackKeys {
@@ -255,8 +275,10 @@ func (e *engine) addHeader(h *vcf.Header) {
 	} else {
 		h.Add(`##INFO=<ID=ANN,Number=.,Type=String,Description="` + annDescription + `">`)
 		h.Add(svannHeader)
-		for _, k := range e.knownKeys {
-			h.Add(knownHeader(k, e.meta.KnownHeaders, e.meta.Name))
+		for _, src := range e.sources {
+			for _, f := range src.Fields {
+				h.Add(sourceFieldHeader(src, f))
+			}
 		}
 		for i, t := range e.ref.Tracks() {
 			h.Add(`##INFO=<ID=` + e.trackKeys[i] + `,Number=.,Type=String,Description="Names of the ` + headerText(t) +
@@ -273,6 +295,9 @@ func (e *engine) addHeader(h *vcf.Header) {
 	h.Add("##gas_version=" + headerText(v))
 	h.Add("##gas_bundle=<Name=" + headerText(e.meta.Name) + ",Assembly=" + headerText(e.meta.Assembly) +
 		",Checksum=" + headerText(e.meta.Checksum) + ">")
+	for _, src := range e.sources {
+		h.Add(sourceHeader(src))
+	}
 	if _, ok := h.Lookup("FORMAT", "GT"); !ok && len(h.Samples()) > 0 {
 		// GT is reserved by the VCF specification; files often use it
 		// without declaring it, which htslib warns about on every read.
@@ -431,6 +456,13 @@ func (e *engine) merge(sum *Summary, st *blockStats, missing map[string]bool) {
 	for _, c := range st.chroms {
 		sum.Chromosomes[c.name] += c.n
 	}
+	for i, n := range st.sources {
+		if n > 0 {
+			sum.Sources[e.sources[i].Name] += n
+		}
+	}
+	sum.Uncovered += st.cover.uncovered
+	sum.NoSequence += st.cover.noSequence
 	tracks := e.ref.Tracks()
 	for i, n := range st.tracks {
 		if n > 0 && i < len(tracks) {
@@ -485,8 +517,10 @@ type worker struct {
 	info   []byte
 	id     []byte
 	hits   [][]byte
-	kIDs   [][]byte
-	kInfos [][]byte
+	src    sourceValues     // what the annotation sources say about each ALT
+	lookup refdata.Allele   // the ALT being looked up, normalised
+	curs   []refdata.Cursor // per source: where the last lookup ended
+	val    []byte
 	clean  []byte
 	nref   []byte
 	nalt   []byte
@@ -511,7 +545,7 @@ func newWorker(e *engine) *worker { return &worker{e: e} }
 func (wk *worker) block(j *job) {
 	j.out = j.out[:0]
 	j.err = nil
-	j.st.reset(len(wk.e.trackKeys))
+	j.st.reset(len(wk.e.trackKeys), len(wk.e.sources))
 	wk.job = j
 	j.hap.reset()
 	for i := 0; i < j.blk.Len(); i++ {
@@ -551,6 +585,7 @@ func (wk *worker) record(out, line []byte, lineNo int64, st *blockStats) ([]byte
 		}
 	}
 	pos := int(rec.Pos)
+	st.cover.count(&e.meta, e.ref, contig, ok, rec.Pos)
 	var src seqSource
 	if ok && e.ref.HasSequence(contig) {
 		wk.cs = contigSeq{e.ref, contig}
@@ -561,9 +596,9 @@ func (wk *worker) record(out, line []byte, lineNo int64, st *blockStats) ([]byte
 	}
 	wk.sc.arena = wk.sc.arena[:0]
 	wk.info = wk.info[:0]
-	wk.kIDs, wk.kInfos = wk.kIDs[:0], wk.kInfos[:0]
+	wk.src.reset(len(e.sources))
 	wk.nEntry, wk.ranges = 0, wk.ranges[:0]
-	anyKnown := false
+	anyFound := false
 	annStarted := false
 	csq := e.opt.Format == FormatCSQ
 	if csq {
@@ -579,7 +614,6 @@ func (wk *worker) record(out, line []byte, lineNo int64, st *blockStats) ([]byte
 	wk.sv.ann = wk.sv.ann[:0]
 	for ai, alt := range rec.Alts {
 		st.alleles++
-		var kid, kinfo []byte
 		note := ""
 		var v variant
 		var sv structVar
@@ -600,7 +634,7 @@ func (wk *worker) record(out, line []byte, lineNo int64, st *blockStats) ([]byte
 			// No sequence change to describe: a note-only ANN entry says so
 			// (CSQ has no place for a note; VEP writes nothing either).
 			st.notAnnotated++
-			wk.kIDs, wk.kInfos = append(wk.kIDs, nil), append(wk.kInfos, nil)
+			wk.src.addAllele()
 			from := wk.nEntry
 			if !csq {
 				wk.info = wk.annSep(wk.info, &annStarted)
@@ -615,7 +649,7 @@ func (wk *worker) record(out, line []byte, lineNo int64, st *blockStats) ([]byte
 			// Structural variants are not looked up among known variants:
 			// an exact ALT match says nothing of their extent.
 			st.novel++
-			wk.kIDs, wk.kInfos = append(wk.kIDs, nil), append(wk.kInfos, nil)
+			wk.src.addAllele()
 			wk.info = wk.annSep(wk.info, &annStarted)
 			from, at := wk.nEntry, len(wk.info)
 			wk.info = wk.svAllele(wk.info, alt, ai, &sv, contig, ok, st)
@@ -624,26 +658,21 @@ func (wk *worker) record(out, line []byte, lineNo int64, st *blockStats) ([]byte
 			wk.ranges = append(wk.ranges, [2]int{from, wk.nEntry})
 			continue
 		}
-		if ok {
-			if id, inf, found := e.ref.LookupKnown(contig, pos, rec.Ref, alt); found {
-				kid, kinfo = id, inf
-				st.known++
-				anyKnown = true
-			} else {
-				st.novel++
-			}
+		found, known := wk.lookupSources(contig, ok, pos, rec.Ref, alt, st)
+		anyFound = anyFound || found
+		if known {
+			st.known++
 		} else {
 			st.novel++
 		}
-		wk.kIDs, wk.kInfos = append(wk.kIDs, kid), append(wk.kInfos, kinfo)
 		wk.info = wk.annSep(wk.info, &annStarted)
 		from := wk.nEntry
 		wk.info = wk.allele(wk.info, alt, ai, &v, contig, ok, src, st)
 		wk.ranges = append(wk.ranges, [2]int{from, wk.nEntry})
 	}
 	wk.flushSVAnn()
-	if anyKnown && !csq {
-		wk.knownInfo()
+	if anyFound && !csq {
+		wk.sourceInfo()
 	}
 	if ok && !csq {
 		wk.tracks(contig, pos, pos+len(rec.Ref)-1, st)
@@ -652,7 +681,7 @@ func (wk *worker) record(out, line []byte, lineNo int64, st *blockStats) ([]byte
 		wk.stripOwnKeys(rec)
 	}
 	var id []byte
-	if anyKnown {
+	if anyFound {
 		id = wk.mergeIDs(rec.ID)
 	}
 	if e.opt.Haplotypes {

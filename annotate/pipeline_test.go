@@ -78,7 +78,7 @@ func TestAnnotateRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, h := range []string{"##INFO=<ID=ANN,Number=.,Type=String,Description=\"Functional annotations: 'Allele | Annotation | Annotation_Impact | Gene_Name | Gene_ID | Feature_Type | Feature_ID | Transcript_BioType | Rank | HGVS.c | HGVS.p | cDNA.pos / cDNA.length | CDS.pos / CDS.length | AA.pos / AA.length | Distance | ERRORS / WARNINGS / INFO'\">",
-		"##INFO=<ID=MAF,Number=A", "##INFO=<ID=cyto_band,Number=.,Type=String", "##gas_version=v-test", "##gas_bundle=<Name=test,Assembly=T1,Checksum=abc>"} {
+		"##INFO=<ID=known_MAF,Number=A", "##gas_source=<ID=known,Kind=known,", "##INFO=<ID=cyto_band,Number=.,Type=String", "##gas_version=v-test", "##gas_bundle=<Name=test,Assembly=T1,Checksum=abc>"} {
 		if !strings.Contains(out, h) {
 			t.Errorf("header lacks %q", h)
 		}
@@ -106,7 +106,7 @@ func TestAnnotateRecords(t *testing.T) {
 	if cols[2] != "rs100" {
 		t.Errorf("ID = %s", cols[2])
 	}
-	if !strings.HasPrefix(cols[7], "DP=3;ANN=") || !strings.Contains(cols[7], ";MAF=0.25,.;AF_EUR=0.5,.") {
+	if !strings.HasPrefix(cols[7], "DP=3;ANN=") || !strings.Contains(cols[7], ";known_MAF=0.25,.;known_AF_EUR=0.5,.") {
 		t.Errorf("INFO = %s", cols[7])
 	}
 	if !strings.Contains(cols[7], ";cyto_band=p11,q11") {
@@ -143,8 +143,13 @@ func TestAnnotateRecords(t *testing.T) {
 	if sum.Impacts["MODERATE"] != 2 || sum.Impacts["LOW"] != 1 || sum.Consequences["missense_variant"] != 2 {
 		t.Errorf("impacts %v consequences %v", sum.Impacts, sum.Consequences)
 	}
-	if w := strings.Join(sum.Warnings, "\n"); len(sum.Warnings) != 2 || !strings.Contains(w, "no SVLEN") || !strings.Contains(w, "zz") {
-		t.Errorf("warnings: %v", sum.Warnings)
+	if w := strings.Join(sum.Warnings, "\n"); len(sum.Warnings) != 4 || !strings.Contains(w, "no SVLEN") || !strings.Contains(w, "zz") ||
+		!strings.Contains(w, "1 of 5 records (20.0%) lie on contigs or regions without gene models") ||
+		!strings.Contains(w, "2 of 5 records (40.0%) lie on contigs without reference sequence") {
+		t.Errorf("warnings: %q", sum.Warnings)
+	}
+	if sum.Uncovered != 1 || sum.NoSequence != 2 || sum.Sources["known"] != 2 {
+		t.Errorf("coverage %d/%d, sources %v", sum.Uncovered, sum.NoSequence, sum.Sources)
 	}
 	var txt bytes.Buffer
 	if err := sum.WriteText(&txt); err != nil || !strings.Contains(txt.String(), "missense_variant") || !strings.Contains(txt.String(), "records") {

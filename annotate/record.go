@@ -257,38 +257,6 @@ func appendEscapedString(dst []byte, s string) []byte {
 	return dst
 }
 
-// knownInfo appends one KEY=v1,v2 field per known-variant key that any
-// allele carries, with '.' for alleles without a value.
-func (wk *worker) knownInfo() {
-	for _, k := range wk.e.knownKeys {
-		present := false
-		for _, inf := range wk.kInfos {
-			if _, ok := infoField(inf, k); ok {
-				present = true
-				break
-			}
-		}
-		if !present {
-			continue
-		}
-		wk.beginInfo(k)
-		for i, inf := range wk.kInfos {
-			if i > 0 {
-				wk.info = append(wk.info, ',')
-			}
-			val, ok := infoField(inf, k)
-			switch {
-			case !ok:
-				wk.info = append(wk.info, '.')
-			case val == nil:
-				wk.info = append(wk.info, '1') // a flag carried as a value
-			default:
-				wk.info = appendEscaped(wk.info, val)
-			}
-		}
-	}
-}
-
 // beginInfo starts the INFO field key= in the record's added fields.
 func (wk *worker) beginInfo(key string) {
 	if len(wk.info) > 0 {
@@ -375,49 +343,4 @@ func (wk *worker) stripOwnKeys(rec *vcf.Record) {
 		wk.clean = append(wk.clean, f...)
 	}
 	rec.Info = wk.clean
-}
-
-// mergeIDs returns the ID column with the known-variant IDs added, without
-// duplicates.
-func (wk *worker) mergeIDs(orig []byte) []byte {
-	wk.id = wk.id[:0]
-	if !(len(orig) == 1 && orig[0] == '.') {
-		wk.id = append(wk.id, orig...)
-	}
-	for _, kid := range wk.kIDs {
-		for len(kid) > 0 {
-			var one []byte
-			if i := bytes.IndexByte(kid, ';'); i >= 0 {
-				one, kid = kid[:i], kid[i+1:]
-			} else {
-				one, kid = kid, nil
-			}
-			if len(one) == 0 || (len(one) == 1 && one[0] == '.') || hasID(wk.id, one) {
-				continue
-			}
-			if len(wk.id) > 0 {
-				wk.id = append(wk.id, ';')
-			}
-			wk.id = append(wk.id, one...)
-		}
-	}
-	if len(wk.id) == 0 {
-		return nil
-	}
-	return wk.id
-}
-
-func hasID(list, id []byte) bool {
-	for len(list) > 0 {
-		var one []byte
-		if i := bytes.IndexByte(list, ';'); i >= 0 {
-			one, list = list[:i], list[i+1:]
-		} else {
-			one, list = list, nil
-		}
-		if bytes.Equal(one, id) {
-			return true
-		}
-	}
-	return false
 }

@@ -15,8 +15,10 @@ type reference interface {
 	Overlapping(contig, start, end int, dst []*refdata.Transcript) []*refdata.Transcript
 	HasSequence(contig int) bool
 	Seq(contig, start, end int) ([]byte, error)
-	KnownInfo() []string
-	LookupKnown(contig, pos int, ref, alt []byte) (id []byte, info []byte, ok bool)
+	// Sources describes the annotation sources; Lookup finds a normalised
+	// allele in source src, filling h (see refdata.Bundle.Lookup).
+	Sources() []refdata.SourceInfo
+	Lookup(src int, cur *refdata.Cursor, contig int, a *refdata.Allele, h *refdata.Hit) bool
 	Tracks() []string
 	TrackHits(track, contig, start, end int, dst [][]byte) [][]byte
 }
@@ -25,69 +27,59 @@ type reference interface {
 // the summary.
 type bundleMeta struct {
 	Name, Assembly, Checksum string
+	Description              string // what the bundle covers, one line
 	ContigLengths            map[string]int64
-	Transcripts              int      // number of transcripts, to size the model cache; 0 if unknown
-	KnownHeaders             []string // ##INFO lines of the known-variants source
+	Transcripts              int // number of transcripts, to size the model cache; 0 if unknown
+	// Coverage is, per contig ID, where the bundle has gene models; nil
+	// when unknown (test references), which counts everything as covered.
+	Coverage []contigCover
 }
 
-// knownHeader declares a known-variant INFO field. The engine writes one
-// value per ALT allele ('.' when an allele matches nothing), so Number is
-// always A; the source's Type is kept when its values were single per allele
-// (Number A or 1), otherwise they may hold escaped lists and become String.
-func knownHeader(key string, sources []string, bundle string) string {
-	typ, desc := "String", "Known variant field "+key+" from bundle "+headerText(bundle)
-	for _, h := range sources {
-		fields, ok := structuredFields(h)
-		if !ok || fields["ID"] != key {
-			continue
-		}
-		if n := fields["Number"]; n == "A" || n == "1" {
-			switch t := fields["Type"]; t {
-			case "Integer", "Float", "Character", "String":
-				typ = t
-			}
-		}
-		if d := fields["Description"]; d != "" {
-			desc = d
-		}
-	}
-	desc = strings.ReplaceAll(desc, `"`, "'")
-	return `##INFO=<ID=` + key + `,Number=A,Type=` + typ + `,Description="` + desc + ` (one value per ALT allele; . when the allele matches no known variant)">`
+// contigCover is the covered span of one contig (genes false: none).
+type contigCover struct {
+	genes      bool
+	start, end int64
 }
 
-// structuredFields splits "##INFO=<ID=X,Number=1,...,Description="...">"
-// into its fields.
-func structuredFields(line string) (map[string]string, bool) {
-	i := strings.IndexByte(line, '<')
-	if i < 0 || !strings.HasSuffix(line, ">") {
-		return nil, false
+// sourceDescSuffix ends the description of every source field; the variant
+// browser (internal/variantdb) recognises source fields by it.
+const sourceDescSuffix = "(one value per ALT allele; . when the allele matches no known variant)"
+
+// sourceFieldHeader declares one source field. The engine writes one value
+// per ALT allele ('.' when the allele is not in the source or has no value),
+// so Number is always A; the source's Type is kept when its values are
+// single per allele, otherwise they may hold escaped lists and are Strings.
+func sourceFieldHeader(src refdata.SourceInfo, f refdata.FieldInfo) string {
+	desc := f.Description
+	if desc == "" {
+		desc = "Field " + f.Name
 	}
-	body := line[i+1 : len(line)-1]
-	out := map[string]string{}
-	for len(body) > 0 {
-		eq := strings.IndexByte(body, '=')
-		if eq < 0 {
-			break
-		}
-		k := body[:eq]
-		body = body[eq+1:]
-		var v string
-		if strings.HasPrefix(body, `"`) {
-			end := strings.IndexByte(body[1:], '"')
-			if end < 0 {
-				v, body = body[1:], ""
-			} else {
-				v, body = body[1:end+1], body[end+2:]
-			}
-		} else if c := strings.IndexByte(body, ','); c >= 0 {
-			v, body = body[:c], body[c:]
-		} else {
-			v, body = body, ""
-		}
-		out[k] = v
-		body = strings.TrimPrefix(body, ",")
+	desc = strings.NewReplacer(`"`, "'", `\`, "/", "\n", " ", "\r", " ").Replace(desc)
+	return `##INFO=<ID=` + f.Key + `,Number=A,Type=` + f.OutputType() + `,Description="` + desc +
+		` [source ` + src.Name + `] ` + sourceDescSuffix + `">`
+}
+
+// sourceHeader records a source's name, kind, version and input checksum.
+func sourceHeader(src refdata.SourceInfo) string {
+	line := `##gas_source=<ID=` + src.Name + `,Kind=` + src.Kind
+	if src.Version != "" {
+		line += `,Version="` + quoted(src.Version) + `"`
 	}
-	return out, true
+	if src.File != "" {
+		line += `,File="` + quoted(src.File) + `"`
+	}
+	if src.SHA256 != "" {
+		line += `,SHA256=` + headerText(src.SHA256)
+	}
+	if src.ID {
+		line += `,IDColumn=yes`
+	}
+	return line + ">"
+}
+
+// quoted keeps a value safe inside a quoted header value.
+func quoted(s string) string {
+	return strings.NewReplacer(`"`, "'", `\`, "/", "\n", " ", "\r", " ", ">", ")").Replace(s)
 }
 
 // contigSeq adapts one contig of a reference to seqSource.

@@ -24,12 +24,24 @@ type Summary struct {
 	Impacts        map[string]int64 `json:"impacts"`         // HIGH/MODERATE/LOW/MODIFIER -> count (most severe per allele)
 	Chromosomes    map[string]int64 `json:"chromosomes"`     // contig as in input -> records
 	Tracks         map[string]int64 `json:"tracks"`          // track name -> records with a hit
+	Sources        map[string]int64 `json:"sources"`         // annotation source -> alleles found in it
 	// HaplotypeEntries counts the combined consequences haplotype mode
 	// added (one per member record of each haplotype group).
-	HaplotypeEntries int64    `json:"haplotype_entries,omitempty"`
-	Warnings         []string `json:"warnings"` // e.g. contigs absent from the bundle (capped)
-	Errors           []string `json:"errors"`   // skipped-record reasons (capped)
-	Seconds          float64  `json:"seconds"`  // wall time of the run
+	HaplotypeEntries int64 `json:"haplotype_entries,omitempty"`
+	// Uncovered counts records on contigs or regions where the bundle has
+	// no gene models (contig absent from the bundle, or outside the span its
+	// gene model covers): their consequences say little. NoSequence counts
+	// records on contigs without sequence (absent, or no FASTA for them):
+	// their protein changes cannot be computed. The shares are of Records.
+	Uncovered       int64   `json:"uncovered"`
+	NoSequence      int64   `json:"no_sequence"`
+	UncoveredShare  float64 `json:"uncovered_share"`
+	NoSequenceShare float64 `json:"no_sequence_share"`
+	// BundleCoverage says in one line what the bundle covers.
+	BundleCoverage string   `json:"bundle_coverage,omitempty"`
+	Warnings       []string `json:"warnings"` // e.g. contigs absent from the bundle (capped)
+	Errors         []string `json:"errors"`   // skipped-record reasons (capped)
+	Seconds        float64  `json:"seconds"`  // wall time of the run
 }
 
 // WriteText writes the summary as a plain-text report for people (the
@@ -48,6 +60,9 @@ func (s *Summary) WriteText(w io.Writer) error {
 	}
 	b = append(b, "GAS annotation summary\n"...)
 	b = append(b, "bundle: "+s.Bundle+" ("+s.BundleChecksum+")\n"...)
+	if s.BundleCoverage != "" {
+		b = append(b, "bundle covers: "+s.BundleCoverage+"\n"...)
+	}
 	b = append(b, "time: "+strconv.FormatFloat(s.Seconds, 'f', 2, 64)+" s\n\n"...)
 	b = append(b, "Totals\n"...)
 	line("records", s.Records)
@@ -60,6 +75,8 @@ func (s *Summary) WriteText(w io.Writer) error {
 	if s.HaplotypeEntries > 0 {
 		line("haplotype (combined) entries", s.HaplotypeEntries)
 	}
+	line("records outside the bundle's genes", s.Uncovered)
+	line("records without reference sequence", s.NoSequence)
 	section := func(title string, m map[string]int64, order []string) {
 		if len(m) == 0 {
 			return
@@ -105,6 +122,7 @@ func (s *Summary) WriteText(w io.Writer) error {
 	section("Consequences (allele x transcript)", s.Consequences, termNames[:])
 	section("Records per chromosome", s.Chromosomes, nil)
 	section("Records per track", s.Tracks, nil)
+	section("Alleles per annotation source", s.Sources, nil)
 	list := func(title string, l []string) {
 		if len(l) == 0 {
 			return
@@ -122,4 +140,30 @@ func (s *Summary) WriteText(w io.Writer) error {
 		return fmt.Errorf("annotate: write summary: %w", err)
 	}
 	return nil
+}
+
+// finishCoverage computes the shares and adds the warnings that make an
+// incomplete bundle visible wherever the summary is shown.
+func (s *Summary) finishCoverage() {
+	if s.Records == 0 {
+		return
+	}
+	s.UncoveredShare = float64(s.Uncovered) / float64(s.Records)
+	s.NoSequenceShare = float64(s.NoSequence) / float64(s.Records)
+	what := ""
+	if s.BundleCoverage != "" {
+		what = " (" + s.BundleCoverage + ")"
+	}
+	if s.Uncovered > 0 {
+		addCapped(&s.Warnings, itoa(s.Uncovered)+" of "+itoa(s.Records)+" records ("+percent(s.UncoveredShare)+
+			") lie on contigs or regions without gene models in bundle "+s.Bundle+what+": they are reported as intergenic")
+	}
+	if s.NoSequence > 0 {
+		addCapped(&s.Warnings, itoa(s.NoSequence)+" of "+itoa(s.Records)+" records ("+percent(s.NoSequenceShare)+
+			") lie on contigs without reference sequence in bundle "+s.Bundle+": REF is not checked and protein changes are not computed there")
+	}
+}
+
+func percent(f float64) string {
+	return strconv.FormatFloat(100*f, 'f', 1, 64) + "%"
 }

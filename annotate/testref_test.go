@@ -67,7 +67,18 @@ func (r *testRef) Seq(contig, start, end int) ([]byte, error) {
 	return s[start-1 : end : end], nil
 }
 
-func (r *testRef) KnownInfo() []string { return r.kkeys }
+// Sources describes the known variants of addKnown as one source named
+// "known" whose fields are kkeys (String values, one per allele).
+func (r *testRef) Sources() []refdata.SourceInfo {
+	if len(r.known) == 0 && len(r.kkeys) == 0 {
+		return nil
+	}
+	src := refdata.SourceInfo{Name: "known", Kind: refdata.KindKnown, ID: true, Version: "test"}
+	for _, k := range r.kkeys {
+		src.Fields = append(src.Fields, refdata.FieldInfo{Name: k, Key: "known_" + k, Number: "A", Type: "String", Stored: "String"})
+	}
+	return []refdata.SourceInfo{src}
+}
 
 func knownKey(contig, pos int, ref, alt []byte) string {
 	v, ok := normalise(pos, bytes.ToUpper(ref), bytes.ToUpper(alt))
@@ -84,12 +95,22 @@ func (r *testRef) addKnown(contig, pos int, ref, alt, id, info string) {
 	r.known[knownKey(contig, pos, []byte(ref), []byte(alt))] = [2]string{id, info}
 }
 
-func (r *testRef) LookupKnown(contig, pos int, ref, alt []byte) ([]byte, []byte, bool) {
-	k, ok := r.known[knownKey(contig, pos, ref, alt)]
-	if !ok {
-		return nil, nil, false
+func (r *testRef) Lookup(src int, _ *refdata.Cursor, contig int, a *refdata.Allele, h *refdata.Hit) bool {
+	k, ok := r.known[knownKey(contig, a.Pos(), a.Ref(), a.Alt())]
+	if src != 0 || !ok {
+		return false
 	}
-	return []byte(k[0]), []byte(k[1]), true
+	vals := make([][]byte, len(r.kkeys))
+	for _, f := range strings.Split(k[1], ";") {
+		key, v, _ := strings.Cut(f, "=")
+		for i, kk := range r.kkeys {
+			if kk == key {
+				vals[i] = []byte(v)
+			}
+		}
+	}
+	h.SetText([]byte(k[0]), vals)
+	return true
 }
 
 func (r *testRef) Tracks() []string { return r.tracks }

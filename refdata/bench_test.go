@@ -216,7 +216,7 @@ func BenchmarkLookupKnown(b *testing.B) {
 	i := 0
 	for b.Loop() {
 		x := qs[i&(nq-1)]
-		bd.LookupKnown(x.c, x.pos, ref, alt)
+		lookupKnown(bd, x.c, x.pos, ref, alt)
 		i++
 	}
 }
@@ -238,6 +238,6 @@ func BenchmarkLookupKnownSorted(b *testing.B) {
 		if pos > 2*synthSpan {
 			pos, c = 0, c%synthContigs+1
 		}
-		bd.LookupKnown(c, pos, ref, alt)
+		lookupKnown(bd, c, pos, ref, alt)
 	}
 }

@@ -1,6 +1,7 @@
 // Package refdata builds and opens reference bundles: versioned directories
-// holding a gene model, an optional genome sequence, optional known variants
-// and region tracks, stored as compact indexes that open quickly (the large
+// holding a gene model, an optional genome sequence, annotation sources
+// (known variants such as dbSNP or ClinVar, allele-keyed score tables) and
+// region tracks, stored as compact indexes that open quickly (the large
 // parts are memory-mapped, so opening costs neither time nor memory in
 // proportion to the data).
 package refdata
@@ -19,6 +20,7 @@ type Bundle struct {
 
 	contigs   []string
 	contigIdx map[string]int
+	aliasIdx  map[string]int // other names (alias table, chrM/MT), by contig
 
 	// Transcripts sorted by (Contig, Start, End); per contig an interval index.
 	tx      []Transcript
@@ -29,7 +31,7 @@ type Bundle struct {
 	seqOff []int64
 	seqLen []int64
 
-	known knownIndex
+	sources []*srcIndex
 
 	tracks []track
 
@@ -42,11 +44,17 @@ func (b *Bundle) Manifest() *Manifest { return b.manifest }
 // Contigs returns the contig names in ID order; do not modify it.
 func (b *Bundle) Contigs() []string { return b.contigs }
 
-// ContigID returns the ID of a contig by name. An exact match wins; otherwise
-// the UCSC and Ensembl spellings are tried (chr1 <-> 1, chrM <-> MT), because
-// user VCFs and reference files disagree on this all the time.
+// ContigID returns the ID of a contig by name. An exact match wins; then
+// the contig's aliases (from the alias table the bundle was built with,
+// e.g. NC_000001.11 for 1, and chrM/MT for GRCh38); then the name with the
+// "chr" prefix added or removed (chr1 <-> 1), because user VCFs and
+// reference files disagree on this all the time. hg19's chrM is not
+// GRCh37's MT: without an alias saying so, they do not match.
 func (b *Bundle) ContigID(name []byte) (int, bool) {
 	if id, ok := b.contigIdx[string(name)]; ok { // no allocation: map lookup with string(b)
+		return id, true
+	}
+	if id, ok := b.aliasIdx[string(name)]; ok {
 		return id, true
 	}
 	if len(name) > 64 {
@@ -54,27 +62,16 @@ func (b *Bundle) ContigID(name []byte) (int, bool) {
 	}
 	var buf [80]byte
 	alt := buf[:0]
-	switch {
-	case bytes.Equal(name, []byte("chrM")):
-		alt = append(alt, "MT"...)
-	case bytes.Equal(name, []byte("MT")):
-		alt = append(alt, "chrM"...)
-	case bytes.HasPrefix(name, []byte("chr")):
+	if len(name) > 3 && string(name[:3]) == "chr" {
 		alt = append(alt, name[3:]...)
-	default:
+	} else {
 		alt = append(append(alt, "chr"...), name...)
 	}
 	if id, ok := b.contigIdx[string(alt)]; ok {
 		return id, true
 	}
-	// chrM may also be stored as "M", and MT as "chrMT".
-	switch {
-	case bytes.Equal(name, []byte("chrM")) || bytes.Equal(name, []byte("MT")):
-		for _, n := range []string{"M", "chrMT"} {
-			if id, ok := b.contigIdx[n]; ok {
-				return id, true
-			}
-		}
+	if id, ok := b.aliasIdx[string(alt)]; ok {
+		return id, true
 	}
 	return 0, false
 }
@@ -120,17 +117,19 @@ func (b *Bundle) Seq(contig, start, end int) ([]byte, error) {
 	return b.seq[off+int64(start-1) : off+int64(end) : off+int64(end)], nil
 }
 
-// KnownInfo returns the INFO keys the known variants carry, in output order.
-func (b *Bundle) KnownInfo() []string { return b.manifest.KnownInfo }
+// Sources describes the annotation sources in output order; the index of
+// a source is its number in Lookup. Do not modify it.
+func (b *Bundle) Sources() []SourceInfo { return b.manifest.AnnotationSources }
 
-// LookupKnown finds a known variant with the same normalised alleles as
-// (pos, ref, alt) on contig. Alleles are normalised by trimming the common
-// suffix, then the common prefix (moving pos), so a padded indel matches its
-// differently padded twin. id is the known ID ("rs…", may be empty) and info
-// is "KEY=VAL;KEY=VAL" of the KnownInfo fields present, ready to append to an
-// INFO column. Both alias bundle memory: do not modify them.
-func (b *Bundle) LookupKnown(contig, pos int, ref, alt []byte) (id []byte, info []byte, ok bool) {
-	return b.known.lookup(contig, pos, ref, alt)
+// Lookup finds allele a on contig in source src and fills h with its ID and
+// values. The first record of the source with the same normalised alleles
+// wins. cur (one per source and goroutine, may be nil) makes lookups along
+// sorted input cheap. It does not allocate once h's buffers have grown.
+func (b *Bundle) Lookup(src int, cur *Cursor, contig int, a *Allele, h *Hit) bool {
+	if src < 0 || src >= len(b.sources) {
+		return false
+	}
+	return b.sources[src].lookup(cur, contig, a, h)
 }
 
 // Tracks returns the region track names in ID order.

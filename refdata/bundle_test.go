@@ -143,13 +143,21 @@ func TestQueriesDoNotAllocate(t *testing.T) {
 		t.Errorf("Overlapping allocates %.1f times per call (%d hits)", allocs, len(dst))
 	}
 	ref, alt := []byte("C"), []byte("T")
+	var a Allele
+	var h Hit
+	var cur Cursor
+	var val []byte
 	allocs = testing.AllocsPerRun(100, func() {
-		if _, _, ok := b.LookupKnown(0, 25000001, ref, alt); !ok {
+		a.Set(25000001, ref, alt)
+		if !b.Lookup(0, &cur, 0, &a, &h) || string(h.ID()) != "rs574523538" {
 			t.Fatal("rs574523538 not found")
+		}
+		for f := 0; f < h.NumFields(); f++ {
+			val, _ = h.AppendValue(val[:0], f)
 		}
 	})
 	if allocs != 0 {
-		t.Errorf("LookupKnown allocates %.1f times per call", allocs)
+		t.Errorf("Lookup allocates %.1f times per call", allocs)
 	}
 	chr := []byte("chr21")
 	allocs = testing.AllocsPerRun(100, func() { b.ContigID(chr) })
@@ -175,8 +183,12 @@ func TestLookupKnownNormalisation(t *testing.T) {
 	t.Parallel()
 	genes := writeFile(t, "g.gff", "1\tx\texon\t50\t500\t.\t+\t.\tParent=transcript:T1\n")
 	b, m := buildT(t, BuildOptions{Genes: genes, KnownVariants: writeFile(t, "k.vcf", knownVCF)})
-	if got := strings.Join(b.KnownInfo(), ","); got != "AF,DB,CS,RC" {
-		t.Errorf("KnownInfo %s", got)
+	var names []string
+	for _, f := range b.Sources()[0].Fields {
+		names = append(names, f.Name)
+	}
+	if got := strings.Join(names, ","); got != "AF,DB,CS,RC" {
+		t.Errorf("fields %s", got)
 	}
 	if m.Counts.KnownVariants != 6 || m.Counts.Contigs != 1 || m.Contigs[0].Length != 1000 {
 		t.Errorf("counts %+v contigs %+v", m.Counts, m.Contigs)
@@ -191,12 +203,12 @@ func TestLookupKnownNormalisation(t *testing.T) {
 		id, info string
 		ok       bool
 	}{
-		{100, "A", "G", "rs1", "AF=0.1;DB;CS=x;RC=5,6", true},
-		{100, "A", "T", "rs1", "AF=0.2;DB;CS=x;RC=5,7", true},
+		{100, "A", "G", "rs1", "AF=0.1;DB;CS=x;RC=6", true},
+		{100, "A", "T", "rs1", "AF=0.2;DB;CS=x;RC=7", true},
 		{100, "A", "C", "", "", false}, // same position, other allele
-		{100, "a", "t", "rs1", "AF=0.2;DB;CS=x;RC=5,7", true},
-		{99, "NA", "NT", "rs1", "AF=0.2;DB;CS=x;RC=5,7", true},  // extra left padding
-		{100, "AC", "TC", "rs1", "AF=0.2;DB;CS=x;RC=5,7", true}, // extra right padding
+		{100, "a", "t", "rs1", "AF=0.2;DB;CS=x;RC=7", true},
+		{99, "NA", "NT", "rs1", "AF=0.2;DB;CS=x;RC=7", true},  // extra left padding
+		{100, "AC", "TC", "rs1", "AF=0.2;DB;CS=x;RC=7", true}, // extra right padding
 		{200, "CAG", "C", "rs2", "AF=0.3", true},
 		{199, "TCAG", "TC", "rs2", "AF=0.3", true},
 		{200, "CAGT", "CT", "rs2", "AF=0.3", true},
@@ -209,12 +221,12 @@ func TestLookupKnownNormalisation(t *testing.T) {
 		{100, "A", "A", "", "", false},
 	}
 	for _, tc := range cases {
-		id, info, ok := b.LookupKnown(c, tc.pos, []byte(tc.ref), []byte(tc.alt))
+		id, info, ok := lookupKnown(b, c, tc.pos, []byte(tc.ref), []byte(tc.alt))
 		if ok != tc.ok || string(id) != tc.id || string(info) != tc.info {
 			t.Errorf("%d %s>%s: got %q %q %v, want %q %q %v", tc.pos, tc.ref, tc.alt, id, info, ok, tc.id, tc.info, tc.ok)
 		}
 	}
-	if _, _, ok := b.LookupKnown(c+1, 100, []byte("A"), []byte("G")); ok {
+	if _, _, ok := lookupKnown(b, c+1, 100, []byte("A"), []byte("G")); ok {
 		t.Error("lookup on a missing contig matched")
 	}
 }
@@ -223,7 +235,7 @@ func TestKnownInfoSelection(t *testing.T) {
 	t.Parallel()
 	genes := writeFile(t, "g.gff", "1\tx\texon\t50\t500\t.\t+\t.\tParent=transcript:T1\n")
 	b, _ := buildT(t, BuildOptions{Genes: genes, KnownVariants: writeFile(t, "k.vcf", knownVCF), KnownInfo: []string{"CS", "AF"}})
-	_, info, ok := b.LookupKnown(0, 100, []byte("A"), []byte("T"))
+	_, info, ok := lookupKnown(b, 0, 100, []byte("A"), []byte("T"))
 	if !ok || string(info) != "CS=x;AF=0.2" {
 		t.Errorf("got %q %v", info, ok)
 	}
@@ -298,10 +310,11 @@ func TestBuildIsAtomic(t *testing.T) {
 	parent := t.TempDir()
 	out := filepath.Join(parent, "bundle")
 	good := writeFile(t, "g.gff", "1\tx\texon\t50\t500\t.\t+\t.\tParent=transcript:T1\n")
-	bad := writeFile(t, "k.vcf", knownVCF+"chr1\tnotapos\t.\tA\tG\t.\t.\t.\n")
+	// A source none of whose contigs is in the bundle fails the build.
+	bad := writeFile(t, "k.vcf", "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nNC_000001.11\t5\t.\tA\tG\t.\t.\t.\n")
 	_, err := Build(context.Background(), BuildOptions{Name: "x", Genes: good, KnownVariants: bad, Out: out})
-	if err == nil || !strings.Contains(err.Error(), "k.vcf:12") || !strings.Contains(err.Error(), "POS") {
-		t.Fatalf("bad known VCF: error %v, want file:line and POS", err)
+	if err == nil || !strings.Contains(err.Error(), "NC_000001.11") || !strings.Contains(err.Error(), "none of its contigs") {
+		t.Fatalf("source on unknown contigs: error %v, want the contig named", err)
 	}
 	ents, _ := os.ReadDir(parent)
 	if len(ents) != 0 {
@@ -357,7 +370,7 @@ func TestOpenRejectsBadBundles(t *testing.T) {
 		t.Errorf("wrong version: %v", err)
 	}
 	// Truncated data file.
-	for _, f := range []string{knownFile, transcriptsFile, tracksFile} {
+	for _, f := range []string{"src.known.idx", "src.known.dat", transcriptsFile, tracksFile} {
 		dir = mk()
 		p := filepath.Join(dir, f)
 		st, _ := os.Stat(p)
@@ -368,17 +381,19 @@ func TestOpenRejectsBadBundles(t *testing.T) {
 	}
 	// Same size, corrupt content: Open must not panic; Verify must notice.
 	dir = mk()
-	p := filepath.Join(dir, knownFile)
-	data, _ := os.ReadFile(p)
-	for i := 8; i < 40 && i < len(data); i++ {
-		data[i] = 0xff
-	}
-	os.WriteFile(p, data, 0o644)
-	if b, err := Open(dir); err == nil {
-		if b.Verify() == nil {
-			t.Error("Verify accepted a corrupted known.bin")
+	for _, f := range []string{"src.known.idx", "src.known.dat"} {
+		p := filepath.Join(dir, f)
+		data, _ := os.ReadFile(p)
+		for i := 8; i < 40 && i < len(data); i++ {
+			data[i] = 0xff
 		}
-		b.Close()
+		os.WriteFile(p, data, 0o644)
+		if b, err := Open(dir); err == nil {
+			if b.Verify() == nil {
+				t.Errorf("Verify accepted a corrupted %s", f)
+			}
+			b.Close()
+		}
 	}
 	// A good one verifies.
 	dir = mk()
@@ -399,7 +414,7 @@ func TestTracks(t *testing.T) {
 	t.Parallel()
 	genes := writeFile(t, "g.gff", "chr2\tx\texon\t50\t500\t.\t+\t.\tParent=transcript:T1\n")
 	bed := "track name=x\n#comment\n2\t99\t200\tband1\n2\t150\t300\tband2\n2\t150\t300\tband1\n2\t1000\t1100\n2 5000 5000 point\n"
-	b, m := buildT(t, BuildOptions{Genes: genes, Tracks: []Track{{"BANDS", writeFile(t, "b.bed", bed)}}})
+	b, m := buildT(t, BuildOptions{Genes: genes, Tracks: []Track{{Name: "BANDS", Path: writeFile(t, "b.bed", bed)}}})
 	if m.Counts.TrackIntervals["BANDS"] != 5 || len(b.Tracks()) != 1 {
 		t.Fatalf("counts %+v", m.Counts)
 	}
@@ -422,7 +437,7 @@ func TestTracks(t *testing.T) {
 			t.Errorf("[%d,%d]: %q, want %q", tc.s, tc.e, got, tc.want)
 		}
 	}
-	if _, err := Build(context.Background(), BuildOptions{Name: "x", Genes: genes, Tracks: []Track{{"B", writeFile(t, "b.bed", "2\t10\t5\tx\n")}}, Out: filepath.Join(t.TempDir(), "o")}); err == nil || !strings.Contains(err.Error(), "b.bed:1") {
+	if _, err := Build(context.Background(), BuildOptions{Name: "x", Genes: genes, Tracks: []Track{{Name: "B", Path: writeFile(t, "b.bed", "2\t10\t5\tx\n")}}, Out: filepath.Join(t.TempDir(), "o")}); err == nil || !strings.Contains(err.Error(), "b.bed:1") {
 		t.Errorf("bad BED: %v", err)
 	}
 }
@@ -431,7 +446,7 @@ func TestContigAliases(t *testing.T) {
 	t.Parallel()
 	genes := writeFile(t, "g.gff", "chrM\tx\texon\t5\t50\t.\t+\t.\tParent=transcript:T1\nX\tx\texon\t5\t50\t.\t+\t.\tParent=transcript:T2\nchr1\tx\texon\t5\t50\t.\t+\t.\tParent=transcript:T3\n")
 	stages := map[string]bool{}
-	b, _ := buildT(t, BuildOptions{Genes: genes, Progress: func(stage string, done, total int64) {
+	b, _ := buildT(t, BuildOptions{Genes: genes, Assembly: "GRCh38", Progress: func(stage string, done, total int64) {
 		if done < 0 || total < 0 || total > 0 && done > total {
 			t.Errorf("progress %s %d/%d", stage, done, total)
 		}
@@ -477,7 +492,7 @@ func TestLookupKnownEveryRecord(t *testing.T) {
 		}
 		pos, _ := strconv.Atoi(f[1])
 		for _, alt := range strings.Split(f[4], ",") {
-			id, _, ok := b.LookupKnown(c, pos, []byte(f[3]), []byte(alt))
+			id, _, ok := lookupKnown(b, c, pos, []byte(f[3]), []byte(alt))
 			checked++
 			if !ok {
 				t.Fatalf("%s:%d %s>%s not found", f[0], pos, f[3], alt)
@@ -487,7 +502,7 @@ func TestLookupKnownEveryRecord(t *testing.T) {
 			if string(id) != f[2] {
 				otherID++
 			}
-			if _, _, ok := b.LookupKnown(c, pos+1000000, []byte(f[3]), []byte(alt)); ok {
+			if _, _, ok := lookupKnown(b, c, pos+1000000, []byte(f[3]), []byte(alt)); ok {
 				misses++
 			}
 		}
@@ -532,14 +547,14 @@ func TestLookupKnownBlocks(t *testing.T) {
 		t.Fatalf("%d known, want %d", m.Counts.KnownVariants, len(recs))
 	}
 	for i, r := range recs {
-		id, _, ok := b.LookupKnown(0, r.pos, []byte(r.ref), []byte(r.alt))
+		id, _, ok := lookupKnown(b, 0, r.pos, []byte(r.ref), []byte(r.alt))
 		want := fmt.Sprintf("id%d_%d", r.pos, len(r.alt)-2)
 		if !ok || string(id) != want {
 			t.Fatalf("record %d (%d %s>%s): %q %v, want %s", i, r.pos, r.ref, r.alt, id, ok, want)
 		}
 	}
 	for pos := 0; pos < 3100; pos++ {
-		if _, _, ok := b.LookupKnown(0, pos, []byte("G"), []byte("T")); ok {
+		if _, _, ok := lookupKnown(b, 0, pos, []byte("G"), []byte("T")); ok {
 			t.Fatalf("G>T at %d found", pos)
 		}
 	}
@@ -629,7 +644,7 @@ func TestConcurrentQueries(t *testing.T) {
 			for pos := 25000001; pos < 26000000; pos += 997 {
 				dst = b.Overlapping(c21, pos-5000, pos+5000, dst[:0])
 				hits = b.TrackHits(0, c21, pos, pos, hits[:0])
-				if _, _, ok := b.LookupKnown(c21, 25000001, []byte("C"), []byte("T")); ok {
+				if _, _, ok := lookupKnown(b, c21, 25000001, []byte("C"), []byte("T")); ok {
 					n++
 				}
 				if _, err := b.Seq(0, 1, 10); err != nil {

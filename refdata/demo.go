@@ -40,14 +40,14 @@ func BuildDemo(ctx context.Context, out string, version string) (*Manifest, erro
 		}
 	}
 	return Build(ctx, BuildOptions{
-		Name:          DemoName,
-		Assembly:      "GRCh38",
-		Genes:         filepath.Join(src, "genes.gff3.gz"),
-		FASTA:         filepath.Join(src, "genome.fa.gz"),
-		KnownVariants: filepath.Join(src, "known.vcf.gz"),
-		Tracks:        []Track{{Name: "CPG_ISLAND", Path: filepath.Join(src, "cpg.bed")}},
-		Out:           out,
-		Version:       version,
+		Name:     DemoName,
+		Assembly: "GRCh38",
+		Genes:    filepath.Join(src, "genes.gff3.gz"),
+		FASTA:    filepath.Join(src, "genome.fa.gz"),
+		Sources:  []SourceSpec{{Name: "dbsnp", Kind: KindKnown, Path: filepath.Join(src, "known.vcf.gz"), ID: true}},
+		Tracks:   []Track{{Name: "CPG_ISLAND", Path: filepath.Join(src, "cpg.bed")}},
+		Out:      out,
+		Version:  version,
 	})
 }
 

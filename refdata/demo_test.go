@@ -72,7 +72,7 @@ func TestDemoBundleAndVCF(t *testing.T) {
 				t.Errorf("line %d: REF %s, reference has %s (%v)", i+1, f[3], ref, err)
 			}
 		}
-		if _, _, ok := b.LookupKnown(c, pos, []byte(f[3]), []byte(strings.Split(f[4], ",")[0])); ok {
+		if _, _, ok := lookupKnown(b, c, pos, []byte(f[3]), []byte(strings.Split(f[4], ",")[0])); ok {
 			known++
 		}
 		if dst = b.Overlapping(c, pos, pos, dst[:0]); len(dst) > 0 {

@@ -100,15 +100,6 @@ func FuzzDecode(f *testing.F) {
 	off, l := bt.heap.ref("band")
 	bt.ivs = []bedInterval{{contig: 0, start: 1, end: 5, nameOff: off, nameLen: l}, {contig: 1, start: 3, end: 3}}
 	f.Add(encodeTracks([]builtTrack{bt}), uint8(2))
-	dir := f.TempDir()
-	recs := []knownRec{{contig: 0, pos: 5, hash: alleleHash([]byte("A"), []byte("G")), off: 0}}
-	heap := appendKnownEntry(nil, []byte("A"), []byte("G"), []byte("rs1"), []byte("AF=1"))
-	p := filepath.Join(dir, "k.bin")
-	if err := writeKnownFile(p, 2, recs, strings.NewReader(string(heap)), int64(len(heap))); err != nil {
-		f.Fatal(err)
-	}
-	kb, _ := os.ReadFile(p)
-	f.Add(kb, uint8(2))
 	f.Fuzz(func(t *testing.T, data []byte, nc uint8) {
 		ncontigs := int(nc % 8)
 		if txs, err := decodeTranscripts(data, ncontigs); err == nil {
@@ -125,9 +116,51 @@ func FuzzDecode(f *testing.F) {
 				}
 			}
 		}
-		if k, err := parseKnown(data, ncontigs); err == nil {
-			for c := range ncontigs {
-				k.lookup(c, 5, []byte("A"), []byte("G"))
+	})
+}
+
+// FuzzSourceIndex feeds corrupt source files to parseSource and looks
+// alleles up in what it accepts: errors, never panics.
+func FuzzSourceIndex(f *testing.F) {
+	dir := f.TempDir()
+	genes := filepath.Join(dir, "g.gff")
+	os.WriteFile(genes, []byte("1\tx\texon\t50\t500\t.\t+\t.\tParent=transcript:T1\n"), 0o644)
+	known := filepath.Join(dir, "k.vcf")
+	os.WriteFile(known, []byte(knownVCF+"chr1\t500\trs9\tACGTACGTACGTAC\tA\t.\t.\tAF=0.5\nchr1\t500\trs9\tA\tAT\t.\t.\tAF=0.5\n"), 0o644)
+	out := filepath.Join(dir, "b")
+	m, err := Build(context.Background(), BuildOptions{Name: "f", Genes: genes, KnownVariants: known, Out: out})
+	if err != nil {
+		f.Fatal(err)
+	}
+	si := m.AnnotationSources[0]
+	kinds := make([]uint8, len(si.Fields))
+	for i, fl := range si.Fields {
+		kinds[i], _ = storedKind(fl.Stored)
+	}
+	idx, _ := os.ReadFile(filepath.Join(out, si.Data[0]))
+	dat, _ := os.ReadFile(filepath.Join(out, si.Data[1]))
+	f.Add(idx, dat)
+	queries := []struct {
+		pos      int
+		ref, alt string
+	}{{100, "A", "G"}, {100, "A", "T"}, {200, "CAG", "C"}, {300, "C", "CTT"}, {400, "G", "A"}, {500, "ACGTACGTACGTAC", "A"}, {500, "A", "AT"}}
+	f.Fuzz(func(t *testing.T, idx, dat []byte) {
+		s, err := parseSource(idx, dat, 2, kinds)
+		if err != nil {
+			return
+		}
+		var a Allele
+		var h Hit
+		var cur Cursor
+		for c := 0; c < 2; c++ {
+			for _, q := range queries {
+				a.Set(q.pos, []byte(q.ref), []byte(q.alt))
+				if s.lookup(&cur, c, &a, &h) {
+					h.ID()
+					for f := 0; f < h.NumFields(); f++ {
+						h.AppendValue(nil, f)
+					}
+				}
 			}
 		}
 	})

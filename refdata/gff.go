@@ -19,6 +19,9 @@ type geneModel struct {
 	contigMax []int // largest coordinate seen per contig
 	tx        []Transcript
 	genes     int
+	// regions are the GFF3 ##sequence-region declarations: the part of each
+	// contig the file annotates (a slice of a genome declares its slice).
+	regions map[string]Span
 }
 
 // partKind is the role of a sub-transcript feature.
@@ -99,6 +102,9 @@ func parseGenes(ctx context.Context, r io.Reader, file string) (*geneModel, erro
 			if bytes.HasPrefix(b, []byte("##FASTA")) {
 				break // embedded sequence section of a GFF3: no more features
 			}
+			if r, ok := bytes.CutPrefix(b, []byte("##sequence-region")); ok {
+				p.region(r)
+			}
 			continue
 		}
 		if err := p.line(b, line); err != nil {
@@ -112,6 +118,29 @@ func parseGenes(ctx context.Context, r io.Reader, file string) (*geneModel, erro
 		return nil, err
 	}
 	return &p.model, nil
+}
+
+// region records a "##sequence-region seqid start end" line; a malformed
+// one is ignored (it only narrows the coverage the manifest reports).
+func (p *gffParser) region(b []byte) {
+	f := strings.Fields(string(b))
+	if len(f) != 3 {
+		return
+	}
+	s, err1 := strconv.ParseInt(f[1], 10, 64)
+	e, err2 := strconv.ParseInt(f[2], 10, 64)
+	if err1 != nil || err2 != nil || s < 1 || e < s || e > maxCoord {
+		return
+	}
+	if p.model.regions == nil {
+		p.model.regions = map[string]Span{}
+	}
+	r, ok := p.model.regions[f[0]]
+	if ok {
+		// Several lines for one contig: keep their overall extent.
+		s, e = min(s, r.Start), max(e, r.End)
+	}
+	p.model.regions[f[0]] = Span{Start: s, End: e}
 }
 
 func (p *gffParser) contigID(name string) int {

@@ -1,8 +1,6 @@
 package refdata
 
 import (
-	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -25,24 +23,11 @@ func Open(dir string) (*Bundle, error) {
 }
 
 func open(dir string) (_ *Bundle, err error) {
-	js, err := os.ReadFile(filepath.Join(dir, manifestFile))
-	if errors.Is(err, os.ErrNotExist) {
-		if _, serr := os.Stat(dir); serr != nil {
-			return nil, serr
-		}
-		return nil, fmt.Errorf("not a reference bundle (no %s)", manifestFile)
-	}
+	m, err := readManifest(dir)
 	if err != nil {
 		return nil, err
 	}
-	m := new(Manifest)
-	if err := json.Unmarshal(js, m); err != nil {
-		return nil, fmt.Errorf("%s: %w", manifestFile, err)
-	}
-	if m.FormatVersion != FormatVersion {
-		return nil, fmt.Errorf("bundle format version %d, this gas reads version %d: rebuild the bundle with `gas refdata build`", m.FormatVersion, FormatVersion)
-	}
-	b := &Bundle{dir: dir, manifest: m, contigIdx: map[string]int{}}
+	b := &Bundle{dir: dir, manifest: m, contigIdx: map[string]int{}, aliasIdx: map[string]int{}}
 	defer func() {
 		if err != nil {
 			b.Close()
@@ -52,7 +37,7 @@ func open(dir string) (_ *Bundle, err error) {
 	for _, f := range m.Files {
 		need[f.Name] = f.Size
 	}
-	for _, name := range []string{sequenceFile, transcriptsFile, knownFile, tracksFile} {
+	for _, name := range dataFiles(m) {
 		want, ok := need[name]
 		if !ok {
 			return nil, fmt.Errorf("manifest does not list %s", name)
@@ -76,6 +61,11 @@ func open(dir string) (_ *Bundle, err error) {
 		}
 		b.contigs[i] = c.Name
 		b.contigIdx[c.Name] = i
+		for _, a := range c.Aliases {
+			if _, ok := b.aliasIdx[a]; !ok {
+				b.aliasIdx[a] = i
+			}
+		}
 		b.seqLen[i] = -1
 		if c.HasSequence {
 			if c.Length < 0 {
@@ -117,13 +107,29 @@ func open(dir string) (_ *Bundle, err error) {
 	if at != len(b.tx) {
 		return nil, fmt.Errorf("%s: transcripts not sorted by contig: %w", transcriptsFile, errCorrupt)
 	}
-	// Known variants: memory-mapped, searched in place.
-	kb, err := b.mmap(filepath.Join(dir, knownFile))
-	if err != nil {
-		return nil, err
-	}
-	if b.known, err = parseKnown(kb, len(b.contigs)); err != nil {
-		return nil, fmt.Errorf("%s: %w", knownFile, err)
+	// Annotation sources: memory-mapped, searched in place.
+	for _, si := range m.AnnotationSources {
+		kinds := make([]uint8, len(si.Fields))
+		for i, f := range si.Fields {
+			k, ok := storedKind(f.Stored)
+			if !ok {
+				return nil, fmt.Errorf("source %s field %s: unknown stored type %q", si.Name, f.Name, f.Stored)
+			}
+			kinds[i] = k
+		}
+		idx, err := b.mmap(filepath.Join(dir, si.Data[0]))
+		if err != nil {
+			return nil, err
+		}
+		dat, err := b.mmap(filepath.Join(dir, si.Data[1]))
+		if err != nil {
+			return nil, err
+		}
+		s, err := parseSource(idx, dat, len(b.contigs), kinds)
+		if err != nil {
+			return nil, fmt.Errorf("source %s: %w", si.Name, err)
+		}
+		b.sources = append(b.sources, s)
 	}
 	// Tracks.
 	raw, err = os.ReadFile(filepath.Join(dir, tracksFile))
@@ -143,52 +149,6 @@ func open(dir string) (_ *Bundle, err error) {
 		}
 	}
 	return b, nil
-}
-
-// parseKnown checks the known.bin header and slices the mapped file into the
-// index, records and heap.
-func parseKnown(b []byte, ncontigs int) (knownIndex, error) {
-	const hdr = 8 + 4 + 8 + 8
-	if len(b) < hdr {
-		return knownIndex{}, errCorrupt
-	}
-	d := &decoder{b: b}
-	d.magic(knownMagic)
-	if d.err != nil {
-		return knownIndex{}, d.err
-	}
-	nc := int(binary.LittleEndian.Uint32(b[8:]))
-	nrec := binary.LittleEndian.Uint64(b[12:])
-	heapLen := binary.LittleEndian.Uint64(b[20:])
-	if nc != ncontigs {
-		return knownIndex{}, fmt.Errorf("%d contigs, the manifest has %d: %w", nc, ncontigs, errCorrupt)
-	}
-	firstEnd := uint64(hdr) + 8*uint64(nc+1)
-	if nrec > uint64(len(b))/knownRecSize || heapLen > uint64(len(b)) {
-		return knownIndex{}, fmt.Errorf("sizes do not add up: %w", errCorrupt)
-	}
-	nblocks := (nrec + knownBlock - 1) / knownBlock
-	blocksEnd := firstEnd + 4*nblocks
-	if blocksEnd+nrec*knownRecSize+heapLen != uint64(len(b)) {
-		return knownIndex{}, fmt.Errorf("sizes do not add up: %w", errCorrupt)
-	}
-	k := knownIndex{first: make([]int64, nc+1)}
-	prev := uint64(0)
-	for i := range k.first {
-		v := binary.LittleEndian.Uint64(b[hdr+8*i:])
-		if v < prev || v > nrec {
-			return knownIndex{}, fmt.Errorf("contig index: %w", errCorrupt)
-		}
-		k.first[i] = int64(v)
-		prev = v
-	}
-	if prev != nrec {
-		return knownIndex{}, fmt.Errorf("contig index: %w", errCorrupt)
-	}
-	k.blocks = b[firstEnd:blocksEnd]
-	k.recs = b[blocksEnd : blocksEnd+nrec*knownRecSize]
-	k.heap = b[blocksEnd+nrec*knownRecSize:]
-	return k, nil
 }
 
 // mmap maps a file read-only (or reads it where mapping is unavailable) and

@@ -39,7 +39,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"annotate", "--bgzf", "maybe", "x.vcf"}, 2, "--bgzf must be auto, true or false"},
 		{[]string{"annotate", "--format", "vep", "x.vcf"}, 2, `--format must be ann or csq, got "vep"`},
 		{[]string{"annotate", "--bundle", "../etc", "x.vcf"}, 1, "bundle directory ../etc not found"},
-		{[]string{"refdata"}, 2, "expected 'install', 'build', 'list' or 'remove'"},
+		{[]string{"refdata"}, 2, "expected 'install', 'build', 'add-source', 'remove-source', 'list' or 'remove'"},
 		{[]string{"refdata", "frob"}, 2, `unknown refdata command "frob"`},
 		{[]string{"admin"}, 2, "expected 'users create' or 'users set-plan'"},
 		{[]string{"admin", "users", "create"}, 2, "expected exactly one EMAIL argument"},

@@ -23,17 +23,23 @@ import (
 
 const refdataUsage = `Usage:
   gas refdata install [flags] grch38|grch37   download, verify, build and register a public reference
-  gas refdata build [flags]   turn GFF3/GTF, FASTA, known variants and BED tracks into a bundle
+  gas refdata build [flags]   turn GFF3/GTF, FASTA, annotation sources and region tracks into a bundle
+  gas refdata add-source [flags] BUNDLE NAME=FILE[:FIELD,...]   add or replace one annotation source
+  gas refdata remove-source [flags] BUNDLE NAME                 remove one annotation source
   gas refdata list [flags]    list the bundles in the data directory
   gas refdata remove [flags] NAME             delete a bundle`
 
 func runRefdata(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return usagef("expected 'install', 'build', 'list' or 'remove'\n%s", refdataUsage)
+		return usagef("expected 'install', 'build', 'add-source', 'remove-source', 'list' or 'remove'\n%s", refdataUsage)
 	}
 	switch args[0] {
 	case "build":
 		return refdataBuild(ctx, e, args[1:])
+	case "add-source":
+		return refdataAddSource(ctx, e, args[1:])
+	case "remove-source":
+		return refdataRemoveSource(ctx, e, args[1:])
 	case "list":
 		return refdataList(ctx, e, args[1:])
 	case "install":
@@ -106,6 +112,10 @@ func describeBundle(dir string) string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "%-16s %-8s %10s  checksum %s  %d transcripts, %d known variants, %d tracks  %s",
 		filepath.Base(dir), m.Assembly, size, m.Checksum, m.Counts.Transcripts, m.Counts.KnownVariants, len(m.Tracks), dir)
+	fmt.Fprintf(&sb, "\n    covers: %s", m.Coverage())
+	for _, src := range m.AnnotationSources {
+		fmt.Fprintf(&sb, "\n    source %s", sourceLine(src))
+	}
 	for _, s := range m.Sources {
 		fmt.Fprintf(&sb, "\n    %-18s %s  %s  sha256 %s", s.Role, s.Path, refinstall.HumanBytes(s.Size), s.SHA256)
 		if o := s.Origin; o != nil { // set for installed files
@@ -113,6 +123,54 @@ func describeBundle(dir string) string {
 		}
 	}
 	return sb.String()
+}
+
+// sourceLine describes one annotation source for list and build output.
+func sourceLine(src refdata.SourceInfo) string {
+	var keys []string
+	for _, f := range src.Fields {
+		keys = append(keys, f.Key)
+	}
+	line := fmt.Sprintf("%s (%s", src.Name, src.Kind)
+	if src.Version != "" {
+		line += ", " + src.Version
+	}
+	if src.ID {
+		line += ", fills ID"
+	}
+	line += fmt.Sprintf("): %d alleles from %s", src.Alleles, src.File)
+	r := src.Report
+	if n := r.SkippedTotal(); n > 0 {
+		line += fmt.Sprintf(", %d skipped (%s)", n, skipReasons(r.Skipped))
+	}
+	if r.BadValues > 0 {
+		line += fmt.Sprintf(", %d values not of their type dropped", r.BadValues)
+	}
+	if !r.Sorted {
+		line += fmt.Sprintf(", unsorted input sorted in %d runs", r.Runs)
+	}
+	if len(r.NewContigs) > 0 {
+		line += fmt.Sprintf(", contigs added without gene models: %s", listFew(r.NewContigs, 5))
+	}
+	if len(keys) > 0 {
+		line += "; INFO " + listFew(keys, 8)
+	}
+	return line
+}
+
+func skipReasons(m map[string]int64) string {
+	var parts []string
+	for _, k := range sortedKeys(m) {
+		parts = append(parts, fmt.Sprintf("%s %d", strings.ReplaceAll(k, "_", " "), m[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func listFew(l []string, n int) string {
+	if len(l) > n {
+		return strings.Join(l[:n], ", ") + fmt.Sprintf(" and %d more", len(l)-n)
+	}
+	return strings.Join(l, ", ")
 }
 
 // trackFlags collects repeated --track NAME=FILE flags.
@@ -136,8 +194,72 @@ func (t *trackFlags) Set(v string) error {
 			return fmt.Errorf("track %q given twice", name)
 		}
 	}
-	*t = append(*t, refdata.Track{Name: name, Path: path})
+	format := ""
+	for _, f := range []string{refdata.TrackBED, refdata.TrackUCSC} {
+		if p, ok := strings.CutPrefix(path, f+":"); ok {
+			format, path = f, p
+		}
+	}
+	*t = append(*t, refdata.Track{Name: name, Path: path, Format: format})
 	return nil
+}
+
+// sourceFlags collects repeated --known/--scores NAME=FILE[:FIELD,...] flags.
+type sourceFlags struct {
+	kind  string
+	specs *[]refdata.SourceSpec
+}
+
+func (f sourceFlags) String() string {
+	if f.specs == nil {
+		return ""
+	}
+	var parts []string
+	for _, s := range *f.specs {
+		if s.Kind == f.kind {
+			parts = append(parts, s.Name+"="+s.Path)
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+func (f sourceFlags) Set(v string) error {
+	spec, err := parseSourceArg(v, f.kind)
+	if err != nil {
+		return err
+	}
+	for _, s := range *f.specs {
+		if s.Name == spec.Name {
+			return fmt.Errorf("source %q given twice", spec.Name)
+		}
+	}
+	*f.specs = append(*f.specs, spec)
+	return nil
+}
+
+// parseSourceArg reads NAME=FILE[:FIELD,...]. The field list is what
+// follows the last ':' unless the whole argument after '=' names an
+// existing file.
+func parseSourceArg(v, kind string) (refdata.SourceSpec, error) {
+	name, rest, ok := strings.Cut(v, "=")
+	if !ok || name == "" || rest == "" {
+		return refdata.SourceSpec{}, fmt.Errorf("want NAME=FILE[:FIELD,...], got %q", v)
+	}
+	if !refdata.ValidSourceName(name) {
+		return refdata.SourceSpec{}, fmt.Errorf("source name %q: use a lower-case letter, then lower-case letters, digits or '_' (it prefixes the INFO keys: NAME_FIELD)", name)
+	}
+	spec := refdata.SourceSpec{Name: name, Kind: kind, Path: rest}
+	if i := strings.LastIndexByte(rest, ':'); i > 0 {
+		if _, err := os.Stat(rest); err != nil {
+			spec.Path = rest[:i]
+			for _, fl := range strings.Split(rest[i+1:], ",") {
+				if fl = strings.TrimSpace(fl); fl != "" {
+					spec.Fields = append(spec.Fields, fl)
+				}
+			}
+		}
+	}
+	return spec, nil
 }
 
 func refdataBuild(ctx context.Context, e *env, args []string) error {
@@ -147,10 +269,21 @@ func refdataBuild(ctx context.Context, e *env, args []string) error {
 	assembly := flags.String("assembly", "", "assembly, e.g. GRCh38")
 	genes := flags.String("genes", "", "GFF3 or GTF gene model, plain or gzip (required)")
 	fasta := flags.String("fasta", "", "genome FASTA, plain or gzip (optional; without it sequence-dependent consequences are flagged)")
-	known := flags.String("known-variants", "", "known variants VCF(.gz), e.g. dbSNP (optional)")
-	knownInfo := flags.String("known-info", "", "comma-separated INFO fields to carry from the known variants, e.g. MAF,AF_EUR (default: all)")
+	var specs []refdata.SourceSpec
+	flags.Var(sourceFlags{refdata.KindKnown, &specs}, "known",
+		"known-variant source NAME=FILE.vcf[.gz][:FIELD,...] (repeatable): INFO keys NAME_FIELD, e.g. --known clinvar=clinvar.vcf.gz:CLNSIG,CLNREVSTAT (default: every INFO field)")
+	flags.Var(sourceFlags{refdata.KindScores, &specs}, "scores",
+		"allele-keyed table NAME=FILE[:COLUMN,...] (repeatable): tab-separated chrom, pos, ref, alt, values, plain or bgzipped (CADD, REVEL, SpliceAI style)")
+	idSources := flags.String("id-sources", "", "comma-separated sources whose IDs fill the VCF ID column (default: dbsnp, or the --known-variants source)")
+	known := flags.String("known-variants", "", "known variants VCF(.gz): the same as --known known=FILE (INFO keys known_FIELD)")
+	knownInfo := flags.String("known-info", "", "comma-separated INFO fields of --known-variants, e.g. MAF,AF_EUR (default: all)")
+	aliases := flags.String("contig-aliases", "", "UCSC chromAlias file or NCBI assembly report, so chr1, 1, NC_000001.11 and CM000663.2 name one contig")
 	var tracks trackFlags
-	flags.Var(&tracks, "track", "region track NAME=file.bed (repeatable)")
+	flags.Var(&tracks, "track", "region track NAME=FILE (repeatable): BED, or a UCSC table with a bin column (genomicSuperDups.txt.gz, dgvMerged.txt.gz); force with NAME=bed:FILE or NAME=ucsc:FILE")
+	description := flags.String("description", "", "one line saying what the bundle covers (default: composed from the contents)")
+	noSpace := flags.Bool("no-space-check", false, "build even when the free disk space looks smaller than the estimate")
+	sortMB := flags.Int("sort-memory", 0, "MiB an external sort of an unsorted source may fill before spilling to disk (default 384)")
+	tmpDir := flags.String("tmp-dir", "", "folder for the external sort's runs (default: inside the bundle being built)")
 	out := flags.String("out", "", "bundle directory to create (required; must not exist)")
 	quiet := flags.Bool("quiet", false, "do not print progress")
 	if err := parseFlags(flags, args); err != nil {
@@ -172,10 +305,16 @@ func refdataBuild(ctx context.Context, e *env, args []string) error {
 		return usagef("--name must be a plain name (letters, digits, '.', '_', '-'), got %q", *name)
 	}
 	opt := refdata.BuildOptions{Name: *name, Assembly: *assembly, Genes: *genes, FASTA: *fasta,
-		KnownVariants: *known, Tracks: tracks, Out: *out, Version: version()}
+		KnownVariants: *known, Sources: specs, ContigAliases: *aliases, Tracks: tracks, Out: *out, Version: version(),
+		Description: *description, SkipSpaceCheck: *noSpace, SortMemory: *sortMB << 20, TempDir: *tmpDir}
 	for _, k := range strings.Split(*knownInfo, ",") {
 		if k = strings.TrimSpace(k); k != "" {
 			opt.KnownInfo = append(opt.KnownInfo, k)
+		}
+	}
+	if *idSources != "" {
+		if err := setIDSources(opt.Sources, *idSources); err != nil {
+			return err
 		}
 	}
 	if !*quiet {
@@ -200,10 +339,126 @@ func refdataBuild(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "built bundle %s (%s) in %s\n", m.Name, m.Assembly, *out)
 	fmt.Fprintf(e.stdout, "  contigs %d, genes %d, transcripts %d (%d coding), bases %d, known variants %d\n",
 		m.Counts.Contigs, m.Counts.Genes, m.Counts.Transcripts, m.Counts.CodingTranscripts, m.Counts.Bases, m.Counts.KnownVariants)
+	fmt.Fprintf(e.stdout, "  covers: %s\n", m.Coverage())
+	for _, src := range m.AnnotationSources {
+		fmt.Fprintf(e.stdout, "  source %s\n", sourceLine(src))
+	}
 	for _, k := range sortedKeys(m.Counts.TrackIntervals) {
 		fmt.Fprintf(e.stdout, "  track %s: %d intervals\n", k, m.Counts.TrackIntervals[k])
 	}
 	fmt.Fprintf(e.stdout, "  checksum %s\n", m.Checksum)
+	return nil
+}
+
+// setIDSources marks exactly the named sources as ID sources.
+func setIDSources(specs []refdata.SourceSpec, list string) error {
+	want := map[string]bool{}
+	for _, n := range strings.Split(list, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			want[n] = true
+		}
+	}
+	for i := range specs {
+		specs[i].ID = want[specs[i].Name]
+		delete(want, specs[i].Name)
+	}
+	if len(want) > 0 {
+		return usagef("--id-sources names sources not given with --known: %s", strings.Join(sortedKeys(want), ", "))
+	}
+	return nil
+}
+
+// bundleDir resolves a BUNDLE argument: a directory path as given, else the
+// bundle of that name under DATA_DIR/refdata.
+func bundleDir(cfg config.Config, arg string) (string, error) {
+	if strings.ContainsRune(arg, os.PathSeparator) || arg == "." || arg == ".." {
+		return arg, nil
+	}
+	if !validName(arg) {
+		return "", usagef("invalid bundle name %q", arg)
+	}
+	dir := filepath.Join(cfg.DataDir, refdataDirName, arg)
+	if _, err := os.Stat(dir); err != nil {
+		if _, serr := os.Stat(filepath.Join(arg, "manifest.json")); serr == nil {
+			return arg, nil
+		}
+		return "", fmt.Errorf("no bundle %s in %s", arg, filepath.Join(cfg.DataDir, refdataDirName))
+	}
+	return dir, nil
+}
+
+func refdataAddSource(ctx context.Context, e *env, args []string) error {
+	flags := newFlagSet(e, "refdata add-source", "BUNDLE NAME=FILE[:FIELD,...]",
+		"Add an annotation source to a bundle, or replace the source of that name (e.g. this week's ClinVar), without\n"+
+			"rebuilding its genes or sequence. BUNDLE is a name under DATA_DIR/refdata or a directory. The bundle checksum\n"+
+			"changes; results keep the checksum they were made with. Servers see the change when they reopen the bundle.")
+	scores := flags.Bool("scores", false, "FILE is an allele-keyed table (chrom, pos, ref, alt, values), not a VCF")
+	id := flags.Bool("id", false, "the source's IDs fill the VCF ID column (default: for a source named dbsnp)")
+	ver := flags.String("source-version", "", "release of the source, e.g. 2024-05-27 (default: from the file's header)")
+	noSpace := flags.Bool("no-space-check", false, "add even when the free disk space looks smaller than the estimate")
+	quiet := flags.Bool("quiet", false, "do not print progress")
+	cfg, err := loadConfig(e, flags, args)
+	if err != nil {
+		return err
+	}
+	if flags.NArg() != 2 {
+		return usagef("expected BUNDLE and NAME=FILE[:FIELD,...], got %d arguments", flags.NArg())
+	}
+	dir, err := bundleDir(cfg, flags.Arg(0))
+	if err != nil {
+		return err
+	}
+	kind := refdata.KindKnown
+	if *scores {
+		kind = refdata.KindScores
+	}
+	spec, err := parseSourceArg(flags.Arg(1), kind)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	spec.ID, spec.Version = *id, *ver
+	opt := refdata.ChangeOptions{SkipSpaceCheck: *noSpace}
+	if !*quiet {
+		last := ""
+		opt.Progress = func(stage string, _, _ int64) {
+			if stage != last {
+				last = stage
+				fmt.Fprintf(e.stderr, "refdata add-source: %s\n", stage)
+			}
+		}
+	}
+	m, err := refdata.AddSource(ctx, dir, spec, opt)
+	if err != nil {
+		return err
+	}
+	for _, src := range m.AnnotationSources {
+		if src.Name == spec.Name {
+			fmt.Fprintf(e.stdout, "added source %s\n", sourceLine(src))
+		}
+	}
+	fmt.Fprintf(e.stdout, "  bundle %s checksum %s\n", m.Name, m.Checksum)
+	return nil
+}
+
+func refdataRemoveSource(ctx context.Context, e *env, args []string) error {
+	flags := newFlagSet(e, "refdata remove-source", "BUNDLE NAME",
+		"Remove one annotation source from a bundle (a name under DATA_DIR/refdata or a directory).")
+	cfg, err := loadConfig(e, flags, args)
+	if err != nil {
+		return err
+	}
+	if flags.NArg() != 2 {
+		return usagef("expected BUNDLE and NAME, got %d arguments", flags.NArg())
+	}
+	dir, err := bundleDir(cfg, flags.Arg(0))
+	if err != nil {
+		return err
+	}
+	m, err := refdata.RemoveSource(ctx, dir, flags.Arg(1))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "removed source %s from bundle %s (checksum %s)\n", flags.Arg(1), m.Name, m.Checksum)
 	return nil
 }
 

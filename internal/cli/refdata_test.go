@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -238,5 +240,109 @@ func TestRefdataInstallHelpListsOwnFlags(t *testing.T) {
 	want := "allow-unverified config data-dir from keep-downloads manifest name print-manifest profile quiet var with-optional write-lock"
 	if got := strings.Join(flags, " "); got != want {
 		t.Errorf("flags %q, want %q\n%s", got, want, errOut)
+	}
+}
+
+// TestKnownSourcesCLI builds the chr21 bundle with two sources (dbSNP and a
+// ClinVar-style file restricted to CLNSIG), annotates the VEP sample with
+// it and has bcftools read the result: the dbsnp_* and clinvar_CLNSIG keys
+// are there, declared, and htslib has nothing to warn about.
+func TestKnownSourcesCLI(t *testing.T) {
+	t.Parallel()
+	td := filepath.Join(sharedtest.Dir(t), "vep-chr21")
+	clinvar, err := filepath.Abs(filepath.Join("..", "..", "refdata", "demo", "clinvar.vcf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "chr21")
+	code, stdout, errOut := run(t, nil, "refdata", "build", "--quiet", "--name", "chr21", "--assembly", "GRCh38",
+		"--genes", filepath.Join(td, "genes.gff3.gz"), "--fasta", filepath.Join(td, "exons.fa.gz"),
+		"--known", "dbsnp="+filepath.Join(td, "known_variants.vcf.gz"), "--known", "clinvar="+clinvar+":CLNSIG", "--out", out)
+	if code != 0 {
+		t.Fatalf("refdata build: exit %d\n%s%s", code, stdout, errOut)
+	}
+	if !strings.Contains(stdout, "source dbsnp (known, Ensembl VEP test cache") || !strings.Contains(stdout, "fills ID") ||
+		!strings.Contains(stdout, "source clinvar (known, ") || !strings.Contains(stdout, "INFO clinvar_CLNSIG\n") {
+		t.Errorf("build output:\n%s", stdout)
+	}
+	outVCF := filepath.Join(t.TempDir(), "hg00096.vcf")
+	code, _, errOut = run(t, nil, "annotate", "--bundle", out, "-o", outVCF, filepath.Join(td, "test.vcf"))
+	if code != 0 {
+		t.Fatalf("annotate: exit %d\n%s", code, errOut)
+	}
+	got := readMaybeGz(t, outVCF)
+	for _, want := range []string{
+		`##INFO=<ID=dbsnp_MAF,Number=A,Type=Float,Description="Global minor allele frequency (1000 Genomes phase 3) [source dbsnp]`,
+		`##INFO=<ID=dbsnp_AF_EUR,Number=A,Type=Float,`,
+		`##INFO=<ID=clinvar_CLNSIG,Number=A,Type=String,Description="Clinical significance for this single variant [source clinvar]`,
+		`##gas_source=<ID=dbsnp,Kind=known,Version="Ensembl VEP test cache`,
+		`##gas_source=<ID=clinvar,Kind=known,Version="GAS demo: ClinVar-style`,
+		";dbsnp_MAF=", ";clinvar_CLNSIG=Likely_benign",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if strings.Contains(got, "clinvar_RS") {
+		t.Error("clinvar_RS written although only CLNSIG was asked for")
+	}
+	// rs148180403 is in the sample and in the ClinVar-style file as Benign.
+	for _, l := range dataLines([]byte(got)) {
+		if strings.Contains(l, "\trs148180403\t") && !strings.Contains(l, "clinvar_CLNSIG=Benign") {
+			t.Errorf("rs148180403: %s", l)
+		}
+	}
+	bcftools, err := exec.LookPath("bcftools")
+	if err != nil {
+		t.Skip("bcftools is not installed (apt-get install bcftools; CI installs it): the htslib check is skipped")
+	}
+	cmd := exec.Command(bcftools, "view", outVCF)
+	var so, se bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &so, &se
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("bcftools view: %v\n%s", err, se.String())
+	}
+	if s := strings.TrimSpace(se.String()); s != "" {
+		t.Errorf("bcftools view warned:\n%s", s)
+	}
+	q := exec.Command(bcftools, "query", "-i", "INFO/clinvar_CLNSIG!=\".\"", "-f", "%ID\t%INFO/clinvar_CLNSIG\t%INFO/dbsnp_MAF\n", outVCF)
+	res, err := q.CombinedOutput()
+	if err != nil || !strings.Contains(string(res), "rs148180403\tBenign\t") {
+		t.Errorf("bcftools query: %v\n%s", err, res)
+	}
+}
+
+// TestAddSourceCLI adds, replaces and removes a source of a bundle in the
+// data directory by name.
+func TestAddSourceCLI(t *testing.T) {
+	t.Parallel()
+	td := filepath.Join(sharedtest.Dir(t), "vep-chr21")
+	data := t.TempDir()
+	out := filepath.Join(data, "refdata", "chr21")
+	if code, stdout, errOut := run(t, nil, "refdata", "build", "--quiet", "--name", "chr21", "--assembly", "GRCh38",
+		"--genes", filepath.Join(td, "genes.gtf.gz"), "--out", out); code != 0 {
+		t.Fatalf("refdata build: exit %d\n%s%s", code, stdout, errOut)
+	}
+	clinvar, _ := filepath.Abs(filepath.Join("..", "..", "refdata", "demo", "clinvar.vcf"))
+	env := []string{"GAS_DATA_DIR=" + data}
+	code, stdout, errOut := run(t, env, "refdata", "add-source", "--quiet", "chr21", "clinvar="+clinvar+":CLNSIG")
+	if code != 0 || !strings.Contains(stdout, "added source clinvar (known, ") || !strings.Contains(stdout, "INFO clinvar_CLNSIG") {
+		t.Fatalf("add-source: exit %d\n%s%s", code, stdout, errOut)
+	}
+	code, stdout, _ = run(t, env, "refdata", "list")
+	if code != 0 || !strings.Contains(stdout, "source clinvar (known") || !strings.Contains(stdout, "covers: GRCh38: 21:") {
+		t.Errorf("list: exit %d\n%s", code, stdout)
+	}
+	code, _, errOut = run(t, env, "refdata", "add-source", "chr21", "Bad=x")
+	if code != 2 || !strings.Contains(errOut, "source name") {
+		t.Errorf("bad name: exit %d\n%s", code, errOut)
+	}
+	code, stdout, errOut = run(t, env, "refdata", "remove-source", "chr21", "clinvar")
+	if code != 0 || !strings.Contains(stdout, "removed source clinvar") {
+		t.Fatalf("remove-source: exit %d\n%s%s", code, stdout, errOut)
+	}
+	code, _, errOut = run(t, env, "refdata", "remove-source", "chr21", "clinvar")
+	if code != 1 || !strings.Contains(errOut, "no source clinvar") {
+		t.Errorf("second removal: exit %d\n%s", code, errOut)
 	}
 }

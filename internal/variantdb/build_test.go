@@ -20,7 +20,7 @@ import (
 
 // demoKnown are the known-variant fields of the demo bundle, as its header
 // declares them.
-var demoKnown = []string{"MAF", "MINOR_ALLELE", "CLIN_SIG", "AF_AFR", "AF_AMR", "AF_EAS", "AF_EUR", "AF_SAS"}
+var demoKnown = []string{"dbsnp_MAF", "dbsnp_MINOR_ALLELE", "dbsnp_CLIN_SIG", "dbsnp_AF_AFR", "dbsnp_AF_AMR", "dbsnp_AF_EAS", "dbsnp_AF_EUR", "dbsnp_AF_SAS"}
 
 func TestBuildDemoResult(t *testing.T) {
 	src, sum := demoResult(t)
@@ -32,10 +32,10 @@ func TestBuildDemoResult(t *testing.T) {
 	if info.Records != sum.Records || ix.Meta.Records != sum.Records {
 		t.Errorf("records: build %d, meta %d, engine %d", info.Records, ix.Meta.Records, sum.Records)
 	}
-	if info.FreqField != "MAF" {
-		t.Errorf("frequency field %q, want MAF (the demo's only overall frequency)", info.FreqField)
+	if info.FreqField != "dbsnp_MAF" {
+		t.Errorf("frequency field %q, want dbsnp_MAF (the demo's only overall frequency)", info.FreqField)
 	}
-	recs := oracle(t, plain(t, src), demoKnown, "MAF")
+	recs := oracle(t, plain(t, src), demoKnown, "dbsnp_MAF")
 	var anns, known int64
 	for _, r := range recs {
 		anns += int64(r.anns)
@@ -115,7 +115,7 @@ func TestMalformedRecordKept(t *testing.T) {
 	// The engine's Records counts annotated records; the skipped one is
 	// in the output too.
 	total := sum.Records + sum.Skipped
-	if lines := int64(len(oracle(t, plain(t, src), demoKnown, "MAF"))); lines != total {
+	if lines := int64(len(oracle(t, plain(t, src), demoKnown, "dbsnp_MAF"))); lines != total {
 		t.Fatalf("output has %d records, engine says %d+%d", lines, sum.Records, sum.Skipped)
 	}
 	if info.Malformed != 1 || info.Records != total {
@@ -163,7 +163,7 @@ func TestBuildErrors(t *testing.T) {
 		{"too many terms", []byte(strings.TrimSuffix(many.String(), ",") + "\n"), BuildOptions{}, "more than 63 distinct consequence terms"},
 		{"not a VCF", []byte("hello\nworld\n"), BuildOptions{}, "read annotated VCF"},
 		{"empty", nil, BuildOptions{}, "read annotated VCF"},
-		{"string frequency field", src, BuildOptions{FreqField: "CLIN_SIG"}, "frequency field CLIN_SIG"},
+		{"string frequency field", src, BuildOptions{FreqField: "dbsnp_CLIN_SIG"}, "frequency field dbsnp_CLIN_SIG"},
 		{"absent frequency field", src, BuildOptions{FreqField: "gnomAD_AF"}, "frequency field gnomAD_AF"},
 	}
 	for _, c := range cases {
@@ -186,8 +186,8 @@ func TestBuildErrors(t *testing.T) {
 		t.Errorf("cancelled build: %v", err)
 	}
 	// A chosen field other than the default is used.
-	_, info := buildIndex(t, src, BuildOptions{FreqField: "AF_EUR"})
-	if info.FreqField != "AF_EUR" {
+	_, info := buildIndex(t, src, BuildOptions{FreqField: "dbsnp_AF_EUR"})
+	if info.FreqField != "dbsnp_AF_EUR" {
 		t.Errorf("FreqField %q", info.FreqField)
 	}
 }

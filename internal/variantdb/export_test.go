@@ -95,7 +95,7 @@ func exportCounts(t *testing.T, ix *Index, src []byte, f Filter) map[string]int6
 func TestExportCountsAgree(t *testing.T) {
 	src, sum := demoResult(t)
 	ix, _ := buildIndex(t, src, BuildOptions{})
-	recs := oracle(t, plain(t, src), demoKnown, "MAF")
+	recs := oracle(t, plain(t, src), demoKnown, "dbsnp_MAF")
 	for _, f := range demoFilters {
 		want := int64(len(oracleRIDs(recs, f)))
 		counts := exportCounts(t, ix, src, f)
@@ -130,7 +130,7 @@ func TestExportVCFLines(t *testing.T) {
 	src, _ := demoResult(t)
 	ix, _ := buildIndex(t, src, BuildOptions{})
 	text := plain(t, src)
-	recs := oracle(t, text, demoKnown, "MAF")
+	recs := oracle(t, text, demoKnown, "dbsnp_MAF")
 	f := Filter{HasImpact: true, MinImpact: ImpactLow}
 	var want []string
 	for _, r := range recs {

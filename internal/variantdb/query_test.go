@@ -49,7 +49,7 @@ var synthFilters = []Filter{
 func TestQueryMatchesOracle(t *testing.T) {
 	src, _ := demoResult(t)
 	dix, _ := buildIndex(t, src, BuildOptions{})
-	drecs := oracle(t, plain(t, src), demoKnown, "MAF")
+	drecs := oracle(t, plain(t, src), demoKnown, "dbsnp_MAF")
 	checkFilters(t, "demo", dix, drecs, demoFilters)
 
 	var syn bytes.Buffer

@@ -76,3 +76,30 @@ cp $T/vep-chr21/known_variants.vcf.gz $OUT/known.vcf.gz
   awk -F'\t' '!seen[$1 FS $2 FS $4 FS $5]++' "$tmp/slices.vcf"
   grep -v '^#' $T/vep-chr21/test.vcf
 } > $OUT/demo.vcf
+
+# clinvar.vcf: a ClinVar-style source (CLNSIG, RS) made from the CLIN_SIG values that
+# dbSNP 149 carried for single-ALT records of the region (the Ensembl VEP test data).
+# Not a ClinVar release: the IDs are '.', because the ClinVar variation IDs are not in
+# the test data; the significance words are ClinVar's spelling of the same values.
+{
+  echo '##fileformat=VCFv4.1'
+  echo '##source=GAS demo: ClinVar-style records derived from the CLIN_SIG values of dbSNP 149 in the Ensembl VEP test data (chr21:25-26 Mb); not a ClinVar release'
+  echo '##reference=GRCh38'
+  echo '##contig=<ID=21,length=46709983,assembly=GRCh38>'
+  echo '##INFO=<ID=CLNSIG,Number=.,Type=String,Description="Clinical significance for this single variant">'
+  echo '##INFO=<ID=RS,Number=1,Type=String,Description="dbSNP ID (i.e. rs number)">'
+  printf '#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n'
+  zcat $T/vep-chr21/known_variants.vcf.gz | awk -F'\t' -v OFS='\t' '
+    !/^#/ && $5 !~ /,/ && match($8, /CLIN_SIG=[^;]*/) {
+      n = split(substr($8, RSTART + 9, RLENGTH - 9), w, ",")
+      sig = ""; p = 0; lp = 0
+      for (i = 1; i <= n; i++) { if (w[i] == "pathogenic") p = 1; if (w[i] == "likely_pathogenic") lp = 1 }
+      for (i = 1; i <= n; i++) {
+        x = w[i]
+        if (p && lp && (x == "pathogenic" || x == "likely_pathogenic")) { if (x == "likely_pathogenic") continue; x = "Pathogenic/Likely_pathogenic" }
+        else if (x != "not_provided" && x != "protective") x = toupper(substr(x, 1, 1)) substr(x, 2)
+        sig = sig (sig == "" ? "" : "|") x
+      }
+      print $1, $2, ".", $4, $5, ".", ".", "CLNSIG=" sig ";RS=" substr($3, 3)
+    }'
+} > $OUT/clinvar.vcf
