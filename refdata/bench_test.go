@@ -196,7 +196,7 @@ func BenchmarkOverlapping(b *testing.B) {
 }
 
 // BenchmarkLookupKnown looks up random SNVs (mostly misses, like real calls
-// against dbSNP at this density) in the mapped known-variant table.
+// against dbSNP at this density) in the mapped known-variant source.
 func BenchmarkLookupKnown(b *testing.B) {
 	bd, err := Open(syntheticBundle(b))
 	if err != nil {
@@ -211,18 +211,21 @@ func BenchmarkLookupKnown(b *testing.B) {
 		qs[i] = q{1 + r.IntN(synthContigs), 1 + r.IntN(2*synthSpan)}
 	}
 	ref, alt := []byte("A"), []byte("G")
+	var a Allele
+	var h Hit
 	b.ReportAllocs()
 	b.ResetTimer()
 	i := 0
 	for b.Loop() {
 		x := qs[i&(nq-1)]
-		lookupKnown(bd, x.c, x.pos, ref, alt)
+		a.Set(x.pos, ref, alt)
+		bd.Lookup(0, nil, x.c, &a, &h)
 		i++
 	}
 }
 
-// BenchmarkLookupKnownSorted looks up ascending positions along one contig,
-// the access pattern of annotating a sorted VCF.
+// BenchmarkLookupKnownSorted looks up ascending positions along one contig
+// through a cursor, the access pattern of annotating a sorted VCF.
 func BenchmarkLookupKnownSorted(b *testing.B) {
 	bd, err := Open(syntheticBundle(b))
 	if err != nil {
@@ -230,6 +233,9 @@ func BenchmarkLookupKnownSorted(b *testing.B) {
 	}
 	defer bd.Close()
 	ref, alt := []byte("A"), []byte("G")
+	var a Allele
+	var h Hit
+	var cur Cursor
 	pos, c := 0, 1
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -238,6 +244,7 @@ func BenchmarkLookupKnownSorted(b *testing.B) {
 		if pos > 2*synthSpan {
 			pos, c = 0, c%synthContigs+1
 		}
-		lookupKnown(bd, c, pos, ref, alt)
+		a.Set(pos, ref, alt)
+		bd.Lookup(0, &cur, c, &a, &h)
 	}
 }
