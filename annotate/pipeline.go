@@ -198,7 +198,7 @@ func run(ctx context.Context, r io.Reader, w io.Writer, ref reference, meta bund
 		return sum, fmt.Errorf("annotate: write header: %w", err)
 	}
 	err = e.stream(ctx, rd, out, sum)
-	sum.finishCoverage()
+	sum.FinishCoverage()
 	if cerr := closeOut(); err == nil {
 		err = cerr
 	}

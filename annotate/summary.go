@@ -5,6 +5,7 @@ import (
 	"io"
 	"sort"
 	"strconv"
+	"strings"
 )
 
 // Summary counts what one annotation run saw and produced; it succeeds
@@ -142,9 +143,26 @@ func (s *Summary) WriteText(w io.Writer) error {
 	return nil
 }
 
-// finishCoverage computes the shares and adds the warnings that make an
-// incomplete bundle visible wherever the summary is shown.
-func (s *Summary) finishCoverage() {
+// Coverage warnings start with the record counts and contain one of these.
+const (
+	uncoveredPhrase  = " lie on contigs or regions without gene models in bundle "
+	noSequencePhrase = " lie on contigs without reference sequence in bundle "
+)
+
+// FinishCoverage sets the shares from Uncovered, NoSequence and Records and
+// (re)writes the two coverage warnings, which make an incomplete bundle
+// visible wherever the summary is shown. The engine calls it at the end of
+// a run; whoever adds up partial summaries (the pieces of a split job)
+// calls it again on the total, which replaces the pieces' warnings.
+func (s *Summary) FinishCoverage() {
+	kept := s.Warnings[:0]
+	for _, w := range s.Warnings {
+		if !strings.Contains(w, uncoveredPhrase) && !strings.Contains(w, noSequencePhrase) {
+			kept = append(kept, w)
+		}
+	}
+	s.Warnings = kept
+	s.UncoveredShare, s.NoSequenceShare = 0, 0
 	if s.Records == 0 {
 		return
 	}
@@ -155,12 +173,12 @@ func (s *Summary) finishCoverage() {
 		what = " (" + s.BundleCoverage + ")"
 	}
 	if s.Uncovered > 0 {
-		addCapped(&s.Warnings, itoa(s.Uncovered)+" of "+itoa(s.Records)+" records ("+percent(s.UncoveredShare)+
-			") lie on contigs or regions without gene models in bundle "+s.Bundle+what+": they are reported as intergenic")
+		addCapped(&s.Warnings, itoa(s.Uncovered)+" of "+itoa(s.Records)+" records ("+percent(s.UncoveredShare)+")"+
+			uncoveredPhrase+s.Bundle+what+": they are reported as intergenic")
 	}
 	if s.NoSequence > 0 {
-		addCapped(&s.Warnings, itoa(s.NoSequence)+" of "+itoa(s.Records)+" records ("+percent(s.NoSequenceShare)+
-			") lie on contigs without reference sequence in bundle "+s.Bundle+": REF is not checked and protein changes are not computed there")
+		addCapped(&s.Warnings, itoa(s.NoSequence)+" of "+itoa(s.Records)+" records ("+percent(s.NoSequenceShare)+")"+
+			noSequencePhrase+s.Bundle+": REF is not checked and protein changes are not computed there")
 	}
 }
 

@@ -283,7 +283,7 @@ func mergeSummaries(sums []*annotate.Summary, offsets []int64) *annotate.Summary
 			continue
 		}
 		if out.Bundle == "" {
-			out.Bundle, out.BundleChecksum = s.Bundle, s.BundleChecksum
+			out.Bundle, out.BundleChecksum, out.BundleCoverage = s.Bundle, s.BundleChecksum, s.BundleCoverage
 		}
 		out.Records += s.Records
 		out.Alleles += s.Alleles
@@ -292,6 +292,14 @@ func mergeSummaries(sums []*annotate.Summary, offsets []int64) *annotate.Summary
 		out.Skipped += s.Skipped
 		out.Known += s.Known
 		out.Novel += s.Novel
+		out.Uncovered += s.Uncovered
+		out.NoSequence += s.NoSequence
+		for k, v := range s.Sources {
+			if out.Sources == nil {
+				out.Sources = map[string]int64{}
+			}
+			out.Sources[k] += v
+		}
 		for _, m := range []struct{ dst, src map[string]int64 }{
 			{out.Consequences, s.Consequences}, {out.Impacts, s.Impacts}, {out.Chromosomes, s.Chromosomes}, {out.Tracks, s.Tracks},
 		} {
@@ -311,5 +319,6 @@ func mergeSummaries(sums []*annotate.Summary, offsets []int64) *annotate.Summary
 		}
 		out.Seconds += s.Seconds
 	}
+	out.FinishCoverage() // the shares and coverage warnings of the whole input
 	return out
 }
