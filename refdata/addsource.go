@@ -247,7 +247,7 @@ func removeSource(ctx context.Context, dir, name string) (*Manifest, error) {
 func withoutSourceFile(in []Source, name string) []Source {
 	var out []Source
 	for _, s := range in {
-		if s.Role == KindKnown+":"+name || s.Role == KindScores+":"+name {
+		if s.Role == sourceRole(KindKnown, name) || s.Role == sourceRole(KindScores, name) {
 			continue
 		}
 		out = append(out, s)

@@ -93,7 +93,7 @@ type Manifest struct {
 
 // Source is one input file of the bundle.
 type Source struct {
-	Role   string `json:"role"` // genes, fasta, known:NAME, scores:NAME, track:NAME, aliases
+	Role   string `json:"role"` // genes, fasta, aliases, known:NAME, scores:NAME (known for the source named known), track:NAME
 	Path   string `json:"path"` // base name
 	SHA256 string `json:"sha256"`
 	Size   int64  `json:"size"`

@@ -22,6 +22,16 @@ const defaultSortMemory = 384 << 20
 // decide each column's type before the table is streamed.
 const maxTypeSample = 10000
 
+// sourceRole is the role of a source's input in Manifest.Sources:
+// KIND:NAME, except "known" for the source named "known" (the role the
+// single known-variants file had before sources were a list).
+func sourceRole(kind, name string) string {
+	if kind == KindKnown && name == LegacyKnownName {
+		return LegacyKnownName
+	}
+	return kind + ":" + name
+}
+
 // sourceFiles returns the bundle file names of source name.
 func sourceFiles(name string) [2]string {
 	return [2]string{"src." + name + ".idx", "src." + name + ".dat"}
@@ -78,7 +88,7 @@ func buildSource(ctx context.Context, spec SourceSpec, cs *contigSet, dir, tmpDi
 }
 
 func buildSourceOnce(ctx context.Context, spec SourceSpec, cs *contigSet, dir, tmpDir string, sorted bool, sortMemory int, prog func(string, int64, int64)) (SourceInfo, Source, error) {
-	role := spec.Kind + ":" + spec.Name
+	role := sourceRole(spec.Kind, spec.Name)
 	stage := "source " + spec.Name
 	if !sorted {
 		stage += " (sorting)"
