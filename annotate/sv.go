@@ -20,8 +20,8 @@ const svannKey = "SVANN"
 
 // svannHeader declares SVANN; the "Format: " description lets bcftools
 // +split-vep read it like a CSQ field.
-const svannHeader = `##INFO=<ID=SVANN,Number=.,Type=String,Description="Structural variant overlaps, one per ANN transcript entry of a structural-variant allele: ` +
-	`Consequence as in ANN, EXON and INTRON as first-last/total in transcription order, OverlapBP transcript bases covered, OverlapPC percent of the transcript covered. Format: Allele|Consequence|Feature|EXON|INTRON|OverlapBP|OverlapPC">`
+const svannHeader = `##INFO=<ID=SVANN,Number=.,Type=String,Description="Structural variant overlaps, one per transcript entry (ANN or CSQ) of a structural-variant allele, in the same order: ` +
+	`Consequence as in that entry, EXON and INTRON as first-last/total in transcription order, OverlapBP transcript bases covered, OverlapPC percent of the transcript covered. Format: Allele|Consequence|Feature|EXON|INTRON|OverlapBP|OverlapPC">`
 
 // Notes for structural-variant alleles that are left unannotated.
 const (
