@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -154,16 +155,6 @@ func Install(ctx context.Context, opt Options) (*Result, error) {
 		return nil, fmt.Errorf("no checksum is published for %s, so only TLS would vouch for them: accept that with --allow-unverified, pin their sha256 in a manifest (--manifest FILE), or leave them out (profile, --with-optional)",
 			strings.Join(unverified, ", "))
 	}
-	var known []string
-	for _, s := range sources {
-		if s.Role == RoleKnown {
-			known = append(known, s.Name)
-		}
-	}
-	if len(known) > 1 {
-		// Until refdata.BuildOptions takes a list of sources.
-		return nil, fmt.Errorf("this build of gas takes one known-variant source, the %s profile has %d (%s): install the minimal profile or pass a manifest with one", profile, len(known), strings.Join(known, ", "))
-	}
 	if err := os.MkdirAll(opt.RefDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create %s: %w", opt.RefDir, err)
 	}
@@ -214,13 +205,17 @@ func Install(ctx context.Context, opt Options) (*Result, error) {
 			bopt.Genes = path
 		case RoleFASTA:
 			bopt.FASTA = path
-		case RoleKnown:
-			bopt.KnownVariants = path
-			bopt.KnownInfo = s.Fields
+		case RoleKnown, RoleScores:
+			bopt.Sources = append(bopt.Sources, refdata.SourceSpec{Name: s.Name, Kind: s.Role, Path: path,
+				Fields: s.Fields, ID: s.ID, Version: s.Version})
 		case RoleAliases:
-			// Passed to the build once it reads alias tables.
+			bopt.ContigAliases = path
 		case RoleTrack:
-			if s.Format != "" && s.Format != FormatBED {
+			tr := refdata.Track{Name: s.Track, Path: path, Format: refdata.TrackBED}
+			switch s.Format {
+			case FormatUCSC, FormatUCSCBin:
+				tr.Format = refdata.TrackUCSC
+			case FormatGWASCat:
 				if converted == 0 {
 					opt.stagef("[3/4] prepare tracks")
 				}
@@ -232,9 +227,9 @@ func Install(ctx context.Context, opt Options) (*Result, error) {
 				}
 				opt.stagef("  %s: %d intervals from %s (%s)%s", s.Label(), c.written, s.FileName(), c.from, skippedNote(c.skipped))
 				o.Transform = c.from + " converted to BED"
-				path = out
+				tr.Path = out
 			}
-			bopt.Tracks = append(bopt.Tracks, refdata.Track{Name: s.Track, Path: path})
+			bopt.Tracks = append(bopt.Tracks, tr)
 		}
 		bopt.Origins[bundleRole(s)] = o
 	}
@@ -291,8 +286,8 @@ func bundleRole(s Source) string {
 	switch s.Role {
 	case RoleTrack:
 		return "track:" + s.Track
-	case RoleKnown:
-		return "known"
+	case RoleKnown, RoleScores:
+		return s.Role + ":" + s.Name
 	}
 	return s.Role
 }
@@ -333,7 +328,9 @@ func providerChecksums(ctx context.Context, opt *Options, d *Downloader, sources
 			body, files[s.ChecksumURL] = b, b
 			opt.stagef("  %s", s.ChecksumURL)
 		}
-		pc, err := parseChecksumFile(s.ChecksumType, body, s.FileName())
+		// The provider lists the file under its name on the server, which
+		// "file" may have changed locally.
+		pc, err := parseChecksumFile(s.ChecksumType, body, urlBase(s.URL))
 		if err != nil {
 			return nil, fmt.Errorf("%s: the provider's checksum file %s: %w", s.Label(), s.ChecksumURL, err)
 		}
@@ -344,6 +341,15 @@ func providerChecksums(ctx context.Context, opt *Options, d *Downloader, sources
 		opt.stagef("[1/4] providers' checksum files: none needed")
 	}
 	return wants, nil
+}
+
+// urlBase is the last element of a URL's path.
+func urlBase(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return ""
+	}
+	return path.Base(p.Path)
 }
 
 type fetched struct {

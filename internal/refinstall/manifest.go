@@ -63,6 +63,7 @@ const (
 	RoleGenes   = "genes"
 	RoleFASTA   = "fasta"
 	RoleKnown   = "known"   // a VCF of known variants (dbSNP, ClinVar)
+	RoleScores  = "scores"  // an allele-keyed table of scores (CADD, REVEL, SpliceAI style)
 	RoleTrack   = "track"   // a region track
 	RoleAliases = "aliases" // a contig alias table (NCBI assembly report, UCSC chromAlias)
 )
@@ -71,8 +72,9 @@ const (
 // before the build.
 const (
 	FormatBED     = "bed"          // chrom, start, end[, name] — also UCSC cytoBand.txt
-	FormatUCSCBin = "ucsc-bin"     // a UCSC table with a leading "bin" column (cpgIslandExt.txt)
-	FormatGWASCat = "gwas-catalog" // the GWAS Catalog associations TSV, plain, gzip or zip
+	FormatUCSC    = "ucsc"         // a UCSC table with a leading "bin" column (cpgIslandExt.txt), read by the builder
+	FormatUCSCBin = "ucsc-bin"     // the same as ucsc (the name earlier manifests used)
+	FormatGWASCat = "gwas-catalog" // the GWAS Catalog associations TSV, plain, gzip or zip; converted to BED
 )
 
 // Profiles, smallest first; each holds the sources of the ones before it.
@@ -90,11 +92,12 @@ const DefaultProfile = ProfileClinical
 
 // Source is one file of an assembly.
 type Source struct {
-	Role string `json:"role"` // genes, fasta, known, track, aliases
-	// Name of a known-variant source: its INFO keys in annotated output are
-	// NAME_FIELD (clinvar_CLNSIG).
+	Role string `json:"role"` // genes, fasta, known, scores, track, aliases
+	// Name of a known or scores source: its INFO keys in annotated output
+	// are NAME_FIELD (clinvar_CLNSIG).
 	Name string `json:"name,omitempty"`
-	// Fields are the INFO keys a known source carries (empty: all).
+	// Fields are the INFO keys a known source carries, or the value
+	// columns of a scores table (empty: all).
 	Fields []string `json:"fields,omitempty"`
 	// ID marks a known source whose IDs fill the ID column (dbSNP).
 	ID    bool   `json:"id,omitempty"`
@@ -144,8 +147,8 @@ func (s Source) Label() string {
 	switch s.Role {
 	case RoleTrack:
 		return "track " + s.Track
-	case RoleKnown:
-		return "known " + s.Name
+	case RoleKnown, RoleScores:
+		return s.Role + " " + s.Name
 	}
 	return s.Role
 }
@@ -276,8 +279,11 @@ func (m *Manifest) Validate() error {
 				fasta++
 			case RoleAliases:
 				aliases++
-			case RoleKnown, RoleTrack:
+			case RoleKnown, RoleScores, RoleTrack:
 				n := s.Role + " " + s.Name + s.Track
+				if s.Role == RoleScores {
+					n = RoleKnown + " " + s.Name // one namespace: both prefix INFO keys
+				}
 				if names[n] {
 					return fmt.Errorf("%s: given twice", where)
 				}
@@ -303,7 +309,7 @@ func (s Source) validate(locked bool) error {
 		if s.Name != "" || s.Track != "" {
 			return errors.New("\"name\" and \"track\" apply to known sources and tracks only")
 		}
-	case RoleKnown:
+	case RoleKnown, RoleScores:
 		if !sourceName.MatchString(s.Name) {
 			return fmt.Errorf("\"name\" must be lower-case letters, digits and '_' (it prefixes the INFO keys), got %q", s.Name)
 		}
@@ -312,21 +318,24 @@ func (s Source) validate(locked bool) error {
 				return fmt.Errorf("field %q is not an INFO key", f)
 			}
 		}
+		if s.Role == RoleScores && s.ID {
+			return errors.New("\"id\" applies to known sources only (a scores table has no IDs)")
+		}
 	case RoleTrack:
 		if !trackKey.MatchString(s.Track) {
 			return fmt.Errorf("\"track\" must be an INFO key (letters, digits, '_', '.'), got %q", s.Track)
 		}
-		if !slices.Contains([]string{"", FormatBED, FormatUCSCBin, FormatGWASCat}, s.Format) {
-			return fmt.Errorf("unknown format %q (bed, ucsc-bin, gwas-catalog)", s.Format)
+		if !slices.Contains([]string{"", FormatBED, FormatUCSC, FormatUCSCBin, FormatGWASCat}, s.Format) {
+			return fmt.Errorf("unknown format %q (bed, ucsc, gwas-catalog)", s.Format)
 		}
 	default:
-		return fmt.Errorf("unknown role %q (genes, fasta, known, track, aliases)", s.Role)
+		return fmt.Errorf("unknown role %q (genes, fasta, known, scores, track, aliases)", s.Role)
 	}
 	if s.Role != RoleTrack && s.Format != "" {
 		return errors.New("\"format\" applies to tracks only")
 	}
-	if s.Role != RoleKnown && (len(s.Fields) > 0 || s.ID) {
-		return errors.New("\"fields\" and \"id\" apply to known sources only")
+	if s.Role != RoleKnown && s.Role != RoleScores && (len(s.Fields) > 0 || s.ID) {
+		return errors.New("\"fields\" and \"id\" apply to known and scores sources only")
 	}
 	if s.Role == RoleGenes && (s.Optional || profileRank(s.Profile) != 1) {
 		return errors.New("the gene model is part of every install (no \"optional\", profile minimal)")

@@ -130,7 +130,7 @@ func TestInstallManifestErrors(t *testing.T) {
 		"no checksum, no TLS":  {`"url":"https://x.org/c.vcf.gz","checksum_type":"md5","checksum_url":"https://x.org/c.vcf.gz.md5"`, `"url":"http://x.org/c.vcf.gz","checksum_type":"none"`, "neither a checksum nor TLS"},
 		"unknown variable":     {`{rel}/g.gff3`, `{release}/g.gff3`, `{release}, which "vars" does not define`},
 		"known without name":   {`"name":"clinvar",`, ``, `"name" must be lower-case`},
-		"fields on genes":      {`"role":"genes",`, `"role":"genes","fields":["X"],`, `"fields" and "id" apply to known sources only`},
+		"fields on genes":      {`"role":"genes",`, `"role":"genes","fields":["X"],`, `"fields" and "id" apply to known and scores sources only`},
 		"optional genes":       {`"role":"genes",`, `"role":"genes","optional":true,`, "part of every install"},
 		"unknown profile":      {`"name":"clinvar",`, `"name":"clinvar","profile":"big",`, `unknown profile "big"`},
 		"lock without sha256":  {`"assemblies"`, `"lock":{"written":"2026-12-01T00:00:00Z"},"assemblies"`, "sha256 and size are required"},
@@ -158,21 +158,9 @@ func TestInstallConvertTracks(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write("585\tchr1\t10\t20\tCpG: 5\n586\tchr2\t30\t40\n")
-	c, err := convertTrack(context.Background(), FormatUCSCBin, in, out)
-	if err != nil || c.written != 2 {
-		t.Fatalf("%+v, %v", c, err)
-	}
-	if b, _ := os.ReadFile(out); string(b) != "chr1\t10\t20\tCpG: 5\nchr2\t30\t40\t.\n" {
-		t.Errorf("converted %q", b)
-	}
-	// A plain BED file given as ucsc-bin is named as such.
-	write("chr1\t10\t20\tx\n")
-	if _, err := convertTrack(context.Background(), FormatUCSCBin, in, out); err == nil || !strings.Contains(err.Error(), "not a UCSC bin number") {
-		t.Errorf("plain BED as ucsc-bin: %v", err)
-	}
-	if _, err := os.Stat(out); !os.IsNotExist(err) {
-		t.Errorf("output of a failed conversion kept: %v", err)
+	write("585\tchr1\t10\t20\tCpG: 5\n")
+	if _, err := convertTrack(context.Background(), FormatUCSC, in, out); err == nil || !strings.Contains(err.Error(), "needs no conversion") {
+		t.Errorf("UCSC table: %v", err)
 	}
 	write("CHR_ID\tCHR_POS\n1\t5\n")
 	if _, err := convertTrack(context.Background(), FormatGWASCat, in, out); err == nil || !strings.Contains(err.Error(), "no DISEASE/TRAIT column") {

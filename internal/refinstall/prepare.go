@@ -21,9 +21,9 @@ type conversion struct {
 }
 
 // convertTrack writes a BED file at out from a track source in format
-// (ucsc-bin or gwas-catalog). The input may be plain, gzip, or (GWAS
-// Catalog) a zip holding one .tsv, read without unpacking it to disk.
-// Rows skipped are GWAS associations without a single mapped position.
+// (gwas-catalog: the builder reads BED and UCSC tables itself). The input
+// may be plain, gzip, or a zip holding one .tsv, read without unpacking it
+// to disk. Rows skipped are associations without a single mapped position.
 func convertTrack(ctx context.Context, format, in, out string) (c conversion, err error) {
 	c.from = format
 	src, err := os.Open(in)
@@ -64,8 +64,6 @@ func convertTrack(ctx context.Context, format, in, out string) (c conversion, er
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 1<<16), 16<<20) // GWAS rows carry long free-text columns
 	switch format {
-	case FormatUCSCBin:
-		c.written, err = convertUCSCBin(ctx, sc, w, in)
 	case FormatGWASCat:
 		c.written, c.skipped, err = convertGWAS(ctx, sc, w, in)
 	default:
@@ -119,35 +117,6 @@ func openZipTable(f *os.File, name string) (string, io.ReadCloser, error) {
 	}
 	return tables[0].Name, rc, nil
 }
-
-// convertUCSCBin drops the leading "bin" column of a UCSC table such as
-// cpgIslandExt (bin, chrom, chromStart, chromEnd, name, …), leaving BED.
-func convertUCSCBin(ctx context.Context, sc *bufio.Scanner, w *bufio.Writer, in string) (int, error) {
-	n, line := 0, 0
-	for sc.Scan() {
-		line++
-		if line&0xffff == 0 && ctx.Err() != nil {
-			return n, ctx.Err()
-		}
-		b := sc.Text()
-		if strings.TrimSpace(b) == "" || b[0] == '#' {
-			continue
-		}
-		f := strings.Split(b, "\t")
-		if len(f) < 4 {
-			return n, fmt.Errorf("%s:%d: want bin, chrom, start, end: %d columns", in, line, len(f))
-		}
-		if _, err := strconv.Atoi(f[0]); err != nil {
-			return n, fmt.Errorf("%s:%d: first column %q is not a UCSC bin number: is this a plain BED file (format \"bed\")?", in, line, f[0])
-		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", f[1], f[2], f[3], nameCol(f, 4))
-		n++
-	}
-	return n, nil
-}
-
-// nameCol is the BED name column from field i, "." when absent.
-func nameCol(f []string, i int) string { return field(f, i) }
 
 // field is f[i] trimmed, or "." when absent or empty.
 func field(f []string, i int) string {

@@ -431,6 +431,20 @@ func newMirror(t *testing.T) *mirror {
 		"/pub/clinvar/vcf_GRCh37/weekly/clinvar.vcf.gz":                                             clinvar,
 		"/goldenPath/hg19/database/cytoBand.txt.gz":                                                 gz(t, ts.files["/ucsc/cytoBand.txt"]),
 		"/goldenPath/hg19/database/cpgIslandExt.txt.gz":                                             gz(t, ts.files["/ucsc/cpgIslandExt.txt"]),
+		// dbSNP 151's common variants name contigs 1…; later builds by
+		// RefSeq accession (NC_000021.9), matched through the assembly
+		// report.
+		"/snp/organisms/human_9606_b151_GRCh38p7/VCF/common_all_20180418.vcf.gz": gz(t, []byte("##fileformat=VCFv4.0\n##source=dbSNP\n##dbSNP_BUILD_ID=151\n##reference=GRCh38.p7\n"+
+			"##INFO=<ID=RS,Number=1,Type=Integer,Description=\"dbSNP ID (i.e. rs number)\">\n"+
+			"##INFO=<ID=CAF,Number=.,Type=String,Description=\"An ordered, comma delimited list of allele frequencies based on 1000Genomes\">\n"+
+			"##INFO=<ID=TOPMED,Number=.,Type=String,Description=\"An ordered, comma delimited list of allele frequencies based on TOPMed\">\n"+
+			"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"+
+			"21\t25587701\trs187353664\tT\tC\t.\t.\tRS=187353664;CAF=0.99,0.01;TOPMED=0.98,0.02\n")),
+		"/snp/latest_release/VCF/GCF_000001405.40.gz": gz(t, []byte("##fileformat=VCFv4.2\n##source=dbSNP\n##dbSNP_BUILD_ID=157\n##reference=GRCh38.p14\n"+
+			"##INFO=<ID=RS,Number=1,Type=Integer,Description=\"dbSNP ID (i.e. rs number)\">\n"+
+			"##INFO=<ID=FREQ,Number=.,Type=String,Description=\"An ordered list of allele frequencies as reported by various genomic studies\">\n"+
+			"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"+
+			"NC_000021.9\t25587701\trs187353664\tT\tC\t.\t.\tRS=187353664;FREQ=1000Genomes:0.99,0.01\n")),
 	}}
 	m.fs, m.srv = newFileServer(t)
 	for p, b := range m.files {
@@ -470,6 +484,8 @@ func (m *mirror) checksums() {
 			lists[dir+"md5checksums.txt"] += md5hex(b) + "  ./" + name + "\n"
 		case strings.HasPrefix(p, "/pub/clinvar/"):
 			lists[p+".md5"] = md5hex(b) + "  clinvar_20261201.vcf.gz\n"
+		case strings.HasPrefix(p, "/snp/"):
+			lists[p+".md5"] = "MD5 (" + name + ") = " + md5hex(b) + "\n"
 		}
 	}
 	for p, text := range lists {
@@ -506,7 +522,8 @@ func TestInstallProviderChecksumMirrorInstall(t *testing.T) {
 	}
 	// Every input of the bundle records where it came from and how far it
 	// was checked.
-	wantTrust := map[string]refdata.Trust{"genes": refdata.TrustProviderSum, "fasta": refdata.TrustProviderSum, "known": refdata.TrustProviderMD5,
+	wantTrust := map[string]refdata.Trust{"genes": refdata.TrustProviderSum, "fasta": refdata.TrustProviderSum,
+		"known:clinvar": refdata.TrustProviderMD5, "aliases": refdata.TrustProviderMD5,
 		"track:CYTOBAND": refdata.TrustTLSOnly, "track:CPG_ISLAND": refdata.TrustTLSOnly, "track:GWAS": refdata.TrustTLSOnly}
 	for _, s := range res.Manifest.Sources {
 		o := s.Origin
@@ -517,7 +534,7 @@ func TestInstallProviderChecksumMirrorInstall(t *testing.T) {
 		if o.SHA256 != sha(mr.files[strings.TrimPrefix(o.URL, mr.srv.URL)]) {
 			t.Errorf("%s: sha256 %s is not that of the served file", s.Role, o.SHA256)
 		}
-		if (s.Role == "track:CPG_ISLAND" || s.Role == "track:GWAS") && s.Origin.Transform == "" || s.Role == "genes" && (s.SHA256 != o.SHA256 || o.ProviderChecksumType != refdata.ChecksumBSDSum) {
+		if (s.Role == "track:GWAS") != (s.Origin.Transform != "") || s.Role == "genes" && (s.SHA256 != o.SHA256 || o.ProviderChecksumType != refdata.ChecksumBSDSum) {
 			t.Errorf("%s: source %+v origin %+v", s.Role, s, o)
 		}
 		delete(wantTrust, s.Role)
@@ -529,7 +546,7 @@ func TestInstallProviderChecksumMirrorInstall(t *testing.T) {
 		t.Errorf("counts %+v", res.Manifest.Counts)
 	}
 	out := annotateWith(t, res.Dir, mr.vcf)
-	if !strings.Contains(out["25587701"], "CLNSIG=Pathogenic") || !strings.Contains(out["25587701"], "GWAS=body_height") {
+	if !strings.Contains(out["25587701"], "clinvar_CLNSIG=Pathogenic") || !strings.Contains(out["25587701"], "GWAS=body_height") {
 		t.Errorf("25587701: %s", out["25587701"])
 	}
 
@@ -605,13 +622,43 @@ func TestInstallProviderChecksumMirrorGRCh37(t *testing.T) {
 		t.Errorf("bundle %s (%s)", res.Manifest.Name, res.Manifest.Assembly)
 	}
 	want := map[string]string{
-		"genes": "/pub/grch37/release-116/gff3/homo_sapiens/Homo_sapiens.GRCh37.87.gff3.gz",
-		"fasta": "/pub/grch37/release-116/fasta/homo_sapiens/dna/Homo_sapiens.GRCh37.dna.primary_assembly.fa.gz",
-		"known": "/pub/clinvar/vcf_GRCh37/weekly/clinvar.vcf.gz",
+		"genes":         "/pub/grch37/release-116/gff3/homo_sapiens/Homo_sapiens.GRCh37.87.gff3.gz",
+		"fasta":         "/pub/grch37/release-116/fasta/homo_sapiens/dna/Homo_sapiens.GRCh37.dna.primary_assembly.fa.gz",
+		"known:clinvar": "/pub/clinvar/vcf_GRCh37/weekly/clinvar.vcf.gz",
+		"aliases":       "/genomes/all/GCF/000/001/405/GCF_000001405.25_GRCh37.p13/GCF_000001405.25_GRCh37.p13_assembly_report.txt",
 	}
 	for _, s := range res.Manifest.Sources {
 		if o := s.Origin; o == nil || o.URL != mr.srv.URL+want[s.Role] || o.Trust.Rank() < refdata.TrustProviderSum.Rank() {
 			t.Errorf("%s: origin %+v", s.Role, o)
+		}
+	}
+}
+
+// TestInstallProviderChecksumMirrorFullProfile installs the full profile:
+// ClinVar, dbSNP's common variants and all of dbSNP as three sources, the
+// last naming its contigs by RefSeq accession, matched through the NCBI
+// assembly report installed with them.
+func TestInstallProviderChecksumMirrorFullProfile(t *testing.T) {
+	t.Parallel()
+	mr := newMirror(t)
+	res, err := Install(context.Background(), Options{Manifest: mr.manifest, Assembly: "grch38", Profile: ProfileFull,
+		RefDir: filepath.Join(t.TempDir(), "refdata"), Downloader: fastDownloader(mr.srv, 0), Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	roles := map[string]refdata.Trust{}
+	for _, s := range res.Manifest.Sources {
+		roles[s.Role] = s.Origin.Trust
+	}
+	for _, r := range []string{"known:clinvar", "known:dbsnp_common", "known:dbsnp", "aliases"} {
+		if roles[r] != refdata.TrustProviderMD5 {
+			t.Errorf("%s: trust %q (sources %v)", r, roles[r], roles)
+		}
+	}
+	line := annotateWith(t, res.Dir, mr.vcf)["25587701"]
+	for _, want := range []string{"rs187353664 ", "clinvar_CLNSIG=Pathogenic", "dbsnp_common_CAF=", "dbsnp_common_TOPMED=", "dbsnp_FREQ="} {
+		if !strings.Contains(line, want) {
+			t.Errorf("25587701 lacks %s: %s", want, line)
 		}
 	}
 }
