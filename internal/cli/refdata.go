@@ -592,6 +592,10 @@ func refdataInstall(ctx context.Context, e *env, args []string) error {
 	for _, k := range sortedKeys(mf.Counts.TrackIntervals) {
 		fmt.Fprintf(e.stdout, "  track %s: %d intervals\n", k, mf.Counts.TrackIntervals[k])
 	}
+	for _, src := range mf.AnnotationSources {
+		fmt.Fprintf(e.stdout, "  source %s\n", sourceLine(src))
+	}
+	fmt.Fprintf(e.stdout, "  covers: %s\n", mf.Coverage())
 	fmt.Fprintf(e.stdout, "  checksum %s\n", mf.Checksum)
 	for _, s := range res.Provenance.Sources {
 		fmt.Fprintf(e.stdout, "  %-20s %-14s %s\n", s.Label(), s.Origin.Trust, s.FileName())

@@ -129,7 +129,7 @@ func TestRefdataInstallListRemove(t *testing.T) {
 	lock := filepath.Join(t.TempDir(), "lock.json")
 	code, stdout, errOut := run(t, nil, "refdata", "install", "testasm", "--manifest", mfile, "--name", "chr21", "--data-dir", data, "--write-lock", lock)
 	if code != 0 || !strings.Contains(stdout, "installed bundle chr21 (GRCh38, profile clinical)") || !strings.Contains(stdout, "track CYTOBAND: 2 intervals") ||
-		!strings.Contains(stdout, "pinned-sha256") || !strings.Contains(stdout, "lock file "+lock) {
+		!strings.Contains(stdout, "pinned-sha256") || !strings.Contains(stdout, "lock file "+lock) || !strings.Contains(stdout, "source dbsnp (known") {
 		t.Fatalf("install: exit %d\n%s%s", code, stdout, errOut)
 	}
 	if m, err := refinstall.Load(lock); err != nil || m.Lock == nil {
