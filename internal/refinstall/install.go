@@ -287,6 +287,9 @@ func bundleRole(s Source) string {
 	case RoleTrack:
 		return "track:" + s.Track
 	case RoleKnown, RoleScores:
+		if s.Role == RoleKnown && s.Name == refdata.LegacyKnownName {
+			return refdata.LegacyKnownName // as the single known-variants file was
+		}
 		return s.Role + ":" + s.Name
 	}
 	return s.Role
