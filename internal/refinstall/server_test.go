@@ -184,7 +184,9 @@ func (ts testSources) manifest(base string, pin bool) *Manifest {
 		}
 		return s
 	}
-	known := src(RoleKnown, "dbsnp", "", "", "/dbsnp/known_variants.vcf.gz", false)
+	// Named "known", the name refdata gives the single known-variants file
+	// of older bundles (its input keeps the role "known").
+	known := src(RoleKnown, refdata.LegacyKnownName, "", "", "/dbsnp/known_variants.vcf.gz", false)
 	known.Fields, known.ID = []string{"MAF", "AF_EUR"}, true
 	return &Manifest{Version: ManifestVersion, Assemblies: map[string]*Assembly{
 		"testasm": {Assembly: "GRCh38", Sources: []Source{
