@@ -341,6 +341,13 @@ func (wk *worker) appendSamples(dst, rest []byte, key string, ranges [][2]int, e
 			s, tab = samples, -1
 		}
 		dst = append(dst, '\t')
+		if nKeys == 1 && len(s) == 3 && s[0] == '0' && s[2] == '0' && (s[1] == '|' || s[1] == '/') {
+			// The common homozygous-reference genotype of a cohort: no
+			// entry on either haplotype.
+			dst = append(dst, s...)
+			dst = append(dst, ":0"...)
+			continue
+		}
 		// Copy the sample's fields but the dropped one, counting them.
 		fields := 0
 		first := s
@@ -349,7 +356,10 @@ func (wk *worker) appendSamples(dst, rest []byte, key string, ranges [][2]int, e
 		}
 		if drop < 0 {
 			dst = append(dst, s...)
-			fields = 1 + bytes.Count(s, []byte{':'})
+			fields = 1
+			if nKeys > 1 {
+				fields += bytes.Count(s, []byte{':'})
+			}
 		} else {
 			for f := s; ; {
 				c := bytes.IndexByte(f, ':')

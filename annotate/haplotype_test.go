@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -446,4 +447,27 @@ func FuzzParseGT(f *testing.F) {
 			t.Fatalf("parseGT(%q) = %+v: ploidy from %d separators", s, g, bytes.Count(s, []byte{'/'}))
 		}
 	})
+}
+
+// BenchmarkCohort annotates a generated file with 2,500 samples per record,
+// in the default mode (sample columns copied unparsed) and in haplotype
+// mode (genotypes read, FORMAT field written); it reports records/s.
+func BenchmarkCohort(b *testing.B) {
+	const n = 4000
+	bundle, in := synthBundleSamples(b, n, 2500)
+	for _, hap := range []bool{false, true} {
+		name := "local"
+		if hap {
+			name = "haplotypes"
+		}
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(in)))
+			for i := 0; i < b.N; i++ {
+				if _, err := Annotate(context.Background(), bytes.NewReader(in), io.Discard, bundle, Options{Haplotypes: hap}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+		})
+	}
 }

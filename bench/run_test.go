@@ -107,3 +107,50 @@ func TestBenchScriptBadFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestCohortScriptTiny runs bench/cohort end to end on a tiny cohort (one
+// run each), so the cohort benchmark keeps working: generation with samples,
+// the bundle, gas and bcftools in both output formats and in haplotype
+// mode, the table and the ratios. Times are not checked.
+func TestCohortScriptTiny(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds gas and runs bcftools; skipped with -short")
+	}
+	if _, err := exec.LookPath("bcftools"); err != nil {
+		t.Skip("bcftools is not installed (apt-get install bcftools; CI installs it)")
+	}
+	if _, err := os.Stat("/usr/bin/time"); err != nil {
+		t.Skip("/usr/bin/time is not installed")
+	}
+	work := t.TempDir()
+	gas := filepath.Join(work, "gas")
+	build := exec.CommandContext(t.Context(), "go", "build", "-o", gas, "./cmd/gas")
+	build.Dir = ".."
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/gas: %v\n%s", err, out)
+	}
+	cmd := exec.CommandContext(t.Context(), "bash", "cohort", "--variants", "1500", "--samples", "30", "--chrom-len", "500000",
+		"--genes", "40", "--runs", "1", "--haplotypes", "--gas", gas, "--work", work)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("bench/cohort: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+	}
+	out := stdout.String()
+	for _, name := range []string{"gas_plain", "bcftools_l_plain", "gas_bgzf", "bcftools_l_bgzf", "gas_haplotypes", "bcftools_phased"} {
+		if !regexp.MustCompile(`(?m)^\| ` + name + ` \| [0-9.]+ \| [0-9.]+-[0-9.]+ \| [0-9.]+ \| [0-9]+ \|$`).MatchString(out) {
+			t.Errorf("no timing row for %s in:\n%s", name, out)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^\| gas / bcftools csq -l, plain VCF \(want <= 1.0\) \| ([0-9.]+|-) \| ([0-9.]+|-) \|$`).MatchString(out) {
+		t.Errorf("no ratio row in:\n%s", out)
+	}
+	if !strings.Contains(out, "1500 records x 30 samples") {
+		t.Errorf("input line wrong:\n%s", out)
+	}
+	for _, f := range []string{"out/gas.vcf", "out/gas.vcf.gz", "out/gas_hap.vcf", "out/bcftools.vcf"} {
+		if fi, err := os.Stat(filepath.Join(work, f)); err != nil || fi.Size() == 0 {
+			t.Errorf("%s missing or empty: %v", f, err)
+		}
+	}
+}
