@@ -34,12 +34,11 @@ type hapStage struct {
 	items    []winItem // their candidates
 	arena    []byte    // the candidates' alleles
 
-	stats         hapStats
-	groups        int64 // combined consequences written (groups × member records)
-	pairs         int64 // sample × pairs of codon-sharing candidates left local for want of phase
-	conflicts     int64 // haplotype groups left local (inconsistent phase sets, overlapping alleles)
-	unsortedLine  int64 // first line found out of order, 0 if none
-	windowRecords int   // largest window, in records
+	stats        hapStats
+	groups       int64 // combined consequences written (groups × member records)
+	pairs        int64 // sample × pairs of codon-sharing candidates left local for want of phase
+	conflicts    int64 // haplotype groups left local (inconsistent phase sets, overlapping alleles)
+	unsortedLine int64 // first line found out of order, 0 if none
 }
 
 type winRec struct {
@@ -138,7 +137,6 @@ func (st *hapStage) write(b []byte) error {
 
 // close ends the window: combines what shares a codon, writes the records.
 func (st *hapStage) close() error {
-	st.windowRecords = max(st.windowRecords, len(st.recs))
 	if len(st.items) > 1 {
 		st.combine()
 	}
