@@ -96,7 +96,7 @@ func runAnnotate(ctx context.Context, e *env, args []string) error {
 	}
 	var w io.Writer = e.stdout
 	var outFile *os.File
-	if *out != "-" {
+	if *out != "-" && !isSpecialFile(*out) {
 		// Write to a temporary file and rename, so a failed run never leaves
 		// a truncated output that looks finished.
 		outFile, err = os.CreateTemp(filepath.Dir(*out), "."+filepath.Base(*out)+".tmp-*")
@@ -110,6 +110,16 @@ func runAnnotate(ctx context.Context, e *env, args []string) error {
 			}
 		}()
 		w = outFile
+	} else if *out != "-" {
+		// A device or FIFO (/dev/null, a named pipe) is written in place:
+		// renaming a temporary file over it would replace the device node
+		// with a regular file for every other user of the machine.
+		dev, err := os.OpenFile(*out, os.O_WRONLY, 0)
+		if err != nil {
+			return fmt.Errorf("open output: %w", err)
+		}
+		defer dev.Close()
+		w = dev
 	}
 	bw := bufio.NewWriterSize(w, 1<<20)
 	start := time.Now()
@@ -199,4 +209,11 @@ func mustJSON(v any) string {
 		return "{}"
 	}
 	return string(b)
+}
+
+// isSpecialFile reports whether path exists and is not a regular file or a
+// directory: a character device, a FIFO or a socket.
+func isSpecialFile(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && !st.Mode().IsRegular() && !st.IsDir()
 }
