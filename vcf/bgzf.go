@@ -48,6 +48,12 @@ const DefaultBGZFLevel = 2
 // errBGZF marks structural errors in BGZF input.
 var errBGZF = errors.New("invalid BGZF block")
 
+// errBGZFNoEOF reports BGZF input that ends cleanly between members but
+// without the empty end-of-file member htslib always writes last. A file
+// cut at a block boundary looks exactly like that, and reading on would
+// silently annotate only the records before the cut.
+var errBGZFNoEOF = errors.New("BGZF input ends without its end-of-file marker block")
+
 // bgzfJob is one member travelling through the parallel pipeline.
 type bgzfJob struct {
 	in   []byte        // uncompressed bytes
@@ -281,10 +287,14 @@ func newBGZFReader(r io.Reader, workers int) *bgzfReader {
 }
 
 // produce reads members and queues them; it ends at EOF, on the first
-// error (queued as a job so Read reports it in order) or on Close.
+// error (queued as a job so Read reports it in order) or on Close. A
+// stream of BGZF members must end with an empty one (the EOF marker), or it
+// was cut short; once the stream falls back to ordinary gzip members
+// (sequential) that rule no longer applies.
 func (br *bgzfReader) produce() {
 	defer close(br.work)
 	defer close(br.ordered)
+	lastEmpty := false // the last member read holds no data: the EOF marker
 	for {
 		var j *bgzfJob
 		select {
@@ -294,7 +304,14 @@ func (br *bgzfReader) produce() {
 		}
 		more, err := br.readMember(j)
 		if !more && err == nil {
-			return
+			if lastEmpty {
+				return
+			}
+			err = errBGZFNoEOF
+		}
+		if err == nil {
+			// ISIZE, the member's uncompressed length, ends its footer.
+			lastEmpty = binary.LittleEndian.Uint32(j.in[len(j.in)-4:]) == 0
 		}
 		var pm *plainMember
 		if errors.As(err, &pm) {

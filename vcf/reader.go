@@ -354,6 +354,9 @@ func (r *Reader) inputError(err error) error {
 	switch {
 	case errors.As(err, &lim):
 		return &ParseError{Line: line, Msg: tooLargeMsg(lim.limit)}
+	case errors.Is(err, errBGZFNoEOF):
+		return &ParseError{Line: line, Msg: "truncated BGZF input: the file ends without the BGZF end-of-file marker block, so it was cut short " +
+			"at a block boundary (was the upload or download interrupted? bgzip writes the marker when it finishes)"}
 	case errors.Is(err, io.ErrUnexpectedEOF) && r.gz:
 		return &ParseError{Line: line, Msg: "truncated gzip input: the file ends in the middle of compressed data (was the upload or download cut short?)"}
 	case errors.Is(err, gzip.ErrChecksum):

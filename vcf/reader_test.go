@@ -3,6 +3,8 @@ package vcf
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
+	"encoding/binary"
 	"errors"
 	"github.com/gas-project/gas/internal/sharedtest"
 	"io"
@@ -237,13 +239,89 @@ func corruptMiddle(b []byte) []byte {
 	return c
 }
 
-func TestReaderMissingBGZFEOFIsAccepted(t *testing.T) {
+// bgzfMemberEnds returns the offset just past each member of a BGZF file,
+// read from the members' BC fields.
+func bgzfMemberEnds(t *testing.T, bg []byte) []int {
+	t.Helper()
+	var ends []int
+	for off := 0; off < len(bg); {
+		if len(bg)-off < bgzfHeaderLen || bg[off+12] != 'B' || bg[off+13] != 'C' {
+			t.Fatalf("no BGZF member at offset %d", off)
+		}
+		off += int(binary.LittleEndian.Uint16(bg[off+16:])) + 1
+		ends = append(ends, off)
+	}
+	return ends
+}
+
+// TestTruncatedInputBGZFBlockBoundary cuts a BGZF file exactly between two
+// members, where every member read is whole and valid: only the missing
+// end-of-file marker tells a cut file from a complete one, and the reader
+// must fail rather than hand out the records before the cut as if they
+// were all.
+func TestTruncatedInputBGZFBlockBoundary(t *testing.T) {
 	t.Parallel()
-	plain := genVCF(100, 5)
-	bg := bgzfBytes(t, plain, 1)
-	_, body, err := readAll(t, bg[:len(bg)-len(bgzfEOF)], ReaderOptions{}, 0)
-	if err != nil || body != string(plain[len(genHeader):]) {
-		t.Errorf("BGZF without EOF marker: err=%v, body ok=%v", err, body == string(plain[len(genHeader):]))
+	plain := genVCF(12000, 5)
+	bg := bgzfBytes(t, plain, 2)
+	ends := bgzfMemberEnds(t, bg)
+	if len(ends) < 4 {
+		t.Fatalf("only %d members; the test needs several", len(ends))
+	}
+	cuts := map[string][]byte{
+		"after the first member":  bg[:ends[0]],
+		"in the middle":           bg[:ends[len(ends)/2]],
+		"only the marker missing": bg[:ends[len(ends)-2]],
+		// Two complete bgzipped files concatenated, the second cut: the
+		// first one's marker in the middle does not make the end complete.
+		"second of two files": slicesConcat(bg, bg[:ends[len(ends)/2]]),
+	}
+	for name, in := range cuts {
+		for _, workers := range []int{1, 4} {
+			err := readErr(in, ReaderOptions{Workers: workers})
+			expectParseError(t, err, -1, "truncated BGZF input")
+			if err != nil && !strings.Contains(err.Error(), "end-of-file marker") {
+				t.Errorf("%s: %v does not name the missing marker", name, err)
+			}
+		}
+	}
+	// The whole file, and two whole files concatenated, still read.
+	for _, in := range [][]byte{bg, slicesConcat(bg, bg)} {
+		if err := readErr(in, ReaderOptions{Workers: 2}); err != nil {
+			t.Errorf("complete BGZF input: %v", err)
+		}
+	}
+	// CountRecords (the split step's count) refuses it the same way.
+	if _, err := CountRecords(context.Background(), bytes.NewReader(bg[:ends[len(ends)/2]]), ReaderOptions{}); err == nil ||
+		!strings.Contains(err.Error(), "truncated BGZF input") {
+		t.Errorf("CountRecords of a cut file: %v", err)
+	}
+}
+
+// TestTruncatedInputGzipMidMember cuts ordinary gzip (one member, and the
+// last of several) and BGZF inside a member: the deflate stream or trailer
+// ends early, and the error says the file was cut short.
+func TestTruncatedInputGzipMidMember(t *testing.T) {
+	t.Parallel()
+	plain := genVCF(12000, 6)
+	gz := gzipBytes(t, plain)
+	half := bytes.IndexByte(plain[len(plain)/2:], '\n') + len(plain)/2 + 1
+	multi := slicesConcat(gzipBytes(t, plain[:half]), gzipBytes(t, plain[half:]))
+	bg := bgzfBytes(t, plain, 2)
+	ends := bgzfMemberEnds(t, bg)
+	cases := map[string][]byte{
+		"gzip cut mid-member":        gz[:len(gz)*2/3],
+		"gzip cut in the trailer":    gz[:len(gz)-3],
+		"second gzip member cut":     multi[:len(multi)-100],
+		"bgzf cut inside a member":   bg[:ends[2]+100],
+		"bgzf cut inside the footer": bg[:ends[2]-3],
+	}
+	for name, in := range cases {
+		err := readErr(in, ReaderOptions{Workers: 2})
+		if err == nil {
+			t.Errorf("%s: read without error", name)
+			continue
+		}
+		expectParseError(t, err, -1, "truncated gzip input")
 	}
 }
 
