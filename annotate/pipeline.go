@@ -58,7 +58,7 @@ type job struct {
 // blockStats are the Summary counts of one block, merged by the writer so
 // that workers never share counters.
 type blockStats struct {
-	records, alleles, annotated, notAnnotated, skipped, known, novel int64
+	records, alleles, annotated, notAnnotated, refIsAlt, skipped, known, novel int64
 
 	terms    [numTerms]int64
 	impacts  [4]int64
@@ -440,6 +440,7 @@ func (e *engine) merge(sum *Summary, st *blockStats, missing map[string]bool) {
 	sum.Alleles += st.alleles
 	sum.Annotated += st.annotated
 	sum.NotAnnotated += st.notAnnotated
+	sum.RefEqualsAlt += st.refIsAlt
 	sum.Skipped += st.skipped
 	sum.Known += st.known
 	sum.Novel += st.novel
@@ -633,7 +634,13 @@ func (wk *worker) record(out, line []byte, lineNo int64, st *blockStats) ([]byte
 		if note != "" {
 			// No sequence change to describe: a note-only ANN entry says so
 			// (CSQ has no place for a note; VEP writes nothing either).
-			st.notAnnotated++
+			// An ALT equal to REF is counted apart: it is no symbolic
+			// allele, and people reading the summary want to know.
+			if note == noteNoChange {
+				st.refIsAlt++
+			} else {
+				st.notAnnotated++
+			}
 			wk.src.addAllele()
 			from := wk.nEntry
 			if !csq {

@@ -391,3 +391,38 @@ func TestFlankLimit(t *testing.T) {
 		t.Errorf("insertion after 5000: %v", a)
 	}
 }
+
+// TestRefEqualsAltCountedApart: an ALT equal to REF gets a note-only entry
+// and is counted in RefEqualsAlt, not with the symbolic alleles, and it is
+// neither known nor novel (it was not looked up), so Alleles = Annotated +
+// NotAnnotated + RefEqualsAlt and Known + Novel = Annotated.
+func TestRefEqualsAltCountedApart(t *testing.T) {
+	t.Parallel()
+	g := modelGenome()
+	in := vcfHead +
+		"m\t44\t.\tG\tG\t.\t.\t.\n" + // REF = ALT
+		"m\t45\t.\t" + string(g[44]) + "\t" + strings.ToLower(string(g[44])) + ",<NON_REF>\t.\t.\t.\n" + // REF = ALT in another case, and a symbolic allele
+		"m\t44\t.\tG\tA\t.\t.\t.\n" // known
+	out, sum, err := annotateString(t, modelRef(), in, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := dataLines(out)
+	if ann := annOf(t, lines[0]); len(ann) != 1 || ann[0] != "G|||||||||||||||"+noteNoChange {
+		t.Errorf("REF = ALT entry: %v", ann)
+	}
+	if sum.RefEqualsAlt != 2 || sum.NotAnnotated != 1 || sum.Annotated != 1 || sum.Alleles != 4 {
+		t.Errorf("counts: ref=alt %d, not annotated %d, annotated %d, alleles %d; want 2, 1, 1, 4",
+			sum.RefEqualsAlt, sum.NotAnnotated, sum.Annotated, sum.Alleles)
+	}
+	if sum.Known+sum.Novel != sum.Annotated {
+		t.Errorf("known %d + novel %d != annotated %d", sum.Known, sum.Novel, sum.Annotated)
+	}
+	var text strings.Builder
+	if err := sum.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "alleles with REF = ALT (no change)") {
+		t.Errorf("text summary lacks the REF = ALT line:\n%s", text.String())
+	}
+}

@@ -12,20 +12,24 @@ import (
 // AnnTools' .count.log. It is serialised as JSON for charts and written as
 // text for people (WriteText).
 type Summary struct {
-	Bundle         string           `json:"bundle"`          // bundle name
-	BundleChecksum string           `json:"bundle_checksum"` // bundle checksum
-	Records        int64            `json:"records"`         // data records read
-	Alleles        int64            `json:"alleles"`         // ALT alleles seen
-	Annotated      int64            `json:"annotated"`       // alleles annotated
-	NotAnnotated   int64            `json:"not_annotated"`   // alleles with a note only: *, non-SV symbolic alleles, SVs of unknown length, REF=ALT
-	Skipped        int64            `json:"skipped"`         // malformed records written through (OnError=skip)
-	Known          int64            `json:"known"`           // alleles matching a known variant
-	Novel          int64            `json:"novel"`           // alleles with no known variant
-	Consequences   map[string]int64 `json:"consequences"`    // SO term -> alleles×transcripts with that term
-	Impacts        map[string]int64 `json:"impacts"`         // HIGH/MODERATE/LOW/MODIFIER -> count (most severe per allele)
-	Chromosomes    map[string]int64 `json:"chromosomes"`     // contig as in input -> records
-	Tracks         map[string]int64 `json:"tracks"`          // track name -> records with a hit
-	Sources        map[string]int64 `json:"sources"`         // annotation source -> alleles found in it
+	Bundle         string `json:"bundle"`          // bundle name
+	BundleChecksum string `json:"bundle_checksum"` // bundle checksum
+	Records        int64  `json:"records"`         // data records read
+	Alleles        int64  `json:"alleles"`         // ALT alleles seen
+	Annotated      int64  `json:"annotated"`       // alleles annotated
+	NotAnnotated   int64  `json:"not_annotated"`   // alleles with a note only: *, ., non-SV symbolic alleles, SVs of unknown length
+	// RefEqualsAlt counts ALT alleles equal to REF: no change to describe,
+	// so a note-only entry like NotAnnotated's, but counted apart (they are
+	// not symbolic). Alleles = Annotated + NotAnnotated + RefEqualsAlt.
+	RefEqualsAlt int64            `json:"ref_equals_alt"`
+	Skipped      int64            `json:"skipped"`      // malformed records written through (OnError=skip)
+	Known        int64            `json:"known"`        // alleles matching a known variant
+	Novel        int64            `json:"novel"`        // alleles with no known variant
+	Consequences map[string]int64 `json:"consequences"` // SO term -> alleles×transcripts with that term
+	Impacts      map[string]int64 `json:"impacts"`      // HIGH/MODERATE/LOW/MODIFIER -> count (most severe per allele)
+	Chromosomes  map[string]int64 `json:"chromosomes"`  // contig as in input -> records
+	Tracks       map[string]int64 `json:"tracks"`       // track name -> records with a hit
+	Sources      map[string]int64 `json:"sources"`      // annotation source -> alleles found in it
 	// HaplotypeEntries counts the combined consequences haplotype mode
 	// added (one per member record of each haplotype group).
 	HaplotypeEntries int64 `json:"haplotype_entries,omitempty"`
@@ -69,7 +73,8 @@ func (s *Summary) WriteText(w io.Writer) error {
 	line("records", s.Records)
 	line("ALT alleles", s.Alleles)
 	line("alleles annotated", s.Annotated)
-	line("alleles not annotated (symbolic)", s.NotAnnotated)
+	line("alleles not annotated (symbolic, *)", s.NotAnnotated)
+	line("alleles with REF = ALT (no change)", s.RefEqualsAlt)
 	line("records skipped (malformed)", s.Skipped)
 	line("known alleles", s.Known)
 	line("novel alleles", s.Novel)

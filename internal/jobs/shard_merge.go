@@ -289,6 +289,7 @@ func mergeSummaries(sums []*annotate.Summary, offsets []int64) *annotate.Summary
 		out.Alleles += s.Alleles
 		out.Annotated += s.Annotated
 		out.NotAnnotated += s.NotAnnotated
+		out.RefEqualsAlt += s.RefEqualsAlt
 		out.Skipped += s.Skipped
 		out.Known += s.Known
 		out.Novel += s.Novel

@@ -158,18 +158,18 @@ func TestMergeBGZFErrors(t *testing.T) {
 
 func TestMergeSummaries(t *testing.T) {
 	t.Parallel()
-	a := &annotate.Summary{Bundle: "demo", BundleChecksum: "sha256:1", Records: 10, Alleles: 11, Annotated: 9, Known: 2, Novel: 9,
+	a := &annotate.Summary{Bundle: "demo", BundleChecksum: "sha256:1", Records: 10, Alleles: 11, Annotated: 9, NotAnnotated: 1, RefEqualsAlt: 1, Known: 2, Novel: 7,
 		Consequences: map[string]int64{"missense_variant": 3}, Impacts: map[string]int64{"MODERATE": 3},
 		Chromosomes: map[string]int64{"1": 10}, Tracks: map[string]int64{"cpg": 1},
 		Warnings: []string{"contig X is not in the reference bundle: its variants are reported as intergenic", "line 12: REF at 1:5 extends beyond the end"},
 		Errors:   []string{"line 9: bad POS"}, Seconds: 1}
-	b := &annotate.Summary{Bundle: "demo", BundleChecksum: "sha256:1", Records: 5, Alleles: 5, Annotated: 5, Novel: 5, Skipped: 1,
+	b := &annotate.Summary{Bundle: "demo", BundleChecksum: "sha256:1", Records: 5, Alleles: 5, Annotated: 4, RefEqualsAlt: 1, Novel: 4, Skipped: 1,
 		Consequences: map[string]int64{"missense_variant": 1, "synonymous_variant": 2}, Impacts: map[string]int64{"LOW": 2},
 		Chromosomes: map[string]int64{"1": 2, "2": 3},
 		Warnings:    []string{"contig X is not in the reference bundle: its variants are reported as intergenic"},
 		Errors:      []string{"line 9: bad POS", "not tied to a line"}, Seconds: 2}
 	got := mergeSummaries([]*annotate.Summary{a, b}, []int64{0, 100})
-	want := &annotate.Summary{Bundle: "demo", BundleChecksum: "sha256:1", Records: 15, Alleles: 16, Annotated: 14, Skipped: 1, Known: 2, Novel: 14,
+	want := &annotate.Summary{Bundle: "demo", BundleChecksum: "sha256:1", Records: 15, Alleles: 16, Annotated: 13, NotAnnotated: 1, RefEqualsAlt: 2, Skipped: 1, Known: 2, Novel: 11,
 		Consequences: map[string]int64{"missense_variant": 4, "synonymous_variant": 2}, Impacts: map[string]int64{"MODERATE": 3, "LOW": 2},
 		Chromosomes: map[string]int64{"1": 12, "2": 3}, Tracks: map[string]int64{"cpg": 1},
 		Warnings: []string{"contig X is not in the reference bundle: its variants are reported as intergenic", "line 12: REF at 1:5 extends beyond the end"},

@@ -240,7 +240,7 @@ func (m *matcher) match(i int) bool {
 			return false
 		}
 	case NovelOnly:
-		if fl&flagKnown != 0 {
+		if !novel(fl, m.c.terms[i]) {
 			return false
 		}
 	}
@@ -250,6 +250,13 @@ func (m *matcher) match(i int) bool {
 	}
 	return true
 }
+
+// novel tells a novel record from its flags and term mask: no ALT
+// matches a known variant and some ALT was annotated (has a consequence
+// term). A record whose alleles all carry a note only (REF = ALT, '*',
+// <NON_REF>) was not looked up, so it is neither known nor novel, as in
+// the engine's Summary, whose Known + Novel counts annotated alleles only.
+func novel(flags byte, terms uint64) bool { return flags&flagKnown == 0 && terms != 0 }
 
 // count returns the number of records in the view.
 func (m *matcher) count() int64 {

@@ -30,7 +30,9 @@
 // Gene — some annotation names the gene (name or ID, case-insensitive);
 // MinImpact — the record's most severe impact is at least this;
 // Consequence — some annotation has this SO term; Known — known: some ALT
-// matches a known variant, novel: none does; MaxFreq — the record's highest
+// matches a known variant, novel: none does and some ALT was annotated (a
+// record whose alleles carry notes only, such as REF = ALT, is neither,
+// as in the engine's summary); MaxFreq — the record's highest
 // known frequency is at most this, records without a frequency (novel, or a
 // known variant without the field) are kept.
 package variantdb

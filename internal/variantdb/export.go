@@ -311,8 +311,8 @@ type ViewSummary struct {
 	Consequences map[string]int64 `json:"consequences"`
 	Impacts      map[string]int64 `json:"impacts"` // HIGH…MODIFIER, "none" for records without annotation
 	Chromosomes  map[string]int64 `json:"chromosomes"`
-	Known        int64            `json:"known"`
-	Novel        int64            `json:"novel"`
+	Known        int64            `json:"known"` // records with an ALT matching a known variant
+	Novel        int64            `json:"novel"` // records with an annotated ALT and none known (Filter.Known NovelOnly)
 	Tracks       map[string]int64 `json:"tracks"`
 	Malformed    int64            `json:"malformed"`
 }
@@ -352,9 +352,10 @@ func (ix *Index) Summary(ctx context.Context, f Filter) (*ViewSummary, error) {
 		for t := binary.LittleEndian.Uint64(tracksB[8*i:]); t != 0; t &= t - 1 {
 			byTrack[bits.TrailingZeros64(t)]++
 		}
-		if fl&flagKnown != 0 {
+		switch {
+		case fl&flagKnown != 0:
 			s.Known++
-		} else {
+		case novel(fl, ix.c.terms[i]):
 			s.Novel++
 		}
 		if fl&flagMalformed != 0 {

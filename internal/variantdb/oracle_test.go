@@ -114,7 +114,9 @@ func (r oracleRec) match(f Filter) bool {
 	if f.Consequence != "" && !r.terms[f.Consequence] {
 		return false
 	}
-	if f.Known == KnownOnly && !r.known || f.Known == NovelOnly && r.known {
+	// Novel: not known, and some allele annotated (a record of note-only
+	// entries, such as REF = ALT, was not looked up).
+	if f.Known == KnownOnly && !r.known || f.Known == NovelOnly && (r.known || len(r.terms) == 0) {
 		return false
 	}
 	if f.MaxFreq != nil && r.freq != nil && *r.freq > *f.MaxFreq {
