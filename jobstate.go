@@ -19,6 +19,7 @@ const (
 	JobFailed    JobState = "FAILED"
 	JobArchived  JobState = "ARCHIVED"
 	JobRestoring JobState = "RESTORING"
+	JobCancelled JobState = "CANCELLED"
 )
 
 // stateInfo is what the rest of GAS knows about a state. Callers ask these
@@ -49,9 +50,9 @@ type stateInfo struct {
 // jobStates is the state machine, in the order of a job's life.
 var jobStates = []stateInfo{
 	{JobPending, false, false, false, true, "is waiting for a worker",
-		[]JobState{JobRunning, JobFailed}}, // FAILED: cancelled by the user before it started
+		[]JobState{JobRunning, JobCancelled}},
 	{JobRunning, false, false, false, false, "is running",
-		[]JobState{JobRunning, JobCompleted, JobFailed}}, // RUNNING again: an interrupted run resumes
+		[]JobState{JobRunning, JobCompleted, JobFailed, JobCancelled}}, // RUNNING again: an interrupted run resumes
 	{JobCompleted, true, true, false, true, "is complete",
 		[]JobState{JobArchived}},
 	{JobFailed, true, false, false, true, "failed",
@@ -60,6 +61,8 @@ var jobStates = []stateInfo{
 		[]JobState{JobRestoring}},
 	{JobRestoring, false, true, true, true, "is being restored from the archive",
 		[]JobState{JobCompleted}},
+	{JobCancelled, true, false, false, true, "was cancelled",
+		nil},
 }
 
 // info returns the row of s; ok is false for an unknown state.
@@ -150,7 +153,7 @@ type JobChange struct {
 	From   JobState
 	To     JobState
 	Actor  string // "worker:annotate", "admin", …
-	Reason string // recorded in the event; for FAILED also the user-readable FailReason
+	Reason string // recorded in the event; for FAILED and CANCELLED also the user-readable FailReason
 	// At is when the change happened; it becomes StartedAt when To is
 	// RUNNING and CompletedAt when the annotation ends. Zero means now
 	// (the store fills it in).
@@ -183,9 +186,9 @@ func (c JobChange) Validate() error {
 // be valid (Validate) and j in c.From, else the error is EINVALID or
 // ECONFLICT. Entering RUNNING sets StartedAt; COMPLETED from RUNNING stores
 // the result and CompletedAt; COMPLETED from RESTORING (a thawed result)
-// clears the archive fields and keeps the original completion; FAILED
-// stores the reason and CompletedAt; ARCHIVED sets ArchivedAt; RESTORING
-// stores the retrieval; PENDING again (a retry) clears the run. A store
+// clears the archive fields and keeps the original completion; FAILED and
+// CANCELLED store the reason and CompletedAt; ARCHIVED sets ArchivedAt;
+// RESTORING stores the retrieval; PENDING again (a retry) clears the run. A store
 // writes what Apply returns; it decides nothing itself.
 func (c JobChange) Apply(j *Job, at time.Time) (*Job, error) {
 	if err := c.Validate(); err != nil {
@@ -212,7 +215,7 @@ func (c JobChange) Apply(j *Job, at time.Time) (*Job, error) {
 			n.ResultSize, n.ResultSum, n.Records, n.BundleSum = r.ResultSize, r.ResultSum, r.Records, r.BundleSum
 			n.FailReason = ""
 		}
-	case JobFailed:
+	case JobFailed, JobCancelled:
 		n.CompletedAt, n.FailReason = at, c.Reason
 	case JobArchived:
 		n.ArchivedAt, n.RestoreTier, n.RestoreReadyAt = at, "", time.Time{}

@@ -234,9 +234,14 @@ func TestAPICancel(t *testing.T) {
 	var j Job
 	f.submit(t, tok, "c.vcf", vcfText, "").json(t, &j)
 	a := f.do(t, "POST", "/api/v1/jobs/"+j.ID+"/cancel", tok, nil, "")
+	j = Job{} // decoding into the old one would keep its links
 	a.json(t, &j)
-	if a.code != http.StatusOK || j.State != gas.JobFailed || j.FailReason != "Cancelled by the user." {
+	if a.code != http.StatusOK || j.State != gas.JobCancelled || j.FailReason != "Cancelled by the user." || !j.Terminal || j.Links["cancel"] != "" {
 		t.Fatalf("cancel: %d %+v", a.code, j)
+	}
+	// A cancelled job stays cancelled.
+	if a := f.do(t, "POST", "/api/v1/jobs/"+j.ID+"/cancel", tok, nil, ""); a.code != http.StatusConflict {
+		t.Fatalf("second cancel: %d %s", a.code, a.body)
 	}
 }
 

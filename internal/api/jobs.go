@@ -39,7 +39,7 @@ func toJSON(j *gas.Job) Job {
 	if j.HasResult() {
 		links["result"] = self + "/result"
 	}
-	if j.State.InProgress() {
+	if j.State.CanMoveTo(gas.JobCancelled) {
 		links["cancel"] = self + "/cancel"
 	}
 	return Job{ID: j.ID, State: j.State, Terminal: j.State.Terminal(), InputName: j.InputName, InputSize: j.InputSize,
@@ -368,20 +368,20 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request, key, name, ctype
 	}
 }
 
-// cancelJob answers POST /jobs/{id}/cancel: a PENDING or RUNNING job ends
-// FAILED with the reason "Cancelled by the user." (a running annotation
-// notices when it tries to complete, and drops its result). A finished job
-// is 409.
+// cancelJob answers POST /jobs/{id}/cancel: a job the state machine lets
+// be cancelled (PENDING or RUNNING) becomes CANCELLED with the reason
+// "Cancelled by the user." (a running annotation notices when it tries to
+// complete, and drops its result). Any other job is 409.
 func (s *server) cancelJob(w http.ResponseWriter, r *http.Request, u *gas.User) {
 	j, ok := s.userJob(w, r, u)
 	if !ok {
 		return
 	}
-	if !j.State.InProgress() {
+	if !j.State.CanMoveTo(gas.JobCancelled) {
 		s.error(w, r, gas.Errorf(gas.ECONFLICT, "The job is %s and can no longer be cancelled.", j.State))
 		return
 	}
-	updated, err := s.d.Update.TransitionJob(r.Context(), j.ID, gas.JobChange{From: j.State, To: gas.JobFailed,
+	updated, err := s.d.Update.TransitionJob(r.Context(), j.ID, gas.JobChange{From: j.State, To: gas.JobCancelled,
 		Actor: fmt.Sprintf("user:%d", u.ID), Reason: "Cancelled by the user."})
 	if err != nil {
 		// ECONFLICT: it moved meanwhile (started or finished); say so.

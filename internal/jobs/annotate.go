@@ -234,11 +234,9 @@ func (w *AnnotateWorker) Work(ctx context.Context, rj *river.Job[AnnotateArgs]) 
 		// redo the work; the outputs have fixed keys and are overwritten.
 		j, err = w.jobs.TransitionJob(ctx, id, gas.JobChange{From: gas.JobRunning, To: gas.JobRunning, Actor: ActorAnnotate,
 			Reason: fmt.Sprintf("attempt %d resumes an interrupted run", rj.Attempt)})
-	case gas.JobCompleted, gas.JobFailed, gas.JobArchived, gas.JobRestoring:
+	default:
 		log.Info("annotate: job already finished; nothing to do", "state", j.State)
 		return nil
-	default:
-		return river.JobCancel(fmt.Errorf("annotate %s: unknown job state %q", id, j.State))
 	}
 	if gas.ErrorCode(err) == gas.ECONFLICT {
 		// Another worker moved it between our read and our update.

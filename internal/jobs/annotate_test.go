@@ -228,7 +228,7 @@ func TestAnnotateWorkerCancelledWhileRunning(t *testing.T) {
 	e := setup(t)
 	j := e.submit(t, vcfText, "demo", "")
 	cancelling := func(ctx context.Context, r io.Reader, w io.Writer, b *refdata.Bundle, opt annotate.Options) (*annotate.Summary, error) {
-		if _, err := e.store.TransitionJob(ctx, j.ID, gas.JobChange{From: gas.JobRunning, To: gas.JobFailed,
+		if _, err := e.store.TransitionJob(ctx, j.ID, gas.JobChange{From: gas.JobRunning, To: gas.JobCancelled,
 			Actor: "user:1", Reason: "Cancelled by the user."}); err != nil {
 			return nil, err
 		}
@@ -242,7 +242,7 @@ func TestAnnotateWorkerCancelledWhileRunning(t *testing.T) {
 		t.Fatalf("Work = %v; a cancelled job needs no retry", err)
 	}
 	got, _ := e.store.Job(ctx, j.ID)
-	if got.State != gas.JobFailed || got.FailReason != "Cancelled by the user." {
+	if got.State != gas.JobCancelled || got.FailReason != "Cancelled by the user." {
 		t.Fatalf("job = %+v", got)
 	}
 	rk, _, sk := jobs.ResultKeys(got)

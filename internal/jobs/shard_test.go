@@ -468,7 +468,7 @@ func TestShardStopsWhenJobLeavesRunning(t *testing.T) {
 	var s *shardEnv
 	var j *gas.Job
 	cancelling := func(ctx context.Context, r io.Reader, w io.Writer, b *refdata.Bundle, opt annotate.Options) (*annotate.Summary, error) {
-		if _, err := s.store.TransitionJob(context.WithoutCancel(ctx), j.ID, gas.JobChange{From: gas.JobRunning, To: gas.JobFailed,
+		if _, err := s.store.TransitionJob(context.WithoutCancel(ctx), j.ID, gas.JobChange{From: gas.JobRunning, To: gas.JobCancelled,
 			Actor: "user:1", Reason: "Cancelled by the user."}); err != nil {
 			return nil, err
 		}
@@ -485,7 +485,7 @@ func TestShardStopsWhenJobLeavesRunning(t *testing.T) {
 		t.Fatalf("cancelled piece: %v, want nil (nothing to retry)", err)
 	}
 	got, _ := s.store.Job(ctx, j.ID)
-	if got.State != gas.JobFailed || got.FailReason != "Cancelled by the user." {
+	if got.State != gas.JobCancelled || got.FailReason != "Cancelled by the user." {
 		t.Fatalf("job %s %q", got.State, got.FailReason)
 	}
 	if d, _, _ := s.shards.ShardProgress(ctx, j.ID); d != 0 {

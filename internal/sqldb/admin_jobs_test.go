@@ -86,7 +86,8 @@ func runAdminJobsSuite(t *testing.T, open opener) {
 		}
 	}
 	// A failed enqueue rolls the retry back.
-	move(failed, gas.JobChange{From: gas.JobPending, To: gas.JobFailed, Actor: "t", Reason: "again"})
+	move(failed, gas.JobChange{From: gas.JobPending, To: gas.JobRunning, Actor: "t"})
+	move(failed, gas.JobChange{From: gas.JobRunning, To: gas.JobFailed, Actor: "t", Reason: "again"})
 	f.enq.fail.Store(true)
 	if _, err := f.jobs.RetryJob(ctx, failed.ID, "admin"); err == nil {
 		t.Fatal("retry succeeded without a queue")

@@ -41,6 +41,10 @@ type dialect struct {
 	// migrateLock runs first in each migration's transaction, so servers
 	// starting at once do not migrate together; "" where not needed.
 	migrateLock string
+	// keysOff and keysOn turn the connection's foreign keys off and on,
+	// and keysCheck lists violations, for a migration that rebuilds a
+	// table (see migrationTx); "" where constraints can be altered in place.
+	keysOff, keysOn, keysCheck string
 	// lastAttempter is the expression of the last element of River's
 	// river_job.attempted_by array: the client working the job now.
 	lastAttempter string
@@ -50,6 +54,7 @@ type dialect struct {
 
 var (
 	sqliteDialect = &dialect{name: "sqlite", lastAttempter: `json_extract(attempted_by, '$[#-1]')`,
+		keysOff: `PRAGMA foreign_keys = OFF`, keysOn: `PRAGMA foreign_keys = ON`, keysCheck: `PRAGMA foreign_key_check`,
 		river: func(db *sql.DB) riverdriver.Driver[*sql.Tx] { return riversqlite.New(db) }}
 	postgresDialect = &dialect{name: "postgres", dollar: true, lockRow: " FOR UPDATE", shareRow: " FOR SHARE",
 		migrateLock:   `SELECT pg_advisory_xact_lock(7355608)`,

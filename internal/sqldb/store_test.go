@@ -96,6 +96,16 @@ func TestStoresPostgres(t *testing.T) {
 
 func openPostgresForTest(t *testing.T, opt Options) *DB {
 	t.Helper()
+	db := openPostgresEmpty(t, opt)
+	if _, err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// openPostgresEmpty is a new, unmigrated database on the test server.
+func openPostgresEmpty(t *testing.T, opt Options) *DB {
+	t.Helper()
 	base := os.Getenv("GAS_TEST_POSTGRES_URL")
 	if base == "" {
 		t.Skip("PostgreSQL store tests skipped: set GAS_TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable)")
@@ -138,9 +148,6 @@ func openPostgresForTest(t *testing.T, opt Options) *DB {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	return db
 }
 

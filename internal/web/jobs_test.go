@@ -418,6 +418,40 @@ func TestFailedJobShowsReason(t *testing.T) {
 	}
 }
 
+// A cancelled job reads as one everywhere, with no template naming the
+// state: the reason, the badge, no progress bar, no result, and the
+// delete and run-again actions of a finished job.
+func TestCancelledJobPage(t *testing.T) {
+	t.Parallel()
+	f := setup(t, nil)
+	c := f.client()
+	c.signup("cancel@example.org", "cancelling password")
+	id := jobIDFrom(t, c.upload("c.vcf", []byte(miniVCF), "all"))
+	if _, err := f.jobs.TransitionJob(context.Background(), id, gas.JobChange{From: gas.JobPending, To: gas.JobCancelled,
+		Actor: "user:1", Reason: "Cancelled by the user."}); err != nil {
+		t.Fatal(err)
+	}
+	doc := c.get("/jobs/" + id).doc(t)
+	if got := text(find(doc, "#fail-reason")); !strings.Contains(got, "The annotation was cancelled.") || !strings.Contains(got, "Cancelled by the user.") {
+		t.Fatalf("reason %q", got)
+	}
+	if b := find(doc, "#status .job-state"); b == nil || attr(b, "data-state") != "CANCELLED" || !strings.Contains(attr(b, "class"), "text-bg-warning") {
+		t.Fatal("no CANCELLED badge")
+	}
+	if attr(find(doc, "#status"), "data-terminal") != "true" {
+		t.Fatal("the page keeps watching a cancelled job")
+	}
+	if find(doc, "#progress") != nil || find(doc, "#result-link") != nil || find(doc, "#variants-link") != nil {
+		t.Fatal("a cancelled job shows progress, a result or variants")
+	}
+	if find(doc, "#delete-link") == nil || find(doc, "#resubmit-form") == nil {
+		t.Fatal("a cancelled job offers no delete or run again")
+	}
+	if r := c.get("/jobs/" + id + "/result"); r.StatusCode != 404 || !strings.Contains(text(find(r.doc(t), "#error-message")), "was cancelled") {
+		t.Fatalf("result of a cancelled job: %d", r.StatusCode)
+	}
+}
+
 func TestTryTheExample(t *testing.T) {
 	t.Parallel()
 	f := setup(t, func(c *Config) { c.FreeUploadLimit = 100 }) // the example is not held to the plan limit

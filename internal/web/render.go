@@ -111,6 +111,8 @@ func stateClass(s gas.JobState) string {
 		return "text-bg-dark"
 	case gas.JobRestoring:
 		return "text-bg-info"
+	case gas.JobCancelled:
+		return "text-bg-warning"
 	}
 	return "text-bg-light" // an unknown state
 }
