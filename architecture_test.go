@@ -94,7 +94,7 @@ var engine = []string{"vcf/...", "refdata/...", "annotate/..."}
 var adapters = []string{"internal/sqldb", "internal/blob/...", "internal/archive", "internal/archive/s3archive"}
 
 // testOnly are fixtures and conformance suites for tests.
-var testOnly = []string{"internal/sqldb/sqldbtest", "internal/archive/archivetest",
+var testOnly = []string{"internal/sqldb/sqldbtest", "internal/archive/archivetest", "internal/blob/blobtest",
 	"internal/s3test", "internal/sharedtest", "internal/testserver"}
 
 var importRules = []importRule{
