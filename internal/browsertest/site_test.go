@@ -19,6 +19,7 @@ import (
 	"github.com/gas-project/gas/internal/blob"
 	"github.com/gas-project/gas/internal/jobs"
 	"github.com/gas-project/gas/internal/sqldb"
+	"github.com/gas-project/gas/internal/sqldb/sqldbtest"
 	"github.com/gas-project/gas/internal/web"
 	"github.com/gas-project/gas/refdata"
 )
@@ -52,14 +53,7 @@ func startSite(t *testing.T, pause time.Duration) *site {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := sqldb.OpenSQLite(ctx, filepath.Join(dir, "gas.db"), sqldb.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := sqldbtest.SQLite(t, sqldb.Options{})
 	blobs, err := blob.NewFS(filepath.Join(dir, "blobs"))
 	if err != nil {
 		t.Fatal(err)

@@ -3,14 +3,13 @@ package cli
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/internal/jobs"
-	"github.com/gas-project/gas/internal/sqldb"
+	"github.com/gas-project/gas/internal/sqldb/sqldbtest"
 )
 
 // TestNotifyAdminCommands lists the outbox and requeues a failed delivery
@@ -30,11 +29,7 @@ func TestNotifyAdminCommands(t *testing.T) {
 		t.Fatalf("empty failed list: %d\n%s", code, out)
 	}
 
-	db, err := sqldb.OpenSQLite(ctx, filepath.Join(dir, "gas.db"), sqldb.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := sqldbtest.OpenDataDir(t, dir)
 	u, err := db.UserByEmail(ctx, "ada@example.org")
 	if err != nil {
 		t.Fatal(err)
@@ -114,11 +109,7 @@ func TestAdminJobsCommands(t *testing.T) {
 	c := newClient(t)
 	signUp(t, c, s.url, "ops@example.org")
 	ctx := context.Background()
-	db, err := sqldb.OpenSQLite(ctx, filepath.Join(s.dir, "gas.db"), sqldb.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := sqldbtest.OpenDataDir(t, s.dir)
 	u, err := db.UserByEmail(ctx, "ops@example.org")
 	if err != nil {
 		t.Fatal(err)

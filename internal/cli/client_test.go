@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/gas-project/gas"
-	"github.com/gas-project/gas/internal/sqldb"
+	"github.com/gas-project/gas/internal/sqldb/sqldbtest"
 	"github.com/gas-project/gas/refdata"
 )
 
@@ -40,11 +40,7 @@ func TestTokenClientRoundTrip(t *testing.T) {
 	}
 	resp.Body.Close()
 	// The token is made in the store (the profile page is the browser way).
-	db, err := sqldb.OpenSQLite(context.Background(), filepath.Join(s.dir, "gas.db"), sqldb.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := sqldbtest.OpenDataDir(t, s.dir)
 	u, err := db.UserByEmail(context.Background(), "cli@example.org")
 	if err != nil {
 		t.Fatal(err)

@@ -20,7 +20,7 @@ import (
 	"github.com/stripe/stripe-go/v82/webhook"
 
 	"github.com/gas-project/gas"
-	"github.com/gas-project/gas/internal/sqldb"
+	"github.com/gas-project/gas/internal/sqldb/sqldbtest"
 	"github.com/gas-project/gas/internal/testserver"
 	"github.com/gas-project/gas/refdata"
 )
@@ -96,11 +96,7 @@ func TestOIDCToPremiumEndToEnd(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "https://") {
 		t.Fatalf("POST /subscribe = %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	db, err := sqldb.OpenSQLite(context.Background(), filepath.Join(s.dir, "gas.db"), sqldb.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := sqldbtest.OpenDataDir(t, s.dir)
 	u, err := db.UserByEmail(context.Background(), "grace@example.org")
 	if err != nil {
 		t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/internal/blob"
 	"github.com/gas-project/gas/internal/jobs"
+	"github.com/gas-project/gas/internal/sharedtest"
 	"github.com/gas-project/gas/internal/sqldb"
 	"github.com/gas-project/gas/internal/sqldb/sqldbtest"
 	"github.com/gas-project/gas/refdata"
@@ -73,7 +74,7 @@ func badInputs(t *testing.T) []badInput {
 	for i := range binary {
 		binary[i] = byte(i*7919 + i>>8) // deterministic bytes, NULs and high bytes included
 	}
-	full := gzipBytes(t, chr21VCF(5_000, 7))
+	full := sharedtest.Gzip(t, chr21VCF(5_000, 7))
 	bomb, err := gzipBomb()
 	if err != nil {
 		t.Fatal(err)

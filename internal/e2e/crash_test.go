@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gas-project/gas"
+	"github.com/gas-project/gas/internal/sharedtest"
 )
 
 // TestCrash50Jobs submits 50 jobs, SIGKILLs gas serve while jobs are
@@ -34,7 +35,7 @@ func TestCrash50Jobs(t *testing.T) {
 	names := make([]string, jobs)
 	files := make([][]byte, jobs)
 	for i := range jobs {
-		names[i], files[i] = fmt.Sprintf("crash-%02d.vcf.gz", i), gzipBytes(t, chr21VCF(records, uint64(i)))
+		names[i], files[i] = fmt.Sprintf("crash-%02d.vcf.gz", i), sharedtest.Gzip(t, chr21VCF(records, uint64(i)))
 	}
 	ids := c.uploadAll(names, files, 8)
 

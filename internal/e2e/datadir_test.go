@@ -14,6 +14,7 @@ import (
 
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/internal/sqldb"
+	"github.com/gas-project/gas/internal/sqldb/sqldbtest"
 )
 
 // The data dir layout these checks read (internal/cli/serve.go and
@@ -89,14 +90,11 @@ var databases sync.Map
 // what it recorded with the real store rather than through the site.
 func openData(t *testing.T, dir string) *sqldb.DB {
 	t.Helper()
-	ctx := context.Background()
-	var db *sqldb.DB
-	var err error
-	if u, ok := databases.Load(dir); ok {
-		db, err = sqldb.OpenPostgres(ctx, u.(string), sqldb.Options{})
-	} else {
-		db, err = sqldb.OpenSQLite(ctx, filepath.Join(dir, "gas.db"), sqldb.Options{})
+	u, ok := databases.Load(dir)
+	if !ok {
+		return sqldbtest.OpenDataDir(t, dir)
 	}
+	db, err := sqldb.OpenPostgres(context.Background(), u.(string), sqldb.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

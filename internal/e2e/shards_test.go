@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gas-project/gas/internal/sharedtest"
 	"github.com/gas-project/gas/internal/sqldb/sqldbtest"
 )
 
@@ -133,7 +134,7 @@ func shardsAcrossWorkers(t *testing.T, dbEnv map[string]string) {
 	}
 	_, url := startRole(t, dir, "web", filepath.Join(base, "web.log"), webEnv)
 
-	input := gzipBytes(t, chr21VCF(records, 8))
+	input := sharedtest.Gzip(t, chr21VCF(records, 8))
 	c := signUp(t, url, "shards@example.org")
 	id := c.mustUpload("big.vcf.gz", input)
 	c.waitState([]string{id}, "COMPLETED", 5*time.Minute)

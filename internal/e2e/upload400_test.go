@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gas-project/gas"
+	"github.com/gas-project/gas/internal/sharedtest"
 	"github.com/gas-project/gas/refdata"
 )
 
@@ -49,7 +50,7 @@ func TestBadInputRejectedAtUpload(t *testing.T) {
 		content, file := c0.content, c0.file
 		if c0.name == "one 10 MB line" {
 			// Compressed, so it is refused for its line, not its size.
-			content, file = gzipBytes(t, content), file+".gz"
+			content, file = sharedtest.Gzip(t, content), file+".gz"
 		}
 		r, err := c.upload(file, content, "all")
 		if err != nil {

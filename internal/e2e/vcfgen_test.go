@@ -2,10 +2,8 @@ package e2e
 
 import (
 	"bytes"
-	"compress/gzip"
 	"fmt"
 	"math/rand/v2"
-	"testing"
 )
 
 // chr21VCF returns n SNVs on chromosome 21 between 25.0 and 26.0 Mb, the
@@ -27,18 +25,4 @@ func chr21VCF(n int, seed uint64) []byte {
 		fmt.Fprintf(&b, "21\t%d\t.\t%c\t%c\t.\t.\t.\n", pos, bases[ref], bases[alt])
 	}
 	return b.Bytes()
-}
-
-// gzipBytes compresses b with plain gzip (not BGZF), as a user's tool might.
-func gzipBytes(t *testing.T, b []byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	if _, err := zw.Write(b); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
 }

@@ -2,7 +2,6 @@ package jobs_test
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"os"
@@ -14,21 +13,9 @@ import (
 
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/internal/jobs"
+	"github.com/gas-project/gas/internal/sharedtest"
 	"github.com/gas-project/gas/refdata"
 )
-
-func gz(t *testing.T, b []byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	if _, err := zw.Write(b); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
 
 // TestAnnotateWorkerRealEngine runs the real engine on the demo bundle: good
 // input completes, and each kind of bad input fails once with a reason the
@@ -52,7 +39,7 @@ func TestAnnotateWorkerRealEngine(t *testing.T) {
 	demo := refdata.DemoVCF()
 	header := demo[:bytes.Index(demo, []byte("\n#CHROM"))+1]
 	header = append(header, demo[len(header):len(header)+bytes.IndexByte(demo[len(header):], '\n')+1]...)
-	bomb := gz(t, append(append([]byte{}, header...), bytes.Repeat([]byte("1\t100\t.\tA\tG\t.\t.\t.\n"), 200_000)...))
+	bomb := sharedtest.Gzip(t, append(append([]byte{}, header...), bytes.Repeat([]byte("1\t100\t.\tA\tG\t.\t.\t.\n"), 200_000)...))
 
 	cases := []struct {
 		name    string
@@ -61,10 +48,10 @@ func TestAnnotateWorkerRealEngine(t *testing.T) {
 		reason  string
 	}{
 		{"demo", demo, gas.JobCompleted, ""},
-		{"demo gzip", gz(t, demo), gas.JobCompleted, ""},
+		{"demo gzip", sharedtest.Gzip(t, demo), gas.JobCompleted, ""},
 		{"zero variants", header, gas.JobCompleted, ""},
 		{"binary", bytes.Repeat([]byte{0, 1, 2, 0xff, 0xfe}, 1000), gas.JobFailed, "could not be annotated"},
-		{"truncated gzip", gz(t, demo)[:200], gas.JobFailed, "could not be annotated"},
+		{"truncated gzip", sharedtest.Gzip(t, demo)[:200], gas.JobFailed, "could not be annotated"},
 		{"gzip bomb", bomb, gas.JobFailed, "could not be annotated"},
 		{"no header", []byte("1\t100\t.\tA\tG\t.\t.\t.\n"), gas.JobFailed, "could not be annotated"},
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/gas-project/gas/annotate"
+	"github.com/gas-project/gas/internal/sharedtest"
 	"github.com/gas-project/gas/vcf"
 )
 
@@ -147,7 +148,7 @@ func TestMergeBGZFErrors(t *testing.T) {
 	good := pieceOf(t, header, lines)
 	for name, p := range map[string][]byte{
 		"truncated":  good[:len(good)/2],
-		"plain gzip": gzipOf(t, append(append([]byte{}, header...), lines[0]...)),
+		"plain gzip": sharedtest.Gzip(t, append(append([]byte{}, header...), lines[0]...)),
 		"no header":  pieceOf(t, []byte("##fileformat=VCFv4.2\n"), nil),
 	} {
 		if _, err := mergePieces([][]byte{good, p}); err == nil {

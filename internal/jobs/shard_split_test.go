@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/gas-project/gas/annotate"
+	"github.com/gas-project/gas/internal/sharedtest"
 	"github.com/gas-project/gas/vcf"
 )
 
@@ -57,19 +58,6 @@ func bgzfBytes(t *testing.T, b []byte) []byte {
 	return buf.Bytes()
 }
 
-func gzipOf(t *testing.T, b []byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	if _, err := zw.Write(b); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
 // memSinks collects pieces in memory.
 type memSinks struct{ pieces []*bytes.Buffer }
 
@@ -110,7 +98,7 @@ func TestSplitVCF(t *testing.T) {
 	for _, in := range []struct {
 		name string
 		data []byte
-	}{{"plain", text}, {"gzip", gzipOf(t, text)}, {"bgzf", bgzfBytes(t, text)}} {
+	}{{"plain", text}, {"gzip", sharedtest.Gzip(t, text)}, {"bgzf", bgzfBytes(t, text)}} {
 		for _, n := range []int{1, 2, 3, 4, 7} {
 			t.Run(fmt.Sprintf("%s/%d", in.name, n), func(t *testing.T) {
 				t.Parallel()
@@ -213,7 +201,7 @@ func TestSplitVCFErrors(t *testing.T) {
 	for i := range 20000 {
 		fmt.Fprintf(big, "1\t%d\t.\tA\tC\t.\t.\tX=%d\n", i+1, i*7919%10007)
 	}
-	bad := gzipOf(t, big.Bytes())
+	bad := sharedtest.Gzip(t, big.Bytes())
 	bad = bad[:len(bad)*2/3]
 	var abandoned int
 	_, err := splitVCF(context.Background(), bytes.NewReader(bad), splitConfig{Pieces: 2, Records: 20000},

@@ -2,7 +2,6 @@ package jobs_test
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -24,6 +23,7 @@ import (
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/annotate"
 	"github.com/gas-project/gas/internal/jobs"
+	"github.com/gas-project/gas/internal/sharedtest"
 	"github.com/gas-project/gas/internal/sqldb"
 	"github.com/gas-project/gas/refdata"
 )
@@ -204,7 +204,7 @@ func TestShardedRunMatchesSingleRun(t *testing.T) {
 
 	content, _ := shardInput(3000, 0)
 	const options = `{"transcripts":"all"}`
-	j := s.submit(t, string(gz(t, content)), "demo", options)
+	j := s.submit(t, string(sharedtest.Gzip(t, content)), "demo", options)
 	got := waitJob(t, s.env, j.ID)
 	if got.State != gas.JobCompleted {
 		t.Fatalf("job %s: %s", got.State, got.FailReason)
@@ -499,7 +499,7 @@ func TestShardSmallInputNotSplit(t *testing.T) {
 	ctx := context.Background()
 	s := setupShards(t, 1000, nil)
 	content, _ := shardInput(1000, 0)
-	j := s.submit(t, string(gzBytes(t, content)), "demo", "")
+	j := s.submit(t, string(sharedtest.Gzip(t, content)), "demo", "")
 	if err := s.worker.Work(ctx, stepJob(j.ID, "", 0, 1)); err != nil {
 		t.Fatal(err)
 	}
@@ -508,17 +508,6 @@ func TestShardSmallInputNotSplit(t *testing.T) {
 		t.Fatalf("job %s with %d shards", got.State, len(shards))
 	}
 	s.sameResult(t, got, content, "")
-}
-
-func gzBytes(t *testing.T, b []byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	zw.Write(b)
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
 }
 
 // runSteps works a job's split, every piece and the merge, in order.

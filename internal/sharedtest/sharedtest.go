@@ -1,12 +1,29 @@
-// Package sharedtest locates the read-only test data that sits beside the
-// checkout (../shared/testdata from the module root) for tests in any package.
+// Package sharedtest is test data for tests in any package: it locates the
+// read-only data that sits beside the checkout (../shared/testdata from the
+// module root) and makes the small inputs many tests need (gzip files).
 package sharedtest
 
 import (
+	"bytes"
+	"compress/gzip"
 	"os"
 	"path/filepath"
 	"testing"
 )
+
+// Gzip returns b gzip-compressed, as an uploaded .vcf.gz would be.
+func Gzip(t testing.TB, b []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
 
 // Dir returns ../shared/testdata (joined with parts) seen from the module
 // root. It skips the test when the path is absent: a fresh clone has no

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/annotate"
+	"github.com/gas-project/gas/internal/sharedtest"
 )
 
 // TestOwnershipAllIDRoutes walks every route of the site that takes an
@@ -25,7 +26,7 @@ func TestOwnershipAllIDRoutes(t *testing.T) {
 	a := af.client()
 	a.signup("alice@example.org", "correct horse battery")
 	jobID := jobIDFrom(t, a.upload("a.vcf", []byte(miniVCF), "all"))
-	af.complete(jobID, gz(t, []byte(miniVCF)), []byte("log"), &annotate.Summary{Records: 2})
+	af.complete(jobID, sharedtest.Gzip(t, []byte(miniVCF)), []byte("log"), &annotate.Summary{Records: 2})
 	tokenSecret := newToken(t, a, url.Values{"name": {"alice's"}, "scope": {gas.ScopeJobsRead}})
 	_, tok, err := af.db.TokenUser(ctx, tokenSecret)
 	if err != nil {

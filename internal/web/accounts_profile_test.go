@@ -13,6 +13,7 @@ import (
 
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/annotate"
+	"github.com/gas-project/gas/internal/sharedtest"
 )
 
 // newToken creates a token through the profile form and returns the
@@ -177,15 +178,15 @@ func TestProfileDeleteAccount(t *testing.T) {
 	bob := af.client()
 	bob.signup("bob@example.org", "correct horse battery")
 	bobJob := jobIDFrom(t, bob.upload("b.vcf", []byte(miniVCF), "all"))
-	af.complete(bobJob, gz(t, []byte(miniVCF)), []byte("log"), sum)
+	af.complete(bobJob, sharedtest.Gzip(t, []byte(miniVCF)), []byte("log"), sum)
 
 	ada := af.client()
 	ada.signup("ada@example.org", "correct horse battery")
 	adaID := af.user("ada@example.org").ID
 	done := jobIDFrom(t, ada.upload("a.vcf", []byte(miniVCF), "all"))
-	af.complete(done, gz(t, []byte(miniVCF)), []byte("log"), sum)
+	af.complete(done, sharedtest.Gzip(t, []byte(miniVCF)), []byte("log"), sum)
 	archived := jobIDFrom(t, ada.upload("b.vcf", []byte(miniVCF), "all"))
-	af.complete(archived, gz(t, []byte(miniVCF)), []byte("log"), sum)
+	af.complete(archived, sharedtest.Gzip(t, []byte(miniVCF)), []byte("log"), sum)
 	j, _ := af.jobs.Job(ctx, archived)
 	if _, err := af.cold.Put(ctx, j.ResultKey, strings.NewReader("archived bytes")); err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +18,7 @@ import (
 	"github.com/gas-project/gas/internal/billing"
 	"github.com/gas-project/gas/internal/blob"
 	"github.com/gas-project/gas/internal/sqldb"
+	"github.com/gas-project/gas/internal/sqldb/sqldbtest"
 	"github.com/gas-project/gas/internal/testserver"
 )
 
@@ -41,17 +41,9 @@ type accountsFixture struct {
 
 func setupAccounts(t *testing.T, o accountsOpts) *accountsFixture {
 	t.Helper()
-	ctx := context.Background()
 	dir := t.TempDir()
 	clk := &clock{t: time.Date(2026, 11, 27, 1, 0, 0, 0, time.UTC)}
-	db, err := sqldb.OpenSQLite(ctx, filepath.Join(dir, "gas.db"), sqldb.Options{Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := sqldbtest.SQLite(t, sqldb.Options{Now: clk.Now})
 	blobDir := filepath.Join(dir, "blobs")
 	blobs, err := blob.NewFS(blobDir)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gas-project/gas/annotate"
+	"github.com/gas-project/gas/internal/sharedtest"
 )
 
 // TestChartsOnJobPage: the job page draws one SVG bar chart per summary
@@ -21,7 +22,7 @@ func TestChartsOnJobPage(t *testing.T) {
 	for i := range 20 {
 		cons["term_"+strconv.Itoa(i)] = int64(100 + i)
 	}
-	f.complete(id, gz(t, []byte(miniVCF)), []byte("log\n"), &annotate.Summary{Records: 2, Alleles: 2, Annotated: 2, Known: 3, Novel: 1,
+	f.complete(id, sharedtest.Gzip(t, []byte(miniVCF)), []byte("log\n"), &annotate.Summary{Records: 2, Alleles: 2, Annotated: 2, Known: 3, Novel: 1,
 		Impacts:      map[string]int64{"HIGH": 5, "MODERATE": 20, "MODIFIER": 40},
 		Consequences: cons,
 		Chromosomes:  map[string]int64{"chr10": 4, "chr2": 8, "chrX": 2, "chr1": 1, "chrUn_x": 1},

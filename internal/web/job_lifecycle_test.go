@@ -11,6 +11,7 @@ import (
 
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/annotate"
+	"github.com/gas-project/gas/internal/sharedtest"
 )
 
 // TestJobLifecyclePages follows one result through the archive and back:
@@ -24,7 +25,7 @@ func TestJobLifecyclePages(t *testing.T) {
 	c.signup("life@example.org", "lifecycle password")
 	u := f.user("life@example.org")
 	id := jobIDFrom(t, c.upload("s.vcf", []byte(miniVCF), "all"))
-	result := gz(t, []byte("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"))
+	result := sharedtest.Gzip(t, []byte("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"))
 	f.complete(id, result, []byte("log\n"), &annotate.Summary{Records: 1})
 	j, err := f.jobs.Job(ctx, id)
 	if err != nil {

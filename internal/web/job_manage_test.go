@@ -12,6 +12,7 @@ import (
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/annotate"
 	"github.com/gas-project/gas/internal/jobs"
+	"github.com/gas-project/gas/internal/sharedtest"
 )
 
 // TestDeleteJob: deleting asks first, is refused while the job runs, and
@@ -27,7 +28,7 @@ func TestDeleteJob(t *testing.T) {
 	u := f.user("del@example.org")
 	keep := jobIDFrom(t, c.upload("keep.vcf", []byte(miniVCF), "all"))
 	id := jobIDFrom(t, c.upload("gone.vcf", []byte(miniVCF), "all"))
-	f.complete(id, gz(t, []byte(miniVCF)), []byte("log\n"), &annotate.Summary{Records: 2})
+	f.complete(id, sharedtest.Gzip(t, []byte(miniVCF)), []byte("log\n"), &annotate.Summary{Records: 2})
 	f.buildIndex(id)
 	if r := c.get("/jobs/" + id + "/variants"); r.StatusCode != 200 { // caches the index
 		t.Fatalf("browser: %d", r.StatusCode)
@@ -101,7 +102,7 @@ func TestResubmitJob(t *testing.T) {
 	c := f.client()
 	c.signup("again@example.org", "again password 1")
 	id := jobIDFrom(t, c.upload("in.vcf", []byte(miniVCF), "all"))
-	f.complete(id, gz(t, []byte(miniVCF)), []byte("log\n"), &annotate.Summary{Records: 2})
+	f.complete(id, sharedtest.Gzip(t, []byte(miniVCF)), []byte("log\n"), &annotate.Summary{Records: 2})
 	if find(c.get("/jobs/"+id).doc(t), "#resubmit-form select[name=mode]") == nil {
 		t.Fatal("no run-again form on a completed job")
 	}

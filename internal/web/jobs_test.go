@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -25,17 +24,6 @@ import (
 
 const miniVCF = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n" +
 	"21\t25585733\trs1\tC\tT\t.\t.\t.\n21\t25587701\t.\tT\tC\t.\t.\t.\n"
-
-func gz(t *testing.T, b []byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	zw.Write(b)
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
 
 // jobIDFrom checks an upload answered 303 to a job page and returns the ID.
 func jobIDFrom(t testing.TB, r *resp) string {
@@ -129,7 +117,7 @@ func TestUploadAndJobPages(t *testing.T) {
 		t.Fatalf("result of a PENDING job: %d", r.StatusCode)
 	}
 
-	result := gz(t, []byte("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"))
+	result := sharedtest.Gzip(t, []byte("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"))
 	f.complete(id, result, []byte("annotated 2 records\n<script>alert(1)</script>\n"), &annotate.Summary{
 		Records: 2, Alleles: 2, Annotated: 2, Known: 1, Novel: 1,
 		Impacts:      map[string]int64{"MODIFIER": 2, "HIGH": 1},
@@ -190,7 +178,7 @@ func TestUploadGzipAndExampleModes(t *testing.T) {
 	f := setup(t, nil)
 	c := f.client()
 	c.signup("gz@example.org", "gzip password")
-	id := jobIDFrom(t, c.upload("calls.vcf.gz", gz(t, []byte(miniVCF)), ""))
+	id := jobIDFrom(t, c.upload("calls.vcf.gz", sharedtest.Gzip(t, []byte(miniVCF)), ""))
 	j, err := f.jobs.Job(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
@@ -291,7 +279,7 @@ func TestUploadInvalid(t *testing.T) {
 	f := setup(t, nil)
 	c := f.client()
 	c.signup("bad@example.org", "bad file password")
-	full := gz(t, []byte(strings.Repeat(miniVCF[:len(miniVCF)-0], 1)))
+	full := sharedtest.Gzip(t, []byte(strings.Repeat(miniVCF[:len(miniVCF)-0], 1)))
 	for _, tc := range []struct {
 		name string
 		data []byte
@@ -337,7 +325,7 @@ func TestOwnershipAllJobRoutes(t *testing.T) {
 	a.signup("a@example.org", "password of a")
 	b.signup("b@example.org", "password of b")
 	id := jobIDFrom(t, a.upload("a.vcf", []byte(miniVCF), "all"))
-	f.complete(id, gz(t, []byte(miniVCF)), []byte("log of a\n"), &annotate.Summary{Records: 2})
+	f.complete(id, sharedtest.Gzip(t, []byte(miniVCF)), []byte("log of a\n"), &annotate.Summary{Records: 2})
 	for _, p := range []string{"", "/input", "/result", "/log", "/status"} {
 		if r := a.get("/jobs/" + id + p); r.StatusCode != 200 {
 			t.Fatalf("owner GET /jobs/{id}%s: %d", p, r.StatusCode)
@@ -522,7 +510,7 @@ func TestLongLogIsCut(t *testing.T) {
 	c.signup("log@example.org", "long log password")
 	id := jobIDFrom(t, c.upload("l.vcf", []byte(miniVCF), "all"))
 	long := append(bytes.Repeat([]byte("a line of the log\n"), maxLogShown/18+10), 0xff, 0xfe) // plus invalid UTF-8
-	f.complete(id, gz(t, []byte(miniVCF)), long, &annotate.Summary{Records: 2})
+	f.complete(id, sharedtest.Gzip(t, []byte(miniVCF)), long, &annotate.Summary{Records: 2})
 	doc := c.get("/jobs/" + id + "/log").doc(t)
 	if find(doc, "#log-truncated") == nil {
 		t.Fatal("a log over the limit is not marked as cut")

@@ -24,6 +24,7 @@ import (
 	"github.com/gas-project/gas/internal/auth"
 	"github.com/gas-project/gas/internal/blob"
 	"github.com/gas-project/gas/internal/sqldb"
+	"github.com/gas-project/gas/internal/sqldb/sqldbtest"
 )
 
 // recordingQueue stands in for River: it records which jobs were enqueued
@@ -88,17 +89,9 @@ func setupWith(t testing.TB, edit func(*Config), wrapJobs func(gas.JobStore) gas
 // sees the database the fixture opened.
 func setupDeps(t testing.TB, edit func(*Config), wrapJobs func(gas.JobStore) gas.JobStore, editDeps func(*sqldb.DB, *Deps)) *fixture {
 	t.Helper()
-	ctx := context.Background()
 	dir := t.TempDir()
 	clk := &clock{t: time.Date(2026, 11, 27, 1, 0, 0, 0, time.UTC)}
-	db, err := sqldb.OpenSQLite(ctx, filepath.Join(dir, "gas.db"), sqldb.Options{Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := sqldbtest.SQLite(t, sqldb.Options{Now: clk.Now})
 	blobDir := filepath.Join(dir, "blobs")
 	blobs, err := blob.NewFS(blobDir)
 	if err != nil {

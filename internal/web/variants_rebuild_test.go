@@ -12,6 +12,7 @@ import (
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/annotate"
 	"github.com/gas-project/gas/internal/jobs"
+	"github.com/gas-project/gas/internal/sharedtest"
 	"github.com/gas-project/gas/internal/sqldb"
 )
 
@@ -39,7 +40,7 @@ func TestVariantBrowserAsksForBuilds(t *testing.T) {
 	c := f.client()
 	c.signup("rebuild@example.org", "rebuild password")
 	id := jobIDFrom(t, c.upload("in.vcf", []byte(miniVCF), "all"))
-	f.complete(id, gz(t, []byte(miniVCF)), []byte("log\n"), &annotate.Summary{Records: 2})
+	f.complete(id, sharedtest.Gzip(t, []byte(miniVCF)), []byte("log\n"), &annotate.Summary{Records: 2})
 
 	c.get("/jobs/" + id + "/variants")
 	if n := queued(id); n != 0 {

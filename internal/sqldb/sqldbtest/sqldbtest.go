@@ -39,6 +39,20 @@ func SQLite(t testing.TB, opt sqldb.Options) *sqldb.DB {
 	return db
 }
 
+// OpenDataDir opens the SQLite database of a GAS data directory (its
+// gas.db, as `gas serve` keeps it) without migrating it: a test reads what
+// a server it started recorded, or prepares rows for it. It is closed when
+// t ends.
+func OpenDataDir(t testing.TB, dataDir string) *sqldb.DB {
+	t.Helper()
+	db, err := sqldb.OpenSQLite(context.Background(), filepath.Join(dataDir, "gas.db"), sqldb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
 // PostgresURL creates an empty database for t on the test server and returns
 // its URL; the database is dropped when t ends.
 func PostgresURL(t testing.TB) string {
