@@ -24,9 +24,10 @@ import (
 	"hash"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
@@ -40,9 +41,11 @@ const MetaSHA256 = "sha256"
 
 // Store is a gas.BlobStore on S3. It is safe for concurrent use.
 type Store struct {
-	client   *s3.Client
-	cfg      Config
-	uploader *manager.Uploader
+	client *s3.Client
+	cfg    Config
+	// transfers uploads bodies longer than one part in parts, in parallel
+	// (the SDK's transfer manager); shorter ones go in one PutObject.
+	transfers *transfermanager.Client
 }
 
 var (
@@ -64,15 +67,19 @@ func NewWithClient(client *s3.Client, cfg Config) (*Store, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	up := manager.NewUploader(client, func(u *manager.Uploader) {
-		u.PartSize = cfg.PartSize
-		u.Concurrency = cfg.Concurrency
-		// A failed upload's parts are aborted, so they neither cost storage
-		// nor linger; a crashed process's parts need the bucket's
-		// AbortIncompleteMultipartUpload lifecycle rule.
-		u.LeavePartsOnError = false
+	tm := transfermanager.New(client, func(o *transfermanager.Options) {
+		o.PartSizeBytes = cfg.PartSize
+		o.Concurrency = cfg.Concurrency
+		// Put sends bodies of one part or less itself, with their checksum;
+		// what reaches the manager is always uploaded in parts.
+		o.MultipartUploadThreshold = cfg.PartSize
+		// A failed upload's parts are aborted (the manager does so on
+		// failure, within this time even when the context was cancelled),
+		// so they neither cost storage nor linger; a crashed process's
+		// parts need the bucket's AbortIncompleteMultipartUpload rule.
+		o.FailTimeout = 30 * time.Second
 	})
-	return &Store{client: client, cfg: cfg, uploader: up}, nil
+	return &Store{client: client, cfg: cfg, transfers: tm}, nil
 }
 
 // Client returns the S3 client the store uses.
@@ -156,7 +163,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (gas.BlobInfo,
 
 	// Upload in the bucket's default class: the copy below may have to read
 	// the object, which S3 refuses for archive classes.
-	out, err := s.uploader.Upload(ctx, &s3.PutObjectInput{
+	out, err := s.transfers.UploadObject(ctx, &transfermanager.UploadObjectInput{
 		Bucket: aws.String(s.cfg.Bucket),
 		Key:    aws.String(okey),
 		Body:   io.MultiReader(&head, body),
