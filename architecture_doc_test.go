@@ -145,7 +145,7 @@ func TestArchitectureDoc(t *testing.T) {
 }
 
 // layerRow matches a row of the layer table: "| N. name | `pkg`, … | … |".
-var layerRow = regexp.MustCompile("^\\| (\\d+)\\. [^|]+\\| ([^|]+)\\|")
+var layerRow = regexp.MustCompile(`^\| (\d+)\. [^|]+\| ([^|]+)\|`)
 var backticked = regexp.MustCompile("`([^`]+)`")
 
 // TestArchitectureLayers checks the hand-written layer table of

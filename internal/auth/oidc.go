@@ -84,9 +84,6 @@ func NewOIDC(cfg OIDCConfig) (*OIDC, error) {
 // Name is the provider's display name.
 func (o *OIDC) Name() string { return o.cfg.Name }
 
-// Issuer is the configured issuer URL.
-func (o *OIDC) Issuer() string { return o.cfg.Issuer }
-
 func (o *OIDC) ctx(ctx context.Context) context.Context {
 	return oidc.ClientContext(ctx, o.cfg.HTTPClient)
 }

@@ -50,9 +50,6 @@ func NewHooks(cfg HooksConfig) (*Hooks, error) {
 	return &Hooks{cfg: cfg}, nil
 }
 
-// FreeRetention is how long a Free user's result stays in hot storage.
-func (h *Hooks) FreeRetention() time.Duration { return h.cfg.FreeRetention }
-
 // at returns insert options that run a job at t: scheduled when t is in
 // the future, at once otherwise (River would otherwise hold a past-due
 // job until its next scheduler pass, seconds later).

@@ -76,9 +76,6 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
 
-// Registry is the underlying registry, for tests and extra collectors.
-func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
-
 // ObserveTransition records a committed or committing job change. It has the
 // shape of a transition hook's arguments so the caller can feed it from one
 // (see internal/cli): annotation durations and records come from the job

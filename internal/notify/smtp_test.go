@@ -209,7 +209,7 @@ func TestNotifyGivesUpThenAdminRetries(t *testing.T) {
 		Actor: "worker:annotate", Reason: "not a VCF"}); err != nil {
 		t.Fatal(err)
 	}
-	failed, total, err := f.db.FailedNotifications(ctx, gas.Page{})
+	_, total, err := f.db.FailedNotifications(ctx, gas.Page{})
 	if err != nil || total != 0 {
 		t.Fatalf("failed before any attempt: %d, %v", total, err)
 	}
@@ -219,7 +219,7 @@ func TestNotifyGivesUpThenAdminRetries(t *testing.T) {
 	if n.Attempts != 3 || !strings.Contains(n.LastError, "connection refused") {
 		t.Fatalf("after giving up: %+v", n)
 	}
-	if failed, total, err = f.db.FailedNotifications(ctx, gas.Page{}); err != nil || total != 1 || failed[0].ID != id {
+	if failed, total, err := f.db.FailedNotifications(ctx, gas.Page{}); err != nil || total != 1 || failed[0].ID != id {
 		t.Fatalf("admin's failed list: %d, %v", total, err)
 	}
 

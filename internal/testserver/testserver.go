@@ -103,9 +103,6 @@ func (p *Process) Stop() {
 	<-p.done
 }
 
-// Output is what the server printed so far.
-func (p *Process) Output() string { return p.out.String() }
-
 // WaitHTTP polls url until it answers with any HTTP status (the server is
 // up), the process exits, or 30 s pass.
 func (p *Process) WaitHTTP(t testing.TB, url string) {

@@ -171,14 +171,6 @@ func u64s(b []byte) []uint64 {
 	return out
 }
 
-func u32s(b []byte) []uint32 {
-	out := make([]uint32, len(b)/4)
-	for i := range out {
-		out[i] = binary.LittleEndian.Uint32(b[4*i:])
-	}
-	return out
-}
-
 // cols are the in-memory filter columns of an open index.
 type cols struct {
 	flags []byte

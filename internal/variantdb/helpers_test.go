@@ -3,7 +3,6 @@ package variantdb
 import (
 	"bytes"
 	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -113,13 +112,4 @@ func allRIDs(t testing.TB, ix *Index, f Filter) []int64 {
 		}
 		f.Page++
 	}
-}
-
-func readAll(t testing.TB, r io.Reader) []byte {
-	t.Helper()
-	b, err := io.ReadAll(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }

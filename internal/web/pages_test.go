@@ -162,33 +162,10 @@ func TestNewHandlerRequiresStores(t *testing.T) {
 	}
 }
 
-func TestSanitizeFilename(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]string{
-		"sample.vcf":                      "sample.vcf",
-		"C:\\Users\\me\\My calls.VCF":     "My_calls.VCF",
-		"../../etc/passwd.vcf.gz":         "passwd.vcf.gz",
-		"..vcf":                           "input.vcf",
-		".vcf.gz":                         "input.vcf.gz",
-		"résumé.vcf.bgz":                  "r_sum_.vcf.bgz",
-		strings.Repeat("a", 300) + ".vcf": strings.Repeat("a", 100) + ".vcf",
-	} {
-		got, err := sanitizeFilename(in)
-		if err != nil || got != want {
-			t.Errorf("sanitizeFilename(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"", "x.txt", "x.vcf.zip", "vcf"} {
-		if _, err := sanitizeFilename(in); gas.ErrorCode(err) != gas.EINVALID {
-			t.Errorf("sanitizeFilename(%q) accepted", in)
-		}
-	}
-}
-
 func TestEveryStateHasABadge(t *testing.T) {
 	t.Parallel()
 	seen := map[string]gas.JobState{}
-	for _, s := range []gas.JobState{gas.JobPending, gas.JobRunning, gas.JobCompleted, gas.JobFailed, gas.JobArchived, gas.JobRestoring} {
+	for _, s := range gas.JobStates() {
 		c := stateClass(s)
 		if c == stateClass("UNKNOWN") {
 			t.Errorf("state %s has the fallback badge", s)

@@ -225,11 +225,6 @@ func (s *server) tooLarge(w http.ResponseWriter, r *http.Request, u *gas.User) {
 	s.renderErrorView(w, r, v)
 }
 
-func isMaxBytes(err error) bool { return submit.IsTooLarge(err) }
-
-// sanitizeFilename is submit.SanitizeFilename (kept for this package's tests).
-func sanitizeFilename(name string) (string, error) { return submit.SanitizeFilename(name) }
-
 // countRecords counts the data records of a stored input, the total of the
 // progress bar; -1 when it cannot be read (the job is queued anyway: the
 // worker reports the real problem).
