@@ -12,6 +12,7 @@ import (
 
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/internal/auth"
+	"github.com/gas-project/gas/internal/sqldb"
 )
 
 const adminUsage = `Usage:
@@ -61,12 +62,9 @@ func adminCreateUser(ctx context.Context, e *env, args []string) error {
 	admin := fs.Bool("admin", false, "give the account the admin role")
 	plan := fs.String("plan", "free", "plan: free or premium")
 	pwFile := fs.String("password-file", "", "read the password from the first line of this file")
-	cfg, err := loadConfig(e, fs, args)
+	cfg, err := adminArgs(e, fs, args, 1, "expected exactly one EMAIL argument")
 	if err != nil {
 		return err
-	}
-	if fs.NArg() != 1 {
-		return usagef("expected exactly one EMAIL argument")
 	}
 	if *plan != string(gas.PlanFree) && *plan != string(gas.PlanPremium) {
 		return usagef("--plan must be free or premium, got %q", *plan)
@@ -89,34 +87,28 @@ func adminCreateUser(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := adminDB(ctx, e, cfg)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	u := &gas.User{Email: fs.Arg(0), Name: *name, PasswordHash: hash, Plan: gas.Plan(*plan), Admin: *admin}
-	if err := db.CreateUser(ctx, u); err != nil {
-		return userFacing(err)
-	}
-	role := "user"
-	if u.Admin {
-		role = "admin"
-	}
-	fmt.Fprintf(e.stdout, "created %s %s (id %d, plan %s)\n", role, u.Email, u.ID, u.Plan)
-	if generated {
-		fmt.Fprintf(e.stdout, "password: %s\n", password)
-	}
-	return nil
+	return withDB(ctx, e, cfg, func(db *sqldb.DB) error {
+		u := &gas.User{Email: fs.Arg(0), Name: *name, PasswordHash: hash, Plan: gas.Plan(*plan), Admin: *admin}
+		if err := db.CreateUser(ctx, u); err != nil {
+			return userFacing(err)
+		}
+		role := "user"
+		if u.Admin {
+			role = "admin"
+		}
+		fmt.Fprintf(e.stdout, "created %s %s (id %d, plan %s)\n", role, u.Email, u.ID, u.Plan)
+		if generated {
+			fmt.Fprintf(e.stdout, "password: %s\n", password)
+		}
+		return nil
+	})
 }
 
 func adminSetPlan(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "admin users set-plan", "EMAIL free|premium", "Change the plan of an account.")
-	cfg, err := loadConfig(e, fs, args)
+	cfg, err := adminArgs(e, fs, args, 2, "expected EMAIL and a plan (free or premium)")
 	if err != nil {
 		return err
-	}
-	if fs.NArg() != 2 {
-		return usagef("expected EMAIL and a plan (free or premium)")
 	}
 	plan := gas.Plan(fs.Arg(1))
 	if plan != gas.PlanFree && plan != gas.PlanPremium {
@@ -124,25 +116,21 @@ func adminSetPlan(ctx context.Context, e *env, args []string) error {
 	}
 	// The same hooks as the site's: upgrading here queues the restore of
 	// the user's archived results, which the running workers carry out.
-	svc, err := adminServices(ctx, e, cfg)
-	if err != nil {
-		return err
-	}
-	db := svc.db
-	defer db.Close()
-	u, err := db.UserByEmail(ctx, fs.Arg(0))
-	if err != nil {
-		return userFacing(err)
-	}
-	was := u.Plan
-	if err := db.SetPlan(ctx, u.ID, plan); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "%s is now on the %s plan\n", u.Email, plan)
-	if was != gas.PlanPremium && plan == gas.PlanPremium {
-		fmt.Fprintln(e.stdout, "archived results of this account will be restored by the running workers")
-	}
-	return nil
+	return withServices(ctx, e, cfg, func(svc *services) error {
+		u, err := svc.db.UserByEmail(ctx, fs.Arg(0))
+		if err != nil {
+			return userFacing(err)
+		}
+		was := u.Plan
+		if err := svc.db.SetPlan(ctx, u.ID, plan); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%s is now on the %s plan\n", u.Email, plan)
+		if was != gas.PlanPremium && plan == gas.PlanPremium {
+			fmt.Fprintln(e.stdout, "archived results of this account will be restored by the running workers")
+		}
+		return nil
+	})
 }
 
 // userFacing returns the user message of a coded error (a taken email, an
@@ -170,40 +158,37 @@ func adminListNotifications(ctx context.Context, e *env, args []string) error {
 	if *limit < 1 || *limit > 200 {
 		return usagef("--limit must be between 1 and 200, got %d", *limit)
 	}
-	db, err := adminDB(ctx, e, cfg)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	list, what := db.AllNotifications, "notifications"
-	if *failed {
-		list, what = db.FailedNotifications, "failed notifications"
-	}
-	ns, total, err := list(ctx, gas.Page{Limit: *limit})
-	if err != nil {
-		return err
-	}
-	if total == 0 {
-		fmt.Fprintf(e.stdout, "no %s\n", what)
-		return nil
-	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATE\tATTEMPTS\tCREATED\tSENT\tTO\tKIND\tJOB\tLAST ERROR")
-	for _, n := range ns {
-		sent := "-"
-		if !n.SentAt.IsZero() {
-			sent = n.SentAt.UTC().Format(time.RFC3339)
+	return withDB(ctx, e, cfg, func(db *sqldb.DB) error {
+		list, what := db.AllNotifications, "notifications"
+		if *failed {
+			list, what = db.FailedNotifications, "failed notifications"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", n.ID, n.State, n.Attempts,
-			n.CreatedAt.UTC().Format(time.RFC3339), sent, n.To, n.Kind, orDash(n.JobID), orDash(oneLine(n.LastError)))
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	if total > len(ns) {
-		fmt.Fprintf(e.stdout, "(%d of %d %s shown; use --limit)\n", len(ns), total, what)
-	}
-	return nil
+		ns, total, err := list(ctx, gas.Page{Limit: *limit})
+		if err != nil {
+			return err
+		}
+		if total == 0 {
+			fmt.Fprintf(e.stdout, "no %s\n", what)
+			return nil
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tSTATE\tATTEMPTS\tCREATED\tSENT\tTO\tKIND\tJOB\tLAST ERROR")
+		for _, n := range ns {
+			sent := "-"
+			if !n.SentAt.IsZero() {
+				sent = n.SentAt.UTC().Format(time.RFC3339)
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", n.ID, n.State, n.Attempts,
+				n.CreatedAt.UTC().Format(time.RFC3339), sent, n.To, n.Kind, orDash(n.JobID), orDash(oneLine(n.LastError)))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		if total > len(ns) {
+			fmt.Fprintf(e.stdout, "(%d of %d %s shown; use --limit)\n", len(ns), total, what)
+		}
+		return nil
+	})
 }
 
 // adminRetryNotification moves a FAILED delivery back to PENDING and queues
@@ -211,27 +196,21 @@ func adminListNotifications(ctx context.Context, e *env, args []string) error {
 // send it.
 func adminRetryNotification(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "admin notifications retry", "ID", "Queue a failed email notification again (its attempts start over).")
-	cfg, err := loadConfig(e, fs, args)
+	cfg, err := adminArgs(e, fs, args, 1, "expected exactly one notification ID (see 'gas admin notifications --failed')")
 	if err != nil {
 		return err
-	}
-	if fs.NArg() != 1 {
-		return usagef("expected exactly one notification ID (see 'gas admin notifications --failed')")
 	}
 	id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
 	if err != nil || id < 1 {
 		return usagef("the notification ID must be a positive whole number, got %q", fs.Arg(0))
 	}
-	svc, err := adminServices(ctx, e, cfg)
-	if err != nil {
-		return err
-	}
-	defer svc.db.Close()
-	if err := svc.notify.Retry(ctx, id); err != nil {
-		return userFacing(err)
-	}
-	fmt.Fprintf(e.stdout, "notification %d queued again; a running worker will send it\n", id)
-	return nil
+	return withServices(ctx, e, cfg, func(svc *services) error {
+		if err := svc.notify.Retry(ctx, id); err != nil {
+			return userFacing(err)
+		}
+		fmt.Fprintf(e.stdout, "notification %d queued again; a running worker will send it\n", id)
+		return nil
+	})
 }
 
 func orDash(s string) string {

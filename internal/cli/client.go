@@ -181,12 +181,7 @@ func (c *apiClient) submitMultipart(ctx context.Context, f *os.File, path, trans
 	if err != nil {
 		return api.Job{}, err
 	}
-	defer resp.Body.Close()
-	var j api.Job
-	if err := json.NewDecoder(resp.Body).Decode(&j); err != nil {
-		return j, fmt.Errorf("read the server's answer: %w", err)
-	}
-	return j, nil
+	return decodeJob(resp)
 }
 
 // submitDirect sends the file straight to the server's object store with a
@@ -231,6 +226,11 @@ func (c *apiClient) submitDirect(ctx context.Context, f *os.File, path, transcri
 	if err != nil {
 		return api.Job{}, err
 	}
+	return decodeJob(resp)
+}
+
+// decodeJob reads the job a submission answered with.
+func decodeJob(resp *http.Response) (api.Job, error) {
 	defer resp.Body.Close()
 	var j api.Job
 	if err := json.NewDecoder(resp.Body).Decode(&j); err != nil {

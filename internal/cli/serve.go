@@ -144,8 +144,15 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 	}
 	if m.Role.web {
-		go sweepSessions(m.bg, m.db, m.Logger)
-		go sweepUploads(m.bg, m.db, m.svc.blobs, m.Logger)
+		// Expired sessions, so the table does not grow with every
+		// abandoned browser; uploads whose pre-flight report nobody
+		// answered within a day (row and file), so abandoned checks do not
+		// pile up in storage.
+		go hourly(m.bg, m.Logger, "expired sessions", m.db.DeleteExpiredSessions)
+		go hourly(m.bg, m.Logger, "abandoned uploads", func(ctx context.Context) (int64, error) {
+			n, err := web.CleanAbandonedUploads(ctx, m.db, m.svc.blobs, time.Now().Add(-web.AbandonedUploadAge))
+			return int64(n), err
+		})
 	}
 	// Background work ends first on Close, before what it uses closes.
 	m.onClose(stop)
@@ -386,10 +393,9 @@ func (m *Main) printSummary() {
 	fmt.Fprintf(w, "Press Ctrl+C to stop.\n")
 }
 
-// sweepUploads deletes, hourly, the uploads whose pre-flight report nobody
-// answered within a day (row and stored file), so abandoned checks do not
-// pile up in storage.
-func sweepUploads(ctx context.Context, db *sqldb.DB, blobs gas.BlobStore, logger *slog.Logger) {
+// hourly runs sweep every hour until ctx ends, logging what it did: a
+// failure is logged and retried at the next hour.
+func hourly(ctx context.Context, logger *slog.Logger, what string, sweep func(ctx context.Context) (int64, error)) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
@@ -397,29 +403,10 @@ func sweepUploads(ctx context.Context, db *sqldb.DB, blobs gas.BlobStore, logger
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if n, err := web.CleanAbandonedUploads(ctx, db, blobs, time.Now().Add(-web.AbandonedUploadAge)); err != nil {
-				logger.Warn("sweep abandoned uploads", "err", err)
+			if n, err := sweep(ctx); err != nil {
+				logger.Warn("sweep "+what, "err", err)
 			} else if n > 0 {
-				logger.Info("deleted abandoned uploads", "count", n)
-			}
-		}
-	}
-}
-
-// sweepSessions deletes expired sessions hourly so the table does not grow
-// with every abandoned browser.
-func sweepSessions(ctx context.Context, db *sqldb.DB, logger *slog.Logger) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if n, err := db.DeleteExpiredSessions(ctx); err != nil {
-				logger.Warn("sweep sessions", "err", err)
-			} else if n > 0 {
-				logger.Info("swept expired sessions", "count", n)
+				logger.Info("swept "+what, "count", n)
 			}
 		}
 	}

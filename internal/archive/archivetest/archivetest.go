@@ -15,16 +15,14 @@ package archivetest
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"io"
 	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/gas-project/gas"
+	"github.com/gas-project/gas/internal/blob/blobtest"
 )
 
 // Options says what store a sub-test needs. Every call gets a fresh store
@@ -102,11 +100,6 @@ func Run(t *testing.T, newStore NewStore) {
 
 const key = "user/7/3f0c2a9e-0000-4000-8000-000000000001/result.vcf.gz"
 
-func sum(b []byte) string {
-	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:])
-}
-
 func wantCode(t *testing.T, what string, err error, code string) {
 	t.Helper()
 	if got := gas.ErrorCode(err); got != code {
@@ -120,25 +113,10 @@ func put(t *testing.T, s gas.ColdStore, k string, data []byte) gas.BlobInfo {
 	if err != nil {
 		t.Fatalf("Put %s: %v", k, err)
 	}
-	if info.Size != int64(len(data)) || info.SHA256 != sum(data) {
-		t.Fatalf("Put %s = size %d sha %s, want size %d sha %s", k, info.Size, info.SHA256, len(data), sum(data))
+	if info.Size != int64(len(data)) || info.SHA256 != blobtest.Sum(data) {
+		t.Fatalf("Put %s = size %d sha %s, want size %d sha %s", k, info.Size, info.SHA256, len(data), blobtest.Sum(data))
 	}
 	return info
-}
-
-// readAll opens a retrieved object and returns its bytes.
-func readAll(t *testing.T, s gas.ColdStore, k string) []byte {
-	t.Helper()
-	rc, err := s.Open(context.Background(), k)
-	if err != nil {
-		t.Fatalf("Open %s: %v", k, err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		t.Fatalf("read %s: %v", k, err)
-	}
-	return b
 }
 
 func retrieved(t *testing.T, s gas.ColdStore, k string) bool {
@@ -174,8 +152,8 @@ func testPutStat(t *testing.T, newStore NewStore) {
 	if err != nil {
 		t.Fatalf("Stat: %v", err)
 	}
-	if st.Key != key || st.Size != int64(len(data)) || st.SHA256 != sum(data) {
-		t.Fatalf("Stat = %+v, want size %d sha %s", st, len(data), sum(data))
+	if st.Key != key || st.Size != int64(len(data)) || st.SHA256 != blobtest.Sum(data) {
+		t.Fatalf("Stat = %+v, want size %d sha %s", st, len(data), blobtest.Sum(data))
 	}
 }
 
@@ -186,7 +164,7 @@ func testPutEmpty(t *testing.T, newStore NewStore) {
 	if _, err := s.Retrieve(context.Background(), key, gas.TierStandard); err != nil {
 		t.Fatalf("Retrieve: %v", err)
 	}
-	if b := readAll(t, s, key); len(b) != 0 {
+	if b := blobtest.ReadAll(t, s, key); len(b) != 0 {
 		t.Fatalf("empty object read back as %d bytes", len(b))
 	}
 }
@@ -198,13 +176,13 @@ func testPutReplaces(t *testing.T, newStore NewStore) {
 	second := sampleVCF(2)
 	put(t, s, key, second)
 	st, err := s.Stat(context.Background(), key)
-	if err != nil || st.SHA256 != sum(second) || st.Size != int64(len(second)) {
+	if err != nil || st.SHA256 != blobtest.Sum(second) || st.Size != int64(len(second)) {
 		t.Fatalf("Stat after replace = %+v, %v; want the second object", st, err)
 	}
 	if _, err := s.Retrieve(context.Background(), key, gas.TierStandard); err != nil {
 		t.Fatalf("Retrieve: %v", err)
 	}
-	if got := readAll(t, s, key); !bytes.Equal(got, second) {
+	if got := blobtest.ReadAll(t, s, key); !bytes.Equal(got, second) {
 		t.Fatalf("read back %d bytes, not the second object", len(got))
 	}
 }
@@ -236,13 +214,13 @@ func testFailedPutKeepsOld(t *testing.T, newStore NewStore) {
 		t.Fatal("Put from a failing reader succeeded")
 	}
 	st, err := s.Stat(ctx, key)
-	if err != nil || st.SHA256 != sum(old) || st.Size != int64(len(old)) {
+	if err != nil || st.SHA256 != blobtest.Sum(old) || st.Size != int64(len(old)) {
 		t.Fatalf("after a failed Put, Stat = %+v, %v; want the previous object", st, err)
 	}
 	if _, err := s.Retrieve(ctx, key, gas.TierStandard); err != nil {
 		t.Fatalf("Retrieve: %v", err)
 	}
-	if got := readAll(t, s, key); !bytes.Equal(got, old) {
+	if got := blobtest.ReadAll(t, s, key); !bytes.Equal(got, old) {
 		t.Fatal("after a failed Put the object is not the previous one")
 	}
 	// And a failed first Put leaves nothing.
@@ -318,11 +296,11 @@ func testRetrieveImmediate(t *testing.T, newStore NewStore) {
 	if !retrieved(t, s, key) {
 		t.Fatal("Retrieved is false after a zero-delay retrieval")
 	}
-	if got := readAll(t, s, key); !bytes.Equal(got, data) {
+	if got := blobtest.ReadAll(t, s, key); !bytes.Equal(got, data) {
 		t.Fatalf("read back %d bytes that differ from the %d put", len(got), len(data))
 	}
 	// Open works as often as asked until the object is deleted.
-	if got := readAll(t, s, key); !bytes.Equal(got, data) {
+	if got := blobtest.ReadAll(t, s, key); !bytes.Equal(got, data) {
 		t.Fatal("second Open differs")
 	}
 }
@@ -358,7 +336,7 @@ func testOpenBeforeReady(t *testing.T, newStore NewStore) {
 	if !retrieved(t, s, key) {
 		t.Fatal("Retrieved is false after ReadyAt")
 	}
-	if got := readAll(t, s, key); !bytes.Equal(got, data) {
+	if got := blobtest.ReadAll(t, s, key); !bytes.Equal(got, data) {
 		t.Fatal("read back bytes differ")
 	}
 }
@@ -404,7 +382,7 @@ func testRetrieveRepeated(t *testing.T, newStore NewStore) {
 	if !retrieved(t, s, key) {
 		t.Fatal("a repeated request after the retrieval finished made it pending again")
 	}
-	if got := readAll(t, s, key); !bytes.Equal(got, data) {
+	if got := blobtest.ReadAll(t, s, key); !bytes.Equal(got, data) {
 		t.Fatal("read back bytes differ")
 	}
 }
@@ -430,7 +408,7 @@ func testExpeditedFallback(t *testing.T, newStore NewStore) {
 	if !retrieved(t, s, key) {
 		t.Fatal("Retrieved is false after a zero-delay standard retrieval")
 	}
-	if got := readAll(t, s, key); !bytes.Equal(got, data) {
+	if got := blobtest.ReadAll(t, s, key); !bytes.Equal(got, data) {
 		t.Fatal("read back bytes differ")
 	}
 }
@@ -497,7 +475,7 @@ func testPutAfterDeleteIsCold(t *testing.T, newStore NewStore) {
 	if _, err := s.Retrieve(ctx, key, gas.TierStandard); err != nil {
 		t.Fatalf("Retrieve: %v", err)
 	}
-	if got := readAll(t, s, key); !bytes.Equal(got, data) {
+	if got := blobtest.ReadAll(t, s, key); !bytes.Equal(got, data) {
 		t.Fatal("read back bytes differ")
 	}
 }
@@ -519,15 +497,15 @@ func testLargeObject(t *testing.T, newStore NewStore) {
 	copy(data[size/2:], bytes.Repeat([]byte("chr1\t12345\t.\tA\tG\n"), size/2/17+1))
 	put(t, s, key, data)
 	st, err := s.Stat(context.Background(), key)
-	if err != nil || st.Size != size || st.SHA256 != sum(data) {
-		t.Fatalf("Stat = %+v, %v; want size %d sha %s", st, err, size, sum(data))
+	if err != nil || st.Size != size || st.SHA256 != blobtest.Sum(data) {
+		t.Fatalf("Stat = %+v, %v; want size %d sha %s", st, err, size, blobtest.Sum(data))
 	}
 	if _, err := s.Retrieve(context.Background(), key, gas.TierExpedited); err != nil {
 		t.Fatalf("Retrieve: %v", err)
 	}
-	got := readAll(t, s, key)
-	if len(got) != size || sum(got) != sum(data) {
-		t.Fatalf("read back %d bytes sha %s, want %d bytes sha %s", len(got), sum(got), size, sum(data))
+	got := blobtest.ReadAll(t, s, key)
+	if len(got) != size || blobtest.Sum(got) != blobtest.Sum(data) {
+		t.Fatalf("read back %d bytes sha %s, want %d bytes sha %s", len(got), blobtest.Sum(got), size, blobtest.Sum(data))
 	}
 }
 
@@ -552,7 +530,7 @@ func testKeysIndependent(t *testing.T, newStore NewStore) {
 	if err := s.Delete(ctx, a); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}
-	if st, err := s.Stat(ctx, b); err != nil || st.SHA256 != sum(sampleVCF(2)) {
+	if st, err := s.Stat(ctx, b); err != nil || st.SHA256 != blobtest.Sum(sampleVCF(2)) {
 		t.Fatalf("b after deleting a: %+v, %v", st, err)
 	}
 }

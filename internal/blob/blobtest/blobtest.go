@@ -74,8 +74,14 @@ func RandomBytes(n int, seed uint64) []byte {
 	return b
 }
 
+// Opener is a store that reads objects back: a gas.BlobStore, or a
+// gas.ColdStore once the object is retrieved.
+type Opener interface {
+	Open(ctx context.Context, key string) (io.ReadCloser, error)
+}
+
 // ReadAll reads the object at key.
-func ReadAll(t *testing.T, s gas.BlobStore, key string) []byte {
+func ReadAll(t *testing.T, s Opener, key string) []byte {
 	t.Helper()
 	rc, err := s.Open(context.Background(), key)
 	if err != nil {

@@ -96,20 +96,6 @@ func (s *Store) ObjectKey(key string) string {
 	return s.cfg.Prefix + "/" + key
 }
 
-// ctxReader stops a long upload when the context is cancelled, even while
-// the body (a slow client's request) would otherwise block the copy.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}
-
 // countingHash sees every byte handed to S3, for the size and checksum.
 type countingHash struct {
 	h hash.Hash
@@ -134,7 +120,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (gas.BlobInfo,
 	}
 	okey := s.ObjectKey(key)
 	sum := &countingHash{h: sha256.New()}
-	body := io.TeeReader(ctxReader{ctx, r}, sum)
+	body := io.TeeReader(blob.ContextReader(ctx, r), sum)
 
 	// Read one part's worth and a byte more: a body that ends within the
 	// part goes in one request with its checksum; a longer one needs the
@@ -268,7 +254,7 @@ func (s *Store) Stat(ctx context.Context, key string) (gas.BlobInfo, error) {
 	}
 	defer out.Body.Close()
 	sum := &countingHash{h: sha256.New()}
-	if _, err := io.Copy(sum, ctxReader{ctx, out.Body}); err != nil {
+	if _, err := io.Copy(sum, blob.ContextReader(ctx, out.Body)); err != nil {
 		return gas.BlobInfo{}, fmt.Errorf("s3blob: stat %s: checksum: %w", okey, err)
 	}
 	if sum.n != o.Size {
