@@ -16,6 +16,7 @@ import (
 
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/annotate"
+	"github.com/gas-project/gas/internal/httpserver"
 	"github.com/gas-project/gas/internal/jobs"
 	"github.com/gas-project/gas/internal/submit"
 )
@@ -209,6 +210,10 @@ func (s *server) submitJob(w http.ResponseWriter, r *http.Request, u *gas.User) 
 		if err != nil {
 			if submit.IsTooLarge(err) {
 				fail(err)
+				return
+			}
+			if errors.Is(err, httpserver.ErrSlowBody) {
+				fail(submit.SlowUpload(err))
 				return
 			}
 			fail(gas.Errorf(gas.EINVALID, "The upload was cut off or malformed."))

@@ -18,6 +18,7 @@ import (
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/internal/blob"
 	"github.com/gas-project/gas/internal/config"
+	"github.com/gas-project/gas/internal/httpserver"
 	"github.com/gas-project/gas/internal/jobs"
 	"github.com/gas-project/gas/internal/sqldb"
 	"github.com/gas-project/gas/internal/web"
@@ -344,8 +345,14 @@ func (m *Main) openHTTP(ctx context.Context) error {
 			return err
 		}})
 	}
+	// Every request body has a deadline (uploads a minimum rate), so a
+	// client trickling bytes cannot hold connections and handlers open.
+	deadlines := httpserver.BodyDeadline(httpserver.BodyDeadlines{
+		Request: m.Config.RequestTimeout, MinRate: m.Config.UploadMinRate, Window: m.Config.UploadRateWindow,
+		IsUpload: isUpload, OnSlow: m.svc.metrics.ObserveSlowClient,
+	})
 	m.srv = &http.Server{
-		Handler:           m.svc.metrics.Middleware(ops{checks: checks, metrics: m.svc.metrics.Handler()}.wrap(handler)),
+		Handler:           m.svc.metrics.Middleware(deadlines(ops{checks: checks, metrics: m.svc.metrics.Handler()}.wrap(handler))),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -17,6 +18,20 @@ import (
 	"github.com/gas-project/gas/internal/jobs"
 	"github.com/gas-project/gas/internal/web"
 )
+
+// isUpload tells the request-body deadlines which requests carry a file:
+// a multipart POST to the upload form or to the API's job submission.
+// They must keep up a minimum rate instead of finishing within the short
+// deadline of every other body.
+func isUpload(r *http.Request) bool {
+	if r.Method != http.MethodPost {
+		return false
+	}
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "multipart/form-data" {
+		return false
+	}
+	return r.URL.Path == "/annotate" || r.URL.Path == api.Prefix+"/jobs"
+}
 
 // siteHandler is what a web process serves besides /healthz, /readyz and
 // /metrics: the HTML site, the JSON API under /api/v1, River's queue UI

@@ -103,6 +103,13 @@ type Config struct {
 	// lifecycle and notify (default all), so a farm can put annotation on
 	// big machines and the light lifecycle work elsewhere.
 	Queues []string
+	// RequestTimeout is how long a client may take to send the body of an
+	// ordinary request (a form, JSON). Uploads instead must keep up
+	// UploadMinRate bytes per second averaged over each UploadRateWindow.
+	// Slower clients are cut off (gas_http_slow_clients_total).
+	RequestTimeout   time.Duration
+	UploadMinRate    int64
+	UploadRateWindow time.Duration
 	// StripeSecretKey turns on paid upgrades through Stripe Checkout; the
 	// webhook secret and the Premium price are then required too.
 	// StripeAPIURL replaces Stripe's API (stripe-mock in tests).
@@ -319,6 +326,13 @@ var settings = []setting{
 			return nil
 		},
 		get: func(c *Config) string { return strings.Join(c.Queues, ",") }},
+	duration("request-timeout", "GAS_REQUEST_TIMEOUT", "longest a client may take to send a form or JSON body (e.g. 10s)",
+		time.Second, func(c *Config) *time.Duration { return &c.RequestTimeout }),
+	{name: "upload-min-rate", env: "GAS_UPLOAD_MIN_RATE", usage: "bytes per second an upload must keep up, averaged over the upload rate window (e.g. 10KB)",
+		set: func(c *Config, v string) (err error) { c.UploadMinRate, err = parseSize(v); return err },
+		get: func(c *Config) string { return humanize.Bytes(uint64(c.UploadMinRate)) }},
+	duration("upload-rate-window", "GAS_UPLOAD_RATE_WINDOW", "time over which an upload's rate is averaged (e.g. 30s)",
+		time.Second, func(c *Config) *time.Duration { return &c.UploadRateWindow }),
 	str("stripe-secret-key", "GAS_STRIPE_SECRET_KEY", "Stripe secret key; turns on Premium upgrades through Stripe Checkout", true, func(c *Config) *string { return &c.StripeSecretKey }),
 	str("stripe-webhook-secret", "GAS_STRIPE_WEBHOOK_SECRET", "signing secret of the Stripe webhook endpoint (/stripe/webhook)", true, func(c *Config) *string { return &c.StripeWebhookSecret }),
 	str("stripe-price-id", "GAS_STRIPE_PRICE_ID", "Stripe Price of the Premium subscription", false, func(c *Config) *string { return &c.StripePriceID }),
@@ -330,6 +344,21 @@ func str(name, env, usage string, secret bool, field func(c *Config) *string) se
 	return setting{name: name, env: env, usage: usage, secret: secret,
 		set: func(c *Config, v string) error { *field(c) = strings.TrimSpace(v); return nil },
 		get: func(c *Config) string { return *field(c) }}
+}
+
+// duration is a duration setting of at least least, stored in the field
+// field returns.
+func duration(name, env, usage string, least time.Duration, field func(c *Config) *time.Duration) setting {
+	return setting{name: name, env: env, usage: usage,
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(strings.TrimSpace(v))
+			if err != nil || d < least {
+				return fmt.Errorf("not a duration of at least %s: %q", least, v)
+			}
+			*field(c) = d
+			return nil
+		},
+		get: func(c *Config) string { return field(c).String() }}
 }
 
 // parseDelay reads a retrieval delay: a duration, or "unavailable" (-1).
@@ -383,6 +412,13 @@ func Default() Config {
 		// database does not look like a dead worker.
 		WorkerDeadAfter:    45 * time.Second,
 		ArchiveRestoreDays: 1,
+		// A form or JSON body is a few hundred bytes: ten seconds is ample
+		// on any working connection and short enough that a client holding
+		// connections open costs little. Uploads may take hours, but must
+		// keep moving: 10 kB/s over 30 s is a slow mobile link.
+		RequestTimeout:   10 * time.Second,
+		UploadMinRate:    10_000,
+		UploadRateWindow: 30 * time.Second,
 	}
 }
 
@@ -594,6 +630,9 @@ func (c *Config) Validate() error {
 		if !slices.Contains(gas.Queues(), q) {
 			errs = append(errs, fmt.Errorf("queues: unknown queue %q (use %s)", q, queues))
 		}
+	}
+	if c.UploadMinRate < 1 {
+		errs = append(errs, errors.New("upload-min-rate must be at least 1 byte per second"))
 	}
 	if c.StripeSecretKey != "" && (c.StripeWebhookSecret == "" || c.StripePriceID == "") {
 		errs = append(errs, errors.New("stripe-webhook-secret and stripe-price-id are required with stripe-secret-key"))

@@ -34,6 +34,7 @@ type Metrics struct {
 	jobDuration  *prometheus.HistogramVec
 	records      prometheus.Counter
 	transitions  *prometheus.CounterVec
+	slowClients  *prometheus.CounterVec
 }
 
 // New returns the registry with the process and Go runtime collectors, and,
@@ -63,7 +64,14 @@ func New(src Source, logger *slog.Logger) *Metrics {
 		Name: "gas_job_transitions_total",
 		Help: "Job state changes made by this process (e.g. to=ARCHIVED counts archives, from=RESTORING restores).",
 	}, []string{"from", "to"})
-	m.reg.MustRegister(m.httpDuration, m.jobDuration, m.records, m.transitions,
+	m.slowClients = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "gas_http_slow_clients_total",
+		Help: "Clients cut off for sending a request body too slowly, by kind: request (a form or JSON past its deadline) or upload (below the minimum rate).",
+	}, []string{"kind"})
+	for _, kind := range []string{"request", "upload"} {
+		m.slowClients.WithLabelValues(kind) // a 0 from the start, not a missing series
+	}
+	m.reg.MustRegister(m.httpDuration, m.jobDuration, m.records, m.transitions, m.slowClients,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if src != nil {
 		m.reg.MustRegister(&dbCollector{src: src, logger: logger, now: time.Now})
@@ -91,6 +99,10 @@ func (m *Metrics) ObserveTransition(j *gas.Job, c gas.JobChange) {
 		m.records.Add(float64(j.Records))
 	}
 }
+
+// ObserveSlowClient counts a client cut off for sending too slowly; kind
+// is httpserver.SlowRequest or SlowUpload.
+func (m *Metrics) ObserveSlowClient(kind string) { m.slowClients.WithLabelValues(kind).Inc() }
 
 type routeKey struct{}
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/annotate"
+	"github.com/gas-project/gas/internal/httpserver"
 	"github.com/gas-project/gas/internal/jobs"
 	"github.com/gas-project/gas/vcf"
 )
@@ -84,6 +85,8 @@ func (s *Submitter) Store(ctx context.Context, u *gas.User, name string, r io.Re
 		switch {
 		case IsTooLarge(err) || IsTooLarge(cr.srcErr):
 			return nil, 0, ErrTooLarge
+		case errors.Is(cr.srcErr, httpserver.ErrSlowBody):
+			return nil, 0, SlowUpload(cr.srcErr)
 		case cr.srcErr != nil:
 			// The client stopped sending (connection cut, malformed
 			// multipart): its problem to retry, not a server fault.
@@ -99,6 +102,13 @@ func (s *Submitter) Store(ctx context.Context, u *gas.User, name string, r io.Re
 		return nil, 0, err
 	}
 	return job, records, nil
+}
+
+// SlowUpload is the error of an upload cut off because the client sent it
+// below the server's minimum rate (httpserver.ErrSlowBody).
+func SlowUpload(err error) error {
+	return &gas.Error{Code: gas.EINVALID, Message: "The upload arrived too slowly and was stopped. " +
+		"Please try again on a faster or steadier connection, or compress the file (bgzip) first.", Err: err}
 }
 
 // Adopt takes an input that was uploaded straight to storage (a presigned

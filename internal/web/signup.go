@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"net/mail"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/internal/auth"
+	"github.com/gas-project/gas/internal/httpserver"
 )
 
 // MinPasswordLen is the shortest password accepted at sign-up, in characters.
@@ -94,6 +96,10 @@ func (s *server) signup(w http.ResponseWriter, r *http.Request) {
 func (s *server) parseForm(w http.ResponseWriter, r *http.Request) bool {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
+		if errors.Is(err, httpserver.ErrSlowBody) {
+			s.renderError(w, r, http.StatusRequestTimeout, "The form took too long to arrive. Please send it again.")
+			return false
+		}
 		s.renderError(w, r, http.StatusBadRequest, "The form could not be read.")
 		return false
 	}

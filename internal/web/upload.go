@@ -57,6 +57,10 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request, u *gas.User) {
 				s.tooLarge(w, r, u)
 				return
 			}
+			if errors.Is(err, httpserver.ErrSlowBody) {
+				s.uploadError(w, r, u, mode, submit.SlowUpload(err))
+				return
+			}
 			s.uploadError(w, r, u, mode, invalid("The upload was cut off or malformed. Please try again."))
 			return
 		}
