@@ -12,6 +12,7 @@ import (
 	"io"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -114,6 +115,12 @@ type Config struct {
 	// webhook secret and the Premium price are then required too.
 	// StripeAPIURL replaces Stripe's API (stripe-mock in tests).
 	StripeSecretKey, StripeWebhookSecret, StripePriceID, StripeAPIURL string
+	// TrustedProxies are the addresses (or CIDR ranges) of the reverse
+	// proxies and load balancers in front of the web servers. Only a peer
+	// in this list may tell the client's address (X-Forwarded-For,
+	// X-Real-IP); rate limits key on it. Empty: the peer is the client and
+	// those headers are ignored.
+	TrustedProxies []netip.Prefix
 }
 
 // OIDC returns the provider's display name and issuer, and whether
@@ -337,6 +344,48 @@ var settings = []setting{
 	str("stripe-webhook-secret", "GAS_STRIPE_WEBHOOK_SECRET", "signing secret of the Stripe webhook endpoint (/stripe/webhook)", true, func(c *Config) *string { return &c.StripeWebhookSecret }),
 	str("stripe-price-id", "GAS_STRIPE_PRICE_ID", "Stripe Price of the Premium subscription", false, func(c *Config) *string { return &c.StripePriceID }),
 	str("stripe-api-url", "GAS_STRIPE_API_URL", "Stripe API base URL (default: Stripe; stripe-mock for testing)", false, func(c *Config) *string { return &c.StripeAPIURL }),
+	{name: "trusted-proxies", env: "GAS_TRUSTED_PROXIES",
+		usage: "addresses or CIDR ranges of the proxies in front of the site, comma-separated; only they may set X-Forwarded-For (default: none)",
+		set:   func(c *Config, v string) (err error) { c.TrustedProxies, err = ParsePrefixes(v); return err },
+		get: func(c *Config) string {
+			out := make([]string, len(c.TrustedProxies))
+			for i, p := range c.TrustedProxies {
+				out[i] = p.String()
+			}
+			return strings.Join(out, ",")
+		}},
+}
+
+// ParsePrefixes reads a comma-separated list of IP addresses and CIDR
+// ranges; a bare address is a range of one. Host bits set in a range
+// (10.0.0.1/8) are refused: such a typo would trust more or other
+// addresses than the operator meant.
+func ParsePrefixes(v string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(v, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if strings.Contains(f, "/") {
+			p, err := netip.ParsePrefix(f)
+			if err != nil {
+				return nil, fmt.Errorf("not an IP range (e.g. 10.0.0.0/8): %q", f)
+			}
+			if p.Masked() != p {
+				return nil, fmt.Errorf("%q has host bits set; did you mean %s?", f, p.Masked())
+			}
+			out = append(out, p)
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil || a.Zone() != "" {
+			return nil, fmt.Errorf("not an IP address or range (e.g. 10.0.0.5, 10.0.0.0/8): %q", f)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }
 
 // str is a plain string setting stored in the field field returns.

@@ -221,3 +221,32 @@ func TestOfferedBundles(t *testing.T) {
 		t.Fatalf("default offered = %s", got)
 	}
 }
+
+func TestTrustedProxies(t *testing.T) {
+	t.Parallel()
+	c, err := Load("", map[string]string{"GAS_TRUSTED_PROXIES": " 10.0.0.0/8, 192.168.1.7 ,::ffff:172.16.0.1, fd00::/8,"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"10.0.0.0/8", "192.168.1.7/32", "172.16.0.1/32", "fd00::/8"}
+	if len(c.TrustedProxies) != len(want) {
+		t.Fatalf("TrustedProxies = %v, want %v", c.TrustedProxies, want)
+	}
+	for i, p := range c.TrustedProxies {
+		if p.String() != want[i] {
+			t.Errorf("TrustedProxies[%d] = %s, want %s", i, p, want[i])
+		}
+	}
+	if !strings.Contains(strings.Join(c.Redacted(), "\n"), "trusted-proxies=10.0.0.0/8,192.168.1.7/32,172.16.0.1/32,fd00::/8") {
+		t.Errorf("Redacted lacks the proxies: %v", c.Redacted())
+	}
+	if d := Default(); len(d.TrustedProxies) != 0 {
+		t.Errorf("default trusts %v; want no proxy", d.TrustedProxies)
+	}
+	for _, bad := range []string{"10.0.0.1/8", "proxy.local", "10.0.0.0/33", "fe80::1%eth0", "1.2.3"} {
+		_, err := Load("", map[string]string{"GAS_TRUSTED_PROXIES": bad}, nil)
+		if err == nil || !strings.Contains(err.Error(), "GAS_TRUSTED_PROXIES") {
+			t.Errorf("%q: err = %v, want a GAS_TRUSTED_PROXIES error", bad, err)
+		}
+	}
+}
