@@ -27,6 +27,15 @@ import (
 //	tracks  8 bytes: track bit mask
 //	nann    4 bytes: number of ANN entries
 //	sort:*  4 bytes: rid, in the key's order (ties by contig, position, rid)
+//	pos     4 bytes: POS
+//	src:KEY 4 bytes: float32, the largest value of numeric source field KEY over the ALTs, NaN for none
+//	sig:KEY 8 bytes: bit mask over the sigterm dictionary of significance field KEY
+//	gt:N    4 bytes: sample N's genotype, packed (extra.go packGT)
+//
+// and, one value per (gene, record) pair of rec_gene in (gid, rid) order
+// (the gene view's input; meta gene_pairs is their number):
+//
+//	gp:gid 4 bytes, gp:rid 4 bytes, gp:imp 1 byte (impact+1), gp:terms 8 bytes
 const chunkRecords = 1 << 16
 
 const (
@@ -112,8 +121,50 @@ func writeSorts(ctx context.Context, db *sql.DB, sorted bool) error {
 			return fmt.Errorf("variantdb: sort by %s: %w", key, err)
 		}
 	}
+	if err := writeGenePairs(ctx, tx); err != nil {
+		return err
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("variantdb: commit sort orders: %w", err)
+	}
+	return nil
+}
+
+// writeGenePairs stores rec_gene as the gp:* columns.
+func writeGenePairs(ctx context.Context, tx *sql.Tx) error {
+	gid, rid := &colWriter{name: "gp:gid", width: 4}, &colWriter{name: "gp:rid", width: 4}
+	imp, terms := &colWriter{name: "gp:imp", width: 1}, &colWriter{name: "gp:terms", width: 8}
+	rows, err := tx.QueryContext(ctx, `SELECT gid, rid, impact, terms FROM rec_gene ORDER BY gid, rid`)
+	if err != nil {
+		return fmt.Errorf("variantdb: gene pairs: %w", err)
+	}
+	defer rows.Close()
+	var n int64
+	for rows.Next() {
+		var g, r, i, t int64
+		if err := rows.Scan(&g, &r, &i, &t); err != nil {
+			return fmt.Errorf("variantdb: gene pairs: %w", err)
+		}
+		for _, p := range []struct {
+			c *colWriter
+			v uint64
+		}{{gid, uint64(g)}, {rid, uint64(r)}, {imp, uint64(i + 1)}, {terms, uint64(t)}} {
+			if err := p.c.put(tx, p.v); err != nil {
+				return err
+			}
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("variantdb: gene pairs: %w", err)
+	}
+	for _, c := range []*colWriter{gid, rid, imp, terms} {
+		if err := c.flush(tx); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO meta VALUES ('gene_pairs', ?)`, itoa(n)); err != nil {
+		return fmt.Errorf("variantdb: gene pairs: %w", err)
 	}
 	return nil
 }

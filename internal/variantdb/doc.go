@@ -9,7 +9,9 @@
 //   - rec: one row per VCF record, in file order (rid is the 1-based record
 //     ordinal): the columns the table shows (chrom, pos, ID, REF, ALTs, the
 //     most severe annotation's gene, consequence and HGVS, the allele
-//     frequency, track hits) and the per-record aggregates the filters use:
+//     frequency, track hits), the INFO column without ANN (source fields),
+//     the FORMAT and sample columns as written, and the per-record
+//     aggregates the filters use:
 //     worst impact, a bit mask of all consequence terms, known (any ALT
 //     matches a known variant) and the highest known frequency. This is the
 //     "per-record view" of the table.
@@ -22,9 +24,16 @@
 //     entries), keyed rid<<16|n so the rows of a record are a primary-key
 //     range; transcripts (feature, gene, biotype) are stored once in tx.
 //   - rec_gene: (gene, rid) pairs for the gene filter, genes being the
-//     lower-cased gene names and IDs of the gene dictionary.
+//     lower-cased gene names and IDs of the gene dictionary, with the
+//     gene's own impact and terms on the record (the most severe of the
+//     entries on that gene), so a gene filter judges and shows the gene's
+//     annotation, not the record's most severe one on another gene.
+//   - per-record columns of the position, each numeric source field, each
+//     clinical-significance field and the genotype (class, GQ, DP) of the
+//     first MaxGenotypeSamples samples; sigterm holds the significance
+//     dictionaries.
 //   - term, chrom, meta: dictionaries and build facts (record count, the
-//     source's SHA-256, the frequency field used).
+//     source's SHA-256, the frequency field used, the result's header).
 //
 // Filter semantics (all conditions must hold, each is about the record):
 // Gene — some annotation names the gene (name or ID, case-insensitive);

@@ -23,6 +23,30 @@ type fields struct {
 	tracks []string // track keys
 	freq   string   // the known field used as "the" frequency, "" if none
 	hasANN bool
+	srcs   []SourceField // the known-variant (source) fields in header order
+}
+
+// SourceField is one annotation-source field of the result: an INFO key
+// NAME_FIELD with one value per ALT allele (annotate/reference.go).
+type SourceField struct {
+	Key         string // INFO key, e.g. clinvar_CLNSIG
+	Source      string // source name, e.g. clinvar ("" when the header does not say)
+	Type        string // Float, Integer, String, Flag
+	Description string // the header's description without the engine's suffix
+	// Sig marks a clinical-significance field (…CLIN_SIG, …CLNSIG): its
+	// values are a filter's choices.
+	Sig bool
+}
+
+// Numeric says the field's values are numbers (a frequency or score): it
+// can be a "maximum" filter.
+func (f SourceField) Numeric() bool { return f.Type == "Float" || f.Type == "Integer" }
+
+// isSigKey recognises ClinVar clinical-significance keys by name, the way
+// dbSNP (CLIN_SIG) and ClinVar (CLNSIG) VCFs name them.
+func isSigKey(key string) bool {
+	u := strings.ToUpper(key)
+	return strings.HasSuffix(u, "CLIN_SIG") || strings.HasSuffix(u, "CLNSIG")
 }
 
 func headerFields(h *vcf.Header, freq string) (fields, error) {
@@ -40,6 +64,14 @@ func headerFields(h *vcf.Header, freq string) (fields, error) {
 			if typ == "Float" {
 				f.floats[id] = true
 			}
+			d := strings.TrimSpace(strings.TrimSuffix(desc, knownDescSuffix))
+			sf := SourceField{Key: id, Type: typ, Sig: isSigKey(id)}
+			if i := strings.LastIndex(d, "[source "); i >= 0 && strings.HasSuffix(d, "]") {
+				sf.Source = d[i+len("[source ") : len(d)-1]
+				d = strings.TrimSpace(d[:i])
+			}
+			sf.Description = d
+			f.srcs = append(f.srcs, sf)
 		case strings.HasPrefix(desc, trackDescPrefix) && strings.HasSuffix(desc, trackDescSuffix):
 			f.tracks = append(f.tracks, id)
 		}

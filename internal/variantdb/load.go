@@ -80,7 +80,7 @@ func beginLoad(ctx context.Context, db *sql.DB) (*sqlDB, error) {
 		dst   **batch
 		table string
 		cols  int
-	}{{&s.rec, "rec", 18}, {&s.ann, "ann", 13}, {&s.gene, "gene_stage", 2}} {
+	}{{&s.rec, "rec", 20}, {&s.ann, "ann", 13}, {&s.gene, "gene_stage", 4}} {
 		if *p.dst, err = newBatch(ctx, tx, p.table, p.cols); err != nil {
 			tx.Rollback()
 			return nil, fmt.Errorf("variantdb: prepare: %w", err)
@@ -131,7 +131,9 @@ type loader struct {
 	txs       map[string]int64
 	geneIDs   map[string]int64 // lower-cased gene ID -> gid
 	geneNames map[int64]string // gid -> last name inserted as its key
-	gids      []int64          // the current record's genes
+	gids      []int64          // the current record's genes,
+	gimp      []int            // the most severe impact of each on the record
+	gterms    []int64          // and the union of its terms
 	records   int64
 	anns      int64
 	malformed int64
@@ -143,6 +145,8 @@ type loader struct {
 	lastChrom int64
 	lastPos   int64
 	cols      []*colWriter // rid-order columns, see newRIDColumns
+	x         *extraCols   // position, source, significance and genotype columns (extra.go)
+	header    string       // the result's header, kept in meta for the pages
 
 	rec       vcf.Record
 	ent       annEntry
@@ -155,7 +159,7 @@ type loader struct {
 
 func newLoader(h *vcf.Header, f fields) *loader {
 	ld := &loader{f: f, chroms: map[string]int64{}, terms: map[string]int{}, txs: map[string]int64{}, geneIDs: map[string]int64{}, geneNames: map[int64]string{}, sorted: true,
-		cols: newRIDColumns()}
+		cols: newRIDColumns(), x: newExtra(f, len(h.Samples())), header: string(h.AppendTo(nil))}
 	// Contig ids follow the header's ##contig order so that sorting by
 	// (chrom, pos) gives the reference order rather than file order.
 	for _, c := range h.Contigs() {
@@ -293,7 +297,7 @@ func (ld *loader) record(s *sqlDB, line []byte, lineNo int64) error {
 	worst, terms := ImpactNone, int64(0)
 	var top annEntry
 	topSet := false
-	ld.gids = ld.gids[:0]
+	ld.gids, ld.gimp, ld.gterms = ld.gids[:0], ld.gimp[:0], ld.gterms[:0]
 	n := int64(0)
 	annVal, _ := vcf.InfoValue(rec.Info, "ANN")
 	err := splitANN(annVal, &ld.ent, func(e *annEntry) error {
@@ -338,7 +342,7 @@ func (ld *loader) record(s *sqlDB, line []byte, lineNo int64) error {
 			if err != nil {
 				return err
 			}
-			ld.gids = append(ld.gids, gid)
+			ld.addGene(gid, imp, mask)
 		}
 		tid, err := ld.txID(s, e)
 		if err != nil {
@@ -389,7 +393,7 @@ func (ld *loader) record(s *sqlDB, line []byte, lineNo int64) error {
 	}
 	err = s.rec.add(rid, chrom, rec.Pos, vid, string(rec.Ref), string(altColumn(line, rec)),
 		worst, terms, known, freq, unescape(top.f[3]), string(top.f[1]), unescape(top.f[9]), unescape(top.f[10]),
-		n, trackMask, hits, nil)
+		n, trackMask, hits, nil, stripANN(rec.Info), string(rec.Rest))
 	if err != nil {
 		return fmt.Errorf("variantdb: insert record: %w", err)
 	}
@@ -404,16 +408,30 @@ func (ld *loader) record(s *sqlDB, line []byte, lineNo int64) error {
 	if err := ld.putColumns(s, flags, uint64(terms), fv, chrom, uint64(trackMask), n); err != nil {
 		return err
 	}
+	if err := ld.x.record(s.tx, rec); err != nil {
+		return err
+	}
 	return ld.insertGenes(s, rid)
 }
 
-// insertGenes adds the record's distinct genes.
+// addGene notes an entry on gene gid: the record's genes are few, so a
+// linear search is cheapest.
+func (ld *loader) addGene(gid int64, imp int, terms int64) {
+	if i := slices.Index(ld.gids, gid); i >= 0 {
+		ld.gimp[i] = max(ld.gimp[i], imp)
+		ld.gterms[i] |= terms
+		return
+	}
+	ld.gids = append(ld.gids, gid)
+	ld.gimp = append(ld.gimp, imp)
+	ld.gterms = append(ld.gterms, terms)
+}
+
+// insertGenes adds the record's distinct genes with the gene's own
+// impact and terms.
 func (ld *loader) insertGenes(s *sqlDB, rid int64) error {
 	for i, g := range ld.gids {
-		if slices.Contains(ld.gids[:i], g) {
-			continue
-		}
-		if err := s.gene.add(g, rid); err != nil {
+		if err := s.gene.add(g, rid, ld.gimp[i], ld.gterms[i]); err != nil {
 			return fmt.Errorf("variantdb: insert gene: %w", err)
 		}
 	}
@@ -525,11 +543,14 @@ func (ld *loader) malformedRecord(s *sqlDB, rid int64, line []byte, perr error) 
 	if vid == "." {
 		vid = ""
 	}
-	err := s.rec.add(rid, chrom, pos, vid, cols[3], cols[4], ImpactNone, 0, 0, nil, "", "", "", "", 0, 0, "", perr.Error())
+	err := s.rec.add(rid, chrom, pos, vid, cols[3], cols[4], ImpactNone, 0, 0, nil, "", "", "", "", 0, 0, "", perr.Error(), "", "")
 	if err != nil {
 		return fmt.Errorf("variantdb: insert record: %w", err)
 	}
-	return ld.putColumns(s, flagMalformed, 0, math.NaN(), chrom, 0, 0)
+	if err := ld.putColumns(s, flagMalformed, 0, math.NaN(), chrom, 0, 0); err != nil {
+		return err
+	}
+	return ld.x.empty(s.tx, pos)
 }
 
 // finish writes the meta table.
@@ -553,6 +574,9 @@ func (ld *loader) finish(s *sqlDB, sha string) error {
 			return err
 		}
 	}
+	if err := ld.x.finish(s.tx); err != nil {
+		return err
+	}
 	for k, v := range map[string]string{
 		"schema":      schemaVersion,
 		"records":     itoa(ld.records),
@@ -562,6 +586,8 @@ func (ld *loader) finish(s *sqlDB, sha string) error {
 		"sha256":      sha,
 		"freq_field":  ld.f.freq,
 		"terms":       itoa(ld.allTerms),
+		"header":      ld.header,
+		"gt_samples":  itoa(int64(ld.x.samples)),
 	} {
 		if _, err := s.tx.Exec(`INSERT INTO meta VALUES (?,?)`, k, v); err != nil {
 			return fmt.Errorf("variantdb: insert meta: %w", err)

@@ -2,7 +2,7 @@ package variantdb
 
 // schemaVersion changes whenever the layout below changes; Open refuses
 // files of another version so a stale index is rebuilt, not misread.
-const schemaVersion = "2"
+const schemaVersion = "3"
 
 // createTables runs before the load. Tables carry no secondary index yet:
 // building indexes after the bulk insert is several times faster and gives
@@ -35,7 +35,9 @@ CREATE TABLE rec (
 	nann INTEGER NOT NULL,     -- number of ANN entries
 	tracks INTEGER NOT NULL,   -- bit mask over track.bit
 	trackhits TEXT NOT NULL,   -- 'KEY=a,b;KEY2=c'
-	bad TEXT                   -- parse error of a record written through unannotated
+	bad TEXT,                  -- parse error of a record written through unannotated
+	info TEXT NOT NULL,        -- INFO without ANN (source fields, tracks, the input's own keys)
+	samples TEXT NOT NULL      -- FORMAT and sample columns as written, '' without samples
 );
 CREATE TABLE ann (
 	k INTEGER PRIMARY KEY,     -- rid<<16 | n
@@ -52,16 +54,22 @@ CREATE TABLE ann (
 CREATE TABLE gene (key TEXT NOT NULL, gid INTEGER NOT NULL, PRIMARY KEY (key, gid)) WITHOUT ROWID;
 -- The (gid, rid) pairs are staged in a temporary table while loading and
 -- copied into rec_gene in key order at the end, which packs its pages.
-CREATE TEMP TABLE gene_stage (gid INTEGER NOT NULL, rid INTEGER NOT NULL);
+-- impact and terms are the gene's own annotation on the record: the most
+-- severe impact and the union of the terms of the entries on that gene.
+CREATE TEMP TABLE gene_stage (gid INTEGER NOT NULL, rid INTEGER NOT NULL, impact INTEGER NOT NULL, terms INTEGER NOT NULL);
 -- col holds packed per-record arrays in chunks (see columns.go).
 CREATE TABLE col (name TEXT NOT NULL, chunk INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (name, chunk));
-CREATE TABLE rec_gene (gid INTEGER NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY (gid, rid)) WITHOUT ROWID;
+CREATE TABLE rec_gene (gid INTEGER NOT NULL, rid INTEGER NOT NULL, impact INTEGER NOT NULL, terms INTEGER NOT NULL,
+	PRIMARY KEY (gid, rid)) WITHOUT ROWID;
+-- sigterm is the dictionary of a ClinVar-significance source field's
+-- values (the bits of its "sig:KEY" column, see columns.go).
+CREATE TABLE sigterm (field TEXT NOT NULL, bit INTEGER NOT NULL, name TEXT NOT NULL, PRIMARY KEY (field, bit)) WITHOUT ROWID;
 `
 
 // finishLoad runs after the load: it packs the gene pairs. The table has
 // no other secondary index: filters, counts and sort orders are answered
 // from the packed columns (columns.go), and pages fetch rows by rid.
 const finishLoad = `
-INSERT INTO rec_gene SELECT DISTINCT gid, rid FROM gene_stage ORDER BY gid, rid;
+INSERT INTO rec_gene SELECT gid, rid, impact, terms FROM gene_stage ORDER BY gid, rid;
 DROP TABLE gene_stage;
 `

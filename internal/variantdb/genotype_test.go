@@ -1,0 +1,117 @@
+package variantdb
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/gas-project/gas/annotate"
+	"github.com/gas-project/gas/refdata"
+)
+
+// multiSampleVCF is the demo VCF with three samples, FORMAT GT:GQ:DP:
+// S1 is 0/1 with GQ i%100 and DP i%60 on record i (1-based); S2 cycles
+// through 1/1, 0/0, ./., 0|1 (GQ 99, DP 30); S3 is a haploid 1 on every
+// fifth record and 0/0 (GT only) elsewhere.
+func multiSampleVCF(t testing.TB) []byte {
+	demo := refdata.DemoVCF()
+	i := bytes.Index(demo, []byte("\n#CHROM"))
+	j := i + 1 + bytes.IndexByte(demo[i+1:], '\n')
+	var b bytes.Buffer
+	b.Write(demo[:i+1])
+	b.WriteString("##FORMAT=<ID=GQ,Number=1,Type=Integer,Description=\"Genotype quality\">\n")
+	b.WriteString("##FORMAT=<ID=DP,Number=1,Type=Integer,Description=\"Read depth\">\n")
+	b.WriteString("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\tS2\tS3\n")
+	n := 0
+	for _, line := range bytes.Split(bytes.TrimSpace(demo[j+1:]), []byte("\n")) {
+		n++
+		cols := bytes.Split(line, []byte("\t"))
+		s2 := []string{"1/1", "0/0", "./.", "0|1"}[(n-1)%4]
+		s3 := "0/0"
+		if n%5 == 0 {
+			s3 = "1"
+		}
+		fmt.Fprintf(&b, "%s\tGT:GQ:DP\t0/1:%d:%d\t%s:99:30\t%s\n", bytes.Join(cols[:8], []byte("\t")), n%100, n%60, s2, s3)
+	}
+	return b.Bytes()
+}
+
+func TestGenotypeClasses(t *testing.T) {
+	for _, c := range []struct {
+		col  string
+		want int
+		gq   int
+		dp   int
+	}{
+		{"0/1:35:20", GTHet, 35, 20},
+		{"1|1:99:1000", GTHomAlt, 99, 1000},
+		{"0/0", GTRef, -1, -1},
+		{"./.:.:.", GTMissing, -1, -1},
+		{"./1", GTHet, -1, -1},
+		{"1/2:5", GTHet, 5, -1},
+		{"2/2::7", GTHomAlt, -1, 7},
+		{"1", GTHomAlt, -1, -1},
+		{"", GTMissing, -1, -1},
+		{"0/1:5000:9999999", GTHet, gqMax, dpMax},
+	} {
+		class, gq, dp := unpackGT(sampleGT([]byte(c.col), 0, 1, 2))
+		if class != c.want || gq != c.gq || dp != c.dp {
+			t.Errorf("%q: class %d GQ %d DP %d, want %d %d %d", c.col, class, gq, dp, c.want, c.gq, c.dp)
+		}
+	}
+	// FORMAT without GQ and DP, GT second.
+	if class, gq, dp := unpackGT(sampleGT([]byte("7:1|0"), 1, -1, -1)); class != GTHet || gq != -1 || dp != -1 {
+		t.Errorf("GT second: %d %d %d", class, gq, dp)
+	}
+}
+
+func TestGenotypeColumnsBuilt(t *testing.T) {
+	src, _ := annotated(t, multiSampleVCF(t), annotate.Options{})
+	ix, _ := buildIndex(t, src, BuildOptions{})
+	ctx := context.Background()
+	for s, check := range []func(n int) (int, int, int){
+		func(n int) (int, int, int) { return GTHet, n % 100, n % 60 },
+		func(n int) (int, int, int) {
+			return []int{GTHomAlt, GTRef, GTMissing, GTHet}[(n-1)%4], 99, 30
+		},
+		func(n int) (int, int, int) {
+			if n%5 == 0 {
+				return GTHomAlt, -1, -1
+			}
+			return GTRef, -1, -1
+		},
+	} {
+		col, err := ix.column(ctx, fmt.Sprintf("gt:%d", s), 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < int(ix.Meta.Records); i++ {
+			c, gq, dp := unpackGT(binary.LittleEndian.Uint32(col[4*i:]))
+			wc, wgq, wdp := check(i + 1)
+			if c != wc || gq != wgq || dp != wdp {
+				t.Fatalf("sample %d record %d: %d %d %d, want %d %d %d", s, i+1, c, gq, dp, wc, wgq, wdp)
+			}
+		}
+	}
+	// The source fields' columns: the demo's dbsnp_MAF is numeric, its
+	// CLIN_SIG a significance field.
+	maf, err := ix.column(ctx, "src:dbsnp_MAF", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withMAF := 0
+	for i := 0; i < int(ix.Meta.Records); i++ {
+		if !math.IsNaN(float64(math.Float32frombits(binary.LittleEndian.Uint32(maf[4*i:])))) {
+			withMAF++
+		}
+	}
+	if withMAF == 0 || withMAF == int(ix.Meta.Records) {
+		t.Errorf("%d of %d records have a MAF", withMAF, ix.Meta.Records)
+	}
+	if _, err := ix.column(ctx, "sig:dbsnp_CLIN_SIG", 8); err != nil {
+		t.Fatal(err)
+	}
+}
