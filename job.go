@@ -3,6 +3,7 @@ package gas
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -153,4 +154,41 @@ type JobFilter struct {
 type BundleUse struct {
 	Name, Checksum string
 	Jobs           int
+}
+
+// EARCHIVED marks a request for something only the hot result of a job
+// gives (the download, the variant browser, its exports) while that result
+// is in the cold archive or on its way back. Front ends answer it with 409
+// Conflict: the job's state, not the request, is the problem.
+const EARCHIVED = "archived"
+
+// archiveTimeLayout is how the archive messages write times, as the site does.
+const archiveTimeLayout = "2006-01-02 15:04:05 UTC"
+
+// ResultArchived is the one answer every front end (site, exports, API)
+// gives when asked for the result of a job whose result is archived or
+// being restored, so the words and the status agree everywhere; nil when
+// the result is not archived. plan is the owner's plan now: a Free owner is
+// told to upgrade, a Premium owner that the restore is under way. The job's
+// summary and charts are kept in hot storage and stay available.
+func ResultArchived(j *Job, plan Plan) error {
+	if !j.State.Archived() {
+		return nil
+	}
+	var msg string
+	switch {
+	case j.State == JobRestoring:
+		msg = fmt.Sprintf("The result of this annotation is being restored from the archive (%s retrieval, expected ready by %s); "+
+			"it can be used again once the restore finishes. The summary and charts stay on the job page.",
+			j.RestoreTier, j.RestoreReadyAt.UTC().Format(archiveTimeLayout))
+	case plan == PlanPremium:
+		msg = fmt.Sprintf("The result of this annotation was moved to the archive on %s: archived — your account is Premium, "+
+			"so it is being restored and can be used again once the restore finishes. The summary and charts stay on the job page.",
+			j.ArchivedAt.UTC().Format(archiveTimeLayout))
+	default:
+		msg = fmt.Sprintf("The result of this annotation was moved to the archive on %s: archived — restore by upgrading to Premium "+
+			"(archived results come back automatically when an account becomes Premium). The summary and charts stay on the job page.",
+			j.ArchivedAt.UTC().Format(archiveTimeLayout))
+	}
+	return &Error{Code: EARCHIVED, Message: msg}
 }

@@ -326,10 +326,12 @@ func (s *server) jobResult(w http.ResponseWriter, r *http.Request, u *gas.User) 
 	if !ok {
 		return
 	}
-	switch {
-	case j.State.Archived():
-		s.error(w, r, gas.Errorf(gas.ECONFLICT, "The result is in the archive (job state %s); it can be downloaded once restored.", j.State))
+	if err := gas.ResultArchived(j, u.Plan); err != nil {
+		// The same code, status and words as the site's pages and exports.
+		s.error(w, r, err)
 		return
+	}
+	switch {
 	case !j.HasResult():
 		s.error(w, r, gas.Errorf(gas.ECONFLICT, "The job is %s; a result exists only once it is COMPLETED.", j.State))
 		return

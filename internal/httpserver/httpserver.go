@@ -42,7 +42,7 @@ func StatusFor(err error) int {
 		return http.StatusBadRequest
 	case gas.EFORBIDDEN:
 		return http.StatusForbidden
-	case gas.ECONFLICT:
+	case gas.ECONFLICT, gas.EARCHIVED:
 		return http.StatusConflict
 	case gas.ETOOLARGE:
 		return http.StatusRequestEntityTooLarge

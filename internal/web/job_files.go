@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -41,27 +40,15 @@ func (s *server) jobResult(w http.ResponseWriter, r *http.Request, u *gas.User) 
 }
 
 // noResult explains why a job has no result to download. An archived or
-// restoring result exists but is not readable now: that is 409 Conflict
-// (the job's state, not the URL, is the problem) with what to do about it.
+// restoring result exists but is not readable now: archivedResult answers
+// (409, the words every front end uses).
 func (s *server) noResult(w http.ResponseWriter, r *http.Request, u *gas.User, job *gas.Job) {
+	if s.archivedResult(w, r, u, job) {
+		return
+	}
 	v := errorView{Status: http.StatusNotFound, Message: "This annotation has no result to download yet.",
 		Back: "/jobs/" + job.ID, BackLabel: "Back to the annotation"}
-	switch {
-	case job.State == gas.JobArchived:
-		v.Status = http.StatusConflict
-		v.Message = fmt.Sprintf("The result of this annotation was moved to the archive on %s and cannot be downloaded now.",
-			job.ArchivedAt.UTC().Format(timeLayout))
-		if u.Plan == gas.PlanPremium {
-			v.Offer = "Your account is Premium, so the result is being restored; it can be downloaded again once the restore finishes."
-		} else {
-			v.Offer = "Premium users' results are kept, and archived ones are restored when an account becomes Premium. " +
-				"An administrator can upgrade your account."
-		}
-	case job.State == gas.JobRestoring:
-		v.Status = http.StatusConflict
-		v.Message = fmt.Sprintf("The result of this annotation is being restored from the archive (%s retrieval, expected ready by %s); "+
-			"it can be downloaded once the restore finishes.", job.RestoreTier, job.RestoreReadyAt.UTC().Format(timeLayout))
-	case job.State.Terminal():
+	if job.State.Terminal() {
 		v.Message = "This annotation " + job.State.About() + ", so there is no result to download."
 	}
 	s.renderErrorView(w, r, v)

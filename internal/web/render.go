@@ -225,6 +225,10 @@ type errorView struct {
 	StatusText string
 	Message    string
 	Offer      string
+	// OfferLink and OfferLabel, when set, follow the offer as a link
+	// (the plans page for an upgrade).
+	OfferLink  string
+	OfferLabel string
 	Back       string
 	BackLabel  string
 }

@@ -107,7 +107,7 @@ func (s *server) indexKey(r *http.Request, job *gas.Job) string {
 // bookmarked and shared with whoever can see the job.
 func (s *server) jobVariants(w http.ResponseWriter, r *http.Request, u *gas.User) {
 	job, ok := s.userJob(w, r, u)
-	if !ok {
+	if !ok || s.archivedResult(w, r, u, job) {
 		return
 	}
 	v := variantsView{base: s.baseFor(r, "Variants of "+job.InputName), Job: job, Form: r.URL.Query(),
@@ -115,12 +115,8 @@ func (s *server) jobVariants(w http.ResponseWriter, r *http.Request, u *gas.User
 	key := ""
 	switch {
 	case job.State.Annotated():
-		key = s.indexKey(r, job)
-		switch {
-		case key != "":
-		case job.State.Archived():
-			v.Waiting, v.Building = "The variant index is built from the result, which is in the archive now: it is built once the result is restored.", true
-		default:
+		// (An archived result was answered above: archivedResult.)
+		if key = s.indexKey(r, job); key == "" {
 			if s.now().Sub(job.CompletedAt) > indexGrace {
 				s.reindex(r, job)
 			}
@@ -243,7 +239,7 @@ func (s *server) exportVariantsJSON(w http.ResponseWriter, r *http.Request, u *g
 // X-GAS-Records and in the file itself (variantdb's export headers).
 func (s *server) exportVariants(w http.ResponseWriter, r *http.Request, u *gas.User, format string) {
 	job, ok := s.userJob(w, r, u)
-	if !ok {
+	if !ok || s.archivedResult(w, r, u, job) {
 		return
 	}
 	key := s.indexKey(r, job)
