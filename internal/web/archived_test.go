@@ -40,12 +40,9 @@ func TestArchivedResultGated(t *testing.T) {
 			t.Fatalf("completed: GET %s = %d", p, r.StatusCode)
 		}
 	}
-	j, err := f.jobs.Job(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
 	f.clock.Add(time.Minute)
-	if j, err = f.jobs.TransitionJob(ctx, id, gas.JobChange{From: gas.JobCompleted, To: gas.JobArchived, Actor: "worker:archive"}); err != nil {
+	j, err := f.jobs.TransitionJob(ctx, id, gas.JobChange{From: gas.JobCompleted, To: gas.JobArchived, Actor: "worker:archive"})
+	if err != nil {
 		t.Fatal(err)
 	}
 	rc, err := f.blobs.Open(ctx, j.ResultKey)

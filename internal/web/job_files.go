@@ -54,9 +54,6 @@ func (s *server) noResult(w http.ResponseWriter, r *http.Request, u *gas.User, j
 	s.renderErrorView(w, r, v)
 }
 
-// timeLayout is how the site writes times (as the fmtTime template function).
-const timeLayout = "2006-01-02 15:04:05 UTC"
-
 // DownloadLinkTTL is how long a download link to object storage works.
 const DownloadLinkTTL = 5 * time.Minute
 
