@@ -216,7 +216,12 @@ func build(ctx context.Context, r io.Reader, path string, opt BuildOptions) (*Bu
 	if _, err := db.ExecContext(ctx, finishLoad); err != nil {
 		return nil, fmt.Errorf("variantdb: pack genes: %w", err)
 	}
-	if err := writeSorts(ctx, db, ld.sorted); err != nil {
+	if ld.keys != nil {
+		err = writeSortsMem(ctx, db, ld.keys, ld.sorted)
+	} else {
+		err = writeSorts(ctx, db, ld.sorted)
+	}
+	if err != nil {
 		return nil, err
 	}
 	if err := db.Close(); err != nil {

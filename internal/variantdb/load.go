@@ -147,6 +147,7 @@ type loader struct {
 	cols      []*colWriter // rid-order columns, see newRIDColumns
 	x         *extraCols   // position, source, significance and genotype columns (extra.go)
 	header    string       // the result's header, kept in meta for the pages
+	keys      *sortKeys    // sort keys, nil once too many (sortkeys.go)
 
 	rec       vcf.Record
 	ent       annEntry
@@ -159,7 +160,7 @@ type loader struct {
 
 func newLoader(h *vcf.Header, f fields) *loader {
 	ld := &loader{f: f, chroms: map[string]int64{}, terms: map[string]int{}, txs: map[string]int64{}, geneIDs: map[string]int64{}, geneNames: map[int64]string{}, sorted: true,
-		cols: newRIDColumns(), x: newExtra(f, len(h.Samples())), header: string(h.AppendTo(nil))}
+		cols: newRIDColumns(), x: newExtra(f, len(h.Samples())), header: string(h.AppendTo(nil)), keys: newSortKeys()}
 	// Contig ids follow the header's ##contig order so that sorting by
 	// (chrom, pos) gives the reference order rather than file order.
 	for _, c := range h.Contigs() {
@@ -391,8 +392,9 @@ func (ld *loader) record(s *sqlDB, line []byte, lineNo int64) error {
 	if vid == "." {
 		vid = ""
 	}
+	gene := unescape(top.f[3])
 	err = s.rec.add(rid, chrom, rec.Pos, vid, string(rec.Ref), string(altColumn(line, rec)),
-		worst, terms, known, freq, unescape(top.f[3]), string(top.f[1]), unescape(top.f[9]), unescape(top.f[10]),
+		worst, terms, known, freq, gene, string(top.f[1]), unescape(top.f[9]), unescape(top.f[10]),
 		n, trackMask, hits, nil, stripANN(rec.Info), string(rec.Rest))
 	if err != nil {
 		return fmt.Errorf("variantdb: insert record: %w", err)
@@ -401,6 +403,7 @@ func (ld *loader) record(s *sqlDB, line []byte, lineNo int64) error {
 	if haveF {
 		fv = maxF
 	}
+	ld.sortKey(chrom, rec.Pos, worst, fv, gene)
 	flags := uint64(worst + 1)
 	if known != 0 {
 		flags |= flagKnown
@@ -547,10 +550,18 @@ func (ld *loader) malformedRecord(s *sqlDB, rid int64, line []byte, perr error) 
 	if err != nil {
 		return fmt.Errorf("variantdb: insert record: %w", err)
 	}
+	ld.sortKey(chrom, pos, ImpactNone, math.NaN(), "")
 	if err := ld.putColumns(s, flagMalformed, 0, math.NaN(), chrom, 0, 0); err != nil {
 		return err
 	}
 	return ld.x.empty(s.tx, pos)
+}
+
+// sortKey keeps a record's sort keys while they fit in memory.
+func (ld *loader) sortKey(chrom, pos int64, impact int, freq float64, gene string) {
+	if ld.keys != nil && !ld.keys.add(chrom, pos, impact, freq, gene) {
+		ld.keys = nil
+	}
 }
 
 // finish writes the meta table.
