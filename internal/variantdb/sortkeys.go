@@ -13,15 +13,12 @@ import (
 // SQL ORDER BY queries over rec after the load: a fifth of a 1M-record
 // build went into SQLite's sorter and into scanning a million rids back
 // through database/sql. The loader now keeps each record's sort keys in
-// memory (sortKeyBytes per record) and sorts them in Go. Above
+// memory (25 bytes per record) and sorts them in Go. Above
 // maxMemSortRecords the keys are dropped and the SQL queries, which sort
 // with bounded memory, are used as before.
 
 // maxMemSortRecords bounds the in-memory sort keys to about 200 MiB.
 const maxMemSortRecords = 8 << 20
-
-// sortKeyBytes is the memory one record's keys take.
-const sortKeyBytes = 4 + 8 + 1 + 8 + 4
 
 // sortKeys are the per-record keys of the sort orders, in rid order.
 type sortKeys struct {
