@@ -20,7 +20,6 @@ const (
 // manifest.
 var (
 	transcriptsMagic = [8]byte{'G', 'A', 'S', 'T', 'X', 0, 0, FormatVersion}
-	knownMagic       = [8]byte{'G', 'A', 'S', 'K', 'V', 0, 0, FormatVersion}
 	tracksMagic      = [8]byte{'G', 'A', 'S', 'T', 'K', 0, 0, FormatVersion}
 )
 

@@ -35,10 +35,8 @@ type encoder struct {
 	dictBytes int
 	report    *SourceReport
 
-	vals    [][]byte // per field: the record's raw value (nil: absent)
-	idPart  []byte
-	body    []byte
-	scratch []byte
+	vals   [][]byte // per field: the record's raw value (nil: absent)
+	idPart []byte
 }
 
 func newEncoder(fields []FieldInfo, hasIDs bool, report *SourceReport) *encoder {
