@@ -13,7 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -71,6 +71,9 @@ type Config struct {
 	// Bundles users may choose (the default first); empty means only DefaultBundle.
 	Bundles []string
 	BaseURL string // for links in answers; empty uses the request's host
+	// Proxies tells the client's address behind trusted proxies; the
+	// zero value takes the peer as the client.
+	Proxies auth.Proxies
 	Logger  *slog.Logger
 	Now     func() time.Time
 }
@@ -93,10 +96,12 @@ type Deps struct {
 }
 
 type server struct {
-	cfg    Config
-	d      Deps
-	log    *slog.Logger
-	failed *auth.Limiter // failed authentications per client address
+	cfg Config
+	d   Deps
+	log *slog.Logger
+	// Failed token checks, per client address and per token prefix (what
+	// is being guessed); see authenticated.
+	failedAddr, failedPrefix *auth.Limiter
 }
 
 // route is one endpoint; the OpenAPI test checks the document against this
@@ -142,10 +147,10 @@ func NewHandler(cfg Config, d Deps) (http.Handler, error) {
 		return nil, err
 	}
 	s := &server{cfg: cfg, d: d, log: cfg.Logger,
-		// Ten wrong tokens in a row from one address, then one a second:
-		// guessing a 256-bit token is hopeless anyway, but a flood of
-		// lookups is not free.
-		failed: auth.NewLimiter(time.Second, 10, cfg.Now)}
+		// Ten wrong tokens in a row from one address, or for one token
+		// prefix from anywhere, then one a second.
+		failedAddr:   auth.NewLimiter(time.Second, 10, cfg.Now),
+		failedPrefix: auth.NewLimiter(time.Second, 10, cfg.Now)}
 	mux := http.NewServeMux()
 	for _, rt := range routes {
 		pattern := rt.method + " " + Prefix + rt.path
@@ -185,25 +190,22 @@ func (s *server) recover(next http.Handler) http.Handler {
 func (s *server) authenticated(pattern, scope string, h func(*server, http.ResponseWriter, *http.Request, *gas.User)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		metrics.SetRoute(r.Context(), pattern)
-		ip := clientIP(r)
 		secret, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || secret == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="gas"`)
 			s.error(w, r, gas.Errorf(gas.EUNAUTH, "Send a personal access token: Authorization: Bearer gas_…"))
 			return
 		}
-		// Only failed attempts count against an address; once it is over
-		// the limit even a good token waits, or guessing could go on
-		// between good requests.
-		if blocked, retry := s.failed.Blocked(ip); blocked {
-			w.Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds())+1))
-			s.errorStatus(w, r, http.StatusTooManyRequests, "rate_limited", "Too many requests with invalid tokens; try again later.")
-			return
-		}
-		u, tok, err := s.d.Tokens.TokenUser(r.Context(), strings.TrimSpace(secret))
+		secret = strings.TrimSpace(secret)
+		u, tok, err := s.d.Tokens.TokenUser(r.Context(), secret)
 		if err != nil {
 			if gas.ErrorCode(err) == gas.EUNAUTH {
-				s.failed.Allow(ip)
+				if retry, limited := s.tokenFailure(s.cfg.Proxies.ClientIP(r), secret); limited {
+					w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(retry.Seconds()))))
+					s.errorStatus(w, r, http.StatusTooManyRequests, "rate_limited",
+						"Too many requests with invalid tokens; try again later.")
+					return
+				}
 				w.Header().Set("WWW-Authenticate", `Bearer realm="gas", error="invalid_token"`)
 			}
 			s.error(w, r, err)
@@ -217,13 +219,37 @@ func (s *server) authenticated(pattern, scope string, h func(*server, http.Respo
 	}
 }
 
-// clientIP is the peer address; proxies are not trusted (no X-Forwarded-For).
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+// tokenFailure counts a failed token check against the client's address
+// and against the token's prefix, and reports whether either is over its
+// limit (the answer is then 429, not 401, with when to try again).
+//
+// The check always runs first, so a valid token is never refused because
+// of other clients' failures — not behind a proxy or NAT that many clients
+// share, not when someone hammers its prefix. Refusing good tokens from a
+// "blocked" address would let one broken script lock a whole institution
+// out of the API. What the limits buy is different: a token is 256 random
+// bits, so guessing one is hopeless with or without them, but a client
+// that keeps sending bad tokens is told to stop (Retry-After) and a
+// targeted guess at one token (its prefix is shown in listings) is paced
+// no matter how many addresses it comes from.
+func (s *server) tokenFailure(addr, secret string) (time.Duration, bool) {
+	okAddr, retryAddr := s.failedAddr.Allow(addr)
+	okPrefix, retryPrefix := true, time.Duration(0)
+	if p := tokenPrefix(secret); p != "" {
+		okPrefix, retryPrefix = s.failedPrefix.Allow(p)
 	}
-	return host
+	return max(retryAddr, retryPrefix, time.Second), !okAddr || !okPrefix
+}
+
+// tokenPrefix is the part of a secret that the token listing shows
+// (sqldb keeps the same length): "gas_" and six characters. Other
+// strings are no token's prefix and count against the address only.
+func tokenPrefix(secret string) string {
+	const n = len("gas_") + 6
+	if len(secret) < n || !strings.HasPrefix(secret, "gas_") {
+		return ""
+	}
+	return secret[:n]
 }
 
 // error answers err as JSON: its code and user-facing message, or a generic

@@ -9,6 +9,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"regexp"
 	"slices"
 	"sort"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/gas-project/gas"
+	"github.com/gas-project/gas/internal/auth"
 	"github.com/gas-project/gas/internal/blob"
 	"github.com/gas-project/gas/internal/jobs"
 	"github.com/gas-project/gas/internal/sqldb"
@@ -34,6 +36,12 @@ type fixture struct {
 
 func setup(t *testing.T) *fixture {
 	t.Helper()
+	return setupWith(t, nil)
+}
+
+// setupWith is setup with changes to the API's configuration.
+func setupWith(t *testing.T, edit func(*Config)) *fixture {
+	t.Helper()
 	db := sqldbtest.SQLite(t, sqldb.Options{})
 	ins, err := jobs.NewInserter(db.RiverDriver(), nil)
 	if err != nil {
@@ -44,7 +52,11 @@ func setup(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	store := db.JobStore(ins)
-	h, err := NewHandler(Config{FreeUploadLimit: 10_000, PremiumUploadLimit: 1_000_000, DefaultBundle: "demo"},
+	cfg := Config{FreeUploadLimit: 10_000, PremiumUploadLimit: 1_000_000, DefaultBundle: "demo"}
+	if edit != nil {
+		edit(&cfg)
+	}
+	h, err := NewHandler(cfg,
 		Deps{Tokens: db, Jobs: store, Update: store, Blobs: blobs, Records: db})
 	if err != nil {
 		t.Fatal(err)
@@ -141,29 +153,123 @@ func TestTokenAuthentication(t *testing.T) {
 	}
 }
 
-func TestTokenGuessingIsRateLimited(t *testing.T) {
+// guess asks GET /me with a wrong token from addr (an X-Forwarded-For
+// entry, believed only when the fixture trusts the loopback proxy).
+func (f *fixture) guess(t *testing.T, token, addr string) answer {
+	t.Helper()
+	req, err := http.NewRequest("GET", f.url+"/api/v1/me", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	if addr != "" {
+		req.Header.Set("X-Forwarded-For", addr)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return answer{resp.StatusCode, resp.Header, b}
+}
+
+// TestTokenRateLimitValidTokenAfterBadOnes is issue 17's case: 100 bad
+// tokens from one address are limited, and a valid token from that same
+// address still works during and after them.
+func TestTokenRateLimitValidTokenAfterBadOnes(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
 	_, good := f.user(t, "g@example.org", gas.ScopeJobsRead)
-	// Good tokens are never limited.
-	for range 30 {
-		if a := f.do(t, "GET", "/api/v1/me", good, nil, ""); a.code != http.StatusOK {
-			t.Fatalf("good token limited: %d", a.code)
+	limited := 0
+	for i := range 100 {
+		a := f.guess(t, fmt.Sprintf("gas_%06dxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", i), "")
+		switch a.code {
+		case http.StatusUnauthorized:
+		case http.StatusTooManyRequests:
+			if a.errCode(t) != "rate_limited" || a.header.Get("Retry-After") == "" {
+				t.Fatalf("guess %d: 429 without rate_limited and Retry-After: %v %s", i, a.header, a.body)
+			}
+			limited++
+		default:
+			t.Fatalf("guess %d: %d %s", i, a.code, a.body)
+		}
+		if i%25 == 24 {
+			if a := f.do(t, "GET", "/api/v1/me", good, nil, ""); a.code != http.StatusOK {
+				t.Fatalf("valid token after %d bad ones: %d %s", i+1, a.code, a.body)
+			}
 		}
 	}
-	limited := false
-	for i := range 20 {
-		a := f.do(t, "GET", "/api/v1/me", fmt.Sprintf("gas_guess%d", i), nil, "")
+	// Ten are allowed at once, then one a second: however slow the
+	// machine, most of the 100 were over the limit.
+	if limited < 50 {
+		t.Fatalf("%d of 100 bad tokens were limited, want most", limited)
+	}
+	if a := f.do(t, "GET", "/api/v1/me", good, nil, ""); a.code != http.StatusOK {
+		t.Fatalf("valid token after 100 bad ones from its address: %d %s", a.code, a.body)
+	}
+}
+
+// TestTokenRateLimitPerPrefix: guesses at one token's prefix are paced
+// however many addresses they come from, while a client at another address
+// guessing another prefix is not held back by them.
+func TestTokenRateLimitPerPrefix(t *testing.T) {
+	t.Parallel()
+	f := setupWith(t, func(c *Config) { c.Proxies = auth.NewProxies([]netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}) })
+	_, good := f.user(t, "p@example.org", gas.ScopeJobsRead)
+	prefix := good[:10]
+	limited := 0
+	for i := range 30 {
+		a := f.guess(t, prefix+fmt.Sprintf("%037d", i), fmt.Sprintf("198.51.100.%d", i+1))
 		if a.code == http.StatusTooManyRequests {
-			limited = a.header.Get("Retry-After") != ""
-			break
-		}
-		if a.code != http.StatusUnauthorized {
-			t.Fatalf("guess %d: %d", i, a.code)
+			limited++
+		} else if a.code != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d %s", i, a.code, a.body)
 		}
 	}
-	if !limited {
-		t.Fatal("20 wrong tokens in a row were never rate limited")
+	if limited == 0 {
+		t.Fatal("30 guesses at one prefix from 30 addresses were never limited")
+	}
+	// The token with that prefix itself is never refused.
+	if a := f.do(t, "GET", "/api/v1/me", good, nil, ""); a.code != http.StatusOK {
+		t.Fatalf("valid token whose prefix was guessed at: %d %s", a.code, a.body)
+	}
+	// Another client, another prefix: a plain 401.
+	if a := f.guess(t, "gas_other0"+strings.Repeat("y", 37), "203.0.113.50"); a.code != http.StatusUnauthorized {
+		t.Fatalf("a fresh address and prefix: %d %s, want 401", a.code, a.body)
+	}
+}
+
+// TestTokenRateLimitPerAddress: behind a trusted proxy each client has its
+// own count; without trust, X-Forwarded-For does not let a client pick a
+// fresh key for every request.
+func TestTokenRateLimitPerAddress(t *testing.T) {
+	t.Parallel()
+	behind := setupWith(t, func(c *Config) { c.Proxies = auth.NewProxies([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}) })
+	direct := setup(t)
+	for name, f := range map[string]*fixture{"behind proxy": behind, "direct": direct} {
+		limited := false
+		for i := range 30 {
+			// Each guess has its own prefix, so only the address counts.
+			a := f.guess(t, fmt.Sprintf("gas_a%05d", i)+strings.Repeat("z", 37), "198.51.100.7")
+			if a.code == http.StatusTooManyRequests {
+				limited = true
+				break
+			}
+		}
+		if !limited {
+			t.Fatalf("%s: 30 bad tokens from one address were never limited", name)
+		}
+		// Spoofing the header from an untrusted peer changes nothing;
+		// behind the trusted proxy the next client is its own.
+		a := f.guess(t, "gas_b00000"+strings.Repeat("z", 37), "203.0.113.8")
+		want := http.StatusUnauthorized
+		if f == direct {
+			want = http.StatusTooManyRequests
+		}
+		if a.code != want {
+			t.Fatalf("%s: another X-Forwarded-For address: %d, want %d", name, a.code, want)
+		}
 	}
 }
 

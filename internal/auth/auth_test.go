@@ -188,21 +188,38 @@ func BenchmarkVerifyPassword(b *testing.B) {
 	}
 }
 
-func TestLimiterBlockedCountsOnlyFailures(t *testing.T) {
-	now := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
-	clock := func() time.Time { return now }
-	l := NewLimiter(time.Second, 2, clock)
-	if blocked, _ := l.Blocked("ip"); blocked {
-		t.Fatal("a fresh key is blocked")
+func TestLimiterRefund(t *testing.T) {
+	t.Parallel()
+	clk := &fakeClock{t: time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)}
+	l := NewLimiter(time.Second, 2, clk.Now)
+	// Refunded attempts (checks that succeeded) never use the burst up.
+	for i := 0; i < 10; i++ {
+		if ok, _ := l.Allow("ip"); !ok {
+			t.Fatalf("attempt %d refused although every earlier one was refunded", i+1)
+		}
+		l.Refund("ip")
 	}
 	l.Allow("ip")
 	l.Allow("ip")
-	blocked, retry := l.Blocked("ip")
-	if !blocked || retry <= 0 || retry > time.Second {
-		t.Fatalf("after the burst: blocked=%v retry=%v", blocked, retry)
+	ok, retry := l.Allow("ip")
+	if ok || retry <= 0 || retry > time.Second {
+		t.Fatalf("after two failures: ok=%v retry=%v", ok, retry)
 	}
-	now = now.Add(time.Second)
-	if blocked, _ := l.Blocked("ip"); blocked {
-		t.Fatal("still blocked after the refill period")
+	// A refund never fills the bucket beyond its burst.
+	clk.Add(time.Hour)
+	l.Refund("ip")
+	l.Refund("ip")
+	for i := 0; i < 2; i++ {
+		if ok, _ := l.Allow("ip"); !ok {
+			t.Fatalf("attempt %d after an hour refused", i+1)
+		}
+	}
+	if ok, _ := l.Allow("ip"); ok {
+		t.Fatal("refunds raised the burst above 2")
+	}
+	// Refunding an unknown key is harmless.
+	l.Refund("never-seen")
+	if l.Len() != 1 {
+		t.Fatalf("tracking %d keys, want 1", l.Len())
 	}
 }

@@ -1,6 +1,7 @@
-// Package auth holds the pieces of local sign-in that do not depend on a
-// store: argon2id password hashes in a PHC-style string, the session cookie,
-// and a rate limiter for sign-in attempts.
+// Package auth holds the pieces of sign-in that do not depend on a store:
+// argon2id password hashes in a PHC-style string, the session cookie, OIDC,
+// the rate limiter for failed attempts, and the client's address behind
+// trusted proxies, which the limits key on.
 package auth
 
 import (

@@ -1,16 +1,20 @@
 package auth
 
 import (
+	"math"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
-// Limiter throttles attempts per key (for sign-in: client IP + email) with a
-// token bucket per key. It is safe for concurrent use. Keys idle long enough
-// for their bucket to refill are dropped, so memory stays bounded by the
-// number of keys active in one refill period.
+// Limiter throttles attempts per key with a token bucket per key: burst
+// attempts at once, then one per every. It is safe for concurrent use.
+// Keys idle long enough for their bucket to refill are dropped, so memory
+// stays bounded by the number of keys active in one refill period.
+//
+// To limit failures rather than attempts (sign-in, API tokens), take an
+// attempt before the check and Refund it when the check succeeds: taking
+// first keeps parallel requests from all passing a look-only test before
+// any failure is counted.
 type Limiter struct {
 	every time.Duration
 	burst int
@@ -21,9 +25,10 @@ type Limiter struct {
 	lastSweep time.Time
 }
 
+// bucket holds the attempts left at time at.
 type bucket struct {
-	lim  *rate.Limiter
-	seen time.Time
+	tokens float64
+	at     time.Time
 }
 
 // NewLimiter allows burst attempts per key at once, then one per every.
@@ -35,51 +40,54 @@ func NewLimiter(every time.Duration, burst int, now func() time.Time) *Limiter {
 	if burst < 1 {
 		burst = 1
 	}
+	if every <= 0 {
+		every = time.Nanosecond
+	}
 	return &Limiter{every: every, burst: burst, now: now, buckets: map[string]*bucket{}}
 }
 
+// refill returns key's bucket brought up to now (nil for an untracked key,
+// whose bucket is full).
+func (l *Limiter) refill(key string, now time.Time) *bucket {
+	b := l.buckets[key]
+	if b == nil {
+		return nil
+	}
+	if d := now.Sub(b.at); d > 0 {
+		b.tokens = math.Min(float64(l.burst), b.tokens+float64(d)/float64(l.every))
+		b.at = now
+	}
+	return b
+}
+
 // Allow takes one attempt for key and reports whether it is within the limit.
-// When it is not, retryAfter says when the next attempt will be allowed.
+// When it is not, retryAfter says when the next attempt will be allowed; a
+// refused attempt takes nothing, so it does not push that time further out.
 func (l *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.sweep(now)
-	b := l.buckets[key]
+	b := l.refill(key, now)
 	if b == nil {
-		b = &bucket{lim: rate.NewLimiter(rate.Every(l.every), l.burst)}
+		b = &bucket{tokens: float64(l.burst), at: now}
 		l.buckets[key] = b
 	}
-	b.seen = now
-	r := b.lim.ReserveN(now, 1)
-	if !r.OK() {
-		return false, l.every
+	if b.tokens < 1 {
+		return false, time.Duration(math.Ceil((1 - b.tokens) * float64(l.every)))
 	}
-	if d := r.DelayFrom(now); d > 0 {
-		// Give the token back: a refused attempt must not push the
-		// next allowed one further out.
-		r.CancelAt(now)
-		return false, d
-	}
+	b.tokens--
 	return true, 0
 }
 
-// Blocked reports, without taking an attempt, whether the next attempt
-// for key would be refused and when it would be allowed. Paired with Allow
-// on failures only, it limits failed attempts while successes run free
-// (the API's token checks).
-func (l *Limiter) Blocked(key string) (bool, time.Duration) {
+// Refund gives back an attempt Allow took, for a check that succeeded.
+func (l *Limiter) Refund(key string) {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	b := l.buckets[key]
-	if b == nil {
-		return false, 0
+	if b := l.refill(key, now); b != nil {
+		b.tokens = math.Min(float64(l.burst), b.tokens+1)
 	}
-	if tokens := b.lim.TokensAt(now); tokens < 1 {
-		return true, time.Duration((1 - tokens) * float64(l.every))
-	}
-	return false, 0
 }
 
 // sweep drops buckets that have been idle long enough to be full again,
@@ -91,7 +99,7 @@ func (l *Limiter) sweep(now time.Time) {
 	}
 	l.lastSweep = now
 	for k, b := range l.buckets {
-		if now.Sub(b.seen) >= full {
+		if now.Sub(b.at) >= full {
 			delete(l.buckets, k)
 		}
 	}

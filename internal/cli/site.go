@@ -108,13 +108,15 @@ func siteHandler(ctx context.Context, cfg config.Config, svc *services, baseURL 
 		IndexCacheDir:        filepath.Join(cfg.DataDir, "variant-cache"),
 		DirectUploadOrigin:   directOrigin,
 		BundleAssembly:       assembly,
+		Proxies:              auth.NewProxies(cfg.TrustedProxies),
 		Logger:               logger,
 	}, deps)
 	if err != nil {
 		return nil, err
 	}
 	apiHandler, err := api.NewHandler(api.Config{FreeUploadLimit: cfg.FreeUploadLimit, PremiumUploadLimit: cfg.PremiumUploadLimit,
-		DefaultBundle: cfg.DefaultBundle, Bundles: cfg.OfferedBundles(), BaseURL: baseURL, Logger: logger},
+		DefaultBundle: cfg.DefaultBundle, Bundles: cfg.OfferedBundles(), BaseURL: baseURL,
+		Proxies: auth.NewProxies(cfg.TrustedProxies), Logger: logger},
 		api.Deps{Tokens: db, Jobs: svc.store, Update: svc.store, Blobs: svc.blobs, Presign: svc.presign, Records: db})
 	if err != nil {
 		return nil, err

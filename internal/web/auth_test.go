@@ -1,9 +1,12 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -204,6 +207,99 @@ func TestSigninRateLimit(t *testing.T) {
 	f.clock.Add(13 * time.Second)
 	if r := c.signin("limit@example.org", "the right password"); r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("after waiting: %d", r.StatusCode)
+	}
+}
+
+// signinFrom signs in as a browser behind the trusted loopback proxy
+// whose client is addr.
+func (c *client) signinFrom(addr, email, password string) *resp {
+	c.f.t.Helper()
+	return c.postForm("/signin", url.Values{"email": {email}, "password": {password}}, "X-Forwarded-For", addr)
+}
+
+// TestSigninRateLimitPerAccountAndAddress checks the sign-in policy behind
+// a trusted proxy: failures count per account from any address and per
+// address across accounts; guesses refused for one account cost its
+// address nothing, so another account's right password from that address
+// still works; an address failing across many accounts is held back.
+func TestSigninRateLimitPerAccountAndAddress(t *testing.T) {
+	t.Parallel()
+	f := setup(t, func(c *Config) { c.Proxies = auth.NewProxies([]netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}) })
+	f.client().signup("victim@example.org", "victim password")
+	f.client().signup("neighbour@example.org", "neighbour password")
+	f.client().signup("spread@example.org", "spread password")
+	c := f.client()
+
+	// 100 wrong passwords for one account from one address: five are
+	// checked, the rest refused unchecked.
+	checked := 0
+	for i := 0; i < 100; i++ {
+		switch r := c.signinFrom("198.51.100.1", "victim@example.org", "wrong"); r.StatusCode {
+		case http.StatusUnauthorized:
+			checked++
+		case http.StatusTooManyRequests:
+		default:
+			t.Fatalf("attempt %d: %d", i+1, r.StatusCode)
+		}
+	}
+	if checked != 5 {
+		t.Fatalf("%d of 100 wrong passwords were checked, want 5", checked)
+	}
+	// Another account's right password from that same address works.
+	if r := f.client().signinFrom("198.51.100.1", "neighbour@example.org", "neighbour password"); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("another account from the same address: %d, want 303", r.StatusCode)
+	}
+	// The account is limited from any address, even with the right password.
+	if r := f.client().signinFrom("203.0.113.77", "victim@example.org", "victim password"); r.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("limited account from a fresh address: %d, want 429", r.StatusCode)
+	}
+
+	// An address failing across many accounts (password spraying) is
+	// held back after 30 failures, whichever account it names next;
+	// other addresses are not.
+	for i := 0; i < 30; i++ {
+		if r := c.signinFrom("198.51.100.2", fmt.Sprintf("nobody%d@example.org", i), "Summer2026!"); r.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("spray %d: %d, want 401", i+1, r.StatusCode)
+		}
+	}
+	r := f.client().signinFrom("198.51.100.2", "spread@example.org", "spread password")
+	if r.StatusCode != http.StatusTooManyRequests || r.Header.Get("Retry-After") != "2" {
+		t.Fatalf("after spraying: %d Retry-After %q, want 429 and 2", r.StatusCode, r.Header.Get("Retry-After"))
+	}
+	if r := f.client().signinFrom("198.51.100.3", "spread@example.org", "spread password"); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("another address: %d, want 303", r.StatusCode)
+	}
+	// Right passwords cost nothing: the address that signed in above can
+	// keep doing so.
+	for i := 0; i < 40; i++ {
+		if r := f.client().signinFrom("198.51.100.3", "spread@example.org", "spread password"); r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("sign-in %d: %d", i+1, r.StatusCode)
+		}
+	}
+}
+
+// TestSigninRateLimitParallel: guesses sent at once cannot all be checked
+// before the first failure is counted.
+func TestSigninRateLimitParallel(t *testing.T) {
+	t.Parallel()
+	f := setup(t, nil)
+	f.client().signup("parallel@example.org", "parallel password")
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	codes := map[int]int{}
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := f.client().signin("parallel@example.org", "wrong")
+			mu.Lock()
+			codes[r.StatusCode]++
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if codes[http.StatusUnauthorized] != 5 || codes[http.StatusTooManyRequests] != 15 {
+		t.Fatalf("20 parallel guesses answered %v, want 5 checked and 15 refused", codes)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -44,11 +43,22 @@ func (s *server) signin(w http.ResponseWriter, r *http.Request) {
 		Next:  safeNext(r.PostFormValue("next")),
 	}
 	password := r.PostFormValue("password")
-	ip := clientIP(r)
-	okIP, retryIP := s.ipLimit.Allow(ip)
-	okKey, retryKey := s.keyLimit.Allow(ip + "|" + v.Email)
-	if !okIP || !okKey {
-		s.tooManyAttempts(w, r, max(retryIP, retryKey))
+	// An attempt is taken from the account's and the address's allowance
+	// before the check and given back when the password is right, so only
+	// failures count — taking first means parallel guesses cannot all slip
+	// through before any failure is recorded. The account is asked first:
+	// guesses it refuses are not checked and cost the address nothing, so
+	// someone hammering one account does not lock out the others who share
+	// the address (a NAT, a proxy). An unknown email is limited like a
+	// real one, so the limits do not reveal which accounts exist.
+	acct, addr := v.Email, s.clientIP(r)
+	if ok, retry := s.acctLimit.Allow(acct); !ok {
+		s.tooManyAttempts(w, r, retry)
+		return
+	}
+	if ok, retry := s.addrLimit.Allow(addr); !ok {
+		s.acctLimit.Refund(acct)
+		s.tooManyAttempts(w, r, retry)
 		return
 	}
 	u, err := s.d.Users.UserByEmail(r.Context(), v.Email)
@@ -60,6 +70,8 @@ func (s *server) signin(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnauthorized, "signin", v)
 		return
 	case err != nil:
+		s.acctLimit.Refund(acct)
+		s.addrLimit.Refund(addr)
 		s.serverError(w, r, fmt.Errorf("sign in: %w", err))
 		return
 	}
@@ -75,6 +87,8 @@ func (s *server) signin(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnauthorized, "signin", v)
 		return
 	}
+	s.acctLimit.Refund(acct)
+	s.addrLimit.Refund(addr)
 	if err := s.startSession(w, r, u); err != nil {
 		s.serverError(w, r, err)
 		return
@@ -114,15 +128,10 @@ func (s *server) tooManyAttempts(w http.ResponseWriter, r *http.Request, retry t
 	})
 }
 
-// clientIP is the address of the peer. Forwarded-for headers are not
-// trusted here: behind a proxy, the proxy must be configured to set the
-// peer address, or every user would share one limit.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
+// clientIP is the address of the client: the peer, or behind a trusted
+// proxy (Config.Proxies) the address the proxy saw.
+func (s *server) clientIP(r *http.Request) string {
+	return s.cfg.Proxies.ClientIP(r)
 }
 
 // safeNext keeps a post-sign-in target only if it is a path on this site,

@@ -59,7 +59,7 @@ func (s *server) signup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Hashing is deliberately expensive; bound how often one address can ask for it.
-	if ok, retry := s.ipLimit.Allow(clientIP(r)); !ok {
+	if ok, retry := s.ipLimit.Allow(s.clientIP(r)); !ok {
 		s.tooManyAttempts(w, r, retry)
 		return
 	}

@@ -74,6 +74,9 @@ type Config struct {
 	// opens (downloaded once from the blob store); "" means a gas-variants
 	// folder in the system temp dir.
 	IndexCacheDir string
+	// Proxies tells the client's address behind trusted proxies, for the
+	// rate limits; the zero value takes the peer as the client.
+	Proxies auth.Proxies
 	// Logger receives request and error logs; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -131,18 +134,19 @@ type Deps struct {
 // server holds what every handler needs. Handlers are its methods, one
 // file per page.
 type server struct {
-	cfg      Config
-	d        Deps
-	logger   *slog.Logger
-	now      func() time.Time
-	assets   *assets
-	pages    map[string]*template.Template
-	ipLimit  *auth.Limiter // sign-in attempts per client IP
-	keyLimit *auth.Limiter // sign-in attempts per client IP and email
-	tokLimit *auth.Limiter // API tokens made per user
-	pwLimit  *auth.Limiter // current-password checks per user
-	example  []byte        // the demo VCF behind "Try the example"; nil hides it
-	indexes  *indexCache   // open variant indexes of the browser
+	cfg       Config
+	d         Deps
+	logger    *slog.Logger
+	now       func() time.Time
+	assets    *assets
+	pages     map[string]*template.Template
+	ipLimit   *auth.Limiter // sign-ups and provider sign-ins started per client address
+	acctLimit *auth.Limiter // failed sign-ins per account, from any address
+	addrLimit *auth.Limiter // failed sign-ins per client address, to any account
+	tokLimit  *auth.Limiter // API tokens made per user
+	pwLimit   *auth.Limiter // current-password checks per user
+	example   []byte        // the demo VCF behind "Try the example"; nil hides it
+	indexes   *indexCache   // open variant indexes of the browser
 }
 
 // NewHandler returns the whole site: pages, downloads, static assets and the
@@ -172,10 +176,14 @@ func NewHandler(cfg Config, d Deps) (http.Handler, error) {
 		cfg.IndexCacheDir = filepath.Join(os.TempDir(), "gas-variants")
 	}
 	s.indexes = newIndexCache(cfg.IndexCacheDir, d.Blobs, defaultOpenIndexes)
-	// Five quick tries per account from one address, then one every 12 s;
-	// an address guessing across many accounts is held to 30 then one a
-	// second. Both refill, so an honest user is never locked out for long.
-	s.keyLimit = auth.NewLimiter(12*time.Second, 5, s.now)
+	// Sign-in failures (docs/deploy.md, "Rate limits"): five per account
+	// from anywhere, then one every 12 s; thirty per address across
+	// accounts, then one every 2 s. Only failures count, and both refill,
+	// so an honest user is never locked out for long. Sign-ups and
+	// provider sign-ins cost a row each: thirty per address, then one a
+	// second.
+	s.acctLimit = auth.NewLimiter(12*time.Second, 5, s.now)
+	s.addrLimit = auth.NewLimiter(2*time.Second, 30, s.now)
 	s.ipLimit = auth.NewLimiter(time.Second, 30, s.now)
 	// Tokens are long-lived credentials: ten at once, then one a minute,
 	// bounds what a stolen session can mint. Password checks are held to
