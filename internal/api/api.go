@@ -259,6 +259,7 @@ func (s *server) error(w http.ResponseWriter, r *http.Request, err error) {
 	if status >= 500 {
 		s.log.ErrorContext(r.Context(), "api: internal error", "err", err, "request_id", httpserver.RequestIDFrom(r.Context()))
 	}
+	httpserver.SetRetryAfter(w, err)
 	s.errorStatus(w, r, status, gas.ErrorCode(err), gas.ErrorMessage(err))
 }
 

@@ -81,6 +81,9 @@ func buildServices(cfg config.Config, db *sqldb.DB, logger *slog.Logger, baseURL
 		s.metrics.ObserveTransition(j, c)
 		return nil
 	}
+	// Each user's jobs take at most their plan's share of the annotate
+	// queue; the rest wait their turn (docs/lifecycle.md, "Scheduling").
+	db.LimitRunning(s.ins, func(p gas.Plan) int { return cfg.Limits(p).RunningJobs })
 	s.store = db.JobStore(s.ins, observe, s.notify.Hook(), s.hooks.TransitionHook(), jobs.IndexHook(s.ins))
 	db.OnPlanChange(s.hooks.PlanHook())
 	return s, nil
@@ -110,6 +113,9 @@ func (s *services) runnerConfig(cfg config.Config, logger *slog.Logger) (jobs.Ru
 		// Heartbeats hand a killed worker's running jobs to the others
 		// within a minute (River alone waits longer than the job timeout).
 		Liveness: s.db, DeadAfter: cfg.WorkerDeadAfter,
+		// Held jobs that gained a place without a job change (a limit
+		// raised, an upgrade) are queued within half a minute.
+		Shares: s.db,
 		// Beat several times per dead-after period, and at most every 5 s.
 		HeartbeatEvery: min(5*time.Second, cfg.WorkerDeadAfter/4),
 		Register: func(w *river.Workers) error {

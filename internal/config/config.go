@@ -111,6 +111,17 @@ type Config struct {
 	RequestTimeout   time.Duration
 	UploadMinRate    int64
 	UploadRateWindow time.Duration
+	// Per-plan limits (docs/lifecycle.md, "Scheduling and limits"); a zero
+	// count means no limit. InputSize caps a Free input after
+	// decompression (a Premium input: MaxInputSize), MaxRecords its data
+	// records; RunningJobs is a user's share of the annotation queue,
+	// QueuedJobs the most jobs waiting or running, UploadsPerHour the
+	// uploads accepted over the last hour.
+	FreeInputSize                             int64
+	FreeMaxRecords, PremiumMaxRecords         int64
+	FreeRunningJobs, PremiumRunningJobs       int
+	FreeQueuedJobs, PremiumQueuedJobs         int
+	FreeUploadsPerHour, PremiumUploadsPerHour int
 	// StripeSecretKey turns on paid upgrades through Stripe Checkout; the
 	// webhook secret and the Premium price are then required too.
 	// StripeAPIURL replaces Stripe's API (stripe-mock in tests).
@@ -340,6 +351,17 @@ var settings = []setting{
 		get: func(c *Config) string { return humanize.Bytes(uint64(c.UploadMinRate)) }},
 	duration("upload-rate-window", "GAS_UPLOAD_RATE_WINDOW", "time over which an upload's rate is averaged (e.g. 30s)",
 		time.Second, func(c *Config) *time.Duration { return &c.UploadRateWindow }),
+	{name: "free-input-size", env: "GAS_FREE_INPUT_SIZE", usage: "largest input of a Free user after decompression (e.g. 150KB)",
+		set: func(c *Config, v string) (err error) { c.FreeInputSize, err = parseSize(v); return err },
+		get: func(c *Config) string { return humanize.Bytes(uint64(c.FreeInputSize)) }},
+	count64("free-max-records", "GAS_FREE_MAX_RECORDS", "most data records in one input of a Free user (0: no limit)", func(c *Config) *int64 { return &c.FreeMaxRecords }),
+	count64("premium-max-records", "GAS_PREMIUM_MAX_RECORDS", "most data records in one input of a Premium user (0: no limit)", func(c *Config) *int64 { return &c.PremiumMaxRecords }),
+	count("free-running-jobs", "GAS_FREE_RUNNING_JOBS", "jobs of one Free user worked at once; the others wait their turn (0: no limit)", func(c *Config) *int { return &c.FreeRunningJobs }),
+	count("premium-running-jobs", "GAS_PREMIUM_RUNNING_JOBS", "jobs of one Premium user worked at once; the others wait their turn (0: no limit)", func(c *Config) *int { return &c.PremiumRunningJobs }),
+	count("free-queued-jobs", "GAS_FREE_QUEUED_JOBS", "jobs one Free user may have waiting or running (0: no limit)", func(c *Config) *int { return &c.FreeQueuedJobs }),
+	count("premium-queued-jobs", "GAS_PREMIUM_QUEUED_JOBS", "jobs one Premium user may have waiting or running (0: no limit)", func(c *Config) *int { return &c.PremiumQueuedJobs }),
+	count("free-uploads-per-hour", "GAS_FREE_UPLOADS_PER_HOUR", "uploads one Free user may make per hour (0: no limit)", func(c *Config) *int { return &c.FreeUploadsPerHour }),
+	count("premium-uploads-per-hour", "GAS_PREMIUM_UPLOADS_PER_HOUR", "uploads one Premium user may make per hour (0: no limit)", func(c *Config) *int { return &c.PremiumUploadsPerHour }),
 	str("stripe-secret-key", "GAS_STRIPE_SECRET_KEY", "Stripe secret key; turns on Premium upgrades through Stripe Checkout", true, func(c *Config) *string { return &c.StripeSecretKey }),
 	str("stripe-webhook-secret", "GAS_STRIPE_WEBHOOK_SECRET", "signing secret of the Stripe webhook endpoint (/stripe/webhook)", true, func(c *Config) *string { return &c.StripeWebhookSecret }),
 	str("stripe-price-id", "GAS_STRIPE_PRICE_ID", "Stripe Price of the Premium subscription", false, func(c *Config) *string { return &c.StripePriceID }),
@@ -393,6 +415,34 @@ func str(name, env, usage string, secret bool, field func(c *Config) *string) se
 	return setting{name: name, env: env, usage: usage, secret: secret,
 		set: func(c *Config, v string) error { *field(c) = strings.TrimSpace(v); return nil },
 		get: func(c *Config) string { return *field(c) }}
+}
+
+// count is a whole number >= 0 stored in the field field returns.
+func count(name, env, usage string, field func(c *Config) *int) setting {
+	return setting{name: name, env: env, usage: usage,
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil || n < 0 {
+				return fmt.Errorf("not a whole number >= 0: %q", v)
+			}
+			*field(c) = n
+			return nil
+		},
+		get: func(c *Config) string { return strconv.Itoa(*field(c)) }}
+}
+
+// count64 is count for an int64 field.
+func count64(name, env, usage string, field func(c *Config) *int64) setting {
+	return setting{name: name, env: env, usage: usage,
+		set: func(c *Config, v string) error {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil || n < 0 {
+				return fmt.Errorf("not a whole number >= 0: %q", v)
+			}
+			*field(c) = n
+			return nil
+		},
+		get: func(c *Config) string { return strconv.FormatInt(*field(c), 10) }}
 }
 
 // duration is a duration setting of at least least, stored in the field
@@ -468,7 +518,33 @@ func Default() Config {
 		RequestTimeout:   10 * time.Second,
 		UploadMinRate:    10_000,
 		UploadRateWindow: 30 * time.Second,
+		// A Free input is 150 kB of VCF text however it is sent: gzip
+		// compresses VCF 10-30 times, and a limit on the bytes sent alone
+		// let a 135 kB gzip of 396,000 records through (issue 17).
+		FreeInputSize:  150_000,
+		FreeMaxRecords: 10_000,
+		// Shares of the queue: with the default 2 workers per core, two
+		// Free users or one Premium user fill a 2-core machine, and a
+		// backlog never delays another user's job by more than the share.
+		FreeRunningJobs:       2,
+		PremiumRunningJobs:    4,
+		FreeQueuedJobs:        20,
+		PremiumQueuedJobs:     1000,
+		FreeUploadsPerHour:    60,
+		PremiumUploadsPerHour: 1000,
 	}
+}
+
+// Limits returns what plan allows a user. A plan's input never exceeds
+// MaxInputSize after decompression: the upload check stops there, as the
+// worker would.
+func (c Config) Limits(plan gas.Plan) gas.PlanLimits {
+	if plan == gas.PlanPremium {
+		return gas.PlanLimits{UploadBytes: c.PremiumUploadLimit, InputBytes: c.MaxInputSize, InputRecords: c.PremiumMaxRecords,
+			RunningJobs: c.PremiumRunningJobs, QueuedJobs: c.PremiumQueuedJobs, UploadsPerHour: c.PremiumUploadsPerHour}
+	}
+	return gas.PlanLimits{UploadBytes: c.FreeUploadLimit, InputBytes: min(c.FreeInputSize, c.MaxInputSize), InputRecords: c.FreeMaxRecords,
+		RunningJobs: c.FreeRunningJobs, QueuedJobs: c.FreeQueuedJobs, UploadsPerHour: c.FreeUploadsPerHour}
 }
 
 // Flags binds the settings to a FlagSet so that only flags given on the
@@ -679,6 +755,9 @@ func (c *Config) Validate() error {
 		if !slices.Contains(gas.Queues(), q) {
 			errs = append(errs, fmt.Errorf("queues: unknown queue %q (use %s)", q, queues))
 		}
+	}
+	if c.FreeInputSize <= 0 {
+		errs = append(errs, errors.New("free-input-size must be positive"))
 	}
 	if c.UploadMinRate < 1 {
 		errs = append(errs, errors.New("upload-min-rate must be at least 1 byte per second"))

@@ -10,6 +10,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/gas-project/gas"
 )
@@ -50,8 +52,19 @@ func StatusFor(err error) int {
 		return http.StatusUnauthorized
 	case gas.EUNAVAILABLE:
 		return http.StatusServiceUnavailable
+	case gas.ETOOMANY:
+		return http.StatusTooManyRequests
 	default:
 		return http.StatusInternalServerError
+	}
+}
+
+// SetRetryAfter sets the Retry-After header (whole seconds, rounded up)
+// when err says when to try again (gas.ETOOMANY), so a client over a plan
+// limit learns when to come back, whatever front end answers it.
+func SetRetryAfter(w http.ResponseWriter, err error) {
+	if d, ok := gas.RetryAfter(err); ok {
+		w.Header().Set("Retry-After", strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10))
 	}
 }
 

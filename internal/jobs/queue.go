@@ -88,6 +88,17 @@ type RunnerConfig struct {
 	// wait longer than the longest annotation.
 	Liveness                  Liveness
 	HeartbeatEvery, DeadAfter time.Duration
+	// Queues, when set, is the store of the users' shares of the annotate
+	// queue (sqldb.DB): every FillEvery (zero: 30 s) the runner queues the
+	// held jobs that now have a place (a limit raised, an upgrade to
+	// Premium); job changes do so themselves in their transactions.
+	Shares    Shares
+	FillEvery time.Duration
+}
+
+// Shares fills the users' shares of the annotate queue (sqldb.DB has it).
+type Shares interface {
+	FillQueues(ctx context.Context) (int, error)
 }
 
 // Liveness is the store of worker heartbeats (sqldb.DB has it).
@@ -104,6 +115,10 @@ type Runner struct {
 	cfg    RunnerConfig
 	stop   context.CancelFunc // ends the heartbeat loop
 	done   chan struct{}      // closed when it has ended
+	// stopFill ends the loop that fills the users' shares; fillDone is
+	// closed when it has ended.
+	stopFill context.CancelFunc
+	fillDone chan struct{}
 }
 
 // NewRunner returns a runner of the annotate queue with w as its worker, on
@@ -151,6 +166,9 @@ func NewRunner(driver riverdriver.Driver[*sql.Tx], w *AnnotateWorker, cfg Runner
 	}
 	if cfg.DeadAfter <= 0 {
 		cfg.DeadAfter = 45 * time.Second
+	}
+	if cfg.FillEvery <= 0 {
+		cfg.FillEvery = 30 * time.Second
 	}
 	id := clientID()
 	c, err := river.NewClient(driver, &river.Config{
@@ -220,13 +238,42 @@ func (r *Runner) Start(ctx context.Context) error {
 		r.stop, r.done = cancel, make(chan struct{})
 		go r.heartbeat(hctx)
 	}
+	if r.cfg.Shares != nil {
+		fctx, cancel := context.WithCancel(ctx)
+		r.stopFill, r.fillDone = cancel, make(chan struct{})
+		go r.fill(fctx)
+	}
 	return nil
+}
+
+// fill queues held jobs that have a place, at start and every FillEvery,
+// until ctx ends. Failures are logged and retried at the next round.
+func (r *Runner) fill(ctx context.Context) {
+	defer close(r.fillDone)
+	t := time.NewTicker(r.cfg.FillEvery)
+	defer t.Stop()
+	for {
+		if n, err := r.cfg.Shares.FillQueues(ctx); err != nil && ctx.Err() == nil {
+			r.cfg.Logger.Warn("queueing held jobs failed", "err", err)
+		} else if n > 0 {
+			r.cfg.Logger.Info("queued held jobs that have a place now", "jobs", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Stop stops fetching and waits for running jobs to finish until ctx is
 // done, then cancels them; a cancelled job stays RUNNING and is resumed by
 // the next attempt.
 func (r *Runner) Stop(ctx context.Context) error {
+	if r.stopFill != nil {
+		r.stopFill()
+		<-r.fillDone
+	}
 	if r.stop != nil {
 		defer func() {
 			r.stop()

@@ -112,6 +112,9 @@ type DB struct {
 	display string // where the database is, for messages
 	// planHooks run inside SetPlan's transaction (see OnPlanChange).
 	planHooks []gas.PlanHook
+	// admit shares the annotation queue between users (LimitRunning);
+	// nil queues every job at once.
+	admit *admission
 }
 
 // OpenSQLite opens (creating when needed) the SQLite database file at path

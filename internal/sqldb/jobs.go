@@ -100,7 +100,7 @@ func (s *Jobs) CreateJob(ctx context.Context, j *gas.Job) error {
 		if err := insertEvent(ctx, s.db, tx, ev); err != nil {
 			return err
 		}
-		if err := s.enq.EnqueueAnnotate(ctx, tx, id); err != nil {
+		if err := s.db.queueJob(ctx, tx, s.enq, j.UserID, id, now); err != nil {
 			return fmt.Errorf("enqueue: %w", err)
 		}
 		return nil
@@ -237,7 +237,7 @@ func (s *Jobs) RetryJob(ctx context.Context, id, actor string) (*gas.Job, error)
 		return nil, errors.New("sqldb: retry job: no queue configured")
 	}
 	j, err := s.transition(ctx, id, gas.JobChange{From: gas.JobFailed, To: gas.JobPending, Actor: actor, Reason: "retried"},
-		func(tx *sql.Tx) error { return s.enq.EnqueueAnnotate(ctx, tx, id) })
+		func(tx *sql.Tx, j *gas.Job) error { return s.db.queueJob(ctx, tx, s.enq, j.UserID, id, s.db.now()) })
 	if gas.ErrorCode(err) == gas.ECONFLICT {
 		return nil, gas.Errorf(gas.ECONFLICT, "Only a failed job can be retried; %s", gas.ErrorMessage(err))
 	}
@@ -246,7 +246,7 @@ func (s *Jobs) RetryJob(ctx context.Context, id, actor string) (*gas.Job, error)
 
 // transition is TransitionJob with then, when set, run in the same
 // transaction after the hooks.
-func (s *Jobs) transition(ctx context.Context, id string, c gas.JobChange, then func(tx *sql.Tx) error) (*gas.Job, error) {
+func (s *Jobs) transition(ctx context.Context, id string, c gas.JobChange, then func(tx *sql.Tx, j *gas.Job) error) (*gas.Job, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -297,13 +297,20 @@ func (s *Jobs) transition(ctx context.Context, id string, c gas.JobChange, then 
 		if err := insertEvent(ctx, s.db, tx, gas.Event{JobID: id, At: at, From: c.From, To: c.To, Actor: c.Actor, Reason: c.Reason}); err != nil {
 			return err
 		}
+		if c.From.InProgress() && !c.To.InProgress() {
+			// A place in the owner's share of the queue is free: the next
+			// of their held jobs takes it, in this transaction.
+			if err := s.db.freed(ctx, tx, next.UserID, id); err != nil {
+				return err
+			}
+		}
 		for _, h := range s.hooks {
 			if err := h(ctx, tx, next, c); err != nil {
 				return fmt.Errorf("hook: %w", err)
 			}
 		}
 		if then != nil {
-			if err := then(tx); err != nil {
+			if err := then(tx, next); err != nil {
 				return err
 			}
 		}

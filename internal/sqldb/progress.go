@@ -163,6 +163,10 @@ func (db *DB) DeleteJob(ctx context.Context, userID int64, jobID string) error {
 		if n, err := res.RowsAffected(); err == nil && n == 0 {
 			return gas.Errorf(gas.ECONFLICT, "The annotation started meanwhile; it can be deleted once it finishes.")
 		}
+		if gas.JobState(state).InProgress() {
+			// A deleted PENDING job frees its place in the owner's share.
+			return db.fill(ctx, tx, userID)
+		}
 		return nil
 	})
 }

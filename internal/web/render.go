@@ -291,5 +291,6 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		s.renderError(w, r, status, "")
 		return
 	}
+	httpserver.SetRetryAfter(w, err)
 	s.renderError(w, r, status, gas.ErrorMessage(err))
 }

@@ -206,6 +206,7 @@ func (s *server) uploadError(w http.ResponseWriter, r *http.Request, u *gas.User
 		s.serverError(w, r, err)
 		return
 	}
+	httpserver.SetRetryAfter(w, err)
 	v := s.annotateView(r, u, mode)
 	v.Error = gas.ErrorMessage(err)
 	s.render(w, r, status, "annotate", v)

@@ -1,0 +1,153 @@
+package sqldb
+
+import (
+	"context"
+	"slices"
+	"sync/atomic"
+	"testing"
+
+	"github.com/gas-project/gas"
+)
+
+func TestFairShareHoldsSQLite(t *testing.T) {
+	t.Parallel()
+	testFairShareHolds(t, openSQLiteForTest)
+}
+
+func TestFairShareHoldsPostgres(t *testing.T) {
+	t.Parallel()
+	testFairShareHolds(t, openPostgresForTest)
+}
+
+// testFairShareHolds follows a user's share of the queue through every
+// change that frees or widens it: a user's jobs beyond the share wait in
+// job_holds, oldest first, and each one reaches the queue exactly once —
+// when one of theirs finishes, is cancelled or deleted, on an upgrade, or
+// when the limit is raised — while another user's first job is queued at
+// once. A queue failure rolls the change back and loses nothing.
+func testFairShareHolds(t *testing.T, open opener) {
+	ctx := context.Background()
+	f := setup(t, open)
+	var freeLimit atomic.Int64
+	freeLimit.Store(2)
+	f.db.LimitRunning(f.enq, func(p gas.Plan) int {
+		if p == gas.PlanPremium {
+			return 4
+		}
+		return int(freeLimit.Load())
+	})
+	queued := func() []string {
+		t.Helper()
+		rows, err := f.db.SQL().Query(`SELECT job_id FROM test_queue`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var ids []string
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	want := func(step string, ids ...string) {
+		t.Helper()
+		got := queued()
+		if !slices.Equal(got, ids) {
+			t.Fatalf("%s: queued %v, want %v", step, got, ids)
+		}
+	}
+	a := mustUser(t, f, "a@example.org")
+	var js []*gas.Job
+	for i := range 6 {
+		js = append(js, mustJob(t, f, a.ID, "a"+string(rune('0'+i))+".vcf"))
+	}
+	want("six jobs, share 2", js[0].ID, js[1].ID)
+	if n := count(t, f.db, `SELECT COUNT(*) FROM job_holds WHERE user_id = ?`, a.ID); n != 4 {
+		t.Fatalf("held %d, want 4", n)
+	}
+
+	// Another user is not behind A's backlog.
+	b := mustUser(t, f, "b@example.org")
+	jb := mustJob(t, f, b.ID, "b.vcf")
+	want("B's first job", js[0].ID, js[1].ID, jb.ID)
+
+	// Cancelling a held job drops its hold and queues nothing.
+	if _, err := f.jobs.TransitionJob(ctx, js[4].ID, gas.JobChange{From: gas.JobPending, To: gas.JobCancelled, Actor: "user:1"}); err != nil {
+		t.Fatal(err)
+	}
+	want("held job cancelled", js[0].ID, js[1].ID, jb.ID)
+
+	// A job that finishes hands its place to the oldest held one.
+	for _, c := range []gas.JobChange{
+		{From: gas.JobPending, To: gas.JobRunning, Actor: "worker:annotate"},
+		{From: gas.JobRunning, To: gas.JobCompleted, Actor: "worker:annotate", Result: &gas.JobResult{ResultKey: "r"}},
+	} {
+		if _, err := f.jobs.TransitionJob(ctx, js[0].ID, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want("first job completed", js[0].ID, js[1].ID, jb.ID, js[2].ID)
+
+	// A queue that fails rolls the completion back: the job stays RUNNING
+	// and the held one stays held; the retry then goes through.
+	if _, err := f.jobs.TransitionJob(ctx, js[1].ID, gas.JobChange{From: gas.JobPending, To: gas.JobRunning, Actor: "worker:annotate"}); err != nil {
+		t.Fatal(err)
+	}
+	f.enq.fail.Store(true)
+	if _, err := f.jobs.TransitionJob(ctx, js[1].ID, gas.JobChange{From: gas.JobRunning, To: gas.JobFailed, Actor: "worker:annotate", Reason: "x"}); err == nil {
+		t.Fatal("completion committed although its held job could not be queued")
+	}
+	f.enq.fail.Store(false)
+	if j, _ := f.jobs.Job(ctx, js[1].ID); j.State != gas.JobRunning {
+		t.Fatalf("after the failed change the job is %s", j.State)
+	}
+	want("failed change rolled back", js[0].ID, js[1].ID, jb.ID, js[2].ID)
+	if _, err := f.jobs.TransitionJob(ctx, js[1].ID, gas.JobChange{From: gas.JobRunning, To: gas.JobFailed, Actor: "worker:annotate", Reason: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	want("second job failed", js[0].ID, js[1].ID, jb.ID, js[2].ID, js[3].ID)
+
+	// A retried job goes to the back of the line.
+	if _, err := f.jobs.RetryJob(ctx, js[1].ID, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	want("retry held", js[0].ID, js[1].ID, jb.ID, js[2].ID, js[3].ID)
+
+	// Deleting a queued PENDING job frees its place.
+	if err := f.db.DeleteJob(ctx, a.ID, js[2].ID); err != nil {
+		t.Fatal(err)
+	}
+	want("queued job deleted", js[0].ID, js[1].ID, jb.ID, js[2].ID, js[3].ID, js[5].ID)
+
+	// An upgrade widens the share in its own transaction.
+	if err := f.db.SetPlan(ctx, a.ID, gas.PlanPremium); err != nil {
+		t.Fatal(err)
+	}
+	want("upgrade", js[0].ID, js[1].ID, jb.ID, js[2].ID, js[3].ID, js[5].ID, js[1].ID)
+	if n := count(t, f.db, `SELECT COUNT(*) FROM job_holds`); n != 0 {
+		t.Fatalf("held after upgrade: %d", n)
+	}
+
+	// A limit raised in the configuration is applied by FillQueues.
+	c := mustUser(t, f, "c@example.org")
+	var cs []*gas.Job
+	for i := range 4 {
+		cs = append(cs, mustJob(t, f, c.ID, "c"+string(rune('0'+i))+".vcf"))
+	}
+	before := len(queued())
+	freeLimit.Store(3)
+	n, err := f.db.FillQueues(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("FillQueues = %d, %v; want 1", n, err)
+	}
+	if got := queued(); len(got) != before+1 || got[len(got)-1] != cs[2].ID {
+		t.Fatalf("after raising the limit: %v", got[before:])
+	}
+	if n, err := f.db.FillQueues(ctx); err != nil || n != 0 {
+		t.Fatalf("second FillQueues = %d, %v; want 0", n, err)
+	}
+}
