@@ -81,8 +81,14 @@ func (s *Summary) WriteText(w io.Writer) error {
 	if s.HaplotypeEntries > 0 {
 		line("haplotype (combined) entries", s.HaplotypeEntries)
 	}
-	line("records outside the bundle's genes", s.Uncovered)
-	line("records without reference sequence", s.NoSequence)
+	share := func(k string, n int64, f float64) {
+		line(k, n)
+		if n > 0 {
+			b = append(b[:len(b)-1], " ("+percent(f)+")\n"...)
+		}
+	}
+	share("records outside the bundle's genes", s.Uncovered, s.UncoveredShare)
+	share("records without reference sequence", s.NoSequence, s.NoSequenceShare)
 	section := func(title string, m map[string]int64, order []string) {
 		if len(m) == 0 {
 			return
@@ -162,7 +168,7 @@ const (
 func (s *Summary) FinishCoverage() {
 	kept := s.Warnings[:0]
 	for _, w := range s.Warnings {
-		if !strings.Contains(w, uncoveredPhrase) && !strings.Contains(w, noSequencePhrase) {
+		if !IsCoverageWarning(w) {
 			kept = append(kept, w)
 		}
 	}
@@ -185,6 +191,13 @@ func (s *Summary) FinishCoverage() {
 		addCapped(&s.Warnings, itoa(s.NoSequence)+" of "+itoa(s.Records)+" records ("+percent(s.NoSequenceShare)+")"+
 			noSequencePhrase+s.Bundle+": REF is not checked and protein changes are not computed there")
 	}
+}
+
+// IsCoverageWarning reports whether w is one of the two warnings
+// FinishCoverage writes, for pages that show coverage apart from the other
+// warnings.
+func IsCoverageWarning(w string) bool {
+	return strings.Contains(w, uncoveredPhrase) || strings.Contains(w, noSequencePhrase)
 }
 
 func percent(f float64) string {

@@ -16,10 +16,12 @@ type Header struct {
 }
 
 // Contig is one ##contig line: its ID and, when the line has one, its length
-// (0 when absent or unparsable, since many files omit it).
+// (0 when absent or unparsable, since many files omit it) and its assembly
+// attribute (e.g. GRCh38 or GCF_000001405.26; "" when absent).
 type Contig struct {
-	ID     string
-	Length int64
+	ID       string
+	Length   int64
+	Assembly string
 }
 
 // fixedColumns are the eight mandatory VCF columns, in order.
@@ -241,6 +243,8 @@ func (h *Header) Contigs() []Contig {
 				if n, err := strconv.ParseInt(f[1], 10, 64); err == nil && n > 0 {
 					c.Length = n
 				}
+			case "assembly":
+				c.Assembly = f[1]
 			}
 		}
 		if c.ID != "" {

@@ -27,7 +27,7 @@ func TestParseHeader(t *testing.T) {
 		t.Errorf("Samples = %q", got)
 	}
 	cs := h.Contigs()
-	if len(cs) != 2 || cs[0] != (Contig{ID: "1", Length: 248956422}) || cs[1] != (Contig{ID: "chrM"}) {
+	if len(cs) != 2 || cs[0] != (Contig{ID: "1", Length: 248956422, Assembly: "GRCh38"}) || cs[1] != (Contig{ID: "chrM"}) {
 		t.Errorf("Contigs = %+v", cs)
 	}
 	if got := string(h.AppendTo(nil)); got != testHeader {

@@ -2,10 +2,16 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/gas-project/gas/refdata"
 )
 
 func TestReadyzReportsEachCheck(t *testing.T) {
@@ -47,5 +53,61 @@ func TestReadyzReportsEachCheck(t *testing.T) {
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/readyz", nil))
 	if rec.Code != http.StatusMethodNotAllowed {
 		t.Errorf("POST /readyz = %d", rec.Code)
+	}
+}
+
+// TestCoverageReadyzChecksEveryBundle: /readyz of a process that annotates
+// checks every bundle users may choose, not only the default, and names
+// each: one not installed and one whose manifest disagrees with its gene
+// models are unavailable, and the service is not ready.
+func TestCoverageReadyzChecksEveryBundle(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	odd := filepath.Join(dir, refdataDirName, "odd")
+	if err := os.MkdirAll(filepath.Dir(odd), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := refdata.BuildDemo(context.Background(), odd, "test"); err != nil {
+		t.Fatal(err)
+	}
+	// The manifest of another build: one transcript more on a contig.
+	raw, err := os.ReadFile(filepath.Join(odd, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	c0 := m["contigs"].([]any)[0].(map[string]any)
+	c0["transcripts"] = c0["transcripts"].(float64) + 1
+	if raw, err = json.Marshal(m); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(odd, "manifest.json"), raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b, err := refdata.Open(odd)
+	if err != nil {
+		t.Fatalf("the odd bundle should open (only its counts disagree): %v", err)
+	}
+	if err := bundleSane(b); err == nil || !strings.Contains(err.Error(), "transcripts, its manifest says") {
+		t.Errorf("bundleSane(odd) = %v", err)
+	}
+	b.Close()
+
+	s := startRole(t, "serve", dir, "--bundles", "demo,absent,odd")
+	code, body := get(t, http.DefaultClient, s.url+"/readyz")
+	want := "database: ok\nqueue: ok\nstorage: ok\nbundle demo: ok\nbundle absent: unavailable\nbundle odd: unavailable\n"
+	if code != http.StatusServiceUnavailable || string(body) != want {
+		t.Fatalf("GET /readyz = %d %q, want 503 %q", code, body, want)
+	}
+	demo, err := refdata.Open(filepath.Join(dir, refdataDirName, "demo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer demo.Close()
+	if err := bundleSane(demo); err != nil {
+		t.Errorf("bundleSane(demo) = %v", err)
 	}
 }

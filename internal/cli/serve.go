@@ -329,8 +329,18 @@ func (m *Main) openWorker(ctx context.Context) error {
 func (m *Main) openHTTP(ctx context.Context) error {
 	handler := http.NotFoundHandler()
 	if m.Role.web {
+		bundles := m.bundles
+		if bundles == nil {
+			// A web-only process reads the bundles when the data dir has
+			// them (one host, separate processes) to say what each covers
+			// and to check uploads against them; without them (a farm's web
+			// pods) it says coverage was not checked. A bundle installed
+			// later is found then: failed opens are not cached.
+			bundles = jobs.NewBundleDir(filepath.Join(m.Config.DataDir, refdataDirName), openBundle)
+			m.onClose(func() { _ = bundles.Close() }) // registered before the server's shutdown, so it runs after
+		}
 		var err error
-		if handler, err = siteHandler(m.bg, m.Config, m.svc, m.baseURL(), m.bundles, m.Logger); err != nil {
+		if handler, err = siteHandler(m.bg, m.Config, m.svc, m.baseURL(), bundles, m.Logger); err != nil {
 			return err
 		}
 	}
@@ -340,10 +350,11 @@ func (m *Main) openHTTP(ctx context.Context) error {
 		return err
 	}}}
 	if m.bundles != nil && slices.Contains(m.Config.Queues, gas.QueueAnnotate) {
-		checks = append(checks, check{"bundle " + m.Config.DefaultBundle, func(ctx context.Context) error {
-			_, err := m.bundles.Bundle(ctx, m.Config.DefaultBundle)
-			return err
-		}})
+		// Every bundle users may choose must open and look usable here, or
+		// their jobs would fail; each is named in the answer.
+		for _, name := range m.Config.OfferedBundles() {
+			checks = append(checks, check{"bundle " + name, bundleCheck(m.bundles, name)})
+		}
 	}
 	// Every request body has a deadline (uploads a minimum rate), so a
 	// client trickling bytes cannot hold connections and handlers open.
@@ -352,7 +363,7 @@ func (m *Main) openHTTP(ctx context.Context) error {
 		IsUpload: isUpload, OnSlow: m.svc.metrics.ObserveSlowClient,
 	})
 	m.srv = &http.Server{
-		Handler:           m.svc.metrics.Middleware(deadlines(ops{checks: checks, metrics: m.svc.metrics.Handler()}.wrap(handler))),
+		Handler:           m.svc.metrics.Middleware(deadlines(ops{checks: checks, metrics: m.svc.metrics.Handler(), logger: m.Logger}.wrap(handler))),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),

@@ -38,8 +38,9 @@ func isUpload(r *http.Request) bool {
 // for administrators and the Stripe webhook. The API and the webhook sit
 // outside the site's middleware: they authenticate by token and by
 // signature, not by cookie, so cross-origin protection does not apply.
-// bundles is this process's reference bundle directory (nil in a web-only
-// process, which then guesses a bundle's assembly from its name). ctx
+// bundles is the reference bundle directory the site reads manifests and
+// coverage from (nil: none, the site then guesses a bundle's assembly from
+// its name and does not check coverage). ctx
 // bounds the background work of the handlers (River UI).
 func siteHandler(ctx context.Context, cfg config.Config, svc *services, baseURL string, bundles *jobs.BundleDir, logger *slog.Logger) (http.Handler, error) {
 	var bill *billing.Service
@@ -84,15 +85,8 @@ func siteHandler(ctx context.Context, cfg config.Config, svc *services, baseURL 
 			}
 		}
 	}
-	var assembly func(string) string
-	if bundles != nil {
-		assembly = func(name string) string {
-			b, err := bundles.Bundle(ctx, name)
-			if err != nil || b.Manifest() == nil {
-				return ""
-			}
-			return b.Manifest().Assembly
-		}
+	if bundles != nil { // a nil *jobs.BundleDir in the interface would not read as "no bundles"
+		deps.Bundles = bundles
 	}
 	site, err := web.NewHandler(web.Config{
 		FreeUploadLimit:      cfg.FreeUploadLimit,
@@ -107,7 +101,6 @@ func siteHandler(ctx context.Context, cfg config.Config, svc *services, baseURL 
 		NotificationsToFiles: cfg.SMTPURL == "",
 		IndexCacheDir:        filepath.Join(cfg.DataDir, "variant-cache"),
 		DirectUploadOrigin:   directOrigin,
-		BundleAssembly:       assembly,
 		Proxies:              auth.NewProxies(cfg.TrustedProxies),
 		Logger:               logger,
 	}, deps)

@@ -58,8 +58,11 @@ type annotateView struct {
 	Direct bool
 	// Bundles to choose from (empty: only the default, no choice shown).
 	Bundles []bundleOption
-	Error   string
-	Notice  string
+	// Bundle is the only bundle when there is no choice, for the form to
+	// say what it covers; nil when several are offered.
+	Bundle *bundleOption
+	Error  string
+	Notice string
 }
 
 func (s *server) annotateForm(w http.ResponseWriter, r *http.Request, u *gas.User) {
@@ -78,14 +81,24 @@ func (s *server) annotateView(r *http.Request, u *gas.User, selected annotate.Tr
 		ExampleAvailable: len(s.example) > 0,
 		Direct:           s.d.Presigner != nil,
 	}
-	if len(s.cfg.Bundles) > 1 {
-		for _, b := range s.cfg.Bundles {
-			label := b
-			if a := s.bundleAssembly(b); a != "" {
-				label += " (" + a + ")"
-			}
-			v.Bundles = append(v.Bundles, bundleOption{Value: b, Label: label, Selected: b == s.cfg.DefaultBundle})
+	// Each bundle is offered with what it covers, so nobody annotates a
+	// BRCA1 variant with a bundle of chr21 by accident.
+	offered := s.cfg.Bundles
+	if len(offered) == 0 && s.cfg.DefaultBundle != "" {
+		offered = []string{s.cfg.DefaultBundle}
+	}
+	for _, b := range offered {
+		o := bundleOption{Value: b, Label: b, Selected: b == s.cfg.DefaultBundle, Covers: s.bundleCovers(r.Context(), b)}
+		if o.Covers != "" {
+			o.Label += " — " + o.Covers
+		} else if a := s.bundleAssembly(r.Context(), b); a != "" {
+			o.Label += " (" + a + ")"
 		}
+		if len(offered) == 1 {
+			v.Bundle = &o
+			break
+		}
+		v.Bundles = append(v.Bundles, o)
 	}
 	for _, m := range transcriptModes {
 		v.Modes = append(v.Modes, modeOption{Value: string(m.mode), Label: m.label, Selected: m.mode == selected})
@@ -108,9 +121,12 @@ func planName(p gas.Plan) string {
 	return "Free"
 }
 
-// bundleOption is one reference bundle of the upload form.
+// bundleOption is one reference bundle of the upload form. Label is the
+// name with what the bundle covers (or its assembly when the site cannot
+// read the bundle).
 type bundleOption struct {
 	Value, Label string
+	Covers       string
 	Selected     bool
 }
 

@@ -42,6 +42,33 @@ type jobView struct {
 	Charts []*chart
 	// Live is the progress, queue place and estimates of the job.
 	Live *live
+	// Coverage is the warning about records the bundle does not cover
+	// (nil when there are none); OtherWarnings are the summary's other
+	// warnings, listed under it.
+	Coverage      *coverageNote
+	OtherWarnings []string
+}
+
+// coverageNote is the job page's warning about the records that fell
+// outside the bundle's gene models or sequence (annotate.Summary's
+// coverage counts), shown whenever there are any.
+type coverageNote struct {
+	Records, Uncovered, NoSequence int64
+	UncoveredPercent               string
+	NoSequencePercent              string
+	Bundle, Covers                 string
+}
+
+// coverageOf returns the coverage warning of a summary, nil when every
+// record was covered (or the summary predates the counts).
+func coverageOf(sum *annotate.Summary) *coverageNote {
+	if sum == nil || (sum.Uncovered == 0 && sum.NoSequence == 0) {
+		return nil
+	}
+	pct := func(n int64) string { return fmt.Sprintf("%.1f%%", percentOf(n, sum.Records)) }
+	return &coverageNote{Records: sum.Records, Uncovered: sum.Uncovered, NoSequence: sum.NoSequence,
+		UncoveredPercent: pct(sum.Uncovered), NoSequencePercent: pct(sum.NoSequence),
+		Bundle: sum.Bundle, Covers: sum.BundleCoverage}
 }
 
 func (s *server) jobDetails(w http.ResponseWriter, r *http.Request, u *gas.User) {
@@ -67,6 +94,14 @@ func (s *server) jobDetails(w http.ResponseWriter, r *http.Request, u *gas.User)
 		}
 		v.Summary = sum
 		v.Charts = summaryCharts(sum)
+		v.Coverage = coverageOf(sum)
+		if sum != nil {
+			for _, w := range sum.Warnings {
+				if !annotate.IsCoverageWarning(w) {
+					v.OtherWarnings = append(v.OtherWarnings, w)
+				}
+			}
+		}
 	}
 	// The history is secondary: a failure to read it should not hide the job.
 	if evs, err := s.d.Jobs.Events(r.Context(), job.ID); err != nil {

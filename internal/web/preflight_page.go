@@ -127,7 +127,7 @@ func (s *server) uploadReport(w http.ResponseWriter, r *http.Request, u *gas.Use
 	}
 	bundle := cmp.Or(pu.Bundle, s.cfg.DefaultBundle)
 	v := preflightView{base: s.baseFor(r, "Check of "+pu.InputName), Upload: pu, Report: &p,
-		ModeLabel: modeLabel(annotate.TranscriptMode(pu.Mode)), Bundle: bundle, BundleBuild: s.bundleAssembly(bundle)}
+		ModeLabel: modeLabel(annotate.TranscriptMode(pu.Mode)), Bundle: bundle, BundleBuild: s.bundleAssembly(r.Context(), bundle)}
 	v.Mismatch = p.Build != "" && v.BundleBuild != "" && p.Build != v.BundleBuild
 	s.render(w, r, http.StatusOK, "preflight", v)
 }
@@ -204,13 +204,13 @@ func (c *capped) Read(p []byte) (int, error) {
 // completes with an empty summary). A file that is not VCF at all (no
 // header, broken compression, over the size guard) is refused as before,
 // with the upload check's message.
-func (s *server) storeChecked(ctx context.Context, u *gas.User, part *multipart.Part, limit int64) (*gas.Job, *preflight, error) {
+func (s *server) storeChecked(ctx context.Context, u *gas.User, part *multipart.Part, limit int64, bundle string) (*gas.Job, *preflight, error) {
 	name, err := submit.SanitizeFilename(part.FileName())
 	if err != nil {
 		return nil, nil, err
 	}
 	id := uuid.NewString()
-	job := &gas.Job{ID: id, UserID: u.ID, InputName: name, InputKey: gas.JobKey(u.ID, id, name)}
+	job := &gas.Job{ID: id, UserID: u.ID, InputName: name, InputKey: gas.JobKey(u.ID, id, name), Bundle: bundle}
 	cr := &capped{r: part, n: limit}
 	info, err := s.d.Blobs.Put(ctx, job.InputKey, cr)
 	if err != nil {
@@ -232,9 +232,9 @@ func (s *server) storeChecked(ctx context.Context, u *gas.User, part *multipart.
 	return job, p, nil
 }
 
-// preflightStored runs the pre-flight check on a job's stored input. A
-// file that is not readable as VCF is deleted and refused with the upload
-// check's message.
+// preflightStored runs the pre-flight check on a job's stored input,
+// against the job's bundle when the site can read it. A file that is not
+// readable as VCF is deleted and refused with the upload check's message.
 func (s *server) preflightStored(ctx context.Context, job *gas.Job, limit int64) (*preflight, error) {
 	maxBytes := max(limit*100, 64<<20) // the upload check's guard against compression bombs
 	rc, err := s.d.Blobs.Open(ctx, job.InputKey)
@@ -242,7 +242,7 @@ func (s *server) preflightStored(ctx context.Context, job *gas.Job, limit int64)
 		s.abandon(ctx, job)
 		return nil, fmt.Errorf("pre-flight: open: %w", err)
 	}
-	p, err := runPreflight(ctx, rc, maxBytes)
+	p, err := runPreflight(ctx, rc, maxBytes, newCoverage(s.openBundle(ctx, cmp.Or(job.Bundle, s.cfg.DefaultBundle))))
 	rc.Close()
 	if err == nil {
 		return p, nil
@@ -262,13 +262,16 @@ func (s *server) preflightStored(ctx context.Context, job *gas.Job, limit int64)
 	return nil, err
 }
 
-// bundleAssembly is the assembly of a bundle: from its manifest when the
-// service says, else guessed from the name.
-func (s *server) bundleAssembly(name string) string {
+// bundleAssembly is the assembly of a bundle: as the service says, else
+// from its manifest, else guessed from the name.
+func (s *server) bundleAssembly(ctx context.Context, name string) string {
 	if s.cfg.BundleAssembly != nil {
 		if a := s.cfg.BundleAssembly(name); a != "" {
 			return a
 		}
+	}
+	if b := s.openBundle(ctx, name); b != nil && b.Manifest().Assembly != "" {
+		return b.Manifest().Assembly
 	}
 	return bundleBuild(name)
 }

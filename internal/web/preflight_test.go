@@ -50,7 +50,7 @@ func TestPreflightReport(t *testing.T) {
 	doc := c.get("/uploads/" + id).doc(t)
 	for sel, want := range map[string]string{
 		"#pf-records": "3",
-		"#pf-build":   "GRCh37 (contig chr1 has length 249250621)",
+		"#pf-build":   "GRCh37 (contig chr1 has the GRCh37 length 249250621)",
 		"#pf-bundle":  "demo (GRCh38)",
 		"#pf-naming":  `"chr1" style`,
 		"#pf-multi":   "1 (33.3%)",
@@ -129,7 +129,7 @@ func TestGuessBuild(t *testing.T) {
 		{[]vcf.Contig{{ID: "chr1", Length: 1000}}, ""},
 		{nil, ""},
 	} {
-		if got, _ := guessBuild(tc.contigs); got != tc.want {
+		if got, _ := guessBuild(tc.contigs, nil); got != tc.want {
 			t.Errorf("guessBuild(%v) = %q, want %q", tc.contigs, got, tc.want)
 		}
 	}

@@ -102,7 +102,7 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request, u *gas.User) {
 				return
 			}
 			if check && s.d.Uploads != nil {
-				job, report, err = s.storeChecked(r.Context(), u, part, limit)
+				job, report, err = s.storeChecked(r.Context(), u, part, limit, bundle)
 			} else {
 				job, records, err = s.storeUpload(r.Context(), u, part, limit)
 			}
@@ -239,7 +239,7 @@ func (s *server) countRecords(ctx context.Context, job *gas.Job) int64 {
 		return -1
 	}
 	defer rc.Close()
-	p, err := runPreflight(ctx, rc, max(s.cfg.PremiumUploadLimit*100, 64<<20))
+	p, err := runPreflight(ctx, rc, max(s.cfg.PremiumUploadLimit*100, 64<<20), nil)
 	if err != nil {
 		return -1
 	}

@@ -124,6 +124,12 @@ type Deps struct {
 	// IndexKeys forgets an index of an old format so the page waits for
 	// the rebuild; nil: the old index stays in use.
 	IndexKeys IndexKeyStore
+	// Bundles opens the reference bundles offered, to say what each covers
+	// on the upload form and to check an upload against the chosen one in
+	// the pre-flight report; nil (a web server without the bundle folder):
+	// the form names the bundles only and the report says coverage was not
+	// checked.
+	Bundles BundleOpener
 	// Presigner, when set (job files in S3), lets the upload form send the
 	// file straight to object storage instead of through this server, and
 	// turns downloads into short-lived links to it. It is Blobs' own
