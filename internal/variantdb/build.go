@@ -9,6 +9,7 @@ import (
 	"hash"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
@@ -29,6 +30,10 @@ type BuildOptions struct {
 	// 0): large transactions make the load fast, bounded ones keep the
 	// SQLite page cache and journal small.
 	BatchRecords int
+
+	// sqlInserts loads rec and ann with INSERTs instead of the bulk
+	// loader (bulk.go): the tests compare the two.
+	sqlInserts bool
 }
 
 // BuildInfo describes a finished index.
@@ -150,9 +155,21 @@ func build(ctx context.Context, r io.Reader, path string, opt BuildOptions) (*Bu
 	if err != nil {
 		return nil, err
 	}
-	defer db.Close()
+	defer func() {
+		if db != nil {
+			db.Close()
+		}
+	}()
 	if _, err := db.ExecContext(ctx, createTables); err != nil {
 		return nil, fmt.Errorf("variantdb: create tables: %w", err)
+	}
+	var bulk *bulkTables
+	var roots map[string]uint32
+	if !opt.sqlInserts {
+		if bulk, roots, err = startBulk(ctx, db, filepath.Dir(path), "rec", "ann"); err != nil {
+			return nil, err
+		}
+		defer bulk.discard()
 	}
 	ld := newLoader(rd.Header(), fl)
 	batch := opt.BatchRecords
@@ -180,7 +197,7 @@ func build(ctx context.Context, r io.Reader, path string, opt BuildOptions) (*Bu
 				return nil, &InputError{Msg: fmt.Sprintf("more than %d records", maxRecords)}
 			}
 			if tx == nil {
-				if tx, err = beginLoad(ctx, db); err != nil {
+				if tx, err = beginLoad(ctx, db, bulk); err != nil {
 					return nil, err
 				}
 			}
@@ -197,7 +214,7 @@ func build(ctx context.Context, r io.Reader, path string, opt BuildOptions) (*Bu
 		}
 	}
 	if tx == nil {
-		if tx, err = beginLoad(ctx, db); err != nil {
+		if tx, err = beginLoad(ctx, db, bulk); err != nil {
 			return nil, err
 		}
 	}
@@ -216,6 +233,20 @@ func build(ctx context.Context, r io.Reader, path string, opt BuildOptions) (*Bu
 	if _, err := db.ExecContext(ctx, finishLoad); err != nil {
 		return nil, fmt.Errorf("variantdb: pack genes: %w", err)
 	}
+	if bulk != nil {
+		// The bulk pages go in once SQLite has closed the file.
+		err := db.Close()
+		db = nil
+		if err != nil {
+			return nil, fmt.Errorf("variantdb: close: %w", err)
+		}
+		if err := bulk.install(path, roots); err != nil {
+			return nil, err
+		}
+		if db, err = openRW(path); err != nil {
+			return nil, err
+		}
+	}
 	if ld.keys != nil {
 		err = writeSortsMem(ctx, db, ld.keys, ld.sorted)
 	} else {
@@ -224,7 +255,9 @@ func build(ctx context.Context, r io.Reader, path string, opt BuildOptions) (*Bu
 	if err != nil {
 		return nil, err
 	}
-	if err := db.Close(); err != nil {
+	err = db.Close()
+	db = nil
+	if err != nil {
 		return nil, fmt.Errorf("variantdb: close: %w", err)
 	}
 	return &BuildInfo{Records: ld.records, Annotations: ld.anns, Malformed: ld.malformed, SHA256: sum, FreqField: fl.freq}, nil
@@ -260,3 +293,30 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 // errTooManyTerms: the consequence mask has 63 bits; the engine emits 26
 // terms, so only an ANN from elsewhere can have more.
 var errTooManyTerms = &InputError{Msg: "more than 63 distinct consequence terms"}
+
+// startBulk prepares the bulk load of tables (bulk.go): their root pages
+// and column counts from the schema SQLite created, a spool in dir.
+func startBulk(ctx context.Context, db *sql.DB, dir string, tables ...string) (*bulkTables, map[string]uint32, error) {
+	var pageSize int
+	if err := db.QueryRowContext(ctx, `PRAGMA page_size`).Scan(&pageSize); err != nil {
+		return nil, nil, fmt.Errorf("variantdb: page size: %w", err)
+	}
+	bt, err := newBulkTables(dir, pageSize, tables...)
+	if err != nil {
+		return nil, nil, err
+	}
+	roots := map[string]uint32{}
+	for _, t := range bt.trees {
+		var root uint32
+		if err := db.QueryRowContext(ctx, `SELECT rootpage FROM sqlite_schema WHERE type = 'table' AND name = ?`, t.name).Scan(&root); err != nil {
+			bt.discard()
+			return nil, nil, fmt.Errorf("variantdb: root page of %s: %w", t.name, err)
+		}
+		roots[t.name] = root
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info(?)`, t.name).Scan(&t.cols); err != nil {
+			bt.discard()
+			return nil, nil, fmt.Errorf("variantdb: columns of %s: %w", t.name, err)
+		}
+	}
+	return bt, roots, nil
+}

@@ -16,7 +16,8 @@ import (
 // sqlDB is one load transaction with its prepared statements.
 type sqlDB struct {
 	tx              *sql.Tx
-	rec, ann, gene  *batch
+	rec, ann        rowSink // batches, or the bulk-loaded trees (bulk.go)
+	gene            *batch
 	txIns, termIns  *sql.Stmt
 	chromIns, track *sql.Stmt
 	geneIns         *sql.Stmt
@@ -25,6 +26,11 @@ type sqlDB struct {
 // rowsPerInsert is how many rows one multi-row INSERT carries: the cost of
 // a statement execution through database/sql is paid once per group.
 const rowsPerInsert = 32
+
+// rowSink takes a table's rows, all columns in order.
+type rowSink interface {
+	add(vals ...any) error
+}
 
 // batch groups the rows of one table into multi-row INSERTs.
 type batch struct {
@@ -70,20 +76,32 @@ func (b *batch) flush() error {
 	return nil
 }
 
-func beginLoad(ctx context.Context, db *sql.DB) (*sqlDB, error) {
+// beginLoad starts a load transaction; rec and ann rows go to bulk when
+// it is not nil.
+func beginLoad(ctx context.Context, db *sql.DB, bulk *bulkTables) (*sqlDB, error) {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("variantdb: begin: %w", err)
 	}
 	s := &sqlDB{tx: tx}
-	for _, p := range []struct {
-		dst   **batch
-		table string
-		cols  int
-	}{{&s.rec, "rec", 20}, {&s.ann, "ann", 13}, {&s.gene, "gene_stage", 4}} {
-		if *p.dst, err = newBatch(ctx, tx, p.table, p.cols); err != nil {
-			tx.Rollback()
-			return nil, fmt.Errorf("variantdb: prepare: %w", err)
+	if s.gene, err = newBatch(ctx, tx, "gene_stage", 4); err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("variantdb: prepare: %w", err)
+	}
+	if bulk != nil {
+		s.rec, s.ann = bulk.table("rec"), bulk.table("ann")
+	} else {
+		for _, p := range []struct {
+			dst   *rowSink
+			table string
+			cols  int
+		}{{&s.rec, "rec", 20}, {&s.ann, "ann", 13}} {
+			b, err := newBatch(ctx, tx, p.table, p.cols)
+			if err != nil {
+				tx.Rollback()
+				return nil, fmt.Errorf("variantdb: prepare: %w", err)
+			}
+			*p.dst = b
 		}
 	}
 	for _, p := range []struct {
@@ -105,7 +123,11 @@ func beginLoad(ctx context.Context, db *sql.DB) (*sqlDB, error) {
 }
 
 func (s *sqlDB) commit() error {
-	for _, b := range []*batch{s.rec, s.ann, s.gene} {
+	for _, sink := range []rowSink{s.rec, s.ann, s.gene} {
+		b, ok := sink.(*batch)
+		if !ok {
+			continue
+		}
 		if err := b.flush(); err != nil {
 			s.rollback()
 			return fmt.Errorf("variantdb: insert: %w", err)
