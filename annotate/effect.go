@@ -277,8 +277,11 @@ func (sc *scratch) compute(m *txModel, v *variant, src seqSource, ef *effect) {
 		if codingWhole {
 			sc.codingEffect(m, v, src, ef)
 		} else {
-			sc.partialCoding(m, v, ef)
+			sc.partialCoding(m, v, src, ef)
 		}
+	}
+	if ef.aaPos > 0 && src != nil {
+		m.endsWithStop(src) // AA.length: read whether the CDS ends in a stop
 	}
 	sc.hgvsC(m, v, src, ef)
 }
@@ -375,7 +378,7 @@ func (sc *scratch) positions(m *txModel, v *variant, ef *effect) {
 
 // partialCoding classifies a variant that touches the CDS but does not lie
 // inside one exon's coding part (it crosses a UTR or an intron boundary).
-func (sc *scratch) partialCoding(m *txModel, v *variant, ef *effect) {
+func (sc *scratch) partialCoding(m *txModel, v *variant, src seqSource, ef *effect) {
 	t := m.t
 	lo, hi := v.pos, v.end
 	if v.insertion() {
@@ -398,13 +401,68 @@ func (sc *scratch) partialCoding(m *txModel, v *variant, ef *effect) {
 		ef.aaPos = 1
 		hit = true
 	}
-	if !t.EndIncomplete && overlaps(lo, hi, stopG1, stopG2) {
-		ef.terms.add(soStopLost)
+	if !t.EndIncomplete && overlaps(lo, hi, stopG1, stopG2) && m.endsWithStop(src) {
 		hit = true
+		switch sc.stopKept(m, v, src) {
+		case stopYes:
+			ef.terms.add(soStopRetained)
+		default:
+			ef.terms.add(soStopLost)
+		}
+		// A deletion from the last codons through the stop into the 3' UTR,
+		// by whole codons, keeps the frame of what is read after it.
+		if !v.insertion() && len(v.alt) == 0 && len(v.ref)%3 == 0 {
+			if _, _, one := m.feature(v.pos, v.end); one {
+				ef.terms.add(soInframeDeletion)
+			}
+		}
 	}
 	if !hit {
 		ef.terms.add(soCodingSequence)
 	}
+}
+
+// stopKept tells whether a change written over the stop codon and the
+// 3' UTR (inside one exon) leaves a stop codon where the reference has
+// one: the alternate transcript's codon at the stop's cDNA position, as
+// VEP's _ins_del_stop_altered reads it. stopUnknown when it cannot be read
+// (no sequence, the change crosses an intron, or the transcript ends).
+func (sc *scratch) stopKept(m *txModel, v *variant, src seqSource) int32 {
+	if src == nil || v.insertion() {
+		return stopUnknown
+	}
+	if _, _, one := m.feature(v.pos, v.end); !one {
+		return stopUnknown
+	}
+	a := sc.orient(m, v) // cDNA of the first changed base
+	b := a + len(sc.refT) - 1
+	var codon [3]byte
+	for k := range 3 {
+		i := m.cdsE - 2 + k // cDNA position in the alternate transcript
+		var c int
+		switch j := i - a; {
+		case i < a:
+			c = i
+		case j < len(sc.altT):
+			codon[k] = sc.altT[j]
+			continue
+		default:
+			c = b + 1 + j - len(sc.altT)
+		}
+		if c > m.cdnaLen {
+			return stopNo // the transcript ends: no codon there
+		}
+		var err error
+		sc.ins, err = m.appendCDNA(sc.ins[:0], src, c, c)
+		if err != nil || len(sc.ins) != 1 {
+			return stopUnknown
+		}
+		codon[k] = sc.ins[0]
+	}
+	if translateCodon(codon[:]) == '*' {
+		return stopYes
+	}
+	return stopNo
 }
 
 // codingEffect computes codon-level consequences and HGVS.p for a variant
@@ -435,8 +493,17 @@ func (sc *scratch) codingEffect(m *txModel, v *variant, src seqSource, ef *effec
 		}
 	}
 	if left-1 < f {
-		// Inside the partial codon of a 5'-incomplete CDS.
-		ef.terms.add(soCodingSequence)
+		// Inside the partial codon of a 5'-incomplete CDS, residue 1 of the
+		// Ensembl protein (padded with Ns, see aaOff): its amino acid is
+		// unknown, but a length change that is not a multiple of 3 still
+		// shifts the frame of every complete codon after it (VEP's
+		// frameshift needs only the CDS coordinates and the lengths).
+		if (len(sc.altT)-len(sc.refT))%3 != 0 {
+			ef.terms.add(soFrameshift)
+		} else {
+			ef.terms.add(soCodingSequence)
+		}
+		ef.aaPos = 1
 		return
 	}
 	ciA, ciB := (left-1-f)/3, (right-1-f)/3
@@ -446,9 +513,9 @@ func (sc *scratch) codingEffect(m *txModel, v *variant, src seqSource, ef *effec
 		ef.terms.add(soCodingSequence)
 		return
 	}
-	ef.aaPos = (q1-1-f)/3 + 1
+	ef.aaPos = (q1-1-f)/3 + 1 + m.aaOff()
 	if v.insertion() {
-		ef.aaPos = ciA + 1
+		ef.aaPos = ciA + 1 + m.aaOff()
 	}
 	// One codon of context before (insertion flanks, dup detection), and
 	// after: one codon, or for an in-frame indel up to inframeReach codons,
@@ -462,6 +529,12 @@ func (sc *scratch) codingEffect(m *txModel, v *variant, src seqSource, ef *effec
 	reach := 1
 	if !frameshift && len(sc.altT) != len(sc.refT) {
 		reach = inframeReach
+	}
+	if d := len(sc.altT) - len(sc.refT); !frameshift && d > 0 {
+		// An insertion is a duplication when the inserted residues, moved
+		// to their most C-terminal place, repeat the residues before them:
+		// the window must hold that many residues before the change.
+		wA = max(wA-d/3, 0)
 	}
 	wB = min(wB+reach, nCodons-1)
 	wq1 := f + 3*wA + 1
@@ -534,26 +607,43 @@ type codingWindow struct {
 }
 
 // classify computes codon-level terms and HGVS.p from the coding windows.
+// Array indexes count codons from the window start (firstAA-1 before it);
+// reported positions add m.aaOff(), the padded codon of a 5'-incomplete CDS.
 func (sc *scratch) classify(m *txModel, src seqSource, ef *effect, cw codingWindow) {
-	firstAA, q1, q2, varCodon, startCodon := cw.firstAA, cw.q1, cw.q2, cw.varCodon, cw.startCodon
+	firstAA, varCodon, startCodon := cw.firstAA, cw.varCodon, cw.startCodon
 	wA := firstAA - 1
+	off := m.aaOff()
 	if cw.frameshift {
-		sc.frameshift(m, firstAA, q1, q2, startCodon, ef)
+		sc.frameshift(m, cw, ef)
 		return
 	}
 	sc.raa = translate(sc.raa[:0], sc.w)
 	sc.aaa = translate(sc.aaa[:0], sc.aw)
 	ra, aa := sc.raa, sc.aaa
+	d := len(sc.altT) - len(sc.refT)
+	// The codons the change touches (an insertion: both flanks), reference
+	// and alternate; VEP's peptide alleles are their translations.
+	c0, c1 := varCodon-wA, cw.lastCodon(m)-wA+1
+	if hasX(ra, c0, c1) || hasX(aa, c0, c1+d/3) {
+		// An ambiguous base (N) in a changed codon: which amino acid the
+		// reference or the allele encodes is unknown, so is the change
+		// (VEP's coding_unknown; no synonymous or missense call on an X).
+		ef.terms.add(soCodingSequence)
+		ef.aaPos = varCodon + 1 + off
+		return
+	}
 	pf := 0
 	for pf < len(ra) && pf < len(aa) && ra[pf] == aa[pf] {
 		pf++
 	}
-	if k := bytes.IndexByte(ra[:pf], '*'); k >= 0 && k == varCodon-wA && (pf < len(ra) || pf < len(aa)) {
-		// The protein is unchanged through its stop: the indel, written in
-		// the stop codon, only adds or removes bases after it (T>TAAC in
-		// TAA). VEP and bcftools call it stop_retained_variant with the
-		// in-frame term of the codon change.
-		sc.stopRetainedIndel(ef, firstAA+k)
+	if k := bytes.IndexByte(ra[:pf], '*'); k >= 0 && k >= c0 && (d != 0 || k < c1) {
+		// The protein is unchanged through its stop: an indel written at
+		// the stop codon only adds or removes bases after it (T>TAAC in
+		// TAA), or inserts a new stop right before it (the old one is then
+		// never read), or a substitution there keeps the stop. VEP and
+		// bcftools call it stop_retained_variant with the in-frame term of
+		// the codon change.
+		sc.stopRetainedIndel(ef, firstAA+k+off)
 		return
 	}
 	// A stop at or after the first change ends the new protein (a stop
@@ -574,7 +664,12 @@ func (sc *scratch) classify(m *txModel, src seqSource, ef *effect, cw codingWind
 	if truncated && len(r) > len(a) {
 		r = r[:len(a)] // after a new stop the rest of the protein is gone
 	}
-	pos := firstAA + pf
+	if truncated && len(r) > 0 && len(a) > 0 && r[len(r)-1] == '*' && a[len(a)-1] == '*' {
+		// Both proteins end at this stop: residues inserted before the
+		// stop codon (CTG|GCC TAG|TAA reads L A *), not a change of it.
+		r, a = r[:len(r)-1], a[:len(a)-1]
+	}
+	pos := firstAA + pf + off
 	p := sc.arena[len(sc.arena):]
 	p = append(p, "p."...)
 	switch {
@@ -588,12 +683,12 @@ func (sc *scratch) classify(m *txModel, src seqSource, ef *effect, cw codingWind
 		default:
 			ef.terms.add(soSynonymous)
 		}
-		p = appendAA(p, ra0, varCodon+1)
+		p = appendAA(p, ra0, varCodon+1+off)
 		p = append(p, '=')
-		ef.aaPos = varCodon + 1
+		ef.aaPos = varCodon + 1 + off
 	case startCodon && pos == 1 && len(r) > 0 && r[0] == 'M' && (len(a) == 0 || a[0] != 'M'):
 		ef.terms.add(soStartLost)
-		if d := len(sc.altT) - len(sc.refT); d < 0 {
+		if d < 0 {
 			ef.terms.add(soInframeDeletion)
 		} else if d > 0 {
 			ef.terms.add(soInframeInsertion)
@@ -601,21 +696,50 @@ func (sc *scratch) classify(m *txModel, src seqSource, ef *effect, cw codingWind
 		p = append(p, "Met1?"...)
 		ef.aaPos = 1
 	case bytes.IndexByte(r, '*') >= 0 && bytes.IndexByte(a, '*') < 0:
-		ef.terms.add(soStopLost)
-		if len(sc.altT) < len(sc.refT) {
-			// VEP's inframe_deletion is codon-based and does not give way to
-			// stop_lost (bcftools reports both as well); its inframe_insertion
-			// compares peptides, which a lost stop never matches.
-			ef.terms.add(soInframeDeletion)
-		}
 		k := bytes.IndexByte(r, '*')
-		p = appendAA(p, '*', pos+k)
-		if k < len(a) {
-			p = append(p, aaThree[a[k]]...)
+		var x byte // the residue read where the stop was
+		n := -1    // residues to the next stop, counting x as 0
+		ok := false
+		switch {
+		case k < len(a):
+			x = a[k]
+			_, n, ok = sc.extension(m, src, cw.next, pf+k)
+			ok = true
+		case k == 0 && len(a) == 0:
+			// Only the stop codon is deleted: the 3' UTR is read on in
+			// frame, and its first codon takes the stop's place.
+			x, n, ok = sc.extension(m, src, cw.next, pf)
+			if ok && x == '*' {
+				// The next codon is a stop too: the protein keeps its
+				// length (VEP's _ins_del_stop_altered reads the same codon).
+				sc.stopRetainedIndel(ef, pos)
+				return
+			}
+		}
+		ef.terms.add(soStopLost)
+		// An in-frame indel that removes the stop is also an in-frame
+		// insertion or deletion: the codons change length by whole codons
+		// (VEP's inframe_deletion is codon-based and does not give way to
+		// stop_lost; bcftools reports both as well).
+		if d < 0 {
+			ef.terms.add(soInframeDeletion)
+		} else if d > 0 {
+			ef.terms.add(soInframeInsertion)
+		}
+		if ok {
+			p = appendAA(p, '*', pos+k)
+			p = append(p, aaThree[x]...)
 			p = append(p, "extTer"...)
-			p = sc.appendExtension(p, m, src, cw.next, pf+k)
+			if n >= 0 {
+				p = strconv.AppendInt(p, int64(n), 10)
+			} else {
+				p = append(p, '?')
+			}
 		} else {
-			p = append(p, "del"...)
+			// Residues before the stop change too, or the transcript ends
+			// before a codon can take the stop's place: no extension can
+			// be named (HGVS p.?).
+			p = append(p, '?')
 		}
 		ef.aaPos = pos + k
 	default:
@@ -675,7 +799,7 @@ func (sc *scratch) classify(m *txModel, src seqSource, ef *effect, cw codingWind
 		// An in-frame indel that creates a stop is both (as bcftools and VEP
 		// report it); a substitution creating one is only stop_gained.
 		if ef.terms.has(soStopGained) {
-			if d := len(sc.altT) - len(sc.refT); d < 0 {
+			if d < 0 {
 				ef.terms.add(soInframeDeletion)
 			} else if d > 0 {
 				ef.terms.add(soInframeInsertion)
@@ -686,8 +810,21 @@ func (sc *scratch) classify(m *txModel, src seqSource, ef *effect, cw codingWind
 	ef.hgvsP = sc.arena[len(sc.arena)-len(p):]
 }
 
-// stopRetainedIndel reports an in-frame indel in the stop codon that keeps
-// the protein, stop included, unchanged; pos is the stop's position.
+// lastCodon is the 0-based codon of the last changed base (an insertion:
+// of the base after it).
+func (cw *codingWindow) lastCodon(m *txModel) int {
+	return (max(cw.q1, cw.q2) - 1 - m.phase) / 3
+}
+
+// hasX reports whether the residues p[a:b] (clamped) include an X, the
+// translation of a codon with an ambiguous base.
+func hasX(p []byte, a, b int) bool {
+	a, b = max(a, 0), min(b, len(p))
+	return a < b && bytes.IndexByte(p[a:b], 'X') >= 0
+}
+
+// stopRetainedIndel reports a change at the stop codon that keeps the
+// protein, stop included, unchanged; pos is the stop's position.
 func (sc *scratch) stopRetainedIndel(ef *effect, pos int) {
 	ef.terms.add(soStopRetained)
 	if d := len(sc.altT) - len(sc.refT); d > 0 {
@@ -706,20 +843,31 @@ func (sc *scratch) stopRetainedIndel(ef *effect, pos int) {
 // frameshift fills terms and HGVS.p for a frameshift; sc.w and sc.aw hold the
 // reference and alternate sequence from the window start to the transcript
 // end.
-func (sc *scratch) frameshift(m *txModel, firstAA, q1, q2 int, startCodon bool, ef *effect) {
+func (sc *scratch) frameshift(m *txModel, cw codingWindow, ef *effect) {
+	firstAA, q1, q2, startCodon := cw.firstAA, cw.q1, cw.q2, cw.startCodon
+	wA := firstAA - 1
+	off := m.aaOff()
+	sc.raa = translate(sc.raa[:0], sc.w)
+	sc.aaa = translate(sc.aaa[:0], sc.aw)
+	ra, aa := sc.raa, sc.aaa
 	// Without its start codon the protein has no reading frame to shift, so
 	// start_lost replaces frameshift_variant there.
-	if startCodon && q1 <= 3 {
+	startLost := startCodon && q1 <= 3
+	if startLost {
 		ef.terms.add(soStartLost)
 	} else {
 		ef.terms.add(soFrameshift)
 	}
-	if !m.t.EndIncomplete && q2 >= m.cdsLen-2 && q1 <= m.cdsLen {
+	// stop_lost needs a stop to lose: the change must touch the CDS's last
+	// codon and that codon must be a stop. A CDS whose translation runs out
+	// without one (no stop in the model, whatever its tags) loses nothing.
+	f := m.phase
+	nCodons := (m.cdsLen - f) / 3
+	stopS := f + 3*(nCodons-1) + 1
+	if si := nCodons - 1 - wA; !m.t.EndIncomplete && stopS+2 == m.cdsLen && q2 >= stopS && q1 <= m.cdsLen &&
+		si >= 0 && si < len(ra) && ra[si] == '*' {
 		ef.terms.add(soStopLost)
 	}
-	sc.raa = translate(sc.raa[:0], sc.w)
-	sc.aaa = translate(sc.aaa[:0], sc.aw)
-	ra, aa := sc.raa, sc.aaa
 	if k := bytes.IndexByte(ra, '*'); k >= 0 {
 		ra = ra[:k+1]
 	}
@@ -730,16 +878,21 @@ func (sc *scratch) frameshift(m *txModel, firstAA, q1, q2 int, startCodon bool, 
 	p := sc.arena[len(sc.arena):]
 	p = append(p, "p."...)
 	switch {
-	case startCodon && q1 <= 3:
+	case startLost:
 		p = append(p, "Met1?"...)
 		ef.aaPos = 1
 	case k >= len(ra) || k >= len(aa):
 		p = append(p, '?')
 	default:
-		pos := firstAA + k
+		pos := firstAA + k + off
 		ef.aaPos = pos
 		p = appendAA(p, ra[k], pos)
 		if aa[k] == '*' {
+			// The first residue the shifted frame reads is a stop: the
+			// change itself makes it (TAT>TAAT), stop_gained as VEP calls it
+			// when its alternate codons translate to a stop. A stop further
+			// on is the frameshift's own end (fsTerN), not a gained one.
+			ef.terms.add(soStopGained)
 			p = append(p, "Ter"...)
 			break
 		}
@@ -1074,23 +1227,24 @@ func (m *txModel) touchesSite(s, e int) bool {
 	return false
 }
 
-// appendExtension writes how far a stop-lost protein runs: the position of
-// the next stop in the new C-terminal tail, counting the residue that
-// replaced the stop as 0 (HGVS p.Ter110GlnextTer17), or '?' when the
-// transcript ends first. The alternate window sc.aw is continued with the
-// transcript after it, from cDNA position from; at is the residue index of
-// the lost stop within the window.
-func (sc *scratch) appendExtension(p []byte, m *txModel, src seqSource, from, at int) []byte {
+// extension reads a stop-lost protein on: the alternate window sc.aw is
+// continued with the transcript after it, from cDNA position from, and the
+// residue at index at (where the reference stop was) is returned with the
+// distance to the next stop counting that residue as 0 (HGVS
+// p.Ter110GlnextTer17), -1 when the transcript ends first. ok is false
+// when the transcript ends before a codon at index at.
+func (sc *scratch) extension(m *txModel, src seqSource, from, at int) (x byte, n int, ok bool) {
 	seq := append(sc.gs[:0], sc.aw...)
 	seq, err := m.appendCDNA(seq, src, from, m.cdnaLen)
 	sc.gs = seq
-	if err != nil {
-		return append(p, '?')
+	if err != nil || 3*at+3 > len(seq) {
+		return 0, -1, false
 	}
+	x = translateCodon(seq[3*at : 3*at+3])
 	for i := 3 * at; i+3 <= len(seq); i += 3 {
 		if translateCodon(seq[i:i+3]) == '*' {
-			return strconv.AppendInt(p, int64(i/3-at), 10)
+			return x, i/3 - at, true
 		}
 	}
-	return append(p, '?')
+	return x, -1, true
 }

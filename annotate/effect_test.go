@@ -198,8 +198,10 @@ func TestNoSequence(t *testing.T) {
 	}
 }
 
-// A 5'-incomplete CDS (phase 1) numbers codons from the first complete one
-// and calls the partial codon coding_sequence_variant.
+// A 5'-incomplete CDS (phase 1) numbers codons as the Ensembl protein does:
+// the partial first codon, padded with Ns, is residue 1 (an X), so the first
+// complete codon is residue 2; a substitution in the partial codon is
+// coding_sequence_variant.
 func TestIncompleteCDS(t *testing.T) {
 	t.Parallel()
 	g := modelGenome()
@@ -213,7 +215,7 @@ func TestIncompleteCDS(t *testing.T) {
 		t.Errorf("partial codon: terms = %s", got)
 	}
 	ef = runCase(t, m, memSeq(g), 44, "G", "A")
-	if got := string(ef.terms.appendTerms(nil)); got != "missense_variant" || string(ef.hgvsP) != "p.Ala2Thr" {
+	if got := string(ef.terms.appendTerms(nil)); got != "missense_variant" || string(ef.hgvsP) != "p.Ala3Thr" {
 		t.Errorf("after partial codon: %s %s", got, ef.hgvsP)
 	}
 	// No start_lost on an incomplete CDS: the ATG here is not the start.

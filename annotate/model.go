@@ -2,6 +2,7 @@ package annotate
 
 import (
 	"errors"
+	"sync/atomic"
 
 	"github.com/gas-project/gas/refdata"
 )
@@ -41,7 +42,16 @@ type txModel struct {
 	// the transcript (HGVS c. numbering counts transcript bases, each once)
 	// while cdsLen counts translated bases.
 	segs []cdsSeg
+	// stop caches whether the CDS ends in a stop codon, read from the
+	// sequence on first use: stopUnknown, stopYes or stopNo.
+	stop atomic.Int32
 }
+
+const (
+	stopUnknown = iota
+	stopYes
+	stopNo
+)
 
 // cdsSeg is one coding part in cDNA coordinates: bases cs..ce, the first of
 // which is translated base q of the protein's coding sequence.
@@ -233,4 +243,57 @@ func (m *txModel) insAfter(p int) (int, bool) {
 	}
 	c, ok := m.cdna(p)
 	return c - 1, ok
+}
+
+// aaOff is the number of residues Ensembl puts before the first complete
+// codon of a 5'-incomplete CDS: it pads the partial first codon with Ns
+// into a whole one (an X), so protein positions, VEP's and GAS's, count
+// it.
+func (m *txModel) aaOff() int {
+	if m.phase > 0 {
+		return 1
+	}
+	return 0
+}
+
+// endsWithStop reports whether the CDS ends with a complete stop codon.
+// The answer is read from src once and cached; without sequence the model's
+// tags decide (a CDS not flagged 3'-incomplete is taken to end in a stop).
+func (m *txModel) endsWithStop(src seqSource) bool {
+	switch m.stop.Load() {
+	case stopYes:
+		return true
+	case stopNo:
+		return false
+	}
+	if !m.coding || m.t.EndIncomplete {
+		return false
+	}
+	if src == nil {
+		return true
+	}
+	st := int32(stopNo)
+	if (m.cdsLen-m.phase)%3 == 0 && m.cdsLen-m.phase >= 3 {
+		var b [3]byte
+		c, err := m.appendCDNA(b[:0], src, m.cdsE-2, m.cdsE)
+		if err != nil {
+			return true // unreadable: keep the model's word, do not cache
+		}
+		if len(c) == 3 && translateCodon(c) == '*' {
+			st = stopYes
+		}
+	}
+	m.stop.Store(st)
+	return st == stopYes
+}
+
+// aaLen is the protein length: the padded first codon of a 5'-incomplete
+// CDS, then every complete codon, without a final stop codon. src may be
+// nil (see endsWithStop).
+func (m *txModel) aaLen(src seqSource) int {
+	n := (m.cdsLen-m.phase)/3 + m.aaOff()
+	if n > 0 && m.endsWithStop(src) {
+		n--
+	}
+	return n
 }

@@ -196,7 +196,7 @@ func appendEntry(dst, alt []byte, ef *effect) []byte {
 	if ef.aaPos > 0 && m.coding {
 		dst = strconv.AppendInt(dst, int64(ef.aaPos), 10)
 		dst = append(dst, '/')
-		dst = strconv.AppendInt(dst, int64(m.aaLen()), 10)
+		dst = strconv.AppendInt(dst, int64(m.aaLen(nil)), 10)
 	}
 	dst = append(dst, '|')
 	if ef.distance >= 0 {
@@ -204,16 +204,6 @@ func appendEntry(dst, alt []byte, ef *effect) []byte {
 	}
 	dst = append(dst, '|')
 	return append(dst, ef.warn...)
-}
-
-// aaLen is the protein length: complete codons, without the stop codon of a
-// complete CDS.
-func (m *txModel) aaLen() int {
-	n := (m.cdsLen - m.phase) / 3
-	if !m.t.EndIncomplete && n > 0 {
-		n--
-	}
-	return n
 }
 
 // needsEscape marks bytes that cannot appear raw inside an ANN sub-field or

@@ -1,0 +1,258 @@
+package annotate
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gas-project/gas/refdata"
+)
+
+// The TestVEP… tests pin consequences where GAS follows the Sequence
+// Ontology and Ensembl VEP's predicates (VariationEffect.pm) rather than a
+// peer's convention. Each runs on the model gene (testref_test.go) and on
+// its mirror image on the reverse strand, where the transcript reads exactly
+// the same sequence; real Ensembl chr21 examples are in TestVEPChr21.
+
+// bothStrands runs one VCF allele on the forward model transcript tr over
+// genome g and on its mirror, and checks terms and HGVS as csqCase does.
+func bothStrands(t *testing.T, g []byte, tr *refdata.Transcript, c csqCase) (fwd, rev effect) {
+	t.Helper()
+	fwd = runCase(t, newTxModel(tr), memSeq(g), c.pos, c.ref, c.alt)
+	t.Run(c.name+"/forward", func(t *testing.T) { check(t, c, fwd) })
+	rg, rtr := mirror(g, tr)
+	p, r, a := mirrorVariant(g, c.pos, c.ref, c.alt)
+	rev = runCase(t, newTxModel(rtr), memSeq(rg), p, r, a)
+	t.Run(c.name+"/reverse", func(t *testing.T) { check(t, c, rev) })
+	return fwd, rev
+}
+
+// An N in a changed codon makes its amino acid unknown: VEP's
+// coding_unknown (coding_sequence_variant), never synonymous_variant
+// p.Xaa=.
+func TestVEPAmbiguousReferenceCodon(t *testing.T) {
+	t.Parallel()
+	g := modelGenome()
+	g[44] = 'N' // c.5, the C of GCT (Ala2)
+	tr := modelTranscript(true)
+	pos, r, a := snv(g, 44, "A") // c.4G>A: GNT > ANT, X > X
+	bothStrands(t, g, tr, mk("snv next to N", pos, r, a, "coding_sequence_variant", "c.4G>A", ""))
+	pos, r, a = snv(g, 46, "C") // c.6T>C: GNC, still X
+	bothStrands(t, g, tr, mk("snv in codon with N", pos, r, a, "coding_sequence_variant", "c.6T>C", ""))
+	// A codon without the N is called as usual.
+	pos, r, a = snv(g, 49, "A")
+	bothStrands(t, g, tr, mk("other codon", pos, r, a, "stop_gained", "c.9G>A", "p.Trp3Ter"))
+}
+
+// A stop codon inserted right before the native stop leaves the protein as
+// it was (the old stop is never read): stop_retained_variant and
+// inframe_insertion, p.Ter17=, not stop_gained.
+func TestVEPStopInsertedBeforeStop(t *testing.T) {
+	t.Parallel()
+	g := modelGenome()
+	tr := modelTranscript(true)
+	pos, r, a := ins(g, 128, "TAA") // CTG|TAA: TAA TAA, a duplicated stop
+	bothStrands(t, g, tr, mk("dup of the stop", pos, r, a, "inframe_insertion&stop_retained_variant", "c.49_51dup", "p.Ter17="))
+	pos, r, a = ins(g, 128, "TGA")
+	bothStrands(t, g, tr, mk("another stop before it", pos, r, a, "inframe_insertion&stop_retained_variant", "c.*", "p.Ter17="))
+	// One residue, then a stop: the protein grows by one residue, an
+	// in-frame insertion before the (unchanged) stop.
+	pos, r, a = ins(g, 128, "GCCTAG")
+	bothStrands(t, g, tr, mk("residue and stop", pos, r, a, "inframe_insertion", "c.48_49insGCCTAG", "p.Leu16_Ter17insAla"))
+}
+
+// A CDS that ends without a stop codon (an incomplete model not tagged as
+// such) has no stop to lose: a frameshift at its end is frameshift_variant
+// alone, and AA.length counts every codon, so AA.pos never exceeds it.
+func TestVEPFrameshiftWithoutStop(t *testing.T) {
+	t.Parallel()
+	g := modelGenome()
+	tr := modelTranscript(true)
+	tr.CDSEnd = 128 // the CDS ends with CTG (Leu16); TAA is outside it
+	pos, r, a := del(g, 127, 1)
+	f, rv := bothStrands(t, g, tr, mk("frameshift in the last codon", pos, r, a, "frameshift_variant", "c.47del", "p.*"))
+	for _, ef := range []effect{f, rv} {
+		if n := ef.m.aaLen(nil); n != 16 || ef.aaPos > n {
+			t.Errorf("AA.pos/length %d/%d, want 16/16", ef.aaPos, n)
+		}
+	}
+	// With the stop in the CDS the same deletion reaches it: stop_lost too,
+	// and the protein is 16 residues without its stop.
+	tr = modelTranscript(true)
+	pos, r, a = del(g, 129, 1)
+	f, _ = bothStrands(t, g, tr, mk("frameshift in the stop", pos, r, a, "frameshift_variant&stop_lost", "c.49del", "p.*"))
+	if n := f.m.aaLen(nil); n != 16 {
+		t.Errorf("AA.length %d with a stop codon, want 16", n)
+	}
+}
+
+// A frameshift whose changed codons make a stop at once is stop_gained as
+// well as frameshift_variant (VEP compares the alternate codons'
+// translation): TAC|... with an A inserted after TA reads TAA.
+func TestVEPFrameshiftImmediateStop(t *testing.T) {
+	t.Parallel()
+	g := modelGenome()
+	tr := modelTranscript(true)
+	pos, r, a := ins(g, 109, "A") // c.29_30insA in TAC (Tyr10)
+	bothStrands(t, g, tr, mk("insertion", pos, r, a, "stop_gained&frameshift_variant", "c.29dup", "p.Tyr10Ter"))
+	// A frameshift whose new stop comes later is not stop_gained.
+	pos, r, a = del(g, 50, 1)
+	bothStrands(t, g, tr, mk("later stop", pos, r, a, "frameshift_variant", "c.12del", "p.Lys4AsnfsTer*"))
+}
+
+// Inserted residues that repeat the ones before them are a duplication
+// (HGVS 3' rule), also when the DNA insertion falls inside the codon after
+// them: K4 P5 R6 with AACCCA inserted after the A of AGA reads K P K P R.
+func TestVEPProteinDuplication(t *testing.T) {
+	t.Parallel()
+	g := modelGenome()
+	copy(g[55:58], "AGA") // c.16-18: Arg6
+	tr := modelTranscript(true)
+	pos, r, a := ins(g, 56, "AACCCA")
+	bothStrands(t, g, tr, mk("dup before the codon", pos, r, a, "inframe_insertion", "c.11_16dup", "p.Lys4_Pro5dup"))
+}
+
+// Deleting the stop codon reads the 3' UTR on in frame: HGVS extension
+// notation (the first UTR codon takes the stop's place), never
+// p.Ter17del; when that codon is itself a stop the protein keeps its
+// length (stop_retained_variant).
+func TestVEPStopCodonDeleted(t *testing.T) {
+	t.Parallel()
+	g := modelGenome()
+	copy(g[131:140], "GCCAAATAG") // 3' UTR: Ala Lys Ter
+	tr := modelTranscript(true)
+	pos, r, a := del(g, 129, 3)
+	bothStrands(t, g, tr, mk("stop deleted", pos, r, a, "stop_lost&inframe_deletion", "c.49_51del", "p.Ter17AlaextTer2"))
+	g2 := modelGenome()
+	copy(g2[131:134], "TAG")
+	pos, r, a = del(g2, 129, 3)
+	bothStrands(t, g2, tr, mk("a stop follows", pos, r, a, "inframe_deletion&stop_retained_variant", "c.*", "p.Ter17="))
+}
+
+// A deletion of the last codons, the stop and 3' UTR bases removes the stop:
+// stop_lost (HIGH), with inframe_deletion when it is a whole number of
+// codons, and 3_prime_UTR_variant for the UTR bases.
+func TestVEPDeletionThroughStopIntoUTR(t *testing.T) {
+	t.Parallel()
+	g := modelGenome()
+	tr := modelTranscript(true)
+	pos, r, a := del(g, 126, 9) // c.46 to c.*3
+	bothStrands(t, g, tr, mk("in frame", pos, r, a, "stop_lost&inframe_deletion&3_prime_UTR_variant", "c.*", ""))
+	pos, r, a = del(g, 127, 7) // c.47 to c.*2
+	bothStrands(t, g, tr, mk("out of frame", pos, r, a, "stop_lost&3_prime_UTR_variant", "c.47_*2del", ""))
+}
+
+// An in-frame insertion inside the stop codon that turns it into sense
+// codons is stop_lost and inframe_insertion (the codons grow by whole
+// codons, as an in-frame deletion of the stop is also inframe_deletion).
+func TestVEPInframeInsertionLosingStop(t *testing.T) {
+	t.Parallel()
+	g := modelGenome()
+	tr := modelTranscript(true)
+	pos, r, a := ins(g, 129, "CCC") // T|AA: TCC CAA
+	bothStrands(t, g, tr, mk("TCCCAA", pos, r, a, "stop_lost&inframe_insertion", "c.49_50insCCC", "p.Ter17SerextTer*"))
+}
+
+// On a 5'-incomplete CDS residues are numbered as in the Ensembl protein,
+// which pads the partial first codon with Ns (VEP's Protein_position): the
+// first complete codon is residue 2. A 1-base deletion in the partial codon
+// shifts the frame of every codon after it: frameshift_variant.
+func TestVEPIncompleteStartNumbering(t *testing.T) {
+	t.Parallel()
+	g := modelGenome()
+	tr := modelTranscript(true)
+	tr.CDSStart = 39 // two bases before ATG: phase 2, one N of padding
+	tr.Phase = 2
+	tr.StartIncomplete = true
+	pos, r, a := snv(g, 49, "A")
+	f, _ := bothStrands(t, g, tr, mk("stop gained", pos, r, a, "stop_gained", "c.11G>A", "p.Trp4Ter"))
+	if f.aaPos != 4 || f.m.aaLen(nil) != 17 {
+		t.Errorf("AA.pos/length %d/%d, want 4/17", f.aaPos, f.m.aaLen(nil))
+	}
+	pos, r, a = del(g, 40, 1)
+	f, _ = bothStrands(t, g, tr, mk("deletion in the partial codon", pos, r, a, "frameshift_variant", "c.2del", ""))
+	if f.aaPos != 1 {
+		t.Errorf("AA.pos %d, want 1 (the padded codon)", f.aaPos)
+	}
+	pos, r, a = snv(g, 40, string(other(g[39])))
+	bothStrands(t, g, tr, mk("substitution in the partial codon", pos, r, a, "coding_sequence_variant", "c.2*", ""))
+}
+
+// chr21Bundle builds a bundle from the Ensembl chr21 gene model and exon
+// sequences of ../shared/testdata/vep-chr21.
+func chr21Bundle(t *testing.T) *refdata.Bundle {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds a real bundle; skipped with -short")
+	}
+	chr21 := filepath.Join(testdataDir(t), "vep-chr21")
+	gff, fasta := filepath.Join(chr21, "genes.gff3.gz"), filepath.Join(chr21, "exons.fa.gz")
+	if _, err := os.Stat(fasta); err != nil {
+		t.Skipf("no test data at %s", chr21)
+	}
+	out := filepath.Join(t.TempDir(), "bundle")
+	if _, err := refdata.Build(context.Background(), refdata.BuildOptions{Name: "chr21", Genes: gff, FASTA: fasta, Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := refdata.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+// annEntry annotates one record on b and returns its ANN entry for the
+// transcript tx, split into sub-fields.
+func annEntry(t *testing.T, b *refdata.Bundle, rec, tx string) []string {
+	t.Helper()
+	in := "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n" + rec + "\n"
+	var out bytes.Buffer
+	if _, err := Annotate(context.Background(), strings.NewReader(in), &out, b, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range dataLines(out.String()) {
+		ann, _ := infoField([]byte(strings.Split(l, "\t")[7]), "ANN")
+		for _, e := range strings.Split(string(ann), ",") {
+			if f := strings.Split(e, "|"); len(f) > 6 && f[6] == tx {
+				return f
+			}
+		}
+	}
+	t.Fatalf("%s: no ANN entry for %s in\n%s", rec, tx, out.String())
+	return nil
+}
+
+// TestVEPChr21 checks the examples on real Ensembl transcripts
+// (the answers are VEP's; AA.pos/length use the Ensembl protein's length).
+func TestVEPChr21(t *testing.T) {
+	t.Parallel()
+	b := chr21Bundle(t)
+	for _, c := range []struct {
+		name, rec, tx       string
+		terms, hgvsP, aaPos string
+	}{
+		// A TGA inserted right before the stop of GABPA (+ strand).
+		{"stop inserted before stop", "21\t25769229\t.\tT\tTTGA\t.\t.\t.", "ENST00000354828",
+			"inframe_insertion&stop_retained_variant", "p.Ter455%3D", "455/454"},
+		// APP-010 (− strand) ends without a stop codon.
+		{"frameshift without stop", "21\t25975190\t.\tTGC\tT\t.\t.\t.", "ENST00000415997",
+			"frameshift_variant", "p.?", "181/181"},
+		// JAM2 (+ strand): TAT>TAAT.
+		{"frameshift immediate stop", "21\t25639867\t.\tT\tTA\t.\t.\t.", "ENST00000312957",
+			"stop_gained&frameshift_variant", "p.Tyr16Ter", "16/262"},
+		// APP (− strand): inserted Val-Pro repeat Val551-Pro552.
+		{"protein dup", "21\t25954619\t.\tG\tGCAGGCA\t.\t.\t.", "ENST00000346798",
+			"inframe_insertion", "p.Val551_Pro552dup", "*"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := annEntry(t, b, c.rec, c.tx)
+			if f[1] != c.terms || !matchPattern(f[10], c.hgvsP) || !matchPattern(f[13], c.aaPos) {
+				t.Errorf("got %s %s AA %s, want %s %s AA %s", f[1], f[10], f[13], c.terms, c.hgvsP, c.aaPos)
+			}
+		})
+	}
+}
