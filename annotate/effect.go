@@ -702,9 +702,10 @@ func (sc *scratch) classify(m *txModel, src seqSource, ef *effect, cw codingWind
 		ok := false
 		switch {
 		case k < len(a):
-			x = a[k]
-			_, n, ok = sc.extension(m, src, cw.next, pf+k)
-			ok = true
+			// The stop reads as a[k]; extension's ok only says whether a
+			// codon follows, which a[k] already is.
+			x, ok = a[k], true
+			_, n, _ = sc.extension(m, src, cw.next, pf+k)
 		case k == 0 && len(a) == 0:
 			// Only the stop codon is deleted: the 3' UTR is read on in
 			// frame, and its first codon takes the stop's place.
