@@ -664,10 +664,14 @@ func (sc *scratch) classify(m *txModel, src seqSource, ef *effect, cw codingWind
 	if truncated && len(r) > len(a) {
 		r = r[:len(a)] // after a new stop the rest of the protein is gone
 	}
+	keptStop := false
 	if truncated && len(r) > 0 && len(a) > 0 && r[len(r)-1] == '*' && a[len(a)-1] == '*' {
 		// Both proteins end at this stop: residues inserted before the
-		// stop codon (CTG|GCC TAG|TAA reads L A *), not a change of it.
+		// stop codon (CTG|GCC TAG|TAA reads L A *). HGVS names the inserted
+		// residues; VEP reports the stop as retained (its peptide allele
+		// ends in the stop), which it is.
 		r, a = r[:len(r)-1], a[:len(a)-1]
+		keptStop = true
 	}
 	pos := firstAA + pf + off
 	p := sc.arena[len(sc.arena):]
@@ -746,7 +750,7 @@ func (sc *scratch) classify(m *txModel, src seqSource, ef *effect, cw codingWind
 	default:
 		if bytes.IndexByte(a, '*') >= 0 && bytes.IndexByte(r, '*') < 0 {
 			ef.terms.add(soStopGained)
-		} else if bytes.IndexByte(r, '*') >= 0 {
+		} else if keptStop || bytes.IndexByte(r, '*') >= 0 {
 			ef.terms.add(soStopRetained)
 		}
 		switch {
@@ -869,6 +873,10 @@ func (sc *scratch) frameshift(m *txModel, cw codingWindow, ef *effect) {
 		si >= 0 && si < len(ra) && ra[si] == '*' {
 		ef.terms.add(soStopLost)
 	}
+	// The alternate codons that hold the change, as VEP's peptide allele
+	// reads them: the touched reference codons, longer or shorter by the
+	// indel; they end at base altEnd of sc.aw.
+	altEnd := 3*(cw.lastCodon(m)-wA+1) + len(sc.altT) - len(sc.refT)
 	if k := bytes.IndexByte(ra, '*'); k >= 0 {
 		ra = ra[:k+1]
 	}
@@ -889,11 +897,14 @@ func (sc *scratch) frameshift(m *txModel, cw codingWindow, ef *effect) {
 		ef.aaPos = pos
 		p = appendAA(p, ra[k], pos)
 		if aa[k] == '*' {
-			// The first residue the shifted frame reads is a stop: the
-			// change itself makes it (TAT>TAAT), stop_gained as VEP calls it
-			// when its alternate codons translate to a stop. A stop further
-			// on is the frameshift's own end (fsTerN), not a gained one.
-			ef.terms.add(soStopGained)
+			// The first residue the shifted frame reads is a stop. When the
+			// alternate codons of the change hold it, the change itself makes
+			// it (TAT>TAAT): stop_gained, as VEP calls it when its peptide
+			// allele has a stop. A stop completed by the bases after them,
+			// or further on, is the frameshift's own end (fsTerN).
+			if 3*k+3 <= altEnd {
+				ef.terms.add(soStopGained)
+			}
 			p = append(p, "Ter"...)
 			break
 		}

@@ -58,10 +58,11 @@ func TestVEPStopInsertedBeforeStop(t *testing.T) {
 	bothStrands(t, g, tr, mk("dup of the stop", pos, r, a, "inframe_insertion&stop_retained_variant", "c.49_51dup", "p.Ter17="))
 	pos, r, a = ins(g, 128, "TGA")
 	bothStrands(t, g, tr, mk("another stop before it", pos, r, a, "inframe_insertion&stop_retained_variant", "c.*", "p.Ter17="))
-	// One residue, then a stop: the protein grows by one residue, an
-	// in-frame insertion before the (unchanged) stop.
+	// One residue, then a stop: the protein grows by one residue inserted
+	// before its stop, which stays (VEP 115: inframe_insertion,
+	// stop_retained_variant).
 	pos, r, a = ins(g, 128, "GCCTAG")
-	bothStrands(t, g, tr, mk("residue and stop", pos, r, a, "inframe_insertion", "c.48_49insGCCTAG", "p.Leu16_Ter17insAla"))
+	bothStrands(t, g, tr, mk("residue and stop", pos, r, a, "inframe_insertion&stop_retained_variant", "c.48_49insGCCTAG", "p.Leu16_Ter17insAla"))
 }
 
 // A CDS that ends without a stop codon (an incomplete model not tagged as
@@ -143,6 +144,12 @@ func TestVEPDeletionThroughStopIntoUTR(t *testing.T) {
 	bothStrands(t, g, tr, mk("in frame", pos, r, a, "stop_lost&inframe_deletion&3_prime_UTR_variant", "c.*", ""))
 	pos, r, a = del(g, 127, 7) // c.47 to c.*2
 	bothStrands(t, g, tr, mk("out of frame", pos, r, a, "stop_lost&3_prime_UTR_variant", "c.47_*2del", ""))
+	// When the bases moved up to the stop's place read TAG, a stop is kept
+	// there (VEP's _ins_del_stop_altered test): stop_retained_variant.
+	g2 := modelGenome()
+	copy(g2[131:140], "GCCAAATAG")
+	pos, r, a = del(g2, 126, 9)
+	bothStrands(t, g2, tr, mk("a stop moves in", pos, r, a, "inframe_deletion&stop_retained_variant&3_prime_UTR_variant", "c.46_*3del", ""))
 }
 
 // An in-frame insertion inside the stop codon that turns it into sense
