@@ -62,10 +62,28 @@ type UserStore interface {
 	CountUsers(ctx context.Context) (int, error)
 }
 
+// SessionClient is the browser a session was started from, as its owner
+// sees it in the list of sessions.
+type SessionClient struct {
+	UserAgent string
+	Address   string // the client's IP address at sign-in
+}
+
+// Session is a browser session as listed to its owner. The secret token is
+// never part of it; ID only tells sessions apart.
+type Session struct {
+	ID         string
+	Client     SessionClient
+	CreatedAt  time.Time
+	LastSeenAt time.Time // updated at most once a minute
+	ExpiresAt  time.Time
+	Current    bool // the session of the request that asked for the list
+}
+
 // SessionStore keeps browser sessions in the database, so web servers stay stateless.
 type SessionStore interface {
 	// CreateSession stores a session for the user and returns its secret token.
-	CreateSession(ctx context.Context, userID int64, expires time.Time) (token string, err error)
+	CreateSession(ctx context.Context, userID int64, expires time.Time, client SessionClient) (token string, err error)
 	// SessionUser returns the user of a live session; ENOTFOUND/EUNAUTH when absent or expired.
 	SessionUser(ctx context.Context, token string) (*User, error)
 	DeleteSession(ctx context.Context, token string) error

@@ -185,3 +185,43 @@ func (db *DB) UserIdentities(ctx context.Context, userID int64) ([]gas.Identity,
 	}
 	return out, nil
 }
+
+// UnlinkIdentity removes a provider identity from a user's account and
+// ends every other session of the user in the same transaction, keeping
+// only the one whose token is keep: a session started through that
+// identity must not outlive the link. An identity that is not the user's
+// is ENOTFOUND; the account's last way to sign in (no password and no
+// other identity) is ECONFLICT, since unlinking it would lock the owner out.
+func (db *DB) UnlinkIdentity(ctx context.Context, userID int64, issuer, subject, keep string) error {
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var others int
+		var hash string
+		err := tx.QueryRowContext(ctx, db.q(`SELECT u.password_hash,
+			(SELECT COUNT(*) FROM identities o WHERE o.user_id = u.id AND NOT (o.issuer = ? AND o.subject = ?))
+			FROM identities i JOIN users u ON u.id = i.user_id
+			WHERE i.issuer = ? AND i.subject = ? AND i.user_id = ?`),
+			issuer, subject, issuer, subject, userID).Scan(&hash, &others)
+		if errors.Is(err, sql.ErrNoRows) {
+			return gas.Errorf(gas.ENOTFOUND, "This sign-in provider is not linked to your account.")
+		}
+		if err != nil {
+			return err
+		}
+		if hash == "" && others == 0 {
+			return gas.Errorf(gas.ECONFLICT, "This provider is the only way to sign in to your account. Set a password first, then unlink it.")
+		}
+		if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM identities WHERE issuer = ? AND subject = ? AND user_id = ?`),
+			issuer, subject, userID); err != nil {
+			return err
+		}
+		_, err = db.endSessionsTx(ctx, tx, userID, keep)
+		return err
+	})
+	if err != nil {
+		if c := gas.ErrorCode(err); c == gas.ENOTFOUND || c == gas.ECONFLICT {
+			return err
+		}
+		return fmt.Errorf("sqldb: unlink identity: %w", err)
+	}
+	return nil
+}

@@ -229,7 +229,7 @@ func testUsers(t *testing.T, f fixture) {
 func testSessions(t *testing.T, f fixture) {
 	ctx := context.Background()
 	u := mustUser(t, f, "s@example.org")
-	tok, err := f.db.CreateSession(ctx, u.ID, f.clock.Now().Add(time.Hour))
+	tok, err := f.db.CreateSession(ctx, u.ID, f.clock.Now().Add(time.Hour), gas.SessionClient{})
 	if err != nil || len(tok) < 40 {
 		t.Fatalf("token %q, %v", tok, err)
 	}
@@ -252,14 +252,14 @@ func testSessions(t *testing.T, f fixture) {
 	if _, err := f.db.SessionUser(ctx, tok); gas.ErrorCode(err) != gas.EUNAUTH {
 		t.Fatalf("expired session: %v", err)
 	}
-	tok2, _ := f.db.CreateSession(ctx, u.ID, f.clock.Now().Add(time.Hour))
+	tok2, _ := f.db.CreateSession(ctx, u.ID, f.clock.Now().Add(time.Hour), gas.SessionClient{})
 	if err := f.db.DeleteSession(ctx, tok2); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.db.SessionUser(ctx, tok2); gas.ErrorCode(err) != gas.EUNAUTH {
 		t.Fatalf("deleted session: %v", err)
 	}
-	if _, err := f.db.CreateSession(ctx, u.ID, f.clock.Now().Add(-time.Second)); err != nil {
+	if _, err := f.db.CreateSession(ctx, u.ID, f.clock.Now().Add(-time.Second), gas.SessionClient{}); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := f.db.DeleteExpiredSessions(ctx); err != nil || n != 1 {

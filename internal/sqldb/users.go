@@ -2,11 +2,7 @@ package sqldb
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -179,96 +175,6 @@ func (db *DB) CountUsers(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("sqldb: count users: %w", err)
 	}
 	return n, nil
-}
-
-// hashToken is what the sessions table stores: a leaked database then gives
-// no usable cookie. SHA-256 suffices because tokens are 256 random bits.
-func hashToken(token string) string {
-	h := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(h[:])
-}
-
-// CreateSession stores a new session for userID until expires and returns
-// its secret token (43 URL-safe characters).
-func (db *DB) CreateSession(ctx context.Context, userID int64, expires time.Time) (string, error) {
-	var raw [32]byte
-	if _, err := rand.Read(raw[:]); err != nil {
-		return "", fmt.Errorf("sqldb: create session: %w", err)
-	}
-	token := base64.RawURLEncoding.EncodeToString(raw[:])
-	_, err := db.sql.ExecContext(ctx, db.q(`INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`),
-		hashToken(token), userID, micro(db.now()), micro(expires))
-	if err != nil {
-		return "", fmt.Errorf("sqldb: create session: %w", err)
-	}
-	return token, nil
-}
-
-// SessionUser returns the user of a live session; EUNAUTH when the token is
-// unknown or expired (an expired session is deleted on the way).
-func (db *DB) SessionUser(ctx context.Context, token string) (*gas.User, error) {
-	if token == "" {
-		return nil, gas.Errorf(gas.EUNAUTH, "Please sign in.")
-	}
-	h := hashToken(token)
-	var expires int64
-	row := db.sql.QueryRowContext(ctx, db.q(`SELECT s.expires_at, u.id, u.email, u.name, u.password_hash, u.plan, u.admin, u.created_at
-		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`), h)
-	var u gas.User
-	var plan string
-	var created int64
-	err := row.Scan(&expires, &u.ID, &u.Email, &u.Name, &u.PasswordHash, &plan, &u.Admin, &created)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, gas.Errorf(gas.EUNAUTH, "Please sign in.")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sqldb: session user: %w", err)
-	}
-	if expires <= micro(db.now()) {
-		if _, err := db.sql.ExecContext(ctx, db.q(`DELETE FROM sessions WHERE token_hash = ?`), h); err != nil {
-			return nil, fmt.Errorf("sqldb: session user: delete expired: %w", err)
-		}
-		return nil, gas.Errorf(gas.EUNAUTH, "Your session has expired; please sign in again.")
-	}
-	u.Plan = gas.Plan(plan)
-	u.CreatedAt = fromMicro(created)
-	return &u, nil
-}
-
-// DeleteSession removes a session; an unknown token is not an error.
-func (db *DB) DeleteSession(ctx context.Context, token string) error {
-	if _, err := db.sql.ExecContext(ctx, db.q(`DELETE FROM sessions WHERE token_hash = ?`), hashToken(token)); err != nil {
-		return fmt.Errorf("sqldb: delete session: %w", err)
-	}
-	return nil
-}
-
-// DeleteExpiredSessions removes sessions past their expiry and returns how many.
-func (db *DB) DeleteExpiredSessions(ctx context.Context) (int64, error) {
-	res, err := db.sql.ExecContext(ctx, db.q(`DELETE FROM sessions WHERE expires_at <= ?`), micro(db.now()))
-	if err != nil {
-		return 0, fmt.Errorf("sqldb: delete expired sessions: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("sqldb: delete expired sessions: %w", err)
-	}
-	return n, nil
-}
-
-// SetPassword replaces a user's password hash (the caller hashes and checks
-// the current password); ENOTFOUND for a missing user. Other sessions stay:
-// the user changing a password is signed in, and signing out elsewhere is
-// a separate decision.
-func (db *DB) SetPassword(ctx context.Context, userID int64, hash string) error {
-	if hash == "" {
-		return errors.New("sqldb: set password: empty hash")
-	}
-	res, err := db.sql.ExecContext(ctx, db.q(`UPDATE users SET password_hash = ? WHERE id = ?`), hash, userID)
-	if err != nil {
-		return fmt.Errorf("sqldb: set password: %w", err)
-	}
-	return oneRow(res, "set password")
 }
 
 // DeleteUser removes an account. Its sessions, jobs (with their history),

@@ -33,7 +33,7 @@ func runUsersAdminSuite(t *testing.T, open opener) {
 	}
 
 	t.Run("set password", func(t *testing.T) {
-		if err := db.SetPassword(ctx, a.ID, "new-hash"); err != nil {
+		if err := db.SetPassword(ctx, a.ID, "new-hash", ""); err != nil {
 			t.Fatal(err)
 		}
 		if u, err := db.UserByID(ctx, a.ID); err != nil || u.PasswordHash != "new-hash" {
@@ -42,10 +42,10 @@ func runUsersAdminSuite(t *testing.T, open opener) {
 		if u, _ := db.UserByID(ctx, b.ID); u.PasswordHash != "" {
 			t.Fatalf("another user's hash changed: %q", u.PasswordHash)
 		}
-		if err := db.SetPassword(ctx, 9999, "x"); gas.ErrorCode(err) != gas.ENOTFOUND {
+		if err := db.SetPassword(ctx, 9999, "x", ""); gas.ErrorCode(err) != gas.ENOTFOUND {
 			t.Fatalf("missing user: %v, want not found", err)
 		}
-		if err := db.SetPassword(ctx, a.ID, ""); err == nil {
+		if err := db.SetPassword(ctx, a.ID, "", ""); err == nil {
 			t.Fatal("an empty hash was accepted")
 		}
 	})
@@ -84,7 +84,7 @@ func runUsersAdminSuite(t *testing.T, open opener) {
 	})
 
 	t.Run("delete user", func(t *testing.T) {
-		tok, err := db.CreateSession(ctx, a.ID, f.clock.Now().Add(time.Hour))
+		tok, err := db.CreateSession(ctx, a.ID, f.clock.Now().Add(time.Hour), gas.SessionClient{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -251,3 +251,146 @@ func TestProfileDeleteAccount(t *testing.T) {
 		t.Fatalf("the other user's result: %d", r.StatusCode)
 	}
 }
+
+// signedInAs reports whether c's session is live: /profile answers 200
+// instead of sending it to sign in.
+func signedInAs(t *testing.T, c *client) bool {
+	t.Helper()
+	r := c.get("/profile")
+	switch r.StatusCode {
+	case http.StatusOK:
+		return true
+	case http.StatusSeeOther:
+		return false
+	}
+	t.Fatalf("GET /profile: %d", r.StatusCode)
+	return false
+}
+
+// TestPasswordChangeEndsSessions: changing the password signs out every
+// other browser of the account (this one stays), the profile lists the
+// sessions, and other accounts are untouched.
+func TestPasswordChangeEndsSessions(t *testing.T) {
+	t.Parallel()
+	f := setup(t, nil)
+	here, laptop, stranger := f.client(), f.client(), f.client()
+	here.signup("ada@example.org", "correct horse battery")
+	if r := laptop.signin("ada@example.org", "correct horse battery"); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("second sign-in: %d", r.StatusCode)
+	}
+	stranger.signup("bob@example.org", "bob's long password")
+
+	doc := here.get("/profile").doc(t)
+	rows := findAll(doc, "#session-list tbody tr")
+	if len(rows) != 2 || len(findAll(doc, "#session-list tr[data-current=true]")) != 1 {
+		t.Fatalf("profile lists %d sessions (want 2, one current)", len(rows))
+	}
+	if row := text(rows[0]); !strings.Contains(row, "Go-http-client") || !strings.Contains(row, "127.0.0.1") {
+		t.Fatalf("session row lacks the browser or address: %q", row)
+	}
+	if find(doc, "form#end-sessions-form button") == nil {
+		t.Fatal("no sign-out-everywhere button")
+	}
+
+	r := here.postForm("/profile/password", url.Values{"current": {"correct horse battery"}, "password": {"a brand new password"}})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("change password: %d\n%s", r.StatusCode, r.body)
+	}
+	if !signedInAs(t, here) || signedInAs(t, laptop) || !signedInAs(t, stranger) {
+		t.Fatalf("after the change: this browser %v, the other %v, another account %v; want true, false, true",
+			signedInAs(t, here), signedInAs(t, laptop), signedInAs(t, stranger))
+	}
+	doc = here.get("/profile?changed=password").doc(t)
+	if n := len(findAll(doc, "#session-list tbody tr")); n != 1 {
+		t.Fatalf("%d sessions listed after the change, want 1", n)
+	}
+	if !strings.Contains(text(find(doc, "#notice")), "signed out") {
+		t.Fatalf("notice %q does not say the others were signed out", text(find(doc, "#notice")))
+	}
+	// The old password is gone with them.
+	if r := f.client().signin("ada@example.org", "correct horse battery"); r.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("old password: %d", r.StatusCode)
+	}
+}
+
+// TestPasswordChangeEndsSessionsUnlink: unlinking a provider ends the
+// other sessions too, and the account's last way to sign in cannot be
+// unlinked.
+func TestPasswordChangeEndsSessionsUnlink(t *testing.T) {
+	t.Parallel()
+	f := setup(t, nil)
+	ctx := context.Background()
+	here, laptop := f.client(), f.client()
+	here.signup("cy@example.org", "correct horse battery")
+	laptop.signin("cy@example.org", "correct horse battery")
+	u, err := f.db.UserByEmail(ctx, "cy@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := gas.Identity{Issuer: "https://idp.example", Subject: "cy-1", Email: "cy@example.org"}
+	if err := f.db.LinkIdentity(ctx, u.ID, id); err != nil {
+		t.Fatal(err)
+	}
+	if find(here.get("/profile").doc(t), "#identity-list form.unlink-form") == nil {
+		t.Fatal("no unlink button")
+	}
+	r := here.postForm("/profile/identities/unlink", url.Values{"issuer": {id.Issuer}, "subject": {id.Subject}})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("unlink: %d\n%s", r.StatusCode, r.body)
+	}
+	if !signedInAs(t, here) || signedInAs(t, laptop) {
+		t.Fatal("unlinking did not end the other session, or ended this one")
+	}
+	if ids, _ := f.db.UserIdentities(ctx, u.ID); len(ids) != 0 {
+		t.Fatalf("identity still linked: %v", ids)
+	}
+
+	// An account made through a provider has no password: its only
+	// identity stays, and no session ends.
+	only := &gas.User{Email: "dee@example.org"}
+	if err := f.db.CreateUser(ctx, only); err != nil {
+		t.Fatal(err)
+	}
+	oid := gas.Identity{Issuer: "https://idp.example", Subject: "dee-1"}
+	if err := f.db.LinkIdentity(ctx, only.ID, oid); err != nil {
+		t.Fatal(err)
+	}
+	dee, other := f.client(), f.client()
+	for _, c := range []*client{dee, other} {
+		tok, err := f.db.CreateSession(ctx, only.ID, f.clock.Now().Add(time.Hour), gas.SessionClient{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		base, _ := url.Parse(f.srv.URL)
+		c.hc.Jar.SetCookies(base, []*http.Cookie{{Name: "gas_session", Value: tok, Path: "/"}})
+	}
+	r = dee.postForm("/profile/identities/unlink", url.Values{"issuer": {oid.Issuer}, "subject": {oid.Subject}})
+	if r.StatusCode != http.StatusConflict || !strings.Contains(text(find(r.doc(t), "#identities .alert")), "Set a password first") {
+		t.Fatalf("unlinking the only sign-in: %d %q", r.StatusCode, text(find(r.doc(t), "#identities .alert")))
+	}
+	if !signedInAs(t, other) {
+		t.Fatal("a refused unlink ended a session")
+	}
+	// Someone else's identity is not found.
+	if r := here.postForm("/profile/identities/unlink", url.Values{"issuer": {oid.Issuer}, "subject": {oid.Subject}}); r.StatusCode != http.StatusNotFound {
+		t.Fatalf("unlinking another account's identity: %d", r.StatusCode)
+	}
+}
+
+// TestPasswordChangeEndsSessionsSignOutEverywhere: the profile's button
+// ends every session of the account, this one included.
+func TestPasswordChangeEndsSessionsSignOutEverywhere(t *testing.T) {
+	t.Parallel()
+	f := setup(t, nil)
+	here, laptop, stranger := f.client(), f.client(), f.client()
+	here.signup("eve@example.org", "correct horse battery")
+	laptop.signin("eve@example.org", "correct horse battery")
+	stranger.signup("fay@example.org", "fay's long password")
+	r := here.postForm("/profile/sessions/end", nil)
+	if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/signin") {
+		t.Fatalf("sign out everywhere: %d %q", r.StatusCode, r.Header.Get("Location"))
+	}
+	if signedInAs(t, here) || signedInAs(t, laptop) || !signedInAs(t, stranger) {
+		t.Fatal("sign out everywhere missed a session of the account or ended another account's")
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/internal/auth"
+	"github.com/gas-project/gas/internal/httpserver"
 )
 
 // ProfileStore is what the profile page changes (sqldb.DB implements it).
@@ -21,7 +22,16 @@ type ProfileStore interface {
 	ListTokens(ctx context.Context, userID int64) ([]*gas.Token, error)
 	// RevokeToken is ENOTFOUND for another user's token.
 	RevokeToken(ctx context.Context, userID, tokenID int64) error
-	SetPassword(ctx context.Context, userID int64, hash string) error
+	// SetPassword sets the hash and ends every session of the user but
+	// keep's, in one transaction.
+	SetPassword(ctx context.Context, userID int64, hash, keep string) error
+	// ListSessions lists the user's live sessions, current's marked.
+	ListSessions(ctx context.Context, userID int64, current string) ([]gas.Session, error)
+	// EndSessions ends every session of the user but keep's ("" ends all).
+	EndSessions(ctx context.Context, userID int64, keep string) (int64, error)
+	// UnlinkIdentity removes a provider identity and ends every session of
+	// the user but keep's; ECONFLICT for the account's last way to sign in.
+	UnlinkIdentity(ctx context.Context, userID int64, issuer, subject, keep string) error
 	// DeleteUser removes the account and, by cascade, its rows.
 	DeleteUser(ctx context.Context, userID int64) error
 }
@@ -51,6 +61,7 @@ type profileView struct {
 	OIDCName    string // the provider to link; empty when none is configured
 	Tokens      []tokenItem
 	Scopes      []scopeOption
+	Sessions    []gas.Session
 	// Form state and outcomes, one per form.
 	Notice        string
 	PasswordError string
@@ -60,6 +71,7 @@ type profileView struct {
 	NewToken      string // the secret of the token just made: shown this once
 	NewTokenName  string
 	DeleteError   string
+	IdentityError string
 }
 
 // profileData reads what the profile page shows for u.
@@ -91,6 +103,9 @@ func (s *server) profileData(r *http.Request, u *gas.User) (profileView, error) 
 		}
 		v.Tokens = append(v.Tokens, tokenItem{Token: t, Status: st})
 	}
+	if v.Sessions, err = s.d.Accounts.ListSessions(r.Context(), u.ID, auth.SessionToken(r, s.cfg.SecureCookies)); err != nil {
+		return v, err
+	}
 	v.Scopes = []scopeOption{
 		{Value: gas.ScopeJobsRead, Label: "Read: list annotations, download results and logs", Checked: true},
 		{Value: gas.ScopeJobsWrite, Label: "Write: submit and cancel annotations"},
@@ -116,7 +131,9 @@ func (s *server) profile(w http.ResponseWriter, r *http.Request, u *gas.User) {
 	s.renderProfile(w, r, u, http.StatusOK, func(v *profileView) {
 		switch {
 		case q.Get("changed") == "password":
-			v.Notice = "Your password was changed."
+			v.Notice = "Your password was changed. Every other session of your account was signed out."
+		case q.Get("unlinked") != "":
+			v.Notice = "The sign-in provider was unlinked. Every other session of your account was signed out."
 		case q.Get("revoked") != "":
 			v.Notice = "The token was revoked; programs using it are refused from now on."
 		}
@@ -167,11 +184,44 @@ func (s *server) changePassword(w http.ResponseWriter, r *http.Request, u *gas.U
 		s.serverError(w, r, err)
 		return
 	}
-	if err := s.d.Accounts.SetPassword(r.Context(), u.ID, hash); err != nil {
+	// Whoever else is signed in — perhaps with the old password, which is
+	// why it is being changed — is signed out; this browser stays.
+	if err := s.d.Accounts.SetPassword(r.Context(), u.ID, hash, auth.SessionToken(r, s.cfg.SecureCookies)); err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	http.Redirect(w, r, "/profile?changed=password", http.StatusSeeOther)
+}
+
+// unlinkIdentity removes a sign-in provider from the account and signs
+// out every other session, as a password change does: a session started
+// through that provider must not outlive the link. The account's last way
+// to sign in cannot be unlinked.
+func (s *server) unlinkIdentity(w http.ResponseWriter, r *http.Request, u *gas.User) {
+	if !s.parseForm(w, r) {
+		return
+	}
+	err := s.d.Accounts.UnlinkIdentity(r.Context(), u.ID, r.PostFormValue("issuer"), r.PostFormValue("subject"),
+		auth.SessionToken(r, s.cfg.SecureCookies))
+	switch gas.ErrorCode(err) {
+	case "":
+		http.Redirect(w, r, "/profile?unlinked=1#identities", http.StatusSeeOther)
+	case gas.ECONFLICT, gas.ENOTFOUND:
+		s.renderProfile(w, r, u, httpserver.StatusFor(err), func(v *profileView) { v.IdentityError = gas.ErrorMessage(err) })
+	default:
+		s.fail(w, r, err)
+	}
+}
+
+// endSessions is "sign out everywhere": every session of the account
+// ends, this one too, and the browser goes to the sign-in page.
+func (s *server) endSessions(w http.ResponseWriter, r *http.Request, u *gas.User) {
+	if _, err := s.d.Accounts.EndSessions(r.Context(), u.ID, ""); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	auth.ClearSessionCookie(w, s.cfg.SecureCookies)
+	http.Redirect(w, r, "/signin?next=%2Fprofile", http.StatusSeeOther)
 }
 
 // createToken makes a personal access token and shows its secret on the

@@ -47,8 +47,13 @@ package web
 //	                            when signed in, the provider identity is linked to the account instead
 //	GET  /auth/oidc/callback    (?code&state or ?error) the provider's return: 303 → next; 400 for a state that
 //	                            does not match the cookie or is unknown/used/expired, 401 for a refused token
-//	GET  /profile               [user] name, email, plan, identities, password, API tokens, delete account
-//	POST /profile/password      [user] form: current, password → 303 → /profile?changed=password
+//	GET  /profile               [user] name, email, plan, identities, password, API tokens, sessions, delete account
+//	POST /profile/password      [user] form: current, password → 303 → /profile?changed=password; every other
+//	                            session of the user ends
+//	POST /profile/identities/unlink [user] form: issuer, subject → 303 → /profile?unlinked=1; every other session
+//	                            ends; 409 for the account's last way to sign in, 404 for an identity not the user's
+//	POST /profile/sessions/end  [user] "sign out everywhere": ends every session of the user, this one included
+//	                            → 303 → /signin
 //	POST /profile/tokens        [user] form: name, scope (repeated), expires_days → 201 page showing the secret once;
 //	                            429 when rate-limited
 //	POST /profile/tokens/{id}/revoke [user] → 303 → /profile?revoked=1; another user's token is 404
@@ -115,6 +120,8 @@ func (s *server) routeTable() []route {
 		{"GET /notifications", s.requireUser(s.notificationList)},
 		{"GET /profile", s.requireUser(s.profile)},
 		{"POST /profile/password", s.requireUser(s.changePassword)},
+		{"POST /profile/identities/unlink", s.requireUser(s.unlinkIdentity)},
+		{"POST /profile/sessions/end", s.requireUser(s.endSessions)},
 		{"POST /profile/tokens", s.requireUser(s.createToken)},
 		{"POST /profile/tokens/{id}/revoke", s.requireUser(s.revokeToken)},
 		{"POST /profile/delete", s.requireUser(s.deleteAccount)},

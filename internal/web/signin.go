@@ -105,7 +105,8 @@ func (s *server) startSession(w http.ResponseWriter, r *http.Request, u *gas.Use
 			return fmt.Errorf("start session: delete old: %w", err)
 		}
 	}
-	tok, err := s.d.Sessions.CreateSession(r.Context(), u.ID, s.now().Add(SessionTTL))
+	tok, err := s.d.Sessions.CreateSession(r.Context(), u.ID, s.now().Add(SessionTTL),
+		gas.SessionClient{UserAgent: r.UserAgent(), Address: s.clientIP(r)})
 	if err != nil {
 		return fmt.Errorf("start session: %w", err)
 	}
