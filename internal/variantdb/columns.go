@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 )
 
 // Filtering, counting and sorting a million records in SQL means scanning
@@ -251,30 +252,57 @@ func loadCols(ctx context.Context, db *sql.DB, n int64) (*cols, error) {
 
 // matcher is a compiled filter: match(i) tells whether record i (rid-1)
 // is in the view. genes, when not nil, is the sorted list of record
-// indexes the gene condition allows.
+// indexes the panel allows, with geneImp and geneTerms the panel genes'
+// own impact (+1, 0 none) and terms on each.
 type matcher struct {
 	c         *cols
 	all       bool // no condition at all
 	none      bool // a condition nothing can meet
 	genes     []int32
+	geneImp   []byte
+	geneTerms []uint64
 	geneSet   []uint64 // bitmap of genes
 	minImpact int
 	hasImpact bool
+	impacts   uint8 // bit impact+1 set for each allowed impact; 0 = any
 	termMask  uint64
 	known     Known
 	maxFreq   float64
 	hasFreq   bool
+	freqCol   []byte // float32 column of a chosen source field, nil = the index's frequency
+
+	regions      []regionC
+	chromB, posB []byte
+	sigCols      [][]byte
+	sigMasks     []uint64
+	gtCols       [][]byte
+	zyg          uint8 // bit class set for each allowed genotype class
+	minGQ, minDP int
+}
+
+// regionC is a compiled region: a contig id and a POS range.
+type regionC struct {
+	chrom      uint32
+	start, end int64
 }
 
 func (m *matcher) match(i int) bool {
-	if m.geneSet != nil && m.geneSet[i>>6]&(1<<(i&63)) == 0 {
-		return false
-	}
 	fl := m.c.flags[i]
-	if m.hasImpact && int(fl&7)-1 < m.minImpact {
+	imp, terms := int(fl&7)-1, m.c.terms[i]
+	if m.geneSet != nil {
+		if m.geneSet[i>>6]&(1<<(i&63)) == 0 {
+			return false
+		}
+		k, _ := slices.BinarySearch(m.genes, int32(i))
+		imp, terms = int(m.geneImp[k])-1, m.geneTerms[k]
+	}
+	if m.hasImpact && imp < m.minImpact {
 		return false
 	}
-	if m.termMask != 0 && m.c.terms[i]&m.termMask == 0 {
+	if m.impacts != 0 && (imp < 0 || m.impacts&(1<<(imp+1)) == 0) {
+		return false
+	}
+	if m.termMask != 0 && terms&m.termMask == 0 {
 		return false
 	}
 	switch m.known {
@@ -288,10 +316,58 @@ func (m *matcher) match(i int) bool {
 		}
 	}
 	// NaN (no frequency) compares false, so such records are kept.
-	if m.hasFreq && m.c.freq[i] > m.maxFreq {
+	if m.hasFreq {
+		f := m.c.freq[i]
+		if m.freqCol != nil {
+			f = float64(math.Float32frombits(binary.LittleEndian.Uint32(m.freqCol[4*i:])))
+		}
+		if f > m.maxFreq {
+			return false
+		}
+	}
+	if m.regions != nil && !m.inRegion(i) {
+		return false
+	}
+	if m.sigCols != nil {
+		hit := false
+		for k, col := range m.sigCols {
+			if binary.LittleEndian.Uint64(col[8*i:])&m.sigMasks[k] != 0 {
+				hit = true
+				break
+			}
+		}
+		if !hit {
+			return false
+		}
+	}
+	if m.gtCols != nil && !m.carrier(i) {
 		return false
 	}
 	return true
+}
+
+func (m *matcher) inRegion(i int) bool {
+	c := binary.LittleEndian.Uint32(m.chromB[4*i:])
+	p := int64(binary.LittleEndian.Uint32(m.posB[4*i:]))
+	for _, r := range m.regions {
+		if r.chrom == c && (r.start == 0 || p >= r.start && p <= r.end) {
+			return true
+		}
+	}
+	return false
+}
+
+// carrier says some chosen sample has an allowed genotype with enough
+// GQ and DP (an absent GQ or DP does not exclude).
+func (m *matcher) carrier(i int) bool {
+	for _, col := range m.gtCols {
+		class, gq, dp := unpackGT(binary.LittleEndian.Uint32(col[4*i:]))
+		if m.zyg&(1<<class) == 0 || gq >= 0 && gq < m.minGQ || dp >= 0 && dp < m.minDP {
+			continue
+		}
+		return true
+	}
+	return false
 }
 
 // novel tells a novel record from its flags and term mask: no ALT
@@ -347,25 +423,63 @@ func (m *matcher) each(fn func(i int) bool) {
 	}
 }
 
-// geneRecords returns the sorted record indexes of a gene key.
-func geneRecords(ctx context.Context, db *sql.DB, gene string) ([]int32, error) {
-	rows, err := db.QueryContext(ctx, `SELECT rid FROM rec_gene WHERE gid IN (SELECT gid FROM gene WHERE key = ?)`, asciiLower(gene))
-	if err != nil {
-		return nil, fmt.Errorf("variantdb: gene filter: %w", err)
-	}
-	defer rows.Close()
-	out := []int32{}
-	for rows.Next() {
-		var rid int64
-		if err := rows.Scan(&rid); err != nil {
+// panelRecords are the records of a gene panel with the panel genes' own
+// impact (+1) and terms on each, in record order.
+type panelRecords struct {
+	recs  []int32
+	imp   []byte
+	terms []uint64
+}
+
+// geneRecords returns the records of the gene keys (lower-cased names or
+// IDs) of a panel.
+func geneRecords(ctx context.Context, db *sql.DB, keys []string) (*panelRecords, error) {
+	byRec := map[int32]int{}
+	out := &panelRecords{}
+	for start := 0; start < len(keys); start += 500 {
+		part := keys[start:min(len(keys), start+500)]
+		args := make([]any, len(part))
+		for i, k := range part {
+			args[i] = k
+		}
+		q := `SELECT rid, impact, terms FROM rec_gene WHERE gid IN (SELECT gid FROM gene WHERE key IN (` +
+			strings.TrimSuffix(strings.Repeat("?,", len(part)), ",") + `))`
+		rows, err := db.QueryContext(ctx, q, args...)
+		if err != nil {
 			return nil, fmt.Errorf("variantdb: gene filter: %w", err)
 		}
-		out = append(out, int32(rid-1))
+		for rows.Next() {
+			var rid, imp, terms int64
+			if err := rows.Scan(&rid, &imp, &terms); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("variantdb: gene filter: %w", err)
+			}
+			// A record on several panel genes (or a name shared by several
+			// genes) is listed once, with the most severe impact and all terms.
+			i := int32(rid - 1)
+			if k, ok := byRec[i]; ok {
+				out.imp[k] = max(out.imp[k], byte(imp+1))
+				out.terms[k] |= uint64(terms)
+				continue
+			}
+			byRec[i] = len(out.recs)
+			out.recs = append(out.recs, i)
+			out.imp = append(out.imp, byte(imp+1))
+			out.terms = append(out.terms, uint64(terms))
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("variantdb: gene filter: %w", err)
+		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("variantdb: gene filter: %w", err)
+	idx := make([]int, len(out.recs))
+	for i := range idx {
+		idx[i] = i
 	}
-	// A name shared by several genes lists a record once per gene.
-	slices.Sort(out)
-	return slices.Compact(out), nil
+	slices.SortFunc(idx, func(a, b int) int { return int(out.recs[a]) - int(out.recs[b]) })
+	sorted := &panelRecords{recs: make([]int32, len(idx)), imp: make([]byte, len(idx)), terms: make([]uint64, len(idx))}
+	for j, i := range idx {
+		sorted.recs[j], sorted.imp[j], sorted.terms[j] = out.recs[i], out.imp[i], out.terms[i]
+	}
+	return sorted, nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -42,7 +43,81 @@ const (
 	maxPage        = 1 << 20
 	maxGeneLen     = 100
 	maxTermLen     = 100
+	maxPanel       = 5000 // genes of a panel
+	maxRegions     = 1000
+	maxListItems   = 200 // consequences, significance terms, samples
+	maxGQDP        = 1 << 20
 )
+
+// Region is a stretch of one contig, 1-based and inclusive; Start 0 and
+// End 0 mean the whole contig. A record is in it when its POS is.
+type Region struct {
+	Chrom      string
+	Start, End int64
+}
+
+// String is the region as ParseRegion reads it: chr, chr:pos or chr:start-end.
+func (r Region) String() string {
+	switch {
+	case r.Start == 0 && r.End == 0:
+		return r.Chrom
+	case r.Start == r.End:
+		return r.Chrom + ":" + strconv.FormatInt(r.Start, 10)
+	}
+	return r.Chrom + ":" + strconv.FormatInt(r.Start, 10) + "-" + strconv.FormatInt(r.End, 10)
+}
+
+// ParseRegion reads chr, chr:pos or chr:start-end (positions 1-based,
+// thousands separators '_' allowed; start ≤ end).
+func ParseRegion(s string) (Region, error) {
+	chrom, span, hasSpan := strings.Cut(s, ":")
+	if chrom == "" {
+		return Region{}, fmt.Errorf("%q has no contig name", clip(s))
+	}
+	for _, c := range chrom {
+		if c <= ' ' || c == 0x7f || c == '\uFFFD' {
+			return Region{}, fmt.Errorf("%q has a contig name with a blank or control character", clip(s))
+		}
+	}
+	r := Region{Chrom: chrom}
+	if !hasSpan {
+		return r, nil
+	}
+	a, b, isRange := strings.Cut(span, "-")
+	num := func(v string) (int64, bool) {
+		n, err := strconv.ParseInt(strings.ReplaceAll(v, "_", ""), 10, 64)
+		return n, err == nil && n >= 1 && n < 1<<40
+	}
+	var ok bool
+	if r.Start, ok = num(a); !ok {
+		return Region{}, fmt.Errorf("%q: %q is not a position (a whole number from 1)", clip(s), clip(a))
+	}
+	r.End = r.Start
+	if isRange {
+		if r.End, ok = num(b); !ok {
+			return Region{}, fmt.Errorf("%q: %q is not a position (a whole number from 1)", clip(s), clip(b))
+		}
+	}
+	if r.End < r.Start {
+		return Region{}, fmt.Errorf("%q ends before it starts", clip(s))
+	}
+	return r, nil
+}
+
+// Zygosity names of the genotype filter.
+var zygNames = map[string]int{"het": GTHet, "hom": GTHomAlt}
+
+// splitList splits a typed or pasted list on blanks, commas and
+// semicolons (gene panels, regions).
+func splitList(vs []string) []string {
+	var out []string
+	for _, v := range vs {
+		out = append(out, strings.FieldsFunc(v, func(r rune) bool {
+			return r == ',' || r == ';' || r == ' ' || r == '\t' || r == '\n' || r == '\r'
+		})...)
+	}
+	return out
+}
 
 // Filter is one view of the variant table: conditions, order and page.
 // The zero value is the whole result by position, first page of
@@ -55,10 +130,35 @@ type Filter struct {
 	Consequence string   // SO term, e.g. missense_variant; "" = any
 	Known       Known    // any, known, novel
 	MaxFreq     *float64 // highest allowed known frequency; nil = any
-	Sort        string   // SortPos (default), SortGene, SortImpact, SortFreq
-	Desc        bool     // descending order
-	Page        int      // 1-based; 0 means 1
-	PerPage     int      // 0 means DefaultPerPage
+	// Genes is a gene panel: some annotation names one of them (name or
+	// ID, case-insensitive). Gene and Genes together are the panel; with
+	// a panel the impact and consequence conditions, and the row shown,
+	// are about the panel genes' own annotations.
+	Genes []string
+	// Impacts: the record's (or the panel genes') most severe impact is
+	// one of these; empty = any.
+	Impacts []int
+	// Consequences: some annotation has one of these SO terms (Consequence
+	// is one more); empty = any.
+	Consequences []string
+	Regions      []Region // POS is in one of them; empty = anywhere
+	// ClinSig: some clinical-significance source field of the record has
+	// one of these terms (see SigTerms); empty = any.
+	ClinSig []string
+	// FreqField is the numeric source field MaxFreq applies to (its
+	// largest value over the ALTs); "" = the index's frequency field.
+	FreqField string
+	// Genotypes: some of Samples (all indexed samples when empty) has a
+	// genotype of one of the Zygosity classes (GTHet, GTHomAlt; both when
+	// empty) with GQ ≥ MinGQ and DP ≥ MinDP where the sample has them. The
+	// condition is on when any of the four is set.
+	Samples      []string
+	Zygosity     []int
+	MinGQ, MinDP int
+	Sort         string // SortPos (default), SortGene, SortImpact, SortFreq
+	Desc         bool   // descending order
+	Page         int    // 1-based; 0 means 1
+	PerPage      int    // 0 means DefaultPerPage
 }
 
 // FilterError is a bad URL parameter, with a message for the person who
@@ -81,6 +181,15 @@ const (
 	ParamSort    = "sort"
 	ParamPage    = "page"
 	ParamPerPage = "per_page"
+	ParamGenes   = "genes"     // a panel: names separated by blanks, commas or semicolons
+	ParamImp     = "imp"       // repeated: high, moderate, low, modifier
+	ParamRegion  = "region"    // chr:start-end, several separated by blanks, commas or semicolons, or repeated
+	ParamClinSig = "clinsig"   // repeated significance terms
+	ParamFreqFld = "freqfield" // numeric source field for maxfreq
+	ParamSample  = "sample"    // repeated sample names
+	ParamZyg     = "zyg"       // repeated: het, hom
+	ParamMinGQ   = "mingq"
+	ParamMinDP   = "mindp"
 )
 
 // ParseFilter reads a Filter from URL query parameters:
@@ -88,6 +197,8 @@ const (
 //	gene=BRCA2  impact=moderate  csq=missense_variant  known=any|known|novel
 //	maxfreq=0.01  sort=pos|gene|impact|freq (a leading - sorts descending)
 //	page=2  per_page=50
+//	genes=BRCA1+BRCA2  imp=high&imp=moderate  csq=a&csq=b  region=chr1:100-200+chr2
+//	clinsig=pathogenic  freqfield=gnomad_AF  sample=S1&zyg=het&zyg=hom&mingq=20&mindp=10
 //
 // Empty parameters mean "no condition". Each problem is a *FilterError.
 func ParseFilter(q url.Values) (Filter, error) {
@@ -120,10 +231,20 @@ func ParseFilter(q url.Values) (Filter, error) {
 		}
 		f.MinImpact, f.HasImpact = rank, true
 	}
-	if f.Consequence, err = get(ParamCsq); err != nil {
-		return f, err
+	for _, v := range q[ParamCsq] {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			continue
+		}
+		if err := checkTerm(v); err != nil {
+			return f, err
+		}
+		f.Consequences = append(f.Consequences, v)
 	}
-	if err := checkTerm(f.Consequence); err != nil {
+	if len(f.Consequences) > maxListItems {
+		return f, &FilterError{ParamCsq, fmt.Sprintf("more than %d consequences", maxListItems)}
+	}
+	if err := f.parseLists(q, get); err != nil {
 		return f, err
 	}
 	if v, err = get(ParamKnown); err != nil {
@@ -167,6 +288,114 @@ func ParseFilter(q url.Values) (Filter, error) {
 		return f, err
 	}
 	return f, nil
+}
+
+// parseLists reads the panel, impact set, regions, significance terms,
+// frequency field and genotype conditions.
+func (f *Filter) parseLists(q url.Values, get func(string) (string, error)) error {
+	f.Genes = splitList(q[ParamGenes])
+	if len(f.Genes) > maxPanel {
+		return &FilterError{ParamGenes, fmt.Sprintf("more than %d genes", maxPanel)}
+	}
+	for _, g := range f.Genes {
+		if err := checkText(ParamGenes, g, maxGeneLen); err != nil {
+			return err
+		}
+	}
+	for _, v := range q[ParamImp] {
+		if v = strings.TrimSpace(v); v == "" {
+			continue
+		}
+		rank, ok := ParseImpact(v)
+		if !ok {
+			return &FilterError{ParamImp, fmt.Sprintf("%q is not an impact; use high, moderate, low or modifier", clip(v))}
+		}
+		f.Impacts = append(f.Impacts, rank)
+	}
+	regs := splitList(q[ParamRegion])
+	if len(regs) > maxRegions {
+		return &FilterError{ParamRegion, fmt.Sprintf("more than %d regions", maxRegions)}
+	}
+	for _, v := range regs {
+		r, err := ParseRegion(v)
+		if err != nil {
+			return &FilterError{ParamRegion, err.Error() + " (write chr:start-end)"}
+		}
+		f.Regions = append(f.Regions, r)
+	}
+	for _, v := range q[ParamClinSig] {
+		if err := checkText(ParamClinSig, v, maxTermLen); err != nil {
+			return err
+		}
+		f.ClinSig = append(f.ClinSig, SigTerms(v)...)
+	}
+	var err error
+	if f.FreqField, err = get(ParamFreqFld); err != nil {
+		return err
+	}
+	if err := checkText(ParamFreqFld, f.FreqField, maxTermLen); err != nil {
+		return err
+	}
+	for _, v := range q[ParamSample] {
+		if v = strings.TrimSpace(v); v == "" {
+			continue
+		}
+		if err := checkText(ParamSample, v, maxTermLen); err != nil {
+			return err
+		}
+		f.Samples = append(f.Samples, v)
+	}
+	for _, v := range q[ParamZyg] {
+		if v = strings.TrimSpace(v); v == "" {
+			continue
+		}
+		z, ok := zygNames[strings.ToLower(v)]
+		if !ok {
+			return &FilterError{ParamZyg, fmt.Sprintf("%q is not a zygosity; use het or hom", clip(v))}
+		}
+		f.Zygosity = append(f.Zygosity, z)
+	}
+	if len(f.ClinSig) > maxListItems || len(f.Samples) > maxListItems {
+		return &FilterError{ParamSample, fmt.Sprintf("more than %d values", maxListItems)}
+	}
+	if f.MinGQ, err = intParam(get, ParamMinGQ, 0, maxGQDP); err != nil {
+		return err
+	}
+	if f.MinDP, err = intParam(get, ParamMinDP, 0, maxGQDP); err != nil {
+		return err
+	}
+	return nil
+}
+
+// sortedSet sorts and de-duplicates a list.
+func sortedSet[T int | string](a []T, desc bool) []T {
+	if len(a) == 0 {
+		return nil
+	}
+	a = slices.Clone(a)
+	slices.Sort(a)
+	a = slices.Compact(a)
+	if desc {
+		slices.Reverse(a)
+	}
+	return a
+}
+
+// HasGenotype says the genotype condition is on.
+func (f Filter) HasGenotype() bool {
+	return len(f.Samples) > 0 || len(f.Zygosity) > 0 || f.MinGQ > 0 || f.MinDP > 0
+}
+
+// panel is the lower-cased gene keys of Gene and Genes.
+func (f Filter) panel() []string {
+	var out []string
+	if f.Gene != "" {
+		out = append(out, asciiLower(f.Gene))
+	}
+	for _, g := range f.Genes {
+		out = append(out, asciiLower(g))
+	}
+	return sortedSet(out, false)
 }
 
 func intParam(get func(string) (string, error), name string, lo, hi int) (int, error) {
@@ -237,7 +466,40 @@ func (f Filter) normalize() Filter {
 	if !f.HasImpact {
 		f.MinImpact = 0
 	}
+	if f.Consequence != "" {
+		f.Consequences = append(slices.Clone(f.Consequences), f.Consequence)
+		f.Consequence = ""
+	}
+	f.Consequences = sortedSet(f.Consequences, false)
+	f.Genes = sortedSet(f.Genes, false)
+	f.Impacts = sortedSet(f.Impacts, true)
+	f.ClinSig = sortedSet(f.ClinSig, false)
+	f.Samples = sortedSet(f.Samples, false)
+	f.Zygosity = sortedSet(f.Zygosity, false)
+	if len(f.Regions) == 0 {
+		f.Regions = nil
+	}
+	f.MinGQ, f.MinDP = max(f.MinGQ, 0), max(f.MinDP, 0)
 	return f
+}
+
+// regionList is the regions as one parameter value.
+func regionList(rs []Region) string {
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = r.String()
+	}
+	return strings.Join(parts, " ")
+}
+
+// zygName is the URL name of a genotype class.
+func zygName(z int) string {
+	for k, v := range zygNames {
+		if v == z {
+			return k
+		}
+	}
+	return ""
 }
 
 // Encode returns the filter as URL query parameters (defaults left out,
@@ -257,8 +519,35 @@ func (f Filter) Values() url.Values {
 	if f.HasImpact {
 		q.Set(ParamImpact, strings.ToLower(ImpactName(f.MinImpact)))
 	}
-	if f.Consequence != "" {
-		q.Set(ParamCsq, f.Consequence)
+	for _, c := range f.Consequences {
+		q.Add(ParamCsq, c)
+	}
+	if len(f.Genes) > 0 {
+		q.Set(ParamGenes, strings.Join(f.Genes, " "))
+	}
+	for _, i := range f.Impacts {
+		q.Add(ParamImp, strings.ToLower(ImpactName(i)))
+	}
+	if len(f.Regions) > 0 {
+		q.Set(ParamRegion, regionList(f.Regions))
+	}
+	for _, c := range f.ClinSig {
+		q.Add(ParamClinSig, c)
+	}
+	if f.FreqField != "" {
+		q.Set(ParamFreqFld, f.FreqField)
+	}
+	for _, v := range f.Samples {
+		q.Add(ParamSample, v)
+	}
+	for _, z := range f.Zygosity {
+		q.Add(ParamZyg, zygName(z))
+	}
+	if f.MinGQ > 0 {
+		q.Set(ParamMinGQ, strconv.Itoa(f.MinGQ))
+	}
+	if f.MinDP > 0 {
+		q.Set(ParamMinDP, strconv.Itoa(f.MinDP))
 	}
 	if f.Known != KnownAny {
 		q.Set(ParamKnown, f.Known.String())
@@ -293,14 +582,64 @@ func (f Filter) Describe() string {
 	if f.HasImpact {
 		parts = append(parts, "impact>="+ImpactName(f.MinImpact))
 	}
-	if f.Consequence != "" {
-		parts = append(parts, "consequence="+f.Consequence)
+	if len(f.Genes) > 0 {
+		if len(f.Genes) <= 10 {
+			parts = append(parts, "genes="+strings.Join(f.Genes, ","))
+		} else {
+			parts = append(parts, fmt.Sprintf("genes=%s,…(%d genes)", strings.Join(f.Genes[:10], ","), len(f.Genes)))
+		}
+	}
+	if len(f.Impacts) > 0 {
+		names := make([]string, len(f.Impacts))
+		for i, v := range f.Impacts {
+			names[i] = ImpactName(v)
+		}
+		parts = append(parts, "impact="+strings.Join(names, ","))
+	}
+	if len(f.Consequences) > 0 {
+		parts = append(parts, "consequence="+strings.Join(f.Consequences, ","))
+	}
+	if len(f.Regions) > 0 {
+		if len(f.Regions) <= 10 {
+			parts = append(parts, "region="+strings.ReplaceAll(regionList(f.Regions), " ", ","))
+		} else {
+			parts = append(parts, fmt.Sprintf("region=%s,…(%d regions)", strings.ReplaceAll(regionList(f.Regions[:10]), " ", ","), len(f.Regions)))
+		}
+	}
+	if len(f.ClinSig) > 0 {
+		parts = append(parts, "clinsig="+strings.Join(f.ClinSig, ","))
 	}
 	if f.Known != KnownAny {
 		parts = append(parts, "known="+f.Known.String())
 	}
 	if f.MaxFreq != nil {
-		parts = append(parts, "freq<="+strconv.FormatFloat(*f.MaxFreq, 'g', -1, 64))
+		fld := "freq"
+		if f.FreqField != "" {
+			fld = f.FreqField
+		}
+		parts = append(parts, fld+"<="+strconv.FormatFloat(*f.MaxFreq, 'g', -1, 64))
+	}
+	if f.HasGenotype() {
+		zs := f.Zygosity
+		if len(zs) == 0 {
+			zs = []int{GTHet, GTHomAlt}
+		}
+		names := make([]string, len(zs))
+		for i, z := range zs {
+			names[i] = zygName(z)
+		}
+		who := "any sample"
+		if len(f.Samples) > 0 {
+			who = strings.Join(f.Samples, ",")
+		}
+		g := "genotype=" + strings.Join(names, ",") + " in " + who
+		if f.MinGQ > 0 {
+			g += fmt.Sprintf(" GQ>=%d", f.MinGQ)
+		}
+		if f.MinDP > 0 {
+			g += fmt.Sprintf(" DP>=%d", f.MinDP)
+		}
+		parts = append(parts, g)
 	}
 	if len(parts) == 0 {
 		return "all records"

@@ -24,6 +24,12 @@ func TestParseFilter(t *testing.T) {
 		{"sort=-freq&page=3&per_page=100", Filter{Sort: SortFreq, Desc: true, Page: 3, PerPage: 100}},
 		{"sort=gene&other=ignored", Filter{Sort: SortGene}},
 		{"gene=&impact=&csq=&known=&maxfreq=&sort=&page=&per_page=", Filter{}},
+		{"genes=brca1,+BRCA2%0ATP53%3Bbrca1&imp=high&imp=LOW&csq=stop_gained&csq=missense_variant",
+			Filter{Genes: []string{"BRCA2", "TP53", "brca1"}, Impacts: []int{ImpactHigh, ImpactLow}, Consequences: []string{"missense_variant", "stop_gained"}}},
+		{"region=chr1:100-200,2:5+X&region=chr3:1_000_000-2_000_000", Filter{Regions: []Region{{"chr1", 100, 200}, {"2", 5, 5}, {"X", 0, 0}, {"chr3", 1000000, 2000000}}}},
+		{"clinsig=Likely+pathogenic/Pathogenic&freqfield=gnomad_AF&maxfreq=0.01",
+			Filter{ClinSig: []string{"likely_pathogenic", "pathogenic"}, FreqField: "gnomad_AF", MaxFreq: ptr(0.01)}},
+		{"sample=S2&sample=S1&zyg=hom&mingq=20&mindp=10", Filter{Samples: []string{"S1", "S2"}, Zygosity: []int{GTHomAlt}, MinGQ: 20, MinDP: 10}},
 	}
 	for _, c := range good {
 		q, _ := url.ParseQuery(c.q)
@@ -32,11 +38,18 @@ func TestParseFilter(t *testing.T) {
 			t.Errorf("%q: %v", c.q, err)
 			continue
 		}
-		if !reflect.DeepEqual(got, c.want) {
+		if !reflect.DeepEqual(got.normalize(), c.want.normalize()) {
 			t.Errorf("%q: %+v, want %+v", c.q, got, c.want)
 		}
 	}
 	bad := []struct{ q, param, msg string }{
+		{"region=chr1:200-100", ParamRegion, "ends before it starts"},
+		{"region=chr1:x", ParamRegion, "not a position"},
+		{"region=:5", ParamRegion, "no contig"},
+		{"imp=severe", ParamImp, "not an impact"},
+		{"zyg=triploid", ParamZyg, "not a zygosity"},
+		{"mingq=-1", ParamMinGQ, "whole number"},
+		{"csq=a&csq=b%20c", ParamCsq, "not a consequence term"},
 		{"impact=severe", ParamImpact, "not an impact"},
 		{"known=maybe", ParamKnown, "any, known, novel"},
 		{"maxfreq=abc", ParamMaxFreq, "between 0 and 1"},

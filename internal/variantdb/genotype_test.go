@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"testing"
@@ -113,5 +114,62 @@ func TestGenotypeColumnsBuilt(t *testing.T) {
 	}
 	if _, err := ix.column(ctx, "sig:dbsnp_CLIN_SIG", 8); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// genotypeFilters combine the panel, region, significance, source-field
+// and genotype conditions.
+var genotypeFilters = []Filter{
+	{Zygosity: []int{GTHomAlt}},
+	{Zygosity: []int{GTHet}},
+	{Samples: []string{"S2"}, Zygosity: []int{GTHomAlt}},
+	{Samples: []string{"S1"}, MinGQ: 50, MinDP: 30},
+	{Samples: []string{"S1", "S3"}, Zygosity: []int{GTHomAlt}},
+	{Samples: []string{"S3"}},
+	{MinDP: 31},
+	{Genes: []string{"MRPL39", "app"}, Regions: []Region{{"21", 25000000, 26000000}}, Zygosity: []int{GTHet}},
+	{Genes: []string{"MRPL39", "APP"}, Impacts: []int{ImpactModifier}},
+	{Gene: "MRPL39", HasImpact: true, MinImpact: ImpactModerate},
+	{Genes: []string{"MRPL39"}, Consequences: []string{"intron_variant"}},
+	{Regions: []Region{{"chr21", 0, 0}}},
+	{Regions: []Region{{"21", 25891790, 25891800}, {"ENST00000341065", 16255, 16438}}},
+	{Regions: []Region{{"nochrom", 1, 2}}},
+	{ClinSig: []string{"pathogenic"}},
+	{ClinSig: []string{"likely_benign", "benign"}, Known: KnownOnly},
+	{ClinSig: []string{"no_such_significance"}},
+	{FreqField: "dbsnp_AF_EUR", MaxFreq: ptr(0.01)},
+	{FreqField: "dbsnp_AF_AFR", MaxFreq: ptr(0.2), Zygosity: []int{GTHet}, Samples: []string{"S2"}},
+	{Impacts: []int{ImpactHigh, ImpactModerate}},
+	{Consequences: []string{"missense_variant", "stop_gained", "frameshift_variant"}},
+}
+
+// TestGenotypeFiltersMatchOracle checks every combined view of a
+// three-sample result against a plain reading of its text.
+func TestGenotypeFiltersMatchOracle(t *testing.T) {
+	src, _ := annotated(t, multiSampleVCF(t), annotate.Options{})
+	ix, _ := buildIndex(t, src, BuildOptions{})
+	recs := oracle(t, plain(t, src), demoKnown, "dbsnp_MAF")
+	nonEmpty := 0
+	for _, f := range genotypeFilters {
+		if len(oracleRIDs(recs, f)) > 0 {
+			nonEmpty++
+		}
+	}
+	if nonEmpty < len(genotypeFilters)-3 {
+		t.Fatalf("only %d of %d filters match anything: the test data no longer exercises them", nonEmpty, len(genotypeFilters))
+	}
+	checkFilters(t, "multi-sample", ix, recs, genotypeFilters)
+	if got := ix.GenotypeSamples(); len(got) != 3 || got[2] != "S3" {
+		t.Errorf("genotype samples %v", got)
+	}
+	if ix.Assembly() != "GRCh38" {
+		t.Errorf("assembly %q, want GRCh38 (the demo bundle's)", ix.Assembly())
+	}
+	for _, f := range []Filter{{Samples: []string{"S9"}}, {FreqField: "dbsnp_CLIN_SIG", MaxFreq: ptr(0.1)}} {
+		_, err := ix.Query(context.Background(), f)
+		var fe *FilterError
+		if !errors.As(err, &fe) {
+			t.Errorf("%s: %v, want a FilterError", f.Describe(), err)
+		}
 	}
 }

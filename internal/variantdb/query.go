@@ -9,9 +9,12 @@ import (
 	"math/bits"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/gas-project/gas/vcf"
 )
 
 // Index is an open, read-only variant index. It is safe for concurrent use.
@@ -25,9 +28,11 @@ type Index struct {
 	// allTerms is the union of all records' term masks.
 	allTerms int64
 	c        *cols // filter columns, loaded by Open
+	info     resultInfo
 
-	mu   sync.Mutex
-	lazy map[string][]byte // columns loaded on first use (sort orders, chrom, tracks, nann)
+	mu    sync.Mutex
+	lazy  map[string][]byte   // columns loaded on first use (sort orders, chrom, tracks, nann)
+	names map[int64][2]string // gene number -> name, ID (gene view), loaded on first use
 }
 
 // Meta is what the index records about its build.
@@ -97,6 +102,9 @@ func (ix *Index) load() error {
 	ix.Meta = Meta{Records: num("records"), Annotations: num("annotations"), Malformed: num("malformed"),
 		Known: num("known"), SHA256: meta["sha256"], FreqField: meta["freq_field"]}
 	ix.allTerms = num("terms")
+	if err := ix.loadResultInfo(meta); err != nil {
+		return err
+	}
 	if err := scanAll(ix.db, `SELECT id, name FROM chrom`, func(id int64, name string) { ix.chroms[id] = name }); err != nil {
 		return err
 	}
@@ -156,7 +164,9 @@ type Row struct {
 	Ref, Alt     string   // Alt as written (comma-separated)
 	Impact       int      // worst impact rank, ImpactNone without annotation
 	Consequences []string // every term of the record, most severe first
-	Gene         string   // the most severe annotation's gene,
+	Gene         string   // the most severe annotation's gene (of the panel's genes, with a gene filter),
+	GeneID       string   // its ID,
+	Transcript   string   // its feature (transcript),
 	Consequence  string   // its terms (a&b),
 	HGVSc, HGVSp string   // and HGVS
 	Known        bool     //
@@ -164,6 +174,29 @@ type Row struct {
 	Annotations  int      // ANN entries of the record
 	TrackHits    string   // "TRACK=name1,name2;TRACK2=…"
 	Malformed    string   // why the record has no annotation, "" normally
+	Info         string   // INFO without ANN
+}
+
+// Source returns the record's value of a source field as written for
+// display: the per-ALT values decoded and joined by ", ", "" when no ALT
+// has one.
+func (r Row) Source(key string) string {
+	v, ok := vcf.InfoValue([]byte(r.Info), key)
+	if !ok {
+		return ""
+	}
+	parts := strings.Split(string(v), ",")
+	any := false
+	for i, p := range parts {
+		if p != "." && p != "" {
+			any = true
+		}
+		parts[i] = unescape([]byte(p))
+	}
+	if !any {
+		return ""
+	}
+	return strings.Join(parts, ", ")
 }
 
 // ImpactName is the row's impact as text.
@@ -181,32 +214,62 @@ type Result struct {
 // the last page instead.
 var ErrUnknownPage = errors.New("variantdb: page past the end")
 
-// compile turns a filter's conditions into a matcher.
+// compile turns a filter's conditions into a matcher. A condition that
+// names what the result does not have (a sample, a source field) is a
+// *FilterError.
 func (ix *Index) compile(ctx context.Context, f Filter) (*matcher, error) {
 	m := &matcher{c: ix.c, hasImpact: f.HasImpact, minImpact: f.MinImpact, known: f.Known}
 	if f.MaxFreq != nil {
 		m.maxFreq, m.hasFreq = *f.MaxFreq, true
-	}
-	if f.Consequence != "" {
-		bit, found := ix.terms[f.Consequence]
-		if !found {
-			m.none = true
-			return m, nil
+		if f.FreqField != "" {
+			sf, ok := ix.sourceField(f.FreqField)
+			if !ok || !sf.Numeric() {
+				return nil, &FilterError{ParamFreqFld, fmt.Sprintf("%q is not a numeric source field of this result", clip(f.FreqField))}
+			}
+			col, err := ix.column(ctx, "src:"+f.FreqField, 4)
+			if err != nil {
+				return nil, err
+			}
+			m.freqCol = col
 		}
-		m.termMask = 1 << bit
 	}
-	if f.Gene != "" {
-		g, err := geneRecords(ctx, ix.db, f.Gene)
+	for _, i := range f.Impacts {
+		if i >= ImpactModifier && i <= ImpactHigh {
+			m.impacts |= 1 << (i + 1)
+		}
+	}
+	for _, c := range f.Consequences {
+		if bit, found := ix.terms[c]; found {
+			m.termMask |= 1 << bit
+		}
+	}
+	if len(f.Consequences) > 0 && m.termMask == 0 {
+		m.none = true
+		return m, nil
+	}
+	if err := ix.compileRegions(ctx, f, m); err != nil {
+		return nil, err
+	}
+	if err := ix.compileSig(ctx, f, m); err != nil {
+		return nil, err
+	}
+	if err := ix.compileGenotypes(ctx, f, m); err != nil {
+		return nil, err
+	}
+	if panel := f.panel(); len(panel) > 0 {
+		g, err := geneRecords(ctx, ix.db, panel)
 		if err != nil {
 			return nil, err
 		}
-		m.genes = g
+		m.genes = g.recs
+		m.geneImp, m.geneTerms = g.imp, g.terms
 		m.geneSet = make([]uint64, (ix.Meta.Records+63)/64)
-		for _, i := range g {
+		for _, i := range g.recs {
 			m.geneSet[i>>6] |= 1 << (i & 63)
 		}
 	}
-	m.all = f.Gene == "" && !f.HasImpact && f.Consequence == "" && f.Known == KnownAny && f.MaxFreq == nil
+	m.all = f.panel() == nil && !f.HasImpact && m.impacts == 0 && len(f.Consequences) == 0 && f.Known == KnownAny &&
+		f.MaxFreq == nil && m.regions == nil && m.sigCols == nil && m.gtCols == nil
 	return m, nil
 }
 
@@ -219,7 +282,7 @@ func (ix *Index) Count(ctx context.Context, f Filter) (int64, error) {
 	return m.count(), nil
 }
 
-const rowColumns = `rid, chrom, pos, vid, ref, alt, impact, terms, known, freq, gene, csq, hgvsc, hgvsp, nann, trackhits, bad`
+const rowColumns = `rid, chrom, pos, vid, ref, alt, impact, terms, known, freq, gene, csq, hgvsc, hgvsp, nann, trackhits, bad, info`
 
 // Query returns one page of the view f and the view's total. A page past
 // the end is ErrUnknownPage (page 1 of an empty view is an empty result).
@@ -263,8 +326,91 @@ func (ix *Index) Query(ctx context.Context, f Filter) (*Result, error) {
 		}
 		rids = append(rids, rid)
 	}
-	res.Rows, err = ix.rows(ctx, rids)
-	return res, err
+	if res.Rows, err = ix.rows(ctx, rids); err != nil {
+		return nil, err
+	}
+	return res, ix.decorate(ctx, res.Rows, f.panel())
+}
+
+// decorate sets each row's shown annotation: its most severe entry (the
+// first on ties), among the entries on the panel's genes when there is a
+// panel, with its transcript.
+func (ix *Index) decorate(ctx context.Context, rows []Row, panel []string) error {
+	for i := range rows {
+		r := &rows[i]
+		if r.Annotations == 0 {
+			continue
+		}
+		anns, err := ix.annotations(ctx, r.RID)
+		if err != nil {
+			return err
+		}
+		var best *Annotation
+		for k := range anns {
+			a := &anns[k]
+			if len(panel) > 0 && !slices.Contains(panel, asciiLower(a.Gene)) && !slices.Contains(panel, asciiLower(a.GeneID)) {
+				continue
+			}
+			if best == nil || a.Impact > best.Impact {
+				best = a
+			}
+		}
+		if best == nil {
+			continue
+		}
+		r.Gene, r.GeneID, r.Transcript = best.Gene, best.GeneID, best.Feature
+		r.Consequence, r.HGVSc, r.HGVSp = strings.Join(best.Consequences, "&"), best.HGVSc, best.HGVSp
+		r.Impact = best.Impact
+	}
+	return nil
+}
+
+// Annotation is one ANN entry: an ALT allele's effect on one feature.
+type Annotation struct {
+	Allele       string   // the ALT it is about
+	AlleleIndex  int      // its index in the ALT column, -1 when it matches none
+	Consequences []string // SO terms, most severe first
+	Impact       int
+	Gene, GeneID string
+	FeatureType  string
+	Feature      string // transcript ID
+	Biotype      string
+	Rank         string // exon or intron / total
+	HGVSc, HGVSp string
+	CDNA, CDS    string // pos / length
+	AA           string
+	Distance     string
+	Notes        string
+}
+
+// ImpactName is the entry's impact as text.
+func (a Annotation) ImpactName() string { return ImpactName(a.Impact) }
+
+// annotations returns a record's ANN entries in order.
+func (ix *Index) annotations(ctx context.Context, rid int64) ([]Annotation, error) {
+	rows, err := ix.db.QueryContext(ctx, `SELECT ann.allele, ann.terms, ann.impact,
+		coalesce(tx.gene, ''), coalesce(tx.gene_id, ''), coalesce(tx.feature_type, ''), coalesce(tx.feature, ''), coalesce(tx.biotype, ''),
+		ann.rank, ann.hgvsc, ann.hgvsp, ann.cdna, ann.cds, ann.aa, ann.distance, ann.notes
+		FROM ann LEFT JOIN tx ON tx.id = ann.tx WHERE ann.k BETWEEN ? AND ? ORDER BY ann.k`, rid<<16, rid<<16|0xffff)
+	if err != nil {
+		return nil, fmt.Errorf("variantdb: annotations: %w", err)
+	}
+	defer rows.Close()
+	var out []Annotation
+	for rows.Next() {
+		var a Annotation
+		var terms int64
+		if err := rows.Scan(&a.AlleleIndex, &terms, &a.Impact, &a.Gene, &a.GeneID, &a.FeatureType, &a.Feature, &a.Biotype,
+			&a.Rank, &a.HGVSc, &a.HGVSp, &a.CDNA, &a.CDS, &a.AA, &a.Distance, &a.Notes); err != nil {
+			return nil, fmt.Errorf("variantdb: annotations: %w", err)
+		}
+		a.Consequences = ix.termList(terms)
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("variantdb: annotations: %w", err)
+	}
+	return out, nil
 }
 
 // rows fetches records by rid, in the order given.
@@ -301,7 +447,7 @@ func (ix *Index) scanRows(ctx context.Context, q string, args []any, fn func(*Ro
 		var freq sql.NullFloat64
 		var bad sql.NullString
 		if err := rows.Scan(&r.RID, &chrom, &r.Pos, &r.ID, &r.Ref, &r.Alt, &r.Impact, &terms, &known, &freq,
-			&r.Gene, &r.Consequence, &r.HGVSc, &r.HGVSp, &r.Annotations, &r.TrackHits, &bad); err != nil {
+			&r.Gene, &r.Consequence, &r.HGVSc, &r.HGVSp, &r.Annotations, &r.TrackHits, &bad, &r.Info); err != nil {
 			return fmt.Errorf("variantdb: query: %w", err)
 		}
 		r.Chrom = ix.chroms[chrom]

@@ -1,0 +1,348 @@
+package variantdb
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/bits"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// ErrNoRecord is returned by Variant for a record number outside the result.
+var ErrNoRecord = errors.New("variantdb: no such record")
+
+// Variant is everything the index holds about one record: the page of a
+// variant.
+type Variant struct {
+	Row
+	Alts        []string
+	Annotations []Annotation
+	Sources     []SourceValues // every source field, in header order
+	OtherInfo   [][2]string    // the remaining INFO keys (tracks, the input's own), decoded
+	Format      []string       // FORMAT keys
+	Genotypes   []Genotype     // every sample, in header order
+}
+
+// SourceValues is one source field's values on a record, one per ALT ("" where
+// the ALT has none).
+type SourceValues struct {
+	Field  SourceField
+	Values []string
+}
+
+// Genotype is one sample's column on a record.
+type Genotype struct {
+	Sample string
+	GT     string
+	Class  int      // GTMissing, GTRef, GTHet, GTHomAlt
+	Values []string // one per FORMAT key
+}
+
+// ClassName is the zygosity in words.
+func (g Genotype) ClassName() string {
+	return [...]string{"no call", "hom-ref", "het", "hom-alt"}[g.Class]
+}
+
+// Variant returns record rid (1-based) in full.
+func (ix *Index) Variant(ctx context.Context, rid int64) (*Variant, error) {
+	if rid < 1 || rid > ix.Meta.Records {
+		return nil, ErrNoRecord
+	}
+	rows, err := ix.rows(ctx, []int64{rid})
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) != 1 || rows[0].RID != rid {
+		return nil, ErrNoRecord
+	}
+	v := &Variant{Row: rows[0]}
+	if err := ix.decorate(ctx, rows, nil); err != nil {
+		return nil, err
+	}
+	v.Row = rows[0]
+	if v.Alt != "" && v.Alt != "." {
+		v.Alts = strings.Split(v.Alt, ",")
+	}
+	if v.Annotations, err = ix.annotations(ctx, rid); err != nil {
+		return nil, err
+	}
+	for i := range v.Annotations {
+		a := &v.Annotations[i]
+		if a.AlleleIndex >= 0 && a.AlleleIndex < len(v.Alts) {
+			a.Allele = v.Alts[a.AlleleIndex]
+		}
+	}
+	src := map[string]bool{}
+	for _, sf := range ix.info.sources {
+		src[sf.Key] = true
+		sv := SourceValues{Field: sf, Values: make([]string, max(len(v.Alts), 1))}
+		val, _ := v.infoValue(sf.Key)
+		for i, one := range strings.Split(val, ",") {
+			if i < len(sv.Values) && one != "." {
+				sv.Values[i] = unescape([]byte(one))
+			}
+		}
+		v.Sources = append(v.Sources, sv)
+	}
+	for _, kv := range strings.Split(v.Info, ";") {
+		if kv == "" {
+			continue
+		}
+		k, val, _ := strings.Cut(kv, "=")
+		if !src[k] {
+			v.OtherInfo = append(v.OtherInfo, [2]string{k, unescape([]byte(val))})
+		}
+	}
+	var samples string
+	if err := ix.db.QueryRowContext(ctx, `SELECT samples FROM rec WHERE rid = ?`, rid).Scan(&samples); err != nil {
+		return nil, fmt.Errorf("variantdb: variant: %w", err)
+	}
+	if samples != "" {
+		cols := strings.Split(samples, "\t")
+		v.Format = strings.Split(cols[0], ":")
+		gtAt := slices.Index(v.Format, "GT")
+		for i, name := range ix.info.samples {
+			g := Genotype{Sample: name}
+			if i+1 < len(cols) {
+				g.Values = strings.Split(cols[i+1], ":")
+			}
+			if gtAt >= 0 && gtAt < len(g.Values) {
+				g.GT = g.Values[gtAt]
+				g.Class = gtClass([]byte(g.GT))
+			}
+			v.Genotypes = append(v.Genotypes, g)
+		}
+	}
+	return v, nil
+}
+
+func (v *Variant) infoValue(key string) (string, bool) {
+	for _, kv := range strings.Split(v.Info, ";") {
+		if k, val, ok := strings.Cut(kv, "="); ok && k == key {
+			return val, true
+		}
+	}
+	return "", false
+}
+
+// GeneRow is one gene of the gene view.
+type GeneRow struct {
+	GID          int64
+	Name, ID     string
+	Records      int64       // records of the view with an annotation on the gene
+	Impacts      [5]int64    // by the gene's own most severe impact: none, MODIFIER, LOW, MODERATE, HIGH
+	Consequences []TermCount // records per term, most severe first
+	Carriers     []Carrier   // samples with an ALT on some of those records
+}
+
+// Impact returns the count of records whose most severe impact on the gene is rank.
+func (g GeneRow) Impact(rank int) int64 { return g.Impacts[rank+1] }
+
+// TermCount is a consequence term and its record count.
+type TermCount struct {
+	Term string
+	N    int64
+}
+
+// Carrier counts one sample's records with an ALT: het and hom-alt.
+type Carrier struct {
+	Sample   string
+	Het, Hom int64
+}
+
+// Genes returns the gene view of f (conditions only): one row per gene
+// with an annotation on some record of the view (restricted to the panel's
+// genes when f has a panel), the most affected first (HIGH, then MODERATE,
+// then record counts, then name).
+func (ix *Index) Genes(ctx context.Context, f Filter) ([]GeneRow, error) {
+	f = f.normalize()
+	m, err := ix.compile(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	if m.none {
+		return nil, nil
+	}
+	gp, err := ix.genePairs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var only map[int64]bool
+	if panel := f.panel(); len(panel) > 0 {
+		if only, err = ix.panelGIDs(ctx, panel); err != nil {
+			return nil, err
+		}
+	}
+	gts := make([][]byte, ix.info.gtSamples)
+	for i := range gts {
+		if gts[i], err = ix.column(ctx, "gt:"+strconv.Itoa(i), 4); err != nil {
+			return nil, err
+		}
+	}
+	names, err := ix.geneNames(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []GeneRow
+	var cur *GeneRow
+	var terms [64]int64
+	var het, hom []int64
+	finish := func() {
+		if cur == nil {
+			return
+		}
+		for b, n := range terms {
+			if n > 0 && ix.bitTerm[b] != "" {
+				cur.Consequences = append(cur.Consequences, TermCount{ix.bitTerm[b], n})
+			}
+		}
+		for s := range het {
+			if het[s]+hom[s] > 0 {
+				cur.Carriers = append(cur.Carriers, Carrier{ix.info.samples[s], het[s], hom[s]})
+			}
+		}
+		out = append(out, *cur)
+		cur = nil
+	}
+	for k := 0; k < gp.n; k++ {
+		gid := int64(binary.LittleEndian.Uint32(gp.gid[4*k:]))
+		if only != nil && !only[gid] {
+			continue
+		}
+		i := int(binary.LittleEndian.Uint32(gp.rid[4*k:])) - 1
+		if !m.all && !m.match(i) {
+			continue
+		}
+		if cur == nil || cur.GID != gid {
+			finish()
+			nm := names[gid]
+			cur = &GeneRow{GID: gid, Name: nm[0], ID: nm[1]}
+			terms = [64]int64{}
+			het, hom = make([]int64, len(gts)), make([]int64, len(gts))
+		}
+		cur.Records++
+		cur.Impacts[min(gp.imp[k], 4)]++
+		for t := binary.LittleEndian.Uint64(gp.terms[8*k:]); t != 0; t &= t - 1 {
+			terms[bits.TrailingZeros64(t)]++
+		}
+		for s, col := range gts {
+			switch binary.LittleEndian.Uint32(col[4*i:]) & 3 {
+			case GTHet:
+				het[s]++
+			case GTHomAlt:
+				hom[s]++
+			}
+		}
+	}
+	finish()
+	slices.SortStableFunc(out, func(a, b GeneRow) int {
+		return cmp.Or(-cmp.Compare(a.Impacts[4], b.Impacts[4]), -cmp.Compare(a.Impacts[3], b.Impacts[3]),
+			-cmp.Compare(a.Records, b.Records), cmp.Compare(a.Name, b.Name), cmp.Compare(a.GID, b.GID))
+	})
+	return out, nil
+}
+
+type genePairCols struct {
+	n                    int
+	gid, rid, imp, terms []byte
+}
+
+func (ix *Index) genePairs(ctx context.Context) (*genePairCols, error) {
+	var n int64
+	if err := ix.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'gene_pairs'`).Scan(&n); err != nil {
+		return nil, fmt.Errorf("variantdb: gene pairs: %w", err)
+	}
+	gp := &genePairCols{n: int(n)}
+	for _, c := range []struct {
+		dst   *[]byte
+		name  string
+		width int
+	}{{&gp.gid, "gp:gid", 4}, {&gp.rid, "gp:rid", 4}, {&gp.imp, "gp:imp", 1}, {&gp.terms, "gp:terms", 8}} {
+		b, err := ix.columnN(ctx, c.name, c.width, n)
+		if err != nil {
+			return nil, err
+		}
+		*c.dst = b
+	}
+	return gp, nil
+}
+
+// columnN is column for a column of n values (not one per record).
+func (ix *Index) columnN(ctx context.Context, name string, width int, n int64) ([]byte, error) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if b, ok := ix.lazy[name]; ok {
+		return b, nil
+	}
+	b, err := readColumn(ctx, ix.db, name, width, n)
+	if err != nil {
+		return nil, err
+	}
+	ix.lazy[name] = b
+	return b, nil
+}
+
+func (ix *Index) panelGIDs(ctx context.Context, panel []string) (map[int64]bool, error) {
+	out := map[int64]bool{}
+	args := make([]any, len(panel))
+	for i, k := range panel {
+		args[i] = k
+	}
+	for start := 0; start < len(args); start += 500 {
+		part := args[start:min(len(args), start+500)]
+		rows, err := ix.db.QueryContext(ctx, `SELECT gid FROM gene WHERE key IN (`+strings.TrimSuffix(strings.Repeat("?,", len(part)), ",")+`)`, part...)
+		if err != nil {
+			return nil, fmt.Errorf("variantdb: gene panel: %w", err)
+		}
+		for rows.Next() {
+			var g int64
+			if err := rows.Scan(&g); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[g] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// geneNames maps gene numbers to (name, ID), read from the transcripts
+// once per open index.
+func (ix *Index) geneNames(ctx context.Context) (map[int64][2]string, error) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if ix.names != nil {
+		return ix.names, nil
+	}
+	names := map[int64][2]string{}
+	rows, err := ix.db.QueryContext(ctx, `SELECT g.gid, tx.gene, tx.gene_id FROM tx
+		JOIN gene g ON g.key = lower(CASE WHEN tx.gene_id != '' THEN tx.gene_id ELSE tx.gene END) ORDER BY tx.id`)
+	if err != nil {
+		return nil, fmt.Errorf("variantdb: gene names: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var g int64
+		var name, id sql.NullString
+		if err := rows.Scan(&g, &name, &id); err != nil {
+			return nil, fmt.Errorf("variantdb: gene names: %w", err)
+		}
+		if _, ok := names[g]; !ok {
+			names[g] = [2]string{name.String, id.String}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("variantdb: gene names: %w", err)
+	}
+	ix.names = names
+	return names, nil
+}
