@@ -15,6 +15,7 @@ type Job struct {
 	ID          string // UUID
 	UserID      int64
 	State       JobState
+	Name        string // what the user calls it (DefaultJobName unless chosen); "" before names: see Title
 	InputName   string // the file name the user uploaded
 	InputKey    string
 	InputSize   int64
@@ -38,6 +39,32 @@ type Job struct {
 	// job: the tier asked for and when the archive expects it ready.
 	RestoreTier    RetrievalTier
 	RestoreReadyAt time.Time
+}
+
+// MaxJobNameLen is the longest job name, in characters.
+const MaxJobNameLen = 100
+
+// DefaultJobName is the name of a job whose owner chose none: the file
+// name and the first characters of the job ID, so jobs of files with the
+// same name differ ("test.vcf · 3f2a9c").
+func DefaultJobName(inputName, jobID string) string {
+	suffix := strings.ReplaceAll(jobID, "-", "")
+	if len(suffix) > 6 {
+		suffix = suffix[:6]
+	}
+	if suffix == "" {
+		return inputName
+	}
+	return inputName + " · " + suffix
+}
+
+// Title is how pages and lists name the job: its name, or for a job from
+// before names its input file's.
+func (j *Job) Title() string {
+	if j.Name != "" {
+		return j.Name
+	}
+	return j.InputName
 }
 
 // HasResult reports whether the job's result can be downloaded now: it

@@ -13,6 +13,8 @@ type PendingUpload struct {
 	InputSize int64
 	Mode      string
 	Bundle    string // the reference bundle chosen; "" means the default
+	Name      string // the job's name chosen; "" means the default (DefaultJobName)
+	OnError   string // the engine's policy for malformed records: "" (stop) or "skip"
 	Report    string // JSON, written and read by the web
 	CreatedAt time.Time
 }

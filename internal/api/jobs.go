@@ -43,7 +43,7 @@ func toJSON(j *gas.Job) Job {
 	if j.State.CanMoveTo(gas.JobCancelled) {
 		links["cancel"] = self + "/cancel"
 	}
-	return Job{ID: j.ID, State: j.State, Terminal: j.State.Terminal(), InputName: j.InputName, InputSize: j.InputSize,
+	return Job{ID: j.ID, Name: j.Title(), State: j.State, Terminal: j.State.Terminal(), InputName: j.InputName, InputSize: j.InputSize,
 		Bundle: j.Bundle, Transcripts: opt.Transcripts, Records: j.Records, ResultSize: j.ResultSize, ResultSHA256: j.ResultSum,
 		FailReason: j.FailReason, CreatedAt: ts(j.CreatedAt), StartedAt: ts(j.StartedAt), CompletedAt: ts(j.CompletedAt),
 		ArchivedAt: ts(j.ArchivedAt), RestoreTier: string(j.RestoreTier), RestoreReadyAt: ts(j.RestoreReadyAt), Links: links}
@@ -131,6 +131,11 @@ func (s *server) submitUploaded(w http.ResponseWriter, r *http.Request, u *gas.U
 		s.error(w, r, err)
 		return
 	}
+	jobName, err := submit.JobName(in.JobName)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
 	sub := &submit.Submitter{Blobs: s.d.Blobs, Jobs: s.d.Jobs, Bundle: bundle, Logger: s.log}
 	job, records, err := sub.Adopt(r.Context(), u, in.UploadID, in.Name, s.limit(u))
 	if err != nil {
@@ -141,7 +146,8 @@ func (s *server) submitUploaded(w http.ResponseWriter, r *http.Request, u *gas.U
 		s.error(w, r, err)
 		return
 	}
-	s.create(w, r, sub, job, mode, records)
+	job.Name = jobName
+	s.create(w, r, sub, job, submit.Options{Transcripts: mode}, records)
 }
 
 // listJobs answers GET /jobs?page=N&per_page=M (newest first; 20 per page
@@ -192,6 +198,7 @@ func (s *server) submitJob(w http.ResponseWriter, r *http.Request, u *gas.User) 
 	}
 	sub := &submit.Submitter{Blobs: s.d.Blobs, Jobs: s.d.Jobs, Bundle: s.cfg.DefaultBundle, Logger: s.log}
 	mode := annotate.AllTranscripts
+	jobName := ""
 	var job *gas.Job
 	var records int64
 	fail := func(err error) {
@@ -236,6 +243,14 @@ func (s *server) submitJob(w http.ResponseWriter, r *http.Request, u *gas.User) 
 				return
 			}
 			mode = m
+		case "job_name":
+			b, _ := io.ReadAll(io.LimitReader(part, 4*gas.MaxJobNameLen+1))
+			n, err := submit.JobName(string(b))
+			if err != nil {
+				fail(err)
+				return
+			}
+			jobName = n
 		case "file":
 			if job != nil {
 				fail(gas.Errorf(gas.EINVALID, "Send one file per job."))
@@ -257,13 +272,14 @@ func (s *server) submitJob(w http.ResponseWriter, r *http.Request, u *gas.User) 
 		s.error(w, r, gas.Errorf(gas.EINVALID, "No file part named \"file\" in the upload."))
 		return
 	}
-	s.create(w, r, sub, job, mode, records)
+	job.Name = jobName
+	s.create(w, r, sub, job, submit.Options{Transcripts: mode}, records)
 }
 
 // create records a checked upload as a job, with its record count (the
 // total of the job page's progress bar), and answers 201 with the job.
-func (s *server) create(w http.ResponseWriter, r *http.Request, sub *submit.Submitter, job *gas.Job, mode annotate.TranscriptMode, records int64) {
-	if err := sub.Create(r.Context(), job, mode); err != nil {
+func (s *server) create(w http.ResponseWriter, r *http.Request, sub *submit.Submitter, job *gas.Job, opt submit.Options, records int64) {
+	if err := sub.Create(r.Context(), job, opt); err != nil {
 		s.error(w, r, err)
 		return
 	}

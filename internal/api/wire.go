@@ -16,6 +16,7 @@ import (
 // and Events), in lists and in the answers to submit and cancel.
 type Job struct {
 	ID             string            `json:"id"`
+	Name           string            `json:"name"` // the job's name (for jobs from before names, the input's)
 	State          gas.JobState      `json:"state"`
 	Terminal       bool              `json:"terminal"`
 	InputName      string            `json:"input_name"`
@@ -92,6 +93,9 @@ type SubmitRequest struct {
 	Name        string `json:"name"`
 	Transcripts string `json:"transcripts,omitempty"`
 	Bundle      string `json:"bundle,omitempty"`
+	// JobName names the job; empty gives the default (the file name and
+	// the start of the job ID).
+	JobName string `json:"job_name,omitempty"`
 }
 
 // ErrorBody is the body of every error answer.

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -26,7 +27,7 @@ import (
 const clientUsage = `Use a GAS server from the command line, through its JSON API.
 
 Commands:
-  gas client submit FILE [--transcripts all|canonical|mane|pick] [--wait]
+  gas client submit FILE [--transcripts all|canonical|mane|pick] [--bundle NAME] [--name NAME] [--wait]
   gas client list [--page N]
   gas client status ID
   gas client download ID [-o FILE]
@@ -125,6 +126,8 @@ func (c *apiClient) getJSON(ctx context.Context, path string, v any) error {
 func (c *apiClient) submit(ctx context.Context, args []string) error {
 	fs := newFlagSet(c.e, "client submit", "FILE", "Upload a VCF (.vcf or .vcf.gz) for annotation.")
 	transcripts := fs.String("transcripts", "all", "transcripts to report: all, canonical, mane or pick")
+	bundle := fs.String("bundle", "", "reference bundle to annotate with (default: the server's; an unknown one is refused with the list of those it offers)")
+	name := fs.String("name", "", "the job's name (default: the file name and a short suffix)")
 	wait := fs.Bool("wait", false, "wait until the job finishes; exit status 1 if it fails")
 	poll := fs.Duration("poll", 2*time.Second, "how often --wait asks for the job's state")
 	if err := parseFlags(fs, args); err != nil {
@@ -143,29 +146,45 @@ func (c *apiClient) submit(ctx context.Context, args []string) error {
 	if err := c.getJSON(ctx, "/me", &me); err != nil {
 		return err
 	}
+	if *bundle != "" && !slices.Contains(me.Bundles, *bundle) {
+		// Said here, before a large file is sent for nothing.
+		return fmt.Errorf("the server has no bundle %q (it offers: %s)", *bundle, strings.Join(me.Bundles, ", "))
+	}
+	ch := submitChoice{transcripts: *transcripts, bundle: *bundle, name: *name}
 	var j api.Job
 	if me.DirectUploads {
-		j, err = c.submitDirect(ctx, f, path, *transcripts)
+		j, err = c.submitDirect(ctx, f, path, ch)
 	} else {
-		j, err = c.submitMultipart(ctx, f, path, *transcripts)
+		j, err = c.submitMultipart(ctx, f, path, ch)
 	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.e.stdout, "submitted %s (%s): %s\n", j.ID, j.InputName, j.State)
+	fmt.Fprintf(c.e.stdout, "submitted %s (%s, %s): %s\n", j.ID, j.Name, j.Bundle, j.State)
 	if !*wait {
 		return nil
 	}
 	return c.wait(ctx, j, *poll)
 }
 
+// submitChoice is what `gas client submit` asks for besides the file;
+// empty fields leave the server's default.
+type submitChoice struct {
+	transcripts, bundle, name string
+}
+
 // submitMultipart streams the file through the server: a large file is
 // never held in memory.
-func (c *apiClient) submitMultipart(ctx context.Context, f *os.File, path, transcripts string) (api.Job, error) {
+func (c *apiClient) submitMultipart(ctx context.Context, f *os.File, path string, ch submitChoice) (api.Job, error) {
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)
 	go func() {
-		err := mw.WriteField("transcripts", transcripts)
+		var err error
+		for _, fl := range [][2]string{{"transcripts", ch.transcripts}, {"bundle", ch.bundle}, {"job_name", ch.name}} {
+			if err == nil && fl[1] != "" {
+				err = mw.WriteField(fl[0], fl[1])
+			}
+		}
 		if err == nil {
 			var part io.Writer
 			if part, err = mw.CreateFormFile("file", filepath.Base(path)); err == nil {
@@ -186,7 +205,7 @@ func (c *apiClient) submitMultipart(ctx context.Context, f *os.File, path, trans
 
 // submitDirect sends the file straight to the server's object store with a
 // presigned request, then submits the job by its upload ID.
-func (c *apiClient) submitDirect(ctx context.Context, f *os.File, path, transcripts string) (api.Job, error) {
+func (c *apiClient) submitDirect(ctx context.Context, f *os.File, path string, ch submitChoice) (api.Job, error) {
 	st, err := f.Stat()
 	if err != nil {
 		return api.Job{}, err
@@ -221,7 +240,8 @@ func (c *apiClient) submitDirect(ctx context.Context, f *os.File, path, transcri
 	if put.StatusCode/100 != 2 {
 		return api.Job{}, fmt.Errorf("upload to storage: %s", put.Status)
 	}
-	body, _ = json.Marshal(api.SubmitRequest{UploadID: up.UploadID, Name: up.Name, Transcripts: transcripts})
+	body, _ = json.Marshal(api.SubmitRequest{UploadID: up.UploadID, Name: up.Name, Transcripts: ch.transcripts,
+		Bundle: ch.bundle, JobName: ch.name})
 	resp, err = c.do(ctx, http.MethodPost, "/jobs", strings.NewReader(string(body)), "application/json")
 	if err != nil {
 		return api.Job{}, err
@@ -276,13 +296,13 @@ func (c *apiClient) list(ctx context.Context, args []string) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(c.e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATE\tINPUT\tRECORDS\tCREATED")
+	fmt.Fprintln(tw, "ID\tSTATE\tNAME\tINPUT\tBUNDLE\tTRANSCRIPTS\tRECORDS\tCREATED")
 	for _, j := range out.Jobs {
 		created := ""
 		if j.CreatedAt != nil {
 			created = j.CreatedAt.Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", j.ID, j.State, j.InputName, j.Records, created)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", j.ID, j.State, j.Name, j.InputName, j.Bundle, j.Transcripts, j.Records, created)
 	}
 	tw.Flush()
 	fmt.Fprintf(c.e.stdout, "%d of %d jobs (page %d)\n", len(out.Jobs), out.Total, *page)
@@ -309,7 +329,7 @@ func (c *apiClient) status(ctx context.Context, args []string) error {
 	if err := c.getJSON(ctx, "/jobs/"+url.PathEscape(id), &j); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.e.stdout, "%s  %s  %s  %d records\n", j.ID, j.State, j.InputName, j.Records)
+	fmt.Fprintf(c.e.stdout, "%s  %s  %s (%s)  %s  %s  %d records\n", j.ID, j.State, j.Name, j.InputName, j.Bundle, j.Transcripts, j.Records)
 	if j.FailReason != "" {
 		fmt.Fprintf(c.e.stdout, "reason: %s\n", j.FailReason)
 	}

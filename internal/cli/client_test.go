@@ -60,7 +60,7 @@ func TestTokenClientRoundTrip(t *testing.T) {
 	}
 	env := []string{"GAS_URL=" + s.url, "GAS_TOKEN=" + token}
 
-	code, out, errOut := runGas(t, env, "client", "submit", in, "--wait", "--poll", "100ms", "--transcripts", "canonical")
+	code, out, errOut := runGas(t, env, "client", "submit", in, "--wait", "--poll", "100ms", "--transcripts", "canonical", "--name", "round trip")
 	if code != 0 || !strings.Contains(out, "COMPLETED") {
 		t.Fatalf("submit --wait = %d\n%s\n%s", code, out, errOut)
 	}
@@ -68,10 +68,24 @@ func TestTokenClientRoundTrip(t *testing.T) {
 	if id == nil {
 		t.Fatalf("no job ID in %q", out)
 	}
-	if code, out, _ := runGas(t, env, "client", "list"); code != 0 || !strings.Contains(out, id[1]) || !strings.Contains(out, "1 of 1 jobs") {
+	if code, out, _ := runGas(t, env, "client", "list"); code != 0 || !strings.Contains(out, id[1]) || !strings.Contains(out, "1 of 1 jobs") ||
+		!strings.Contains(out, "round trip") || !strings.Contains(out, "canonical") {
 		t.Fatalf("list = %d\n%s", code, out)
 	}
-	if code, out, _ := runGas(t, env, "client", "status", id[1]); code != 0 || !strings.Contains(out, "COMPLETED") {
+	// --bundle: the server's bundle by name is accepted; an unknown one is
+	// refused before the file is sent, with the server's list.
+	if code, out, errOut := runGas(t, env, "client", "submit", in, "--bundle", "nosuch"); code != 1 || !strings.Contains(errOut, `no bundle "nosuch"`) {
+		t.Fatalf("submit --bundle nosuch = %d\n%s%s", code, out, errOut)
+	}
+	bundle := regexp.MustCompile(`submitted \S+ \(round trip, (\S+)\)`).FindStringSubmatch(out)
+	if bundle == nil {
+		t.Fatalf("no bundle in %q", out)
+	}
+	if code, out, errOut := runGas(t, env, "client", "submit", in, "--bundle", bundle[1], "--name", "second"); code != 0 ||
+		!strings.Contains(out, "(second, "+bundle[1]+")") {
+		t.Fatalf("submit --bundle %s = %d\n%s%s", bundle[1], code, out, errOut)
+	}
+	if code, out, _ := runGas(t, env, "client", "status", id[1]); code != 0 || !strings.Contains(out, "COMPLETED") || !strings.Contains(out, "round trip") {
 		t.Fatalf("status = %d\n%s", code, out)
 	}
 	dest := filepath.Join(dir, "out.vcf.gz")

@@ -31,7 +31,7 @@ func (db *DB) JobStore(enq gas.Enqueuer, hooks ...gas.TransitionHook) *Jobs {
 	return &Jobs{db: db, enq: enq, hooks: hooks}
 }
 
-const jobCols = `id, user_id, state, input_name, input_key, input_size, bundle, bundle_sum, options,
+const jobCols = `id, user_id, state, name, input_name, input_key, input_size, bundle, bundle_sum, options,
 	result_key, log_key, summary_key, result_size, result_sum, records, fail_reason, created_at, started_at, completed_at,
 	archived_at, restore_tier, restore_ready_at`
 
@@ -40,7 +40,7 @@ func scanJob(row interface{ Scan(...any) error }) (*gas.Job, error) {
 	var state string
 	var created, started, completed, archived, readyAt int64
 	var tier string
-	err := row.Scan(&j.ID, &j.UserID, &state, &j.InputName, &j.InputKey, &j.InputSize, &j.Bundle, &j.BundleSum, &j.Options,
+	err := row.Scan(&j.ID, &j.UserID, &state, &j.Name, &j.InputName, &j.InputKey, &j.InputSize, &j.Bundle, &j.BundleSum, &j.Options,
 		&j.ResultKey, &j.LogKey, &j.SummaryKey, &j.ResultSize, &j.ResultSum, &j.Records, &j.FailReason, &created, &started, &completed,
 		&archived, &tier, &readyAt)
 	if err != nil {
@@ -87,9 +87,9 @@ func (s *Jobs) CreateJob(ctx context.Context, j *gas.Job) error {
 	}
 	now := s.db.now().UTC().Truncate(time.Microsecond)
 	err := s.db.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.db.q(`INSERT INTO jobs (id, user_id, state, input_name, input_key, input_size, bundle, options, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			id, j.UserID, string(gas.JobPending), j.InputName, j.InputKey, j.InputSize, j.Bundle, opts, micro(now))
+		_, err := tx.ExecContext(ctx, s.db.q(`INSERT INTO jobs (id, user_id, state, name, input_name, input_key, input_size, bundle, options, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			id, j.UserID, string(gas.JobPending), j.Name, j.InputName, j.InputKey, j.InputSize, j.Bundle, opts, micro(now))
 		if isUniqueViolation(err) {
 			return &gas.Error{Code: gas.ECONFLICT, Message: "A job with this ID already exists.", Err: err}
 		}

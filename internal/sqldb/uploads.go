@@ -13,20 +13,20 @@ import (
 // HoldUpload records a pending upload; CreatedAt is set to now.
 func (db *DB) HoldUpload(ctx context.Context, p *gas.PendingUpload) error {
 	p.CreatedAt = db.now().UTC()
-	_, err := db.sql.ExecContext(ctx, db.q(`INSERT INTO pending_uploads (id, user_id, input_key, input_name, input_size, mode, bundle, report, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`), p.ID, p.UserID, p.InputKey, p.InputName, p.InputSize, p.Mode, p.Bundle, p.Report, micro(p.CreatedAt))
+	_, err := db.sql.ExecContext(ctx, db.q(`INSERT INTO pending_uploads (id, user_id, input_key, input_name, input_size, mode, bundle, name, on_error, report, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), p.ID, p.UserID, p.InputKey, p.InputName, p.InputSize, p.Mode, p.Bundle, p.Name, p.OnError, p.Report, micro(p.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("sqldb: hold upload: %w", err)
 	}
 	return nil
 }
 
-const uploadCols = `id, user_id, input_key, input_name, input_size, mode, bundle, report, created_at`
+const uploadCols = `id, user_id, input_key, input_name, input_size, mode, bundle, name, on_error, report, created_at`
 
 func scanUpload(row interface{ Scan(...any) error }) (*gas.PendingUpload, error) {
 	var p gas.PendingUpload
 	var created int64
-	if err := row.Scan(&p.ID, &p.UserID, &p.InputKey, &p.InputName, &p.InputSize, &p.Mode, &p.Bundle, &p.Report, &created); err != nil {
+	if err := row.Scan(&p.ID, &p.UserID, &p.InputKey, &p.InputName, &p.InputSize, &p.Mode, &p.Bundle, &p.Name, &p.OnError, &p.Report, &created); err != nil {
 		return nil, err
 	}
 	p.CreatedAt = fromMicro(created)

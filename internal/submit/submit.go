@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -163,13 +165,35 @@ func (s *Submitter) check(ctx context.Context, job *gas.Job, limit int64) (int64
 	return CheckVCF(ctx, rc, maxBytes)
 }
 
-// Create records the stored job with its transcript mode, which also queues
-// it; a job.Bundle chosen by the user is kept, else s.Bundle is used. On
-// failure the stored input is deleted.
-func (s *Submitter) Create(ctx context.Context, job *gas.Job, mode annotate.TranscriptMode) error {
+// Options are the choices of a submission besides the file.
+type Options struct {
+	Transcripts annotate.TranscriptMode
+	// SkipMalformed: a malformed record is written through unannotated and
+	// listed, with its line number, in the summary (the engine's
+	// OnError=skip) instead of failing the job.
+	SkipMalformed bool
+}
+
+// jobOptions is the worker's form of o (jobs.JobOptions).
+func (o Options) jobOptions() jobs.JobOptions {
+	jo := jobs.JobOptions{Transcripts: string(o.Transcripts)}
+	if jo.Transcripts == "" {
+		jo.Transcripts = string(annotate.AllTranscripts)
+	}
+	if o.SkipMalformed {
+		jo.OnError = string(annotate.Skip)
+	}
+	return jo
+}
+
+// Create records the stored job with its options, which also queues it; a
+// job.Bundle chosen by the user is kept, else s.Bundle is used, and a
+// job.Name chosen is kept, else it gets gas.DefaultJobName. On failure the
+// stored input is deleted.
+func (s *Submitter) Create(ctx context.Context, job *gas.Job, o Options) error {
 	// The options are written in the worker's own format (jobs.JobOptions),
 	// so what is chosen here is what the annotator will run with.
-	opts, err := json.Marshal(jobs.JobOptions{Transcripts: string(mode)})
+	opts, err := json.Marshal(o.jobOptions())
 	if err != nil {
 		s.Abandon(ctx, job)
 		return fmt.Errorf("encode options: %w", err)
@@ -177,6 +201,12 @@ func (s *Submitter) Create(ctx context.Context, job *gas.Job, mode annotate.Tran
 	job.State = gas.JobPending
 	if job.Bundle == "" {
 		job.Bundle = s.Bundle
+	}
+	if job.ID == "" {
+		job.ID = uuid.NewString()
+	}
+	if job.Name == "" {
+		job.Name = gas.DefaultJobName(job.InputName, job.ID)
 	}
 	job.Options = string(opts)
 	if err := s.Jobs.CreateJob(ctx, job); err != nil {
@@ -188,6 +218,25 @@ func (s *Submitter) Create(ctx context.Context, job *gas.Job, mode annotate.Tran
 		return fmt.Errorf("create job: %w", err)
 	}
 	return nil
+}
+
+// JobName checks a job name a user typed: surrounding space is dropped,
+// runs of spaces become one, control characters are refused, and it may
+// be at most gas.MaxJobNameLen characters. "" means "the default".
+func JobName(v string) (string, error) {
+	v = strings.Join(strings.Fields(v), " ")
+	if !utf8.ValidString(v) {
+		return "", invalid("The job name is not valid text.")
+	}
+	for _, r := range v {
+		if unicode.IsControl(r) {
+			return "", invalid("The job name may not contain control characters.")
+		}
+	}
+	if n := utf8.RuneCountInString(v); n > gas.MaxJobNameLen {
+		return "", invalid(fmt.Sprintf("The job name is %d characters long; at most %d are allowed.", n, gas.MaxJobNameLen))
+	}
+	return v, nil
 }
 
 // Abandon deletes the stored input of a job that will not be created. It

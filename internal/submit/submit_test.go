@@ -65,12 +65,50 @@ func TestSubmitStoresChecksAndQueues(t *testing.T) {
 	if job.InputSize != int64(len(goodVCF)) || !strings.HasPrefix(job.InputKey, "user/") || records != 1 {
 		t.Fatalf("job = %+v, %d records", job, records)
 	}
-	if err := s.Create(ctx, job, annotate.Canonical); err != nil {
+	if err := s.Create(ctx, job, submit.Options{Transcripts: annotate.Canonical}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Jobs.Job(ctx, job.ID)
-	if err != nil || got.State != gas.JobPending || got.Bundle != "demo" || !strings.Contains(got.Options, `"canonical"`) {
+	if err != nil || got.State != gas.JobPending || got.Bundle != "demo" || !strings.Contains(got.Options, `"canonical"`) ||
+		strings.Contains(got.Options, "on_error") {
 		t.Fatalf("created job = %+v, %v", got, err)
+	}
+	// No name chosen: the file's and the start of the ID, so two jobs of
+	// in.vcf differ.
+	if want := "in.vcf · " + strings.ReplaceAll(job.ID, "-", "")[:6]; got.Name != want || got.Title() != want {
+		t.Fatalf("default name %q, want %q", got.Name, want)
+	}
+
+	// A chosen name and the skip policy are kept.
+	job, _, err = s.Store(ctx, u, "in.vcf", strings.NewReader(goodVCF), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	job.Name = "Trio, chr21"
+	if err := s.Create(ctx, job, submit.Options{SkipMalformed: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err = s.Jobs.Job(ctx, job.ID); err != nil || got.Name != "Trio, chr21" || !strings.Contains(got.Options, `"on_error":"skip"`) {
+		t.Fatalf("created job = %+v, %v", got, err)
+	}
+}
+
+func TestJobName(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"":                       "",
+		"  Trio   chr21  ":       "Trio chr21",
+		"Ünïcode · ok":           "Ünïcode · ok",
+		strings.Repeat("é", 100): strings.Repeat("é", 100),
+	} {
+		if got, err := submit.JobName(in); err != nil || got != want {
+			t.Errorf("JobName(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"a\x00b", "bell\a", strings.Repeat("x", 101), "\xff\xfe"} {
+		if _, err := submit.JobName(bad); gas.ErrorCode(err) != gas.EINVALID {
+			t.Errorf("JobName(%q) = %v, want EINVALID", bad, err)
+		}
 	}
 }
 

@@ -16,13 +16,13 @@ type modeOption struct {
 
 // transcriptModes are the engine's modes in the order the form lists them.
 var transcriptModes = []struct {
-	mode  annotate.TranscriptMode
-	label string
+	mode         annotate.TranscriptMode
+	label, short string
 }{
-	{annotate.AllTranscripts, "All overlapping transcripts"},
-	{annotate.Canonical, "Canonical transcripts only (Ensembl canonical)"},
-	{annotate.MANESelect, "MANE Select transcripts only"},
-	{annotate.Pick, "One per variant: most severe, then canonical, then longest"},
+	{annotate.AllTranscripts, "All overlapping transcripts", "all"},
+	{annotate.Canonical, "Canonical transcripts only (Ensembl canonical)", "canonical"},
+	{annotate.MANESelect, "MANE Select transcripts only", "MANE Select"},
+	{annotate.Pick, "One per variant: most severe, then canonical, then longest", "one per variant"},
 }
 
 // parseMode maps a form value to a transcript mode; empty means all.
@@ -43,6 +43,16 @@ func modeLabel(m annotate.TranscriptMode) string {
 	for _, t := range transcriptModes {
 		if t.mode == m {
 			return t.label
+		}
+	}
+	return string(m)
+}
+
+// modeShort is the words for a mode in the job list.
+func modeShort(m annotate.TranscriptMode) string {
+	for _, t := range transcriptModes {
+		if t.mode == m {
+			return t.short
 		}
 	}
 	return string(m)

@@ -93,6 +93,12 @@ func (s *server) directFinish(w http.ResponseWriter, r *http.Request, u *gas.Use
 		s.uploadError(w, r, u, mode, err)
 		return
 	}
+	jobName, err := submit.JobName(r.PostFormValue("job_name"))
+	if err != nil {
+		s.uploadError(w, r, u, mode, err)
+		return
+	}
+	opt := submit.Options{Transcripts: mode}
 	limit := s.uploadLimit(u)
 	id, name := r.PostFormValue("upload_id"), r.PostFormValue("name")
 	if r.PostFormValue("preflight") == "1" && s.d.Uploads != nil {
@@ -101,13 +107,13 @@ func (s *server) directFinish(w http.ResponseWriter, r *http.Request, u *gas.Use
 			s.directError(w, r, u, mode, err)
 			return
 		}
-		job.Bundle = bundle
+		job.Bundle, job.Name = bundle, jobName
 		p, err := s.preflightStored(r.Context(), job, limit)
 		if err != nil {
 			s.uploadError(w, r, u, mode, err)
 			return
 		}
-		s.holdUpload(w, r, u, job, p, mode)
+		s.holdUpload(w, r, u, job, p, opt)
 		return
 	}
 	job, records, err := s.submitter().Adopt(r.Context(), u, id, name, limit)
@@ -115,8 +121,8 @@ func (s *server) directFinish(w http.ResponseWriter, r *http.Request, u *gas.Use
 		s.directError(w, r, u, mode, err)
 		return
 	}
-	job.Bundle = bundle
-	s.createJob(w, r, job, mode, records)
+	job.Bundle, job.Name = bundle, jobName
+	s.createJob(w, r, job, opt, records)
 }
 
 // stored describes the object a direct upload put into storage as a job

@@ -77,7 +77,7 @@ func (s *server) jobDetails(w http.ResponseWriter, r *http.Request, u *gas.User)
 		return
 	}
 	v := jobView{
-		base:      s.baseFor(r, "Annotation of "+job.InputName),
+		base:      s.baseFor(r, job.Title()),
 		Job:       job,
 		ModeLabel: modeLabel(jobMode(job)),
 		HasResult: job.HasResult(),

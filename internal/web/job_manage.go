@@ -8,6 +8,9 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/gas-project/gas"
+	"github.com/gas-project/gas/annotate"
+	"github.com/gas-project/gas/internal/jobs"
+	"github.com/gas-project/gas/internal/submit"
 )
 
 // JobDeleter deletes a user's job row and history (sqldb.DB implements it).
@@ -123,5 +126,10 @@ func (s *server) jobResubmit(w http.ResponseWriter, r *http.Request, u *gas.User
 		return
 	}
 	next.InputSize = info.Size
-	s.finishUpload(w, r, u, next, mode)
+	// The same options but the mode chosen now; a new default name.
+	opt := submit.Options{Transcripts: mode}
+	if o, err := jobs.ParseJobOptions(job.Options); err == nil {
+		opt.SkipMalformed = o.OnError == annotate.Skip
+	}
+	s.finishUpload(w, r, u, next, opt)
 }

@@ -19,6 +19,8 @@ type jobsView struct {
 	Live map[string]*live
 	// Deleted says the user just deleted an annotation.
 	Deleted bool
+	// Modes is the transcript mode of each listed job, by ID, in short words.
+	Modes map[string]string
 }
 
 func (s *server) jobList(w http.ResponseWriter, r *http.Request, u *gas.User) {
@@ -33,7 +35,11 @@ func (s *server) jobList(w http.ResponseWriter, r *http.Request, u *gas.User) {
 	}
 	v := jobsView{base: s.baseFor(r, "My annotations"), Jobs: jobs, Total: total,
 		pager: pager{Page: page, PagePath: "/jobs", PageLabel: "Pages of annotations", PrevText: "Newer", NextText: "Older"},
-		Live:  s.liveInfo(r.Context(), false, jobs...), Deleted: r.URL.Query().Get("deleted") == "1"}
+		Live:  s.liveInfo(r.Context(), false, jobs...), Deleted: r.URL.Query().Get("deleted") == "1",
+		Modes: map[string]string{}}
+	for _, j := range jobs {
+		v.Modes[j.ID] = modeShort(jobMode(j))
+	}
 	v.setPages(total, jobsPerPage)
 	s.render(w, r, http.StatusOK, "jobs", v)
 }

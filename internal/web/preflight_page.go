@@ -72,11 +72,12 @@ type preflightView struct {
 	Bundle      string
 	BundleBuild string
 	Mismatch    bool // the file's build is not the bundle's
+	JobName     string
 }
 
 // holdUpload records a stored upload as waiting on its pre-flight report
 // and shows the report (303 → GET /uploads/{id}).
-func (s *server) holdUpload(w http.ResponseWriter, r *http.Request, u *gas.User, job *gas.Job, p *preflight, mode annotate.TranscriptMode) {
+func (s *server) holdUpload(w http.ResponseWriter, r *http.Request, u *gas.User, job *gas.Job, p *preflight, opt submit.Options) {
 	rep, err := json.Marshal(p)
 	if err != nil {
 		s.abandon(r.Context(), job)
@@ -84,7 +85,10 @@ func (s *server) holdUpload(w http.ResponseWriter, r *http.Request, u *gas.User,
 		return
 	}
 	pu := &gas.PendingUpload{ID: job.ID, UserID: u.ID, InputKey: job.InputKey, InputName: job.InputName,
-		InputSize: job.InputSize, Mode: string(mode), Bundle: job.Bundle, Report: string(rep)}
+		InputSize: job.InputSize, Mode: string(opt.Transcripts), Bundle: job.Bundle, Name: job.Name, Report: string(rep)}
+	if opt.SkipMalformed {
+		pu.OnError = string(annotate.Skip)
+	}
 	if err := s.d.Uploads.HoldUpload(r.Context(), pu); err != nil {
 		s.abandon(r.Context(), job)
 		s.serverError(w, r, err)
@@ -127,7 +131,8 @@ func (s *server) uploadReport(w http.ResponseWriter, r *http.Request, u *gas.Use
 	}
 	bundle := cmp.Or(pu.Bundle, s.cfg.DefaultBundle)
 	v := preflightView{base: s.baseFor(r, "Check of "+pu.InputName), Upload: pu, Report: &p,
-		ModeLabel: modeLabel(annotate.TranscriptMode(pu.Mode)), Bundle: bundle, BundleBuild: s.bundleAssembly(r.Context(), bundle)}
+		ModeLabel: modeLabel(annotate.TranscriptMode(pu.Mode)), Bundle: bundle, BundleBuild: s.bundleAssembly(r.Context(), bundle),
+		JobName: cmp.Or(pu.Name, gas.DefaultJobName(pu.InputName, pu.ID))}
 	v.Mismatch = p.Build != "" && v.BundleBuild != "" && p.Build != v.BundleBuild
 	s.render(w, r, http.StatusOK, "preflight", v)
 }
@@ -152,8 +157,8 @@ func (s *server) uploadStart(w http.ResponseWriter, r *http.Request, u *gas.User
 	if json.Unmarshal([]byte(pu.Report), &p) == nil {
 		records = p.Records
 	}
-	job := &gas.Job{ID: pu.ID, UserID: u.ID, InputName: pu.InputName, InputKey: pu.InputKey, InputSize: pu.InputSize, Bundle: pu.Bundle}
-	s.createJob(w, r, job, mode, records)
+	job := &gas.Job{ID: pu.ID, UserID: u.ID, Name: pu.Name, InputName: pu.InputName, InputKey: pu.InputKey, InputSize: pu.InputSize, Bundle: pu.Bundle}
+	s.createJob(w, r, job, submit.Options{Transcripts: mode, SkipMalformed: pu.OnError == string(annotate.Skip)}, records)
 }
 
 // uploadCancel answers POST /uploads/{id}/cancel: the stored file is deleted.

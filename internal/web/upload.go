@@ -42,6 +42,7 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request, u *gas.User) {
 	// field before the file, so it is known when the file arrives).
 	check := false
 	bundle := s.cfg.DefaultBundle
+	name := "" // the job's name; "" is the default
 	var job *gas.Job
 	var records int64 = -1
 	var report *preflight
@@ -91,6 +92,17 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request, u *gas.User) {
 		case "preflight":
 			b, _ := io.ReadAll(io.LimitReader(part, 8))
 			check = strings.TrimSpace(string(b)) == "1"
+		case "job_name":
+			// Read one byte more than a name may take (4 per character),
+			// so a longer one is refused by JobName, not cut silently.
+			b, _ := io.ReadAll(io.LimitReader(part, 4*gas.MaxJobNameLen+1))
+			n, err := submit.JobName(string(b))
+			if err != nil {
+				s.abandon(r.Context(), job)
+				s.uploadError(w, r, u, mode, err)
+				return
+			}
+			name = n
 		case "file":
 			if part.FileName() == "" {
 				// An empty file input: browsers still send the part.
@@ -121,12 +133,13 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request, u *gas.User) {
 		s.uploadError(w, r, u, mode, invalid("Choose a VCF file to upload."))
 		return
 	}
-	job.Bundle = bundle
+	job.Bundle, job.Name = bundle, name
+	opt := submit.Options{Transcripts: mode}
 	if report != nil {
-		s.holdUpload(w, r, u, job, report, mode)
+		s.holdUpload(w, r, u, job, report, opt)
 		return
 	}
-	s.createJob(w, r, job, mode, records)
+	s.createJob(w, r, job, opt, records)
 }
 
 // uploadExample answers POST /annotate/example: the demo VCF becomes a job
@@ -150,7 +163,7 @@ func (s *server) uploadExample(w http.ResponseWriter, r *http.Request, u *gas.Us
 		s.uploadError(w, r, u, mode, err)
 		return
 	}
-	s.createJob(w, r, job, mode, records)
+	s.createJob(w, r, job, submit.Options{Transcripts: mode}, records)
 }
 
 // submitter stores, checks and queues uploads the same way as the API.
@@ -175,14 +188,14 @@ func (s *server) store(ctx context.Context, u *gas.User, name string, r io.Reade
 
 // finishUpload records a job whose input's record count is not known yet
 // (a copy of an earlier input), counting it first.
-func (s *server) finishUpload(w http.ResponseWriter, r *http.Request, u *gas.User, job *gas.Job, mode annotate.TranscriptMode) {
-	s.createJob(w, r, job, mode, s.countRecords(r.Context(), job))
+func (s *server) finishUpload(w http.ResponseWriter, r *http.Request, u *gas.User, job *gas.Job, opt submit.Options) {
+	s.createJob(w, r, job, opt, s.countRecords(r.Context(), job))
 }
 
-// createJob records the job, and the input's record count (the progress
-// bar's total; < 0: unknown), and shows the job's page.
-func (s *server) createJob(w http.ResponseWriter, r *http.Request, job *gas.Job, mode annotate.TranscriptMode, records int64) {
-	if err := s.submitter().Create(r.Context(), job, mode); err != nil {
+// createJob records the job with its options, and the input's record
+// count (the progress bar's total; < 0: unknown), and shows the job's page.
+func (s *server) createJob(w http.ResponseWriter, r *http.Request, job *gas.Job, opt submit.Options, records int64) {
+	if err := s.submitter().Create(r.Context(), job, opt); err != nil {
 		s.fail(w, r, err)
 		return
 	}

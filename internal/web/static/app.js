@@ -64,6 +64,7 @@ function directUpload(form) {
           upload_id: up.upload_id, name: up.name,
           mode: form.elements.mode ? form.elements.mode.value : "",
           bundle: form.elements.bundle ? form.elements.bundle.value : "",
+          job_name: form.elements.job_name ? form.elements.job_name.value : "",
           preflight: form.elements.preflight && form.elements.preflight.checked ? "1" : ""
         };
         Object.keys(fields).forEach(function (k) {

@@ -1,0 +1,54 @@
+package api
+
+import (
+	"bytes"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/gas-project/gas"
+)
+
+// TestAPIJobName: a multipart submission's job_name is the job's name, as
+// the API shows it in the answer, the job and the list; without one the
+// default (file name and a short suffix); a name too long is refused.
+func TestAPIJobName(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	_, tok := f.user(t, "name@example.org", gas.ScopeJobsRead, gas.ScopeJobsWrite)
+	post := func(name string) answer {
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		mw.WriteField("job_name", name)
+		fw, _ := mw.CreateFormFile("file", "x.vcf")
+		io.WriteString(fw, vcfText)
+		mw.Close()
+		return f.do(t, http.MethodPost, "/api/v1/jobs", tok, &buf, mw.FormDataContentType())
+	}
+	var j Job
+	if a := post(" Trio  run "); a.code != http.StatusCreated {
+		t.Fatalf("submit: %d %s", a.code, a.body)
+	} else {
+		a.json(t, &j)
+	}
+	var got Job
+	f.do(t, "GET", "/api/v1/jobs/"+j.ID, tok, nil, "").json(t, &got)
+	if j.Name != "Trio run" || got.Name != "Trio run" {
+		t.Fatalf("names %q / %q", j.Name, got.Name)
+	}
+	var d Job
+	f.submit(t, tok, "x.vcf", vcfText, "").json(t, &d)
+	if d.Name != gas.DefaultJobName("x.vcf", d.ID) {
+		t.Fatalf("default name %q", d.Name)
+	}
+	var list JobList
+	f.do(t, "GET", "/api/v1/jobs", tok, nil, "").json(t, &list)
+	if len(list.Jobs) != 2 || list.Jobs[1].Name != "Trio run" || list.Jobs[0].Name != d.Name {
+		t.Fatalf("list %+v", list.Jobs)
+	}
+	if a := post(strings.Repeat("x", 101)); a.code != http.StatusBadRequest || a.errCode(t) != gas.EINVALID {
+		t.Fatalf("long name: %d %s", a.code, a.body)
+	}
+}
