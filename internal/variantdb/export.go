@@ -140,36 +140,83 @@ var TSVColumns = [][2]string{
 	{"track_hits", "region-track hits: TRACK=name1,name2;TRACK2=…"},
 }
 
-// ExportTSV writes view f (conditions only) as TSV: a comment line stating
-// the record and row counts and the filter, the column line, then one row
-// per record × annotation in record order. Percent-encoded ANN values are
-// decoded; tabs and newlines inside values become spaces. It returns the
-// records and rows written.
-func (ix *Index) ExportTSV(ctx context.Context, w io.Writer, f Filter) (records, rows int64, err error) {
-	f = f.normalize()
-	m, err := ix.compile(ctx, f)
-	if err != nil {
-		return 0, 0, err
+// ExportColumns are the columns of the TSV and Excel exports of this
+// result: TSVColumns, then one per source field (the value for the row's
+// allele).
+func (ix *Index) ExportColumns() []string {
+	out := make([]string, 0, len(TSVColumns)+len(ix.info.sources))
+	for _, c := range TSVColumns {
+		out = append(out, c[0])
+	}
+	for _, sf := range ix.info.sources {
+		out = append(out, sf.Key)
+	}
+	return out
+}
+
+// exportPlan counts the records and rows of a view before an export
+// writes them, so the count can lead the file.
+func (ix *Index) exportPlan(ctx context.Context, f Filter) (m *matcher, recs, rows int64, err error) {
+	if m, err = ix.compile(ctx, f.normalize()); err != nil {
+		return nil, 0, 0, err
 	}
 	nann, err := ix.column(ctx, "nann", 4)
 	if err != nil {
-		return 0, 0, err
+		return nil, 0, 0, err
 	}
-	var wantRecs, wantRows int64
 	m.each(func(i int) bool {
-		wantRecs++
-		wantRows += max(int64(binary.LittleEndian.Uint32(nann[4*i:])), 1)
+		recs++
+		rows += max(int64(binary.LittleEndian.Uint32(nann[4*i:])), 1)
 		return true
 	})
+	return m, recs, rows, nil
+}
+
+// ExportTSV writes view f (conditions only) as TSV: a comment line stating
+// the record and row counts and the filter, the column line
+// (ExportColumns), then one row per record × annotation in record order.
+// Percent-encoded values are decoded; tabs and newlines inside values
+// become spaces. It returns the records and rows written.
+func (ix *Index) ExportTSV(ctx context.Context, w io.Writer, f Filter) (records, rows int64, err error) {
+	f = f.normalize()
+	m, wantRecs, wantRows, err := ix.exportPlan(ctx, f)
+	if err != nil {
+		return 0, 0, err
+	}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	fmt.Fprintf(bw, "%s records=%d rows=%d filter=%s\n", TSVCommentPrefix, wantRecs, wantRows, f.Describe())
-	for i, c := range TSVColumns {
-		if i > 0 {
-			bw.WriteByte('\t')
-		}
-		bw.WriteString(c[0])
-	}
+	bw.WriteString(strings.Join(ix.ExportColumns(), "\t"))
 	bw.WriteByte('\n')
+	var line []byte
+	records, rows, err = ix.eachExportRow(ctx, m, func(vals []string) error {
+		line = line[:0]
+		for i, v := range vals {
+			if i == 0 {
+				line = append(line, v...)
+				continue
+			}
+			line = tsvField(line, v)
+		}
+		line = append(line, '\n')
+		_, err := bw.Write(line)
+		return err
+	})
+	if err != nil {
+		return records, rows, fmt.Errorf("variantdb: export TSV: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return records, rows, fmt.Errorf("variantdb: export TSV: %w", err)
+	}
+	if records != wantRecs || rows != wantRows {
+		return records, rows, fmt.Errorf("variantdb: export TSV: wrote %d records in %d rows, the header states %d in %d", records, rows, wantRecs, wantRows)
+	}
+	return records, rows, nil
+}
+
+// eachExportRow calls fn with the values of every export row of the view
+// (ExportColumns order; the slice is reused) and returns the records and
+// rows passed.
+func (ix *Index) eachExportRow(ctx context.Context, m *matcher, fn func([]string) error) (records, rows int64, err error) {
 	// Records go out in groups of rids: one query per group keeps each
 	// query small whatever the view, and the page cache warm.
 	var batch []any
@@ -178,13 +225,13 @@ func (ix *Index) ExportTSV(ctx context.Context, w io.Writer, f Filter) (records,
 		if len(batch) == 0 || werr != nil {
 			return
 		}
-		q := `SELECT rec.rid, rec.chrom, rec.pos, rec.vid, rec.ref, rec.alt, rec.known, rec.freq, rec.trackhits,
+		q := `SELECT rec.rid, rec.chrom, rec.pos, rec.vid, rec.ref, rec.alt, rec.known, rec.freq, rec.trackhits, rec.info,
 			ann.k, ann.allele, ann.terms, ann.impact, tx.gene, tx.gene_id, tx.feature_type, tx.feature, tx.biotype,
 			ann.rank, ann.hgvsc, ann.hgvsp, ann.cdna, ann.cds, ann.aa, ann.distance, ann.notes
 			FROM rec LEFT JOIN ann ON ann.k BETWEEN rec.rid << 16 AND (rec.rid << 16) + 65535
 			LEFT JOIN tx ON tx.id = ann.tx
 			WHERE rec.rid IN (` + strings.TrimSuffix(strings.Repeat("?,", len(batch)), ",") + `) ORDER BY rec.rid, ann.k`
-		n, r, err := ix.writeTSVRows(ctx, bw, q, batch)
+		n, r, err := ix.exportRows(ctx, q, batch, fn)
 		rows += n
 		records += r
 		werr = err
@@ -198,92 +245,94 @@ func (ix *Index) ExportTSV(ctx context.Context, w io.Writer, f Filter) (records,
 		return werr == nil
 	})
 	flush()
-	if werr != nil {
-		return records, rows, werr
-	}
-	if err := bw.Flush(); err != nil {
-		return records, rows, fmt.Errorf("variantdb: export TSV: %w", err)
-	}
-	if records != wantRecs || rows != wantRows {
-		return records, rows, fmt.Errorf("variantdb: export TSV: wrote %d records in %d rows, the header states %d in %d", records, rows, wantRecs, wantRows)
-	}
-	return records, rows, nil
+	return records, rows, werr
 }
 
-func (ix *Index) writeTSVRows(ctx context.Context, bw *bufio.Writer, q string, args []any) (rows, records int64, err error) {
+func (ix *Index) exportRows(ctx context.Context, q string, args []any, fn func([]string) error) (rows, records int64, err error) {
 	rs, err := ix.db.QueryContext(ctx, q, args...)
 	if err != nil {
-		return 0, 0, fmt.Errorf("variantdb: export TSV: %w", err)
+		return 0, 0, err
 	}
 	defer rs.Close()
 	var (
 		rid, chrom, pos, known, lastRID         int64
-		vid, ref, alt, hits                     string
+		vid, ref, alt, hits, info               string
 		freq                                    sql.NullFloat64
 		k, allele, terms, impact                sql.NullInt64
 		gene, geneID, ftype, feature, biotype   sql.NullString
 		rank, hc, hp, cdna, cds, aa, dist, note sql.NullString
-		line                                    []byte
+		vals                                    []string
 	)
+	srcs := ix.info.sources
 	for rs.Next() {
-		if err := rs.Scan(&rid, &chrom, &pos, &vid, &ref, &alt, &known, &freq, &hits,
+		if err := rs.Scan(&rid, &chrom, &pos, &vid, &ref, &alt, &known, &freq, &hits, &info,
 			&k, &allele, &terms, &impact, &gene, &geneID, &ftype, &feature, &biotype,
 			&rank, &hc, &hp, &cdna, &cds, &aa, &dist, &note); err != nil {
-			return rows, records, fmt.Errorf("variantdb: export TSV: %w", err)
+			return rows, records, err
 		}
 		if rid != lastRID {
 			records++
 			lastRID = rid
 		}
 		rows++
-		line = strconv.AppendInt(line[:0], rid, 10)
-		line = tsvField(line, ix.chroms[chrom])
-		line = append(line, '\t')
-		line = strconv.AppendInt(line, pos, 10)
-		line = tsvField(line, vid)
-		line = tsvField(line, ref)
-		line = tsvField(line, alt)
-		al := ""
+		vals = append(vals[:0], strconv.FormatInt(rid, 10), ix.chroms[chrom], strconv.FormatInt(pos, 10), vid, ref, alt)
+		al, ai := "", -1
 		if allele.Valid && allele.Int64 >= 0 {
 			alts := strings.Split(alt, ",")
 			if int(allele.Int64) < len(alts) {
-				al = alts[allele.Int64]
+				al, ai = alts[allele.Int64], int(allele.Int64)
 			}
 		}
-		line = tsvField(line, al)
 		csq := ""
 		if terms.Valid {
 			csq = strings.Join(ix.termList(terms.Int64), "&")
 		}
-		line = tsvField(line, csq)
 		imp := ""
 		if impact.Valid {
 			imp = ImpactName(int(impact.Int64))
 		}
-		line = tsvField(line, imp)
+		vals = append(vals, al, csq, imp)
 		for _, s := range []sql.NullString{gene, geneID, ftype, feature, biotype, rank, hc, hp, cdna, cds, aa, dist, note} {
-			line = tsvField(line, s.String)
+			vals = append(vals, s.String)
 		}
+		kn := "no"
 		if known != 0 {
-			line = tsvField(line, "yes")
-		} else {
-			line = tsvField(line, "no")
+			kn = "yes"
 		}
 		fs := ""
 		if freq.Valid {
 			fs = strconv.FormatFloat(freq.Float64, 'g', -1, 64)
 		}
-		line = tsvField(line, fs)
-		line = tsvField(line, hits)
-		line = append(line, '\n')
-		if _, err := bw.Write(line); err != nil {
-			return rows, records, fmt.Errorf("variantdb: export TSV: %w", err)
+		vals = append(vals, kn, fs, hits)
+		for _, sf := range srcs {
+			vals = append(vals, alleleValue(info, sf.Key, ai))
+		}
+		if err := fn(vals); err != nil {
+			return rows, records, err
 		}
 	}
-	if err := rs.Err(); err != nil {
-		return rows, records, fmt.Errorf("variantdb: export TSV: %w", err)
+	return rows, records, rs.Err()
+}
+
+// alleleValue is a Number=A INFO value for ALT a (decoded, "" for '.'),
+// or every ALT's value joined by ", " when a is -1 (a row without an
+// allele).
+func alleleValue(info, key string, a int) string {
+	v, ok := vcf.InfoValue([]byte(info), key)
+	if !ok {
+		return ""
 	}
-	return rows, records, nil
+	parts := strings.Split(string(v), ",")
+	if a >= 0 {
+		if a >= len(parts) || parts[a] == "." {
+			return ""
+		}
+		return unescape([]byte(parts[a]))
+	}
+	if strings.Trim(string(v), ".,") == "" {
+		return ""
+	}
+	return unescape(v)
 }
 
 // tsvField appends a tab and s with tabs and line breaks made spaces.

@@ -48,14 +48,14 @@ func exportCounts(t *testing.T, ix *Index, src []byte, f Filter) map[string]int6
 	sc.Scan()
 	comment := sc.Text()
 	sc.Scan()
-	if cols := strings.Split(sc.Text(), "\t"); len(cols) != len(TSVColumns) || cols[0] != "record" {
+	if cols := strings.Split(sc.Text(), "\t"); len(cols) != len(ix.ExportColumns()) || cols[0] != "record" {
 		t.Errorf("TSV column line %q", sc.Text())
 	}
 	distinct := map[string]bool{}
 	var dataRows int64
 	for sc.Scan() {
 		cols := strings.Split(sc.Text(), "\t")
-		if len(cols) != len(TSVColumns) {
+		if len(cols) != len(ix.ExportColumns()) {
 			t.Fatalf("TSV row with %d columns: %q", len(cols), sc.Text())
 		}
 		distinct[cols[0]] = true
