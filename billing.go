@@ -5,7 +5,9 @@ import "time"
 // BillingEvent is a payment provider's notification (a Stripe webhook event)
 // reduced to what decides a user's plan. Events are applied at most once
 // (by ID) and never over a newer one (by Created), because providers retry
-// deliveries and do not promise their order.
+// deliveries and do not promise their order. Events are ordered by
+// (Created, ID): Created has whole seconds, and two events of one second
+// must still have one order whatever order they arrive in.
 type BillingEvent struct {
 	ID         string
 	Type       string
@@ -24,4 +26,8 @@ const (
 	BillingDuplicate = "duplicate" // this event ID was seen before
 	BillingStale     = "stale"     // older than an event already applied for the user
 	BillingIgnored   = "ignored"   // names no known user
+	// BillingConflict: the event gives a user a provider customer that
+	// belongs to another account; a customer has one account, so it is
+	// recorded and not applied.
+	BillingConflict = "conflict"
 )

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/stripe/stripe-go/v82"
@@ -41,6 +42,12 @@ type Config struct {
 	APIURL     string
 	HTTPClient *http.Client
 	Logger     *slog.Logger
+	// Tolerance is how far a webhook's signed timestamp may be from now,
+	// either way; zero means Stripe's default, 5 minutes.
+	Tolerance time.Duration
+	// Now is the clock webhook timestamps are checked against; nil means
+	// time.Now.
+	Now func() time.Time
 }
 
 // Service creates Checkout sessions and applies webhook events.
@@ -64,6 +71,12 @@ func New(cfg Config, store Store) (*Service, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Tolerance <= 0 {
+		cfg.Tolerance = webhook.DefaultTolerance
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	bc := &stripe.BackendConfig{HTTPClient: cfg.HTTPClient, LeveledLogger: &stripe.LeveledLogger{Level: stripe.LevelNull}}
 	if cfg.APIURL != "" {
@@ -150,6 +163,12 @@ func (s *Service) Webhook() http.Handler {
 			http.Error(w, "could not record the event", http.StatusInternalServerError)
 			return
 		}
+		if outcome == gas.BillingConflict {
+			// Recorded, and answered 200: a retry would meet the same
+			// conflict. It needs a person (docs/deploy.md, "Stripe").
+			s.log.Error("billing: webhook event names a Stripe customer that belongs to another account; not applied",
+				"event", ev.ID, "type", ev.Type, "customer", ev.CustomerID, "user", ev.UserID)
+		}
 		s.log.Info("billing: webhook event", "event", ev.ID, "type", ev.Type, "outcome", outcome, "plan", ev.Plan, "status", ev.Status)
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]string{"outcome": outcome})
@@ -157,17 +176,61 @@ func (s *Service) Webhook() http.Handler {
 }
 
 // Parse verifies the Stripe-Signature of payload (HMAC with the webhook
-// secret, timestamp within 5 minutes) and reduces the event to a
-// gas.BillingEvent; nil for event types that do not concern plans.
+// secret, signed timestamp within the tolerance of now, before or after)
+// and reduces the event to a gas.BillingEvent; nil for event types that do
+// not concern plans.
 func (s *Service) Parse(payload []byte, signature string) (*gas.BillingEvent, error) {
+	invalid := func(err error) error {
+		return &gas.Error{Code: gas.EINVALID, Message: "invalid webhook signature", Err: err}
+	}
+	// stripe-go refuses only timestamps too far in the past: one in the
+	// future passes, and a signature made ahead of time (a leaked secret,
+	// a wrong clock) would stay good until that time plus the tolerance.
+	// The timestamp is checked here both ways on our clock, and the
+	// library checks the signature over it.
+	ts, err := signedTime(signature)
+	if err != nil {
+		return nil, invalid(err)
+	}
+	if d := s.cfg.Now().Sub(ts); d > s.cfg.Tolerance || d < -s.cfg.Tolerance {
+		return nil, invalid(fmt.Errorf("signed at %s, %s from now; the tolerance is %s", ts.UTC().Format(time.RFC3339), d.Round(time.Second), s.cfg.Tolerance))
+	}
 	// The API version of events is the account's, not necessarily the
 	// library's; the few fields read here are stable across versions.
 	e, err := webhook.ConstructEventWithOptions(payload, signature, s.cfg.WebhookSecret,
-		webhook.ConstructEventOptions{IgnoreAPIVersionMismatch: true})
+		webhook.ConstructEventOptions{IgnoreAPIVersionMismatch: true, IgnoreTolerance: true})
 	if err != nil {
-		return nil, &gas.Error{Code: gas.EINVALID, Message: "invalid webhook signature", Err: err}
+		return nil, invalid(err)
 	}
 	return reduce(e)
+}
+
+// signedTime reads the t= timestamp of a Stripe-Signature header
+// ("t=1495999758,v1=…"), split as stripe-go splits it. A header with more
+// than one is refused: the library signs over the last, and a check of
+// another could be fooled by a stale signature with a fresh t= in front.
+func signedTime(header string) (time.Time, error) {
+	var ts time.Time
+	n := 0
+	for _, pair := range strings.Split(header, ",") {
+		k, v, ok := strings.Cut(pair, "=")
+		if !ok || k != "t" {
+			continue
+		}
+		sec, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("timestamp %q is not a number", v)
+		}
+		ts, n = time.Unix(sec, 0), n+1
+	}
+	switch n {
+	case 0:
+		return time.Time{}, errors.New("no timestamp in the Stripe-Signature header")
+	case 1:
+		return ts, nil
+	default:
+		return time.Time{}, errors.New("more than one timestamp in the Stripe-Signature header")
+	}
 }
 
 // reduce maps the events that decide a plan:

@@ -243,3 +243,92 @@ func TestWebhookConcurrentDuplicates(t *testing.T) {
 		t.Fatalf("plan hooks ran %d times for one event delivered 8 times at once", len(f.hooks))
 	}
 }
+
+// TestStripeWebhookTimestampBothWays: a signature made more than the
+// tolerance before or after now is refused, even when the HMAC is right
+// (stripe-go alone accepts one from the future); inside it, both ways pass.
+func TestStripeWebhookTimestampBothWays(t *testing.T) {
+	t.Parallel()
+	db := sqldbtest.SQLite(t, sqldb.Options{})
+	now := time.Date(2026, 12, 7, 6, 0, 0, 0, time.UTC)
+	svc, err := billing.New(billing.Config{SecretKey: "sk_test_123", WebhookSecret: secret, PriceID: "price_premium",
+		BaseURL: "http://127.0.0.1:1", APIURL: "http://127.0.0.1:1", Now: func() time.Time { return now }}, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &gas.User{Email: "t@example.org"}
+	if err := db.CreateUser(context.Background(), u); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(svc.Webhook())
+	t.Cleanup(srv.Close)
+	send := func(id string, signedAt time.Time, header func(string) string) int {
+		t.Helper()
+		payload := checkoutCompleted(id, now, u.ID, "cus_"+id)
+		sp := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: secret, Timestamp: signedAt})
+		h := sp.Header
+		if header != nil {
+			h = header(h)
+		}
+		req, _ := http.NewRequest(http.MethodPost, srv.URL, bytes.NewReader(payload))
+		req.Header.Set("Stripe-Signature", h)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, c := range []struct {
+		name   string
+		offset time.Duration
+		want   int
+	}{
+		{"six minutes old", -6 * time.Minute, http.StatusBadRequest},
+		{"six minutes ahead", 6 * time.Minute, http.StatusBadRequest},
+		{"a day ahead", 24 * time.Hour, http.StatusBadRequest},
+		{"four minutes old", -4 * time.Minute, http.StatusOK},
+		{"four minutes ahead", 4 * time.Minute, http.StatusOK},
+	} {
+		if got := send(fmt.Sprintf("evt_%d", int(c.offset.Seconds())), now.Add(c.offset), nil); got != c.want {
+			t.Errorf("%s: %d, want %d", c.name, got, c.want)
+		}
+	}
+	// A stale signature with a fresh t= in front must not pass: stripe-go
+	// checks the signature over the last t=, so two are refused.
+	stale := func(h string) string { return fmt.Sprintf("t=%d,%s", now.Unix(), h) }
+	if got := send("evt_two_t", now.Add(-time.Hour), stale); got != http.StatusBadRequest {
+		t.Errorf("two timestamps: %d, want 400", got)
+	}
+	if got := send("evt_no_t", now, func(h string) string { return h[strings.Index(h, ",")+1:] }); got != http.StatusBadRequest {
+		t.Errorf("no timestamp: %d, want 400", got)
+	}
+}
+
+// TestStripeCustomerUniqueWebhook: through the webhook, a checkout that
+// names another account's customer is recorded as a conflict (200, no
+// retry) and changes nothing; the customer's cancellation then reaches its
+// one account.
+func TestStripeCustomerUniqueWebhook(t *testing.T) {
+	t.Parallel()
+	f := setup(t, "http://127.0.0.1:1")
+	a, b := f.user(t, "a@example.org"), f.user(t, "b@example.org")
+	t0 := time.Now().Add(-time.Minute).Truncate(time.Second)
+	if code, body := f.post(t, checkoutCompleted("evt_a", t0, a.ID, "cus_shared"), secret); code != http.StatusOK || !strings.Contains(body, gas.BillingApplied) {
+		t.Fatalf("A's checkout: %d %s", code, body)
+	}
+	code, body := f.post(t, checkoutCompleted("evt_b", t0.Add(time.Second), b.ID, "cus_shared"), secret)
+	if code != http.StatusOK || !strings.Contains(body, gas.BillingConflict) || f.plan(t, b.ID) != gas.PlanFree {
+		t.Fatalf("B's checkout with A's customer: %d %s, B on %s", code, body, f.plan(t, b.ID))
+	}
+	if _, body := f.post(t, subscription("evt_end", "customer.subscription.deleted", t0.Add(2*time.Second), "cus_shared", "canceled", false), secret); !strings.Contains(body, gas.BillingApplied) {
+		t.Fatalf("cancellation: %s", body)
+	}
+	if f.plan(t, a.ID) != gas.PlanFree {
+		t.Fatal("the cancellation did not reach the customer's account")
+	}
+	want := []string{fmt.Sprintf("%d:free->premium", a.ID), fmt.Sprintf("%d:premium->free", a.ID)}
+	if fmt.Sprint(f.hooks) != fmt.Sprint(want) {
+		t.Fatalf("plan changes %v, want %v", f.hooks, want)
+	}
+}
