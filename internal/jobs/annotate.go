@@ -153,6 +153,12 @@ type AnnotateConfig struct {
 	// Progress writes the records annotated so far for the live job page;
 	// nil reports nothing.
 	Progress *ProgressReporter
+	// Index, when set, makes the worker build the job's variant index
+	// while annotating and record it before the job is COMPLETED
+	// (index_inline.go); nil leaves it to the index job.
+	Index IndexKeys
+	// IndexDir holds indexes while they are built; "" means os.TempDir().
+	IndexDir string
 }
 
 // NewAnnotateWorker returns the worker; every dependency is required.
@@ -262,7 +268,11 @@ func (w *AnnotateWorker) Work(ctx context.Context, rj *river.Job[AnnotateArgs]) 
 			// The job left RUNNING while we worked (the user cancelled it):
 			// its outcome stands, and the result nobody will see is dropped.
 			log.Info("annotate: job changed state while running; discarding the result", "err", err)
-			for _, k := range []string{res.ResultKey, res.SummaryKey} {
+			discard := []string{res.ResultKey, res.SummaryKey}
+			if w.cfg.Index != nil {
+				discard = append(discard, j.Key(gas.FileIndex))
+			}
+			for _, k := range discard {
 				if derr := w.blobs.Delete(context.WithoutCancel(ctx), k); derr != nil {
 					log.Warn("annotate: delete discarded output", "key", k, "err", derr)
 				}
@@ -356,7 +366,9 @@ func (w *AnnotateWorker) run(ctx context.Context, j *gas.Job, log *slog.Logger) 
 	defer stopProgress()
 	opt.Progress = progress
 	start := w.cfg.Now()
-	sum, info, annErr, putErr := w.annotateTo(ctx, in, b, opt, resultKey)
+	ix := w.startIndex(ctx, log)
+	defer ix.abandon() // on every way out; after storeIndex it only waits
+	sum, info, annErr, putErr := w.annotateTo(ctx, in, b, opt, resultKey, ix.tee())
 	elapsed := w.cfg.Now().Sub(start)
 
 	// The log is written on failure too: it explains what went wrong.
@@ -382,6 +394,7 @@ func (w *AnnotateWorker) run(ctx context.Context, j *gas.Job, log *slog.Logger) 
 	if _, err := w.blobs.Put(ctx, summaryKey, bytes.NewReader(sj)); err != nil {
 		return nil, fmt.Errorf("store summary: %w", err)
 	}
+	w.storeIndex(ctx, ix, j, log)
 	return &gas.JobResult{
 		ResultKey: resultKey, LogKey: logKey, SummaryKey: summaryKey,
 		ResultSize: info.Size, ResultSum: info.SHA256, Records: sum.Records, BundleSum: sum.BundleChecksum,
@@ -418,9 +431,13 @@ func (w *AnnotateWorker) openRun(ctx context.Context, j *gas.Job, inKey string) 
 }
 
 // annotateTo runs the engine on in and stores its output as outKey
-// (putStream). annErr is the engine's error, putErr the store's.
-func (w *AnnotateWorker) annotateTo(ctx context.Context, in io.Reader, b *refdata.Bundle, opt annotate.Options, outKey string) (sum *annotate.Summary, info gas.BlobInfo, annErr, putErr error) {
+// (putStream), copying it to also when not nil. annErr is the engine's
+// error, putErr the store's.
+func (w *AnnotateWorker) annotateTo(ctx context.Context, in io.Reader, b *refdata.Bundle, opt annotate.Options, outKey string, also io.Writer) (sum *annotate.Summary, info gas.BlobInfo, annErr, putErr error) {
 	info, annErr, putErr = putStream(ctx, w.blobs, outKey, func(out io.Writer) error {
+		if also != nil {
+			out = io.MultiWriter(out, also)
+		}
 		var err error
 		sum, err = w.cfg.Annotate(ctx, in, out, b, opt)
 		return err

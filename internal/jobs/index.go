@@ -75,9 +75,11 @@ func IndexHook(ins TxInserter) gas.TransitionHook {
 	}
 }
 
-// IndexKeys records where a job's index is stored (sqldb.DB).
+// IndexKeys records where a job's index is stored, and reads it back
+// with the jobs' progress (sqldb.DB).
 type IndexKeys interface {
 	SetIndexKey(ctx context.Context, jobID, key string) error
+	JobProgress(ctx context.Context, ids ...string) (map[string]gas.Progress, error)
 }
 
 // JobReader reads a job by ID (the job store).
@@ -141,6 +143,16 @@ func (w *IndexWorker) Work(ctx context.Context, rj *river.Job[IndexArgs]) error 
 	}
 	if !j.HasResult() {
 		log.Info("index: job has no hot result; nothing to do", "state", j.State)
+		return nil
+	}
+	// The annotate worker usually built it already (index_inline.go); a
+	// stale index is forgotten (key "") before a rebuild is asked for.
+	p, err := w.keys.JobProgress(ctx, id)
+	if err != nil {
+		return fmt.Errorf("index %s: read index key: %w", id, err)
+	}
+	if p[id].IndexKey != "" {
+		log.Info("index: already built; nothing to do", "key", p[id].IndexKey)
 		return nil
 	}
 	info, err := w.Build(ctx, j)

@@ -255,7 +255,7 @@ func (w *AnnotateWorker) workShard(ctx context.Context, rj *river.Job[AnnotateAr
 	defer cancel(nil)
 	go w.watchJob(wctx, cancel, id)
 	start := w.cfg.Now()
-	sum, _, annErr, putErr := w.annotateTo(wctx, in, b, opt, sh.OutputKey)
+	sum, _, annErr, putErr := w.annotateTo(wctx, in, b, opt, sh.OutputKey, nil)
 	if errors.Is(context.Cause(wctx), errJobLeft) {
 		log.Info("annotate shard: job left RUNNING; stopped")
 		w.deleteKeys(ctx, log, sh.OutputKey)
