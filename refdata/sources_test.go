@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 	"testing"
 
@@ -389,4 +390,58 @@ func readAll(s *source) (string, error) {
 	var buf bytes.Buffer
 	_, err := buf.ReadFrom(s.r)
 	return buf.String(), err
+}
+
+// TestKnownSourcesBlockIndex checks the interpolated search inside a block
+// against a binary search, for every position around every block, on
+// positions spread unevenly on purpose (runs of one position, clusters and
+// long gaps, where the first guess is far off), over two contigs so that a
+// contig's last block is followed by another contig's first.
+func TestKnownSourcesBlockIndex(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(3, 4))
+	var sb strings.Builder
+	sb.WriteString("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
+	for _, c := range []string{"1", "2"} {
+		pos := 1
+		for i := 0; i < 2000; i++ {
+			switch r.IntN(10) {
+			case 0:
+				pos += 5000 + r.IntN(50000) // a gap
+			case 1, 2, 3:
+				// same position: another ALT
+			default:
+				pos += 1 + r.IntN(3)
+			}
+			fmt.Fprintf(&sb, "%s\t%d\t.\tA\t%c\t.\t.\t.\n", c, pos, "CGT"[r.IntN(3)])
+		}
+	}
+	genes := writeFile(t, "g.gff", "1\tx\texon\t1\t50\t.\t+\t.\tParent=transcript:T1\n")
+	b, _ := buildT(t, BuildOptions{Genes: genes, Sources: []SourceSpec{{Name: "k", Path: writeFile(t, "k.vcf", sb.String())}}})
+	s := b.sources[0]
+	nb := int64(len(s.blocks)/blockEntry) - 1
+	if nb < 40 {
+		t.Fatalf("%d blocks: too few to test", nb)
+	}
+	checked := 0
+	for blk := int64(0); blk < nb; blk++ {
+		lo, hi := s.blockFirst(blk), s.blockFirst(blk+1)
+		from, to := s.keyPos(lo), s.keyPos(hi-1)
+		// Every key's position and its neighbours, and random ones between.
+		var ps []uint32
+		for i := lo; i < hi; i++ {
+			ps = append(ps, s.keyPos(i)-1, s.keyPos(i), s.keyPos(i)+1)
+		}
+		for range 100 {
+			ps = append(ps, from-1+uint32(r.IntN(int(to-from)+3)))
+		}
+		for _, p := range ps {
+			want := lo + int64(sort.Search(int(hi-lo), func(i int) bool { return s.keyPos(lo+int64(i)) >= p }))
+			if got := s.blockIndex(blk, p); got != want {
+				t.Fatalf("block %d [%d,%d) pos %d: %d, want %d", blk, lo, hi, p, got, want)
+			}
+			checked++
+		}
+	}
+	t.Logf("%d blocks, %d positions checked", nb, checked)
 }

@@ -592,15 +592,7 @@ func (s *srcIndex) first(cur *Cursor, contig int, p uint32) (rec, blk int64, ok 
 	// The answer is in block a-1 (records from before p up to some at or
 	// after it) or is the first record of block a.
 	blk = a - 1
-	lo, hi := s.blockFirst(blk), s.blockFirst(blk+1)
-	for lo < hi {
-		mid := int64(uint64(lo+hi) >> 1)
-		if s.keyPos(mid) < p {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
-	}
+	lo := s.blockIndex(blk, p)
 	if lo == s.blockFirst(blk+1) {
 		if a == bHi {
 			return 0, 0, false
@@ -608,6 +600,39 @@ func (s *srcIndex) first(cur *Cursor, contig int, p uint32) (rec, blk int64, ok 
 		blk = a
 	}
 	return lo, blk, true
+}
+
+// blockIndex returns the first record of block blk whose position is at or
+// after p (the block's end when there is none). Positions within a block
+// are close to evenly spread, so it starts where p falls between the
+// block's first position and the next block's and walks from there: one or
+// two cache lines of keys instead of the four or five a binary search over
+// the block's 512 bytes of keys touches, each a miss at dbSNP scale.
+func (s *srcIndex) blockIndex(blk int64, p uint32) int64 {
+	lo, hi := s.blockFirst(blk), s.blockFirst(blk+1)
+	if lo >= hi {
+		return hi
+	}
+	first, next := s.blockPos(blk), s.blockPos(blk+1)
+	if next <= first {
+		// The last block of a contig (the next one starts another contig,
+		// or is the sentinel, position 0): bound by its own last key.
+		next = s.keyPos(hi - 1)
+	}
+	i := lo
+	if p > first && next > first {
+		i = lo + int64(uint64(hi-lo)*uint64(p-first)/uint64(next-first+1))
+		i = min(max(i, lo), hi-1)
+	}
+	if s.keyPos(i) < p {
+		for i++; i < hi && s.keyPos(i) < p; i++ {
+		}
+		return i
+	}
+	for i > lo && s.keyPos(i-1) >= p {
+		i--
+	}
+	return i
 }
 
 // body returns the body of record i of block blk.
