@@ -287,8 +287,17 @@ func ourExpect(ann string, padded map[string]bool) csqExpect {
 		}
 		terms := strings.Split(f[1], "&")
 		splice := false
-		for _, t := range terms {
-			if strings.HasPrefix(t, "splice_") {
+		for i, t := range terms {
+			switch t {
+			case "splice_donor_5th_base_variant", "splice_donor_region_variant":
+				// VEP's refinements of the donor side of the splice region
+				// (intron bases 3-6, and the 5th), which replace
+				// splice_region_variant there; bcftools calls it splice_region.
+				terms[i] = "splice_region_variant"
+			case "splice_polypyrimidine_tract_variant":
+				continue // a VEP refinement of the intron, no bcftools term
+			}
+			if strings.HasPrefix(terms[i], "splice_") {
 				splice = true
 			}
 		}
@@ -297,7 +306,7 @@ func ourExpect(ann string, padded map[string]bool) csqExpect {
 			case "":
 				continue // a note-only entry (no sequence change)
 			case "upstream_gene_variant", "downstream_gene_variant", "intergenic_variant", "non_coding_transcript_variant",
-				"splice_donor_5th_base_variant":
+				"splice_polypyrimidine_tract_variant":
 				continue
 			case "intron_variant":
 				if splice {
@@ -364,7 +373,8 @@ func TestConformance(t *testing.T) {
 	if err != nil {
 		t.Skipf("no conformance cases at %s (set GAS_CSQ_CASES or provide ../shared/testdata): %v", root, err)
 	}
-	var agree, total, haplotype, accepted int
+	var agree, total, haplotype int
+	var dis disagreements
 	for _, d := range dirs {
 		if !d.IsDir() {
 			continue
@@ -404,7 +414,7 @@ func TestConformance(t *testing.T) {
 				defer b.Close()
 				bundles[gff] = b
 			}
-			a, h, n := runCaseFile(t, b, vp, &accepted)
+			a, h, n := runCaseFile(t, b, vp, &dis)
 			agree, haplotype, total = agree+a, haplotype+h, total+n
 		}
 	}
@@ -415,35 +425,44 @@ func TestConformance(t *testing.T) {
 	// without -v.
 	os.Stdout.WriteString("conformance: " + strconv.Itoa(agree) + "/" + strconv.Itoa(total) + " records agree\n")
 	os.Stdout.WriteString("haplotype records without a per-sample expectation (not measured): " + strconv.Itoa(haplotype) + "\n")
-	os.Stdout.WriteString("accepted disagreements: " + strconv.Itoa(accepted) + " (docs/conformance.md)\n")
-	// Every disagreement must be an accepted, documented one (checked per
-	// record above); the bar is 95%, and the engine is held to the
-	// documented floor below it so that a regression fails at once.
-	if agree*100 < total*conformanceFloor {
-		t.Errorf("conformance %d/%d is below the %d%% floor", agree, total, conformanceFloor)
+	os.Stdout.WriteString("accepted disagreements: " + strconv.Itoa(dis.accepted) + " (docs/conformance.md: a VEP run gives GAS's answer)\n")
+	os.Stdout.WriteString("other known disagreements: " + strconv.Itoa(dis.known) + " (docs/conformance.md)\n")
+	// Every disagreement must be a documented one (checked per record
+	// above), and the records that agree or differ as VEP does must make
+	// the bar.
+	if (agree+dis.accepted)*100 < total*conformanceFloor {
+		t.Errorf("conformance (%d+%d)/%d is below %d%%", agree, dis.accepted, total, conformanceFloor)
 	}
 }
 
-// conformanceFloor is the lowest accepted agreement in percent. The issue's
-// bar is 95%; docs/conformance.md explains each of the accepted
-// disagreements that keep the engine below it (82/88 = 93.2%).
-const conformanceFloor = 93
+// conformanceFloor is the bar in percent for (N+K)/M: records
+// agreeing with bcftools plus accepted disagreements, over all records.
+const conformanceFloor = 97
 
-// acceptedDisagreements are records where GAS deliberately differs from
-// bcftools csq, keyed by "CASE/FILE.vcf POS", with the reason (see
-// docs/conformance.md).
+// disagreements counts the documented disagreements of a run.
+type disagreements struct{ accepted, known int }
+
+// acceptedDisagreements are records where GAS differs from bcftools csq and
+// a run of Ensembl VEP gives GAS's answer, keyed by "CASE/FILE.vcf POS",
+// with the reason (docs/conformance.md shows each VEP command and output).
 var acceptedDisagreements = map[string]string{
 	"EMN908947/ribosomal-slippage.vcf 13468":                 "both codon changes agree; bcftools adds splice_region at the slip, which is no splice site",
-	"ENST00000318249.2/synonymous-start-lost.vcf 4958":       "the allele as written covers c.-1: 5_prime_UTR_variant next to start_retained_variant, as VEP reports it",
+	"ENSCAFT00000047742/test.vcf 104":                        "a 1-bp intron is an alignment gap, not a splice site: coding_sequence_variant, as VEP calls it",
 	"ENST00000420670/start-stop-lost.vcf 44688":              "ATG>ATA is start_lost; bcftools calls start-codon changes at a reverse-strand exon edge missense",
-	"ENST00000519442/synon-splice-region-del.vcf 42130":      "deletion reaching intron base +8: splice region is 3-8 intronic bases (bcftools stops at +7)",
+	"ENST00000519442/synon-splice-region-del.vcf 42130":      "as written the deleted CA is at intron +7/+8, in the splice region; bcftools trims the shared last base first and deletes it at +9/+10 of the (CA)n repeat",
 	"ENST00000528237/retained-stop-incomplete-cds.vcf 14714": "new stop at the last codon of a CDS without a stop codon: stop_gained, not stop_retained",
 	"ENST00000545279/splice-region-insert.vcf 44572":         "insertion between exon end and intron start joins the exon (frameshift), as VEP maps it; the donor dinucleotide is intact",
 }
 
+// knownDisagreements are documented records where GAS differs from bcftools
+// csq and VEP does not give GAS's answer either (docs/conformance.md).
+var knownDisagreements = map[string]string{
+	"ENST00000318249.2/synonymous-start-lost.vcf 4958": "the start codon survives: start_retained_variant with 5_prime_UTR_variant; VEP adds start_lost to the same two",
+}
+
 // runCaseFile annotates one case VCF and compares each record with its
 // expectation. It returns (agreeing, haplotype-only, with expectation).
-func runCaseFile(t *testing.T, b *refdata.Bundle, path string, acc *int) (agree, haplotype, total int) {
+func runCaseFile(t *testing.T, b *refdata.Bundle, path string, acc *disagreements) (agree, haplotype, total int) {
 	t.Helper()
 	if a, n, ok := runHaplotypeFile(t, b, path, acc); ok {
 		return a, 0, n // per-sample haplotype expectations (haplotype_conformance_test.go)
@@ -505,15 +524,20 @@ func runCaseFile(t *testing.T, b *refdata.Bundle, path string, acc *int) (agree,
 			got.terms = nil
 		}
 		id := name + " " + src[1]
-		switch reason, accepted := acceptedDisagreements[id]; {
+		reason, accepted := acceptedDisagreements[id]
+		kreason, known := knownDisagreements[id]
+		switch {
 		case got.equal(exp):
 			agree++
-			if accepted {
-				t.Errorf("%s now agrees with bcftools: remove it from acceptedDisagreements and docs/conformance.md", id)
+			if accepted || known {
+				t.Errorf("%s now agrees with bcftools: remove it from the disagreements and docs/conformance.md", id)
 			}
 		case accepted:
 			t.Logf("accepted disagreement %s %s: bcftools %v, gas %v (%s)", name, key, exp, got, reason)
-			*acc++
+			acc.accepted++
+		case known:
+			t.Logf("known disagreement %s %s: bcftools %v, gas %v (%s)", name, key, exp, got, kreason)
+			acc.known++
 		default:
 			t.Errorf("disagree %s %s: bcftools %v, gas %v (ANN=%s)", name, key, exp, got, ann)
 		}

@@ -154,7 +154,7 @@ func (sc *scratch) compute(m *txModel, v *variant, src seqSource, ef *effect) {
 	}
 	exonHits, intronHits := 0, 0
 	firstExon, firstIntron := -1, -1
-	coding, codingWhole := false, false
+	coding, codingWhole, gapHit, intronic := false, false, false, false
 	for i := i0; i < n; i++ {
 		x := ex[i]
 		if x.Start > e+9 && x.Start > s+9 {
@@ -219,6 +219,29 @@ func (sc *scratch) compute(m *txModel, v *variant, src seqSource, ef *effect) {
 		if is > ie {
 			continue
 		}
+		if ie-is <= frameshiftIntronMax {
+			// An "intron" of at most 13 bases is an alignment gap of the
+			// model (VEP's frameshift intron), not a spliced intron: no
+			// splice sites or splice region around it, no intron_variant.
+			// A change of its bases is exonic; the transcript lacks them,
+			// so its effect on the protein is unknown.
+			if (ins && s-1 >= is && s <= ie) || (!ins && s <= ie && e >= is) {
+				gapHit = true
+				switch {
+				case !m.coding:
+					ef.terms.add(soNonCodingExon)
+				case ie < t.CDSStart || is > t.CDSEnd:
+					if (ie < t.CDSStart) != m.rev {
+						ef.terms.add(soUTR5)
+					} else {
+						ef.terms.add(soUTR3)
+					}
+				default:
+					coding = true
+				}
+			}
+			continue
+		}
 		if ins {
 			if s-1 >= is && s <= ie {
 				intronHits++
@@ -226,19 +249,40 @@ func (sc *scratch) compute(m *txModel, v *variant, src seqSource, ef *effect) {
 					firstIntron = i
 				}
 			}
+			// VEP's intronic test: inside the intron clear of its 2-base
+			// sites, or right next to one on the inner side.
+			if (s-1 >= is+2 && s <= ie-2) || s == is+2 || s-1 == ie-2 {
+				intronic = true
+			}
 		} else if s <= ie && e >= is {
 			intronHits++
 			if firstIntron < 0 || m.rankOf(i) < m.rankOf(firstIntron) {
 				firstIntron = i
 			}
+			if overlaps(s, e, is+2, ie-2) {
+				intronic = true
+			}
 		}
 		sc.splice(m, v, x, ex[i+1], is, ie, ef)
 	}
-	if exonHits > 1 || (exonHits > 0 && intronHits > 0) {
+	if exonHits > 1 || (exonHits > 0 && intronHits > 0) || gapHit {
 		codingWhole = false
 	}
+	if gapHit {
+		exonHits++ // exonic for positions and the coding tests below
+	}
+	// VEP's precedence among the splice terms (VariationEffect.pm): a
+	// changed donor or acceptor site is not also a splice region, and the
+	// donor's 5th base and region (intron bases 3-6) refine the splice
+	// region on the donor side, the 5th base the region.
+	if ef.terms.hasAny(1<<soSpliceDonor | 1<<soSpliceAcceptor | 1<<soSpliceDonorRegion | 1<<soSpliceDonor5th) {
+		ef.terms.del(soSpliceRegion)
+	}
+	if ef.terms.has(soSpliceDonor5th) {
+		ef.terms.del(soSpliceDonorRegion)
+	}
 	if intronHits > 0 {
-		if !ef.terms.hasAny(1<<soSpliceDonor | 1<<soSpliceAcceptor) {
+		if intronic {
 			ef.terms.add(soIntron)
 		}
 		if !m.coding {
@@ -286,10 +330,16 @@ func (sc *scratch) compute(m *txModel, v *variant, src seqSource, ef *effect) {
 	sc.hgvsC(m, v, src, ef)
 }
 
-// splice adds splice-site terms for the intron [is, ie] between exons left and
-// right (genomic order). A substitution or deletion counts when it overlaps
-// a zone; an insertion counts when it falls strictly inside one (an insertion
-// between an exon and its splice site leaves the dinucleotide intact).
+// splice adds splice terms for the intron [is, ie] between exons left and
+// right (genomic order), with VEP's zones (BaseTranscriptVariationAllele's
+// _intron_effects): donor and acceptor sites (the 2 intron bases at each
+// end), splice region (exon bases 1-3, intron bases 3-8), the donor's 5th
+// base and region (intron bases 3-6), and the acceptor's polypyrimidine
+// tract (intron bases 3-17 before it). A substitution or deletion counts
+// when it overlaps a zone; an insertion when it falls strictly inside a
+// site or region (an insertion between an exon and its splice site leaves
+// the dinucleotide intact), and for the tract when either flank is in it.
+// compute applies VEP's precedence among them afterwards.
 func (sc *scratch) splice(m *txModel, v *variant, left, right refdata.Exon, is, ie int, ef *effect) {
 	s, e := v.pos, v.end
 	if s > ie+3 || max(e, s) < is-3 {
@@ -297,9 +347,15 @@ func (sc *scratch) splice(m *txModel, v *variant, left, right refdata.Exon, is, 
 	}
 	leftSite := soSpliceDonor
 	rightSite := soSpliceAcceptor
+	// Donor side: its 5th base and region; acceptor side: the tract.
+	fifth, drS, drE := is+4, is+2, is+5
+	ptS, ptE := ie-16, ie-2
 	if m.rev {
 		leftSite, rightSite = soSpliceAcceptor, soSpliceDonor
+		fifth, drS, drE = ie-4, ie-5, ie-2
+		ptS, ptE = is+2, is+16
 	}
+	ptS, ptE = max(ptS, is), min(ptE, ie)
 	lsE := min(is+1, ie) // left site [is, lsE]
 	rsS := max(ie-1, is) // right site [rsS, ie]
 	lzS, lzE := max(left.Start, is-3), min(is+7, ie)
@@ -315,6 +371,12 @@ func (sc *scratch) splice(m *txModel, v *variant, left, right refdata.Exon, is, 
 		if (p-1 >= lzS && p <= lzE) || (p-1 >= rzS && p <= rzE) {
 			ef.terms.add(soSpliceRegion)
 		}
+		if p-1 >= drS && p <= drE {
+			ef.terms.add(soSpliceDonorRegion)
+		}
+		if p >= ptS && p-1 <= ptE {
+			ef.terms.add(soSplicePolypyrimidine)
+		}
 		return
 	}
 	if s <= lsE && e >= is {
@@ -329,13 +391,15 @@ func (sc *scratch) splice(m *txModel, v *variant, left, right refdata.Exon, is, 
 		ef.terms.add(soSpliceRegion)
 	}
 	// The fifth intron base of a donor is highly conserved (VEP reports it
-	// separately); the 2-base site is reported already when both are hit.
-	fifth := is + 4
-	if m.rev {
-		fifth = ie - 4
-	}
-	if fifth >= is && fifth <= ie && s <= fifth && e >= fifth && ie-is >= 5 {
+	// separately), as are bases 3-6 (the donor region).
+	if s <= fifth && e >= fifth {
 		ef.terms.add(soSpliceDonor5th)
+	}
+	if overlaps(s, e, drS, drE) {
+		ef.terms.add(soSpliceDonorRegion)
+	}
+	if overlaps(s, e, ptS, ptE) {
+		ef.terms.add(soSplicePolypyrimidine)
 	}
 }
 
@@ -873,10 +937,16 @@ func (sc *scratch) frameshift(m *txModel, cw codingWindow, ef *effect) {
 		si >= 0 && si < len(ra) && ra[si] == '*' {
 		ef.terms.add(soStopLost)
 	}
-	// The alternate codons that hold the change, as VEP's peptide allele
-	// reads them: the touched reference codons, longer or shorter by the
-	// indel; they end at base altEnd of sc.aw.
-	altEnd := 3*(cw.lastCodon(m)-wA+1) + len(sc.altT) - len(sc.refT)
+	// The alternate bases that hold the change, as VEP's peptide allele
+	// reads them, bases [altS, altE) of sc.aw: the touched reference codons,
+	// longer or shorter by the indel; for an insertion between two codons,
+	// the inserted bases alone.
+	altS := 3 * (cw.varCodon - wA)
+	altE := 3*(cw.lastCodon(m)-wA+1) + len(sc.altT) - len(sc.refT)
+	if len(sc.refT) == 0 && (q1-1-m.phase)%3 == 0 {
+		altS = 3 * (cw.varCodon - wA + 1)
+		altE = altS + len(sc.altT)
+	}
 	if k := bytes.IndexByte(ra, '*'); k >= 0 {
 		ra = ra[:k+1]
 	}
@@ -902,7 +972,7 @@ func (sc *scratch) frameshift(m *txModel, cw codingWindow, ef *effect) {
 			// it (TAT>TAAT): stop_gained, as VEP calls it when its peptide
 			// allele has a stop. A stop completed by the bases after them,
 			// or further on, is the frameshift's own end (fsTerN).
-			if 3*k+3 <= altEnd {
+			if 3*k >= altS && 3*k+3 <= altE {
 				ef.terms.add(soStopGained)
 			}
 			p = append(p, "Ter"...)
@@ -1223,8 +1293,8 @@ func (m *txModel) touchesSite(s, e int) bool {
 	i, _ := m.findExon(min(s, e))
 	for k := max(i-1, 0); k <= i && k+1 < len(ex); k++ {
 		is, ie := ex[k].End+1, ex[k+1].Start-1
-		if ie-is < 1 {
-			continue
+		if ie-is <= frameshiftIntronMax {
+			continue // an alignment gap has no splice sites
 		}
 		if s > e {
 			if (e == is && s == is+1) || (e == ie-1 && s == ie) {

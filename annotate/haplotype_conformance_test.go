@@ -25,7 +25,7 @@ import (
 // compares every record's per-sample, per-haplotype consequences with
 // NAME.txt. ok is false when the file is not a haplotype case (no samples
 // or no NAME.txt).
-func runHaplotypeFile(t *testing.T, b *refdata.Bundle, path string, acc *int) (agree, total int, ok bool) {
+func runHaplotypeFile(t *testing.T, b *refdata.Bundle, path string, acc *disagreements) (agree, total int, ok bool) {
 	t.Helper()
 	in, err := os.ReadFile(path)
 	if err != nil {
@@ -81,7 +81,7 @@ func runHaplotypeFile(t *testing.T, b *refdata.Bundle, path string, acc *int) (a
 			}
 		case accepted:
 			t.Logf("accepted disagreement %s: bcftools %v, gas %v (%s)", id, e, g, reason)
-			*acc++
+			acc.accepted++
 		default:
 			t.Errorf("disagree %s (haplotypes): bcftools %v, gas %v", id, e, g)
 		}

@@ -132,6 +132,7 @@ type termSet uint64
 
 func (s termSet) has(t term) bool       { return s&(1<<t) != 0 }
 func (s *termSet) add(t term)           { *s |= 1 << t }
+func (s *termSet) del(t term)           { *s &^= 1 << t }
 func (s termSet) empty() bool           { return s == 0 }
 func (s termSet) hasAny(o termSet) bool { return s&o != 0 }
 

@@ -263,3 +263,97 @@ func TestVEPChr21(t *testing.T) {
 		})
 	}
 }
+
+// utrIntronTranscript is the model gene with a third exon, so that the
+// second intron (141-170) lies in the 3' UTR.
+func utrIntronTranscript() *refdata.Transcript {
+	t := modelTranscript(true)
+	t.End = 190
+	t.Exons = []refdata.Exon{{Start: 21, End: 60}, {Start: 101, End: 140}, {Start: 171, End: 190}}
+	return t
+}
+
+// Splice terms as VEP 115 gives them on the same transcript and sequence
+// (docs/conformance.md has the run): the donor region (intron bases 3-6)
+// and the donor's 5th base replace splice_region there, the polypyrimidine
+// tract is intron bases 3-17 before the acceptor, a changed donor or
+// acceptor site is not also splice_region, and intron_variant needs an
+// intron base beyond the 2-base sites.
+func TestVEPSpliceZones(t *testing.T) {
+	t.Parallel()
+	g := modelGenome()
+	tr := utrIntronTranscript()
+	alt := func(p int) string { return string(other(g[p-1])) }
+	for _, c := range []struct {
+		name  string
+		f     func() (int, string, string)
+		terms string
+	}{
+		{"donor +1", func() (int, string, string) { return snv(g, 61, alt(61)) }, "splice_donor_variant"},
+		{"donor +3", func() (int, string, string) { return snv(g, 63, alt(63)) }, "splice_donor_region_variant&intron_variant"},
+		{"donor +4", func() (int, string, string) { return snv(g, 64, alt(64)) }, "splice_donor_region_variant&intron_variant"},
+		{"donor +5", func() (int, string, string) { return snv(g, 65, alt(65)) }, "splice_donor_5th_base_variant&intron_variant"},
+		{"donor +6", func() (int, string, string) { return snv(g, 66, alt(66)) }, "splice_donor_region_variant&intron_variant"},
+		{"donor +7", func() (int, string, string) { return snv(g, 67, alt(67)) }, "splice_region_variant&intron_variant"},
+		{"donor +8", func() (int, string, string) { return snv(g, 68, alt(68)) }, "splice_region_variant&intron_variant"},
+		{"exon -1", func() (int, string, string) { return snv(g, 60, alt(60)) }, "missense_variant&splice_region_variant"},
+		{"exon -3", func() (int, string, string) { return snv(g, 58, alt(58)) }, "splice_region_variant&synonymous_variant"},
+		{"exon -4", func() (int, string, string) { return snv(g, 57, alt(57)) }, "missense_variant"},
+		{"acceptor -3", func() (int, string, string) { return snv(g, 98, alt(98)) }, "splice_region_variant&splice_polypyrimidine_tract_variant&intron_variant"},
+		{"acceptor -9", func() (int, string, string) { return snv(g, 92, alt(92)) }, "splice_polypyrimidine_tract_variant&intron_variant"},
+		{"acceptor -17", func() (int, string, string) { return snv(g, 84, alt(84)) }, "splice_polypyrimidine_tract_variant&intron_variant"},
+		{"acceptor -18", func() (int, string, string) { return snv(g, 83, alt(83)) }, "intron_variant"},
+		{"del +1..+3", func() (int, string, string) { return del(g, 61, 3) }, "splice_donor_variant&splice_donor_region_variant&intron_variant"},
+		{"del +4..+8", func() (int, string, string) { return del(g, 64, 5) }, "splice_donor_5th_base_variant&intron_variant"},
+		// (a base that cannot slide out of the site: GT stays changed)
+		{"ins +1/+2", func() (int, string, string) { return ins(g, 61, string(notEither(g[60], g[61]))) }, "splice_donor_variant"},
+		{"ins +2/+3", func() (int, string, string) { return ins(g, 62, "T") }, "splice_region_variant&intron_variant"},
+		{"ins +3/+4", func() (int, string, string) { return ins(g, 63, "T") }, "splice_donor_region_variant&intron_variant"},
+		{"ins +6/+7", func() (int, string, string) { return ins(g, 66, "T") }, "splice_region_variant&intron_variant"},
+		{"ins -18/-17", func() (int, string, string) { return ins(g, 83, "T") }, "splice_polypyrimidine_tract_variant&intron_variant"},
+		{"ins -3/-2", func() (int, string, string) { return ins(g, 98, "T") }, "splice_region_variant&splice_polypyrimidine_tract_variant&intron_variant"},
+		// An insertion at an exon edge inside the 3' UTR, next to the UTR
+		// intron, is in the splice region (VEP's _intron_overlap).
+		{"ins UTR exon end", func() (int, string, string) { return ins(g, 140, "T") }, "splice_region_variant&3_prime_UTR_variant"},
+		{"ins UTR exon start", func() (int, string, string) { return ins(g, 170, "T") }, "splice_region_variant&3_prime_UTR_variant"},
+	} {
+		pos, r, a := c.f()
+		bothStrands(t, g, tr, mk(c.name, pos, r, a, c.terms, "*", "*"))
+	}
+}
+
+// An "intron" of at most 13 bases is an alignment gap of the model (VEP's
+// frameshift intron): a change of its bases is exonic with an unknown
+// effect (coding_sequence_variant, as VEP calls it), and it has no splice
+// sites or splice region — the exon bases around it are called as coding
+// bases only (VEP gives them splice terms from the gap's ends; see
+// docs/conformance.md).
+func TestVEPShortIntronIsGap(t *testing.T) {
+	t.Parallel()
+	g := modelGenome()
+	for _, gap := range []int{1, 2, 13} {
+		tr := modelTranscript(true)
+		tr.Exons = []refdata.Exon{{Start: 21, End: 60}, {Start: 61 + gap, End: 150}}
+		tr.CDSEnd = 127 + gap - gap%3 // any end: the frame does not matter here
+		name := "gap " + itoa(int64(gap))
+		pos, r, a := snv(g, 61, string(other(g[60])))
+		bothStrands(t, g, tr, mk(name+" snv", pos, r, a, "coding_sequence_variant", "*", ""))
+		pos, r, a = del(g, 61, 1)
+		bothStrands(t, g, tr, mk(name+" del", pos, r, a, "coding_sequence_variant", "*", ""))
+		for _, p := range []int{58, 60, 61 + gap, 63 + gap, 65 + gap} {
+			pos, r, a := snv(g, p, string(other(g[p-1])))
+			for _, ef := range []effect{runCase(t, newTxModel(tr), memSeq(g), pos, r, a)} {
+				got := string(ef.terms.appendTerms(nil))
+				if strings.Contains(got, "splice") || strings.Contains(got, "intron") || ef.hgvsP == nil {
+					t.Errorf("%s: exon base %d next to the gap: %s %s, want a coding call without splice terms", name, p, got, ef.hgvsP)
+				}
+			}
+		}
+	}
+	// A 14-base intron is an intron (its +1 is also in the acceptor's
+	// polypyrimidine tract, intron bases 3-17 from its end).
+	tr := modelTranscript(true)
+	tr.Exons = []refdata.Exon{{Start: 21, End: 60}, {Start: 75, End: 150}}
+	pos, r, a := snv(g, 61, string(other(g[60])))
+	bothStrands(t, g, tr, mk("14-base intron", pos, r, a, "splice_donor_variant&splice_polypyrimidine_tract_variant", "*", ""))
+}

@@ -51,8 +51,6 @@ var notComparable = map[string]bool{
 	"intergenic_variant":                  true,
 	"NMD_transcript_variant":              true,
 	"non_coding_transcript_variant":       true,
-	"splice_donor_5th_base_variant":       true,
-	"splice_donor_region_variant":         true,
 	"splice_polypyrimidine_tract_variant": true,
 	"incomplete_terminal_codon_variant":   true,
 }
@@ -192,7 +190,14 @@ func annSet(v []byte) termSet {
 			continue
 		}
 		for _, w := range bytes.Split(f[1], []byte{'&'}) {
-			if t := string(w); t != "" && !notComparable[t] {
+			t := string(w)
+			if t == "splice_donor_5th_base_variant" || t == "splice_donor_region_variant" {
+				// VEP's refinements of the donor side of the splice region
+				// (intron bases 3-6, and the 5th) replace splice_region_variant
+				// there; bcftools calls the same bases splice_region.
+				t = "splice_region_variant"
+			}
+			if t != "" && !notComparable[t] {
 				out[t] = true
 			}
 		}
