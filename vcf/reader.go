@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"sync/atomic"
 
 	"github.com/klauspost/compress/flate"
@@ -372,7 +373,17 @@ func (r *Reader) inputError(err error) error {
 }
 
 func tooLargeMsg(limit int64) string {
-	return "input is larger than the limit of " + strconv.FormatInt(limit, 10) + " bytes after decompression"
+	return tooLargePrefix + strconv.FormatInt(limit, 10) + " bytes after decompression"
+}
+
+const tooLargePrefix = "input is larger than the limit of "
+
+// IsTooLarge reports whether err is the reader's refusal of an input over
+// ReaderOptions.MaxInputBytes after decompression (rather than malformed
+// input), so a caller can word it as a limit.
+func IsTooLarge(err error) bool {
+	var pe *ParseError
+	return errors.As(err, &pe) && strings.HasPrefix(pe.Msg, tooLargePrefix)
 }
 
 // limitError reports which limit limitReader enforced.

@@ -23,6 +23,7 @@ import (
 	"github.com/gas-project/gas/internal/auth"
 	"github.com/gas-project/gas/internal/httpserver"
 	"github.com/gas-project/gas/internal/metrics"
+	"github.com/gas-project/gas/internal/submit"
 )
 
 // Prefix is where the API is mounted.
@@ -67,7 +68,11 @@ type Tokens interface {
 // Config tunes the API.
 type Config struct {
 	FreeUploadLimit, PremiumUploadLimit int64
-	DefaultBundle                       string
+	// Limits gives each plan's limits of one input after decompression
+	// (config.Config.Limits); nil keeps the old guard of 100 times the
+	// upload limit.
+	Limits        func(gas.Plan) gas.PlanLimits
+	DefaultBundle string
 	// Bundles users may choose (the default first); empty means only DefaultBundle.
 	Bundles []string
 	BaseURL string // for links in answers; empty uses the request's host
@@ -93,6 +98,14 @@ type Deps struct {
 	Records interface {
 		SetInputRecords(ctx context.Context, jobID string, n int64) error
 	}
+	// Quota refuses uploads over the plan's limits of jobs at once and
+	// uploads per hour (429 with Retry-After) before their body is read;
+	// nil: the job store's own check alone.
+	Quota submit.Quota
+	// Pending finds the site's uploads waiting on their pre-flight
+	// report, which an upload ID must not take over; nil: CreateJob's
+	// own refusal alone.
+	Pending submit.Pending
 }
 
 type server struct {

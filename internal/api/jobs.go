@@ -56,6 +56,11 @@ func (s *server) limit(u *gas.User) int64 {
 	return s.cfg.FreeUploadLimit
 }
 
+// submitter stores, checks and queues uploads the same way as the site.
+func (s *server) submitter(bundle string) *submit.Submitter {
+	return &submit.Submitter{Blobs: s.d.Blobs, Jobs: s.d.Jobs, Bundle: bundle, Logger: s.log, Limits: s.cfg.Limits, Quota: s.d.Quota, Pending: s.d.Pending}
+}
+
 func (s *server) me(w http.ResponseWriter, r *http.Request, u *gas.User) {
 	s.json(w, http.StatusOK, Me{ID: u.ID, Email: u.Email, Name: u.Name, Plan: u.Plan,
 		UploadLimit: s.limit(u), DirectUploads: s.d.Presign != nil, Bundles: s.cfg.Bundles})
@@ -103,6 +108,10 @@ func (s *server) createUpload(w http.ResponseWriter, r *http.Request, u *gas.Use
 		s.tooLarge(w, r, u, limit)
 		return
 	}
+	if err := s.submitter("").CheckQuota(r.Context(), u); err != nil {
+		s.error(w, r, err)
+		return
+	}
 	id := uuid.NewString()
 	p, err := s.d.Presign.PresignPut(r.Context(), gas.JobKey(u.ID, id, name), in.Size, uploadTTL)
 	if err != nil {
@@ -116,6 +125,13 @@ func (s *server) createUpload(w http.ResponseWriter, r *http.Request, u *gas.Use
 // submitUploaded answers POST /jobs with JSON {"upload_id", "name",
 // "transcripts"}: the job of a direct upload.
 func (s *server) submitUploaded(w http.ResponseWriter, r *http.Request, u *gas.User) {
+	if s.d.Presign == nil {
+		// No direct uploads here, so no upload ID of this API's to take:
+		// the only objects such an ID could name are the site's uploads
+		// waiting on their pre-flight report (issue 17).
+		s.error(w, r, gas.Errorf(gas.EINVALID, "This server keeps files itself; upload with a multipart POST /api/v1/jobs."))
+		return
+	}
 	var in SubmitRequest
 	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&in); err != nil {
 		s.error(w, r, gas.Errorf(gas.EINVALID, "Send JSON {\"upload_id\": …, \"name\": …} or a multipart upload."))
@@ -136,7 +152,7 @@ func (s *server) submitUploaded(w http.ResponseWriter, r *http.Request, u *gas.U
 		s.error(w, r, err)
 		return
 	}
-	sub := &submit.Submitter{Blobs: s.d.Blobs, Jobs: s.d.Jobs, Bundle: bundle, Logger: s.log}
+	sub := s.submitter(bundle)
 	job, records, err := sub.Adopt(r.Context(), u, in.UploadID, in.Name, s.limit(u))
 	if err != nil {
 		if submit.IsTooLarge(err) {
@@ -150,18 +166,27 @@ func (s *server) submitUploaded(w http.ResponseWriter, r *http.Request, u *gas.U
 	s.create(w, r, sub, job, submit.Options{Transcripts: mode}, records)
 }
 
+// maxPage bounds ?page=: (page-1)*per_page must not overflow, or a huge
+// page would wrap around to a negative offset and answer page 1 (issue 17).
+const maxPage = 1_000_000
+
 // listJobs answers GET /jobs?page=N&per_page=M (newest first; 20 per page
-// by default, at most 200).
+// by default, at most 200; pages 1 to 1,000,000, those past the last one
+// empty).
 func (s *server) listJobs(w http.ResponseWriter, r *http.Request, u *gas.User) {
 	page, per := 1, 20
-	for name, dst := range map[string]*int{"page": &page, "per_page": &per} {
-		if v := r.URL.Query().Get(name); v != "" {
+	for _, p := range []struct {
+		name string
+		dst  *int
+		hi   int
+	}{{"page", &page, maxPage}, {"per_page", &per, 200}} {
+		if v := r.URL.Query().Get(p.name); v != "" {
 			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || (name == "per_page" && n > 200) {
-				s.error(w, r, gas.Errorf(gas.EINVALID, "%s must be a whole number from 1%s.", name, map[bool]string{true: " to 200", false: ""}[name == "per_page"]))
+			if err != nil || n < 1 || n > p.hi {
+				s.error(w, r, gas.Errorf(gas.EINVALID, "%s must be a whole number from 1 to %d.", p.name, p.hi))
 				return
 			}
-			*dst = n
+			*p.dst = n
 		}
 	}
 	list, total, err := s.d.Jobs.ListJobs(r.Context(), u.ID, gas.Page{Offset: (page - 1) * per, Limit: per})
@@ -185,6 +210,12 @@ func (s *server) submitJob(w http.ResponseWriter, r *http.Request, u *gas.User) 
 		return
 	}
 	limit := s.limit(u)
+	if err := s.submitter("").CheckQuota(r.Context(), u); err != nil {
+		// Refused before the body is read: a client over its limits
+		// costs no storage and no check.
+		s.error(w, r, err)
+		return
+	}
 	const slack = 64 << 10 // multipart framing and the small fields
 	if r.ContentLength > limit+slack {
 		s.tooLarge(w, r, u, limit)
@@ -196,7 +227,7 @@ func (s *server) submitJob(w http.ResponseWriter, r *http.Request, u *gas.User) 
 		s.error(w, r, gas.Errorf(gas.EINVALID, "Send multipart/form-data with a file part named \"file\"."))
 		return
 	}
-	sub := &submit.Submitter{Blobs: s.d.Blobs, Jobs: s.d.Jobs, Bundle: s.cfg.DefaultBundle, Logger: s.log}
+	sub := s.submitter(s.cfg.DefaultBundle)
 	mode := annotate.AllTranscripts
 	jobName := ""
 	var job *gas.Job

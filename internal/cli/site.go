@@ -61,7 +61,7 @@ func siteHandler(ctx context.Context, cfg config.Config, svc *services, baseURL 
 	}
 	db := svc.db
 	deps := web.Deps{Users: db, Sessions: db, Jobs: svc.store, Blobs: svc.blobs, Accounts: db,
-		Notifications: db, Cold: svc.cold, Progress: db, Deleter: db, Retrier: svc.store, Uploads: db, IndexKeys: db,
+		Notifications: db, Cold: svc.cold, Progress: db, Deleter: db, Retrier: svc.store, Uploads: db, Quota: db, IndexKeys: db,
 		Presigner: svc.presign,
 		// The variant browser asks for an index that is missing or of an
 		// old format to be built again.
@@ -91,6 +91,7 @@ func siteHandler(ctx context.Context, cfg config.Config, svc *services, baseURL 
 	site, err := web.NewHandler(web.Config{
 		FreeUploadLimit:      cfg.FreeUploadLimit,
 		PremiumUploadLimit:   cfg.PremiumUploadLimit,
+		Limits:               cfg.Limits,
 		FreeRetention:        cfg.FreeRetention,
 		OIDC:                 oidc,
 		SecureCookies:        strings.HasPrefix(baseURL, "https://"),
@@ -107,10 +108,10 @@ func siteHandler(ctx context.Context, cfg config.Config, svc *services, baseURL 
 	if err != nil {
 		return nil, err
 	}
-	apiHandler, err := api.NewHandler(api.Config{FreeUploadLimit: cfg.FreeUploadLimit, PremiumUploadLimit: cfg.PremiumUploadLimit,
+	apiHandler, err := api.NewHandler(api.Config{FreeUploadLimit: cfg.FreeUploadLimit, PremiumUploadLimit: cfg.PremiumUploadLimit, Limits: cfg.Limits,
 		DefaultBundle: cfg.DefaultBundle, Bundles: cfg.OfferedBundles(), BaseURL: baseURL,
 		Proxies: auth.NewProxies(cfg.TrustedProxies), Logger: logger},
-		api.Deps{Tokens: db, Jobs: svc.store, Update: svc.store, Blobs: svc.blobs, Presign: svc.presign, Records: db})
+		api.Deps{Tokens: db, Jobs: svc.store, Update: svc.store, Blobs: svc.blobs, Presign: svc.presign, Records: db, Quota: db, Pending: db})
 	if err != nil {
 		return nil, err
 	}

@@ -82,8 +82,9 @@ func buildServices(cfg config.Config, db *sqldb.DB, logger *slog.Logger, baseURL
 		return nil
 	}
 	// Each user's jobs take at most their plan's share of the annotate
-	// queue; the rest wait their turn (docs/lifecycle.md, "Scheduling").
-	db.LimitRunning(s.ins, func(p gas.Plan) int { return cfg.Limits(p).RunningJobs })
+	// queue, the rest wait their turn, and uploads over the plan's limits
+	// are refused (docs/lifecycle.md, "Scheduling and limits").
+	db.Limit(s.ins, cfg.Limits)
 	s.store = db.JobStore(s.ins, observe, s.notify.Hook(), s.hooks.TransitionHook(), jobs.IndexHook(s.ins))
 	db.OnPlanChange(s.hooks.PlanHook())
 	return s, nil

@@ -113,7 +113,7 @@ type Config struct {
 	UploadRateWindow time.Duration
 	// Per-plan limits (docs/lifecycle.md, "Scheduling and limits"); a zero
 	// count means no limit. InputSize caps a Free input after
-	// decompression (a Premium input: MaxInputSize), MaxRecords its data
+	// decompression (0: FreeUploadLimit; a Premium input: MaxInputSize), MaxRecords its data
 	// records; RunningJobs is a user's share of the annotation queue,
 	// QueuedJobs the most jobs waiting or running, UploadsPerHour the
 	// uploads accepted over the last hour.
@@ -351,7 +351,7 @@ var settings = []setting{
 		get: func(c *Config) string { return humanize.Bytes(uint64(c.UploadMinRate)) }},
 	duration("upload-rate-window", "GAS_UPLOAD_RATE_WINDOW", "time over which an upload's rate is averaged (e.g. 30s)",
 		time.Second, func(c *Config) *time.Duration { return &c.UploadRateWindow }),
-	{name: "free-input-size", env: "GAS_FREE_INPUT_SIZE", usage: "largest input of a Free user after decompression (e.g. 150KB)",
+	{name: "free-input-size", env: "GAS_FREE_INPUT_SIZE", usage: "largest input of a Free user after decompression (default: the free upload limit)",
 		set: func(c *Config, v string) (err error) { c.FreeInputSize, err = parseSize(v); return err },
 		get: func(c *Config) string { return humanize.Bytes(uint64(c.FreeInputSize)) }},
 	count64("free-max-records", "GAS_FREE_MAX_RECORDS", "most data records in one input of a Free user (0: no limit)", func(c *Config) *int64 { return &c.FreeMaxRecords }),
@@ -521,8 +521,9 @@ func Default() Config {
 		// A Free input is 150 kB of VCF text however it is sent: gzip
 		// compresses VCF 10-30 times, and a limit on the bytes sent alone
 		// let a 135 kB gzip of 396,000 records through (issue 17).
-		FreeInputSize:  150_000,
-		FreeMaxRecords: 10_000,
+		// (FreeInputSize 0: the same as FreeUploadLimit.) The byte limit
+		// bounds records too (150 kB hold at most 9,375 records), so
+		// FreeMaxRecords is left to the operator.
 		// Shares of the queue: with the default 2 workers per core, two
 		// Free users or one Premium user fill a 2-core machine, and a
 		// backlog never delays another user's job by more than the share.
@@ -543,7 +544,11 @@ func (c Config) Limits(plan gas.Plan) gas.PlanLimits {
 		return gas.PlanLimits{UploadBytes: c.PremiumUploadLimit, InputBytes: c.MaxInputSize, InputRecords: c.PremiumMaxRecords,
 			RunningJobs: c.PremiumRunningJobs, QueuedJobs: c.PremiumQueuedJobs, UploadsPerHour: c.PremiumUploadsPerHour}
 	}
-	return gas.PlanLimits{UploadBytes: c.FreeUploadLimit, InputBytes: min(c.FreeInputSize, c.MaxInputSize), InputRecords: c.FreeMaxRecords,
+	input := c.FreeInputSize
+	if input == 0 {
+		input = c.FreeUploadLimit
+	}
+	return gas.PlanLimits{UploadBytes: c.FreeUploadLimit, InputBytes: min(input, c.MaxInputSize), InputRecords: c.FreeMaxRecords,
 		RunningJobs: c.FreeRunningJobs, QueuedJobs: c.FreeQueuedJobs, UploadsPerHour: c.FreeUploadsPerHour}
 }
 
@@ -755,9 +760,6 @@ func (c *Config) Validate() error {
 		if !slices.Contains(gas.Queues(), q) {
 			errs = append(errs, fmt.Errorf("queues: unknown queue %q (use %s)", q, queues))
 		}
-	}
-	if c.FreeInputSize <= 0 {
-		errs = append(errs, errors.New("free-input-size must be positive"))
 	}
 	if c.UploadMinRate < 1 {
 		errs = append(errs, errors.New("upload-min-rate must be at least 1 byte per second"))

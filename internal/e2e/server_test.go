@@ -39,6 +39,11 @@ func serverEnv(dir string, extra map[string]string) []string {
 		"GAS_ADDR":      "127.0.0.1:0",
 		"GAS_WORKERS":   "2",
 		"GAS_LOG_LEVEL": "info",
+		// Whole-system tests send many uploads as one user; the limits
+		// of jobs at once and uploads per hour have tests of their own
+		// (TestPlanLimits…).
+		"GAS_FREE_QUEUED_JOBS":      "0",
+		"GAS_FREE_UPLOADS_PER_HOUR": "0",
 	}
 	for k, v := range extra {
 		vars[k] = v

@@ -77,7 +77,13 @@ func fairShare(t *testing.T, db *sqldb.DB, shares bool) {
 		t.Fatal(err)
 	}
 	if shares {
-		db.LimitRunning(ins, func(p gas.Plan) int { return def.Limits(p).RunningJobs })
+		// The default shares; A may queue all 40 (the default caps a Free
+		// user at 20 waiting, which TestPlanLimits… covers).
+		db.Limit(ins, func(p gas.Plan) gas.PlanLimits {
+			l := def.Limits(p)
+			l.QueuedJobs, l.UploadsPerHour = 0, 0
+			return l
+		})
 	}
 	e := setupOn(t, db)
 	e.store = db.JobStore(ins)

@@ -26,18 +26,20 @@ import (
 // it held or queued, never lost. FillQueues repairs what no transaction
 // triggers (a limit raised in the configuration, an upgrade to Premium).
 
-// admission is the queue policy a DB applies when LimitRunning was called.
+// admission is the queue policy a DB applies when Limit was called.
 type admission struct {
-	enq   gas.Enqueuer
-	limit func(gas.Plan) int
+	enq    gas.Enqueuer
+	limits func(gas.Plan) gas.PlanLimits
 }
 
-// LimitRunning turns fair sharing on: at most limit(plan) of a user's
-// PENDING/RUNNING jobs are in the annotation queue at once (a limit < 1
-// means no limit); enq queues the ones let through. Without it, every job is
-// queued when it is created. Call it before the stores are used.
-func (db *DB) LimitRunning(enq gas.Enqueuer, limit func(gas.Plan) int) {
-	db.admit = &admission{enq: enq, limit: limit}
+// Limit turns the plans' limits on (nil limits: none). Fair sharing: at
+// most RunningJobs of a user's PENDING/RUNNING jobs are in the annotation
+// queue at once (0: no limit), and enq queues the ones let through;
+// without Limit every job is queued when it is created. CreateJob and
+// HoldUpload refuse an upload over QueuedJobs or UploadsPerHour
+// (ETOOMANY, see CheckQuota). Call it before the stores are used.
+func (db *DB) Limit(enq gas.Enqueuer, limits func(gas.Plan) gas.PlanLimits) {
+	db.admit = &admission{enq: enq, limits: limits}
 	// A plan change may widen the share (an upgrade): fill it in the
 	// change's own transaction.
 	db.OnPlanChange(func(ctx context.Context, tx *sql.Tx, u *gas.User, _ gas.Plan) error {
@@ -93,7 +95,7 @@ func (db *DB) fill(ctx context.Context, tx *sql.Tx, userID int64) error {
 	if err != nil {
 		return fmt.Errorf("fill queue of user %d: %w", userID, err)
 	}
-	limit := db.admit.limit(plan)
+	limit := db.admit.limits(plan).RunningJobs
 	if limit <= 0 {
 		limit = math.MaxInt32 // no limit: every held job goes
 	}
@@ -192,4 +194,111 @@ func (db *DB) FillQueues(ctx context.Context) (int, error) {
 		n += before - after
 	}
 	return n, nil
+}
+
+// querier is what quota needs of a *sql.DB or *sql.Tx.
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// uploadWindow is the period of the limit of uploads per hour.
+const uploadWindow = time.Hour
+
+// queuedRetryAfter is the Retry-After of a refusal for too many jobs at
+// once: when a place frees is not known, and a small job takes seconds.
+const queuedRetryAfter = time.Minute
+
+// CheckQuota returns an ETOOMANY error (with its Retry-After, see
+// gas.RetryAfter) when the user may not upload now: they have their plan's
+// most jobs waiting or running, or made their plan's most uploads in the
+// last hour. The front ends ask before reading an upload; CreateJob and
+// HoldUpload check again in their transaction, which decides.
+func (db *DB) CheckQuota(ctx context.Context, userID int64) error {
+	if db.admit == nil {
+		return nil
+	}
+	var plan string
+	if err := db.sql.QueryRowContext(ctx, db.q(`SELECT plan FROM users WHERE id = ?`), userID).Scan(&plan); err != nil {
+		return fmt.Errorf("sqldb: check quota: %w", err)
+	}
+	return db.quota(ctx, db.sql, userID, gas.Plan(plan), "", true)
+}
+
+// quota is CheckQuota on q for a user of plan; id, when set, is the upload
+// being accepted, which a pre-flight hold may have counted already. jobs
+// says whether the limit of jobs at once applies (not to a pre-flight
+// hold, which is no job yet).
+func (db *DB) quota(ctx context.Context, q querier, userID int64, plan gas.Plan, id string, jobs bool) error {
+	lim := db.admit.limits(plan)
+	name := "Free"
+	if plan == gas.PlanPremium {
+		name = "Premium"
+	}
+	if jobs && lim.QueuedJobs > 0 {
+		states := inProgressStates()
+		var n int
+		err := q.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM jobs WHERE user_id = ? AND state IN (`+placeholders(len(states))+`)`),
+			append([]any{userID}, states...)...).Scan(&n)
+		if err != nil {
+			return fmt.Errorf("sqldb: quota: %w", err)
+		}
+		if n >= lim.QueuedJobs {
+			return gas.TooMany(queuedRetryAfter, fmt.Sprintf("You have %d annotation jobs waiting or running, the most your %s plan allows at once. "+
+				"Please try again when some have finished (in a minute or so).", n, name))
+		}
+	}
+	if lim.UploadsPerHour > 0 {
+		since := db.now().Add(-uploadWindow)
+		var n int
+		var oldest sql.NullInt64
+		err := q.QueryRowContext(ctx, db.q(`SELECT COUNT(*), MIN(at) FROM upload_log WHERE user_id = ? AND at >= ? AND id <> ?`),
+			userID, micro(since), id).Scan(&n, &oldest)
+		if err != nil {
+			return fmt.Errorf("sqldb: quota: %w", err)
+		}
+		if n >= lim.UploadsPerHour {
+			after := fromMicro(oldest.Int64).Add(uploadWindow).Sub(db.now())
+			return gas.TooMany(after, fmt.Sprintf("You have made %d uploads in the last hour, the most your %s plan allows. "+
+				"Please try again in %s.", n, name, roundUp(after)))
+		}
+	}
+	return nil
+}
+
+// roundUp shows a wait in whole minutes, or seconds under a minute.
+func roundUp(d time.Duration) string {
+	if d < time.Minute {
+		return fmt.Sprintf("%d seconds", max(int((d+time.Second-1)/time.Second), 1))
+	}
+	m := int((d + time.Minute - 1) / time.Minute)
+	if m == 1 {
+		return "1 minute"
+	}
+	return fmt.Sprintf("%d minutes", m)
+}
+
+// acceptUpload checks the quota of userID for upload id in tx, with the
+// user's row locked so parallel uploads are counted one after the other,
+// and records the upload; a refusal is ETOOMANY. Rows of the user older
+// than the window are pruned here, so the log stays small.
+func (db *DB) acceptUpload(ctx context.Context, tx *sql.Tx, userID int64, id string, jobs bool) error {
+	if db.admit == nil {
+		return nil
+	}
+	plan, err := db.lockUser(ctx, tx, userID)
+	if err != nil {
+		return fmt.Errorf("accept upload: %w", err)
+	}
+	if err := db.quota(ctx, tx, userID, plan, id, jobs); err != nil {
+		return err
+	}
+	now := db.now()
+	if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM upload_log WHERE user_id = ? AND at < ?`), userID, micro(now.Add(-uploadWindow))); err != nil {
+		return fmt.Errorf("accept upload: prune: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO upload_log (id, user_id, at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING`),
+		id, userID, micro(now)); err != nil {
+		return fmt.Errorf("accept upload: %w", err)
+	}
+	return nil
 }

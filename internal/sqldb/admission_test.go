@@ -30,11 +30,11 @@ func testFairShareHolds(t *testing.T, open opener) {
 	f := setup(t, open)
 	var freeLimit atomic.Int64
 	freeLimit.Store(2)
-	f.db.LimitRunning(f.enq, func(p gas.Plan) int {
+	f.db.Limit(f.enq, func(p gas.Plan) gas.PlanLimits {
 		if p == gas.PlanPremium {
-			return 4
+			return gas.PlanLimits{RunningJobs: 4}
 		}
-		return int(freeLimit.Load())
+		return gas.PlanLimits{RunningJobs: int(freeLimit.Load())}
 	})
 	queued := func() []string {
 		t.Helper()

@@ -112,7 +112,7 @@ type DB struct {
 	display string // where the database is, for messages
 	// planHooks run inside SetPlan's transaction (see OnPlanChange).
 	planHooks []gas.PlanHook
-	// admit shares the annotation queue between users (LimitRunning);
+	// admit shares the annotation queue between users (Limit);
 	// nil queues every job at once.
 	admit *admission
 }

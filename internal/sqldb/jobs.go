@@ -87,6 +87,21 @@ func (s *Jobs) CreateJob(ctx context.Context, j *gas.Job) error {
 	}
 	now := s.db.now().UTC().Truncate(time.Microsecond)
 	err := s.db.inTx(ctx, func(tx *sql.Tx) error {
+		// An upload waiting on its pre-flight report is not a job's input
+		// until the user starts it (which releases it first): taking it
+		// otherwise would let the sweeper of abandoned uploads delete the
+		// job's input later (issue 17).
+		var pending int
+		if err := tx.QueryRowContext(ctx, s.db.q(`SELECT COUNT(*) FROM pending_uploads WHERE id = ?`), id).Scan(&pending); err != nil {
+			return fmt.Errorf("check pending uploads: %w", err)
+		}
+		if pending > 0 {
+			return gas.Errorf(gas.ECONFLICT, "This upload is waiting for its pre-flight report; start or cancel it on its page (/uploads/%s).", id)
+		}
+		// Over the plan's jobs at once or uploads per hour: ETOOMANY.
+		if err := s.db.acceptUpload(ctx, tx, j.UserID, id, true); err != nil {
+			return err
+		}
 		_, err := tx.ExecContext(ctx, s.db.q(`INSERT INTO jobs (id, user_id, state, name, input_name, input_key, input_size, bundle, options, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 			id, j.UserID, string(gas.JobPending), j.Name, j.InputName, j.InputKey, j.InputSize, j.Bundle, opts, micro(now))

@@ -10,11 +10,22 @@ import (
 	"github.com/gas-project/gas"
 )
 
-// HoldUpload records a pending upload; CreatedAt is set to now.
+// HoldUpload records a pending upload; CreatedAt is set to now. It counts
+// as an upload for the plan's limit per hour (ETOOMANY when over, see
+// Limit); the job it may become does not count again.
 func (db *DB) HoldUpload(ctx context.Context, p *gas.PendingUpload) error {
 	p.CreatedAt = db.now().UTC()
-	_, err := db.sql.ExecContext(ctx, db.q(`INSERT INTO pending_uploads (id, user_id, input_key, input_name, input_size, mode, bundle, name, on_error, report, created_at)
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := db.acceptUpload(ctx, tx, p.UserID, p.ID, false); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, db.q(`INSERT INTO pending_uploads (id, user_id, input_key, input_name, input_size, mode, bundle, name, on_error, report, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), p.ID, p.UserID, p.InputKey, p.InputName, p.InputSize, p.Mode, p.Bundle, p.Name, p.OnError, p.Report, micro(p.CreatedAt))
+		return err
+	})
+	if gas.ErrorCode(err) == gas.ETOOMANY {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("sqldb: hold upload: %w", err)
 	}

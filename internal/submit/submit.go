@@ -35,6 +35,19 @@ type Submitter struct {
 	// Bundle is the reference bundle recorded on new jobs.
 	Bundle string
 	Logger *slog.Logger
+	// Limits, when set, gives each plan's limits of one input after
+	// decompression (see InputLimits); Quota, when set, refuses uploads
+	// over the plan's limits of jobs at once and uploads per hour.
+	Limits func(gas.Plan) gas.PlanLimits
+	Quota  Quota
+	// Pending, when set, lets Adopt refuse the ID of an upload waiting on
+	// its pre-flight report (sqldb.DB has it).
+	Pending Pending
+}
+
+// Pending finds a user's uploads waiting on their pre-flight report.
+type Pending interface {
+	PendingUpload(ctx context.Context, userID int64, id string) (*gas.PendingUpload, error)
 }
 
 // capReader passes at most n bytes and fails with ErrTooLarge on the next
@@ -98,7 +111,7 @@ func (s *Submitter) Store(ctx context.Context, u *gas.User, name string, r io.Re
 		}
 	}
 	job.InputSize = info.Size
-	records, err := s.check(ctx, job, limit)
+	records, err := s.check(ctx, job, s.InputLimits(u.Plan, limit))
 	if err != nil {
 		s.Abandon(ctx, job)
 		return nil, 0, err
@@ -130,6 +143,15 @@ func (s *Submitter) Adopt(ctx context.Context, u *gas.User, id, name string, lim
 	} else if gas.ErrorCode(err) != gas.ENOTFOUND {
 		return nil, 0, fmt.Errorf("adopt upload: %w", err)
 	}
+	if s.Pending != nil {
+		// Its file belongs to the pre-flight report: neither taken nor
+		// deleted from here (CreateJob refuses it too).
+		if _, err := s.Pending.PendingUpload(ctx, u.ID, id); err == nil {
+			return nil, 0, gas.Errorf(gas.ECONFLICT, "This upload is waiting for its pre-flight report; start or cancel it on its page (/uploads/%s).", id)
+		} else if gas.ErrorCode(err) != gas.ENOTFOUND {
+			return nil, 0, fmt.Errorf("adopt upload: %w", err)
+		}
+	}
 	job := &gas.Job{ID: id, UserID: u.ID, InputName: name, InputKey: gas.JobKey(u.ID, id, name)}
 	info, err := s.Blobs.Stat(ctx, job.InputKey)
 	if gas.ErrorCode(err) == gas.ENOTFOUND {
@@ -143,7 +165,7 @@ func (s *Submitter) Adopt(ctx context.Context, u *gas.User, id, name string, lim
 		return nil, 0, ErrTooLarge
 	}
 	job.InputSize = info.Size
-	records, err := s.check(ctx, job, limit)
+	records, err := s.check(ctx, job, s.InputLimits(u.Plan, limit))
 	if err != nil {
 		s.Abandon(ctx, job)
 		return nil, 0, err
@@ -153,16 +175,13 @@ func (s *Submitter) Adopt(ctx context.Context, u *gas.User, id, name string, lim
 
 // check re-reads the stored file: what is validated is exactly what the
 // worker will read.
-func (s *Submitter) check(ctx context.Context, job *gas.Job, limit int64) (int64, error) {
+func (s *Submitter) check(ctx context.Context, job *gas.Job, lim InputLimits) (int64, error) {
 	rc, err := s.Blobs.Open(ctx, job.InputKey)
 	if err != nil {
 		return 0, fmt.Errorf("check upload: open: %w", err)
 	}
 	defer rc.Close()
-	// Compressed VCF rarely shrinks more than ~20×; 100× (at least 64 MiB)
-	// leaves room for honest files while refusing compression bombs.
-	maxBytes := max(limit*100, 64<<20)
-	return CheckVCF(ctx, rc, maxBytes)
+	return CheckInput(ctx, rc, lim)
 }
 
 // Options are the choices of a submission besides the file.
@@ -307,6 +326,15 @@ func SanitizeFilename(name string) (string, error) {
 // truncated upload fails here, not later). maxBytes caps the decompressed
 // size, against compression bombs.
 func CheckVCF(ctx context.Context, r io.Reader, maxBytes int64) (int64, error) {
+	return checkVCF(ctx, r, maxBytes, 0)
+}
+
+// errTooManyRecords stops checkVCF at the record limit.
+var errTooManyRecords = errors.New("too many records")
+
+// checkVCF is CheckVCF that also stops with errTooManyRecords after
+// maxRecords records (<= 0: no limit).
+func checkVCF(ctx context.Context, r io.Reader, maxBytes, maxRecords int64) (int64, error) {
 	rd, err := vcf.NewReader(r, vcf.ReaderOptions{MaxLineBytes: vcf.DefaultMaxLineBytes, MaxInputBytes: maxBytes, Workers: 1})
 	if err != nil {
 		return 0, vcfError(err)
@@ -333,6 +361,9 @@ func CheckVCF(ctx context.Context, r io.Reader, maxBytes int64) (int64, error) {
 				return 0, vcfError(err)
 			}
 			records++
+		}
+		if maxRecords > 0 && records > maxRecords {
+			return 0, errTooManyRecords
 		}
 	}
 	if records == 0 {

@@ -56,6 +56,11 @@ func (s *server) directStart(w http.ResponseWriter, r *http.Request, u *gas.User
 		refuse(http.StatusBadRequest, "The file is empty.")
 		return
 	}
+	if err := s.submitter().CheckQuota(r.Context(), u); err != nil {
+		httpserver.SetRetryAfter(w, err)
+		refuse(httpserver.StatusFor(err), gas.ErrorMessage(err))
+		return
+	}
 	if limit := s.uploadLimit(u); in.Size > limit {
 		refuse(http.StatusRequestEntityTooLarge, "The file is larger than your "+planName(u.Plan)+" plan allows ("+formatBytes(limit)+").")
 		return
@@ -108,7 +113,7 @@ func (s *server) directFinish(w http.ResponseWriter, r *http.Request, u *gas.Use
 			return
 		}
 		job.Bundle, job.Name = bundle, jobName
-		p, err := s.preflightStored(r.Context(), job, limit)
+		p, err := s.preflightStored(r.Context(), job, s.submitter().InputLimits(u.Plan, limit))
 		if err != nil {
 			s.uploadError(w, r, u, mode, err)
 			return

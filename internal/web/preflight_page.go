@@ -230,7 +230,7 @@ func (s *server) storeChecked(ctx context.Context, u *gas.User, part *multipart.
 		}
 	}
 	job.InputSize = info.Size
-	p, err := s.preflightStored(ctx, job, limit)
+	p, err := s.preflightStored(ctx, job, s.submitter().InputLimits(u.Plan, limit))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -238,30 +238,34 @@ func (s *server) storeChecked(ctx context.Context, u *gas.User, part *multipart.
 }
 
 // preflightStored runs the pre-flight check on a job's stored input,
-// against the job's bundle when the site can read it. A file that is not
-// readable as VCF is deleted and refused with the upload check's message.
-func (s *server) preflightStored(ctx context.Context, job *gas.Job, limit int64) (*preflight, error) {
-	maxBytes := max(limit*100, 64<<20) // the upload check's guard against compression bombs
+// against the job's bundle when the site can read it, within the plan's
+// limits after decompression (lim). A file that is not readable as VCF, or
+// over a limit, is deleted and refused with the upload check's message.
+func (s *server) preflightStored(ctx context.Context, job *gas.Job, lim submit.InputLimits) (*preflight, error) {
 	rc, err := s.d.Blobs.Open(ctx, job.InputKey)
 	if err != nil {
 		s.abandon(ctx, job)
 		return nil, fmt.Errorf("pre-flight: open: %w", err)
 	}
-	p, err := runPreflight(ctx, rc, maxBytes, newCoverage(s.openBundle(ctx, cmp.Or(job.Bundle, s.cfg.DefaultBundle))))
+	p, err := runPreflight(ctx, rc, lim.Bytes, newCoverage(s.openBundle(ctx, cmp.Or(job.Bundle, s.cfg.DefaultBundle))))
 	rc.Close()
-	if err == nil {
+	if err == nil && (lim.Records <= 0 || p.Records <= lim.Records) {
 		return p, nil
 	}
-	// Not readable as VCF: the upload check words the reason for the user.
+	if err == nil {
+		err = errors.New("pre-flight: over the record limit")
+	}
+	// Not readable as VCF, or over a limit: the upload check words the
+	// reason for the user.
 	if rc, oerr := s.d.Blobs.Open(ctx, job.InputKey); oerr == nil {
-		_, cerr := submit.CheckVCF(ctx, rc, maxBytes)
+		_, cerr := submit.CheckInput(ctx, rc, lim)
 		rc.Close()
-		if gas.ErrorCode(cerr) == gas.EINVALID {
+		if c := gas.ErrorCode(cerr); c == gas.EINVALID || c == gas.ETOOLARGE {
 			err = cerr
 		}
 	}
 	s.abandon(ctx, job)
-	if gas.ErrorCode(err) != gas.EINVALID {
+	if c := gas.ErrorCode(err); c != gas.EINVALID && c != gas.ETOOLARGE {
 		err = &gas.Error{Code: gas.EINVALID, Message: "This file cannot be read as VCF.", Err: err}
 	}
 	return nil, err

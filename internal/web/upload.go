@@ -25,6 +25,14 @@ const multipartSlack = 64 << 10
 // the plan limit, the stored file is checked, and only then is a job created.
 func (s *server) upload(w http.ResponseWriter, r *http.Request, u *gas.User) {
 	limit := s.uploadLimit(u)
+	if err := s.submitter().CheckQuota(r.Context(), u); err != nil {
+		// Over the plan's jobs at once or uploads per hour: 429 before a
+		// byte is stored. The browser is still sending; read on (within
+		// the plan limit) so it receives the page, not a reset.
+		_, _ = io.CopyN(io.Discard, r.Body, min(limit, 8<<20))
+		s.uploadError(w, r, u, annotate.AllTranscripts, err)
+		return
+	}
 	if r.ContentLength > limit+multipartSlack {
 		// The browser announced a body that cannot fit: refuse before
 		// storing a byte of it.
@@ -157,6 +165,10 @@ func (s *server) uploadExample(w http.ResponseWriter, r *http.Request, u *gas.Us
 		s.uploadError(w, r, u, annotate.AllTranscripts, invalid("Unknown transcript mode."))
 		return
 	}
+	if err := s.submitter().CheckQuota(r.Context(), u); err != nil {
+		s.uploadError(w, r, u, mode, err)
+		return
+	}
 	// The example is ours and small; it is not held to the plan limit.
 	job, records, err := s.store(r.Context(), u, "example.vcf", bytes.NewReader(s.example), int64(len(s.example)))
 	if err != nil {
@@ -168,7 +180,17 @@ func (s *server) uploadExample(w http.ResponseWriter, r *http.Request, u *gas.Us
 
 // submitter stores, checks and queues uploads the same way as the API.
 func (s *server) submitter() *submit.Submitter {
-	return &submit.Submitter{Blobs: s.d.Blobs, Jobs: s.d.Jobs, Bundle: s.cfg.DefaultBundle, Logger: s.logger}
+	return &submit.Submitter{Blobs: s.d.Blobs, Jobs: s.d.Jobs, Bundle: s.cfg.DefaultBundle, Logger: s.logger,
+		Limits: s.cfg.Limits, Quota: s.d.Quota, Pending: s.pending()}
+}
+
+// pending is the upload store as the submitter's Pending (a nil
+// interface when there is none).
+func (s *server) pending() submit.Pending {
+	if s.d.Uploads == nil {
+		return nil
+	}
+	return s.d.Uploads
 }
 
 // storeUpload streams one file part into the blob store.
@@ -252,7 +274,7 @@ func (s *server) countRecords(ctx context.Context, job *gas.Job) int64 {
 		return -1
 	}
 	defer rc.Close()
-	p, err := runPreflight(ctx, rc, max(s.cfg.PremiumUploadLimit*100, 64<<20), nil)
+	p, err := runPreflight(ctx, rc, s.submitter().InputLimits(gas.PlanPremium, s.cfg.PremiumUploadLimit).Bytes, nil)
 	if err != nil {
 		return -1
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/internal/auth"
 	"github.com/gas-project/gas/internal/httpserver"
+	"github.com/gas-project/gas/internal/submit"
 )
 
 // Default plan limits, used when Config leaves them zero.
@@ -38,6 +39,10 @@ type Config struct {
 	// FreeUploadLimit and PremiumUploadLimit cap the bytes of one upload per plan.
 	// Zero means DefaultFreeUploadLimit and DefaultPremiumUploadLimit.
 	FreeUploadLimit, PremiumUploadLimit int64
+	// Limits gives each plan's limits of one input after decompression
+	// (config.Config.Limits); nil keeps the old guard of 100 times the
+	// upload limit.
+	Limits func(gas.Plan) gas.PlanLimits
 	// SecureCookies sets the Secure flag on session cookies and sends HSTS;
 	// set it when the site is served over TLS.
 	SecureCookies bool
@@ -116,6 +121,10 @@ type Deps struct {
 	// Uploads holds uploads waiting on their pre-flight report; without
 	// it uploads are queued at once.
 	Uploads UploadStore
+	// Quota refuses uploads over the plan's limits of jobs at once and
+	// uploads per hour (429) before their body is read; nil: the job
+	// store's own check alone.
+	Quota submit.Quota
 	// Reindex queues a (re)build of a job's variant index
 	// (jobs.QueueIndex); the browser asks for one when an index is
 	// missing well after completion or is of an old format. Nil: it
