@@ -245,13 +245,20 @@ func (s *server) authenticated(pattern, scope string, h func(*server, http.Respo
 // that keeps sending bad tokens is told to stop (Retry-After) and a
 // targeted guess at one token (its prefix is shown in listings) is paced
 // no matter how many addresses it comes from.
+//
+// An address already over its limit is not counted against prefixes: its
+// answer is 429 either way, and prefixes it makes up must not fill memory
+// at the rate it can send.
 func (s *server) tokenFailure(addr, secret string) (time.Duration, bool) {
-	okAddr, retryAddr := s.failedAddr.Allow(addr)
-	okPrefix, retryPrefix := true, time.Duration(0)
-	if p := tokenPrefix(secret); p != "" {
-		okPrefix, retryPrefix = s.failedPrefix.Allow(p)
+	if ok, retry := s.failedAddr.Allow(addr); !ok {
+		return max(retry, time.Second), true
 	}
-	return max(retryAddr, retryPrefix, time.Second), !okAddr || !okPrefix
+	if p := tokenPrefix(secret); p != "" {
+		if ok, retry := s.failedPrefix.Allow(p); !ok {
+			return max(retry, time.Second), true
+		}
+	}
+	return 0, false
 }
 
 // tokenPrefix is the part of a secret that the token listing shows

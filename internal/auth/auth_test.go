@@ -217,8 +217,11 @@ func TestLimiterRefund(t *testing.T) {
 	if ok, _ := l.Allow("ip"); ok {
 		t.Fatal("refunds raised the burst above 2")
 	}
-	// Refunding an unknown key is harmless.
+	// Refunding an unknown key is harmless, and a key whose every attempt
+	// was refunded is not kept.
 	l.Refund("never-seen")
+	l.Allow("invented@example.org")
+	l.Refund("invented@example.org")
 	if l.Len() != 1 {
 		t.Fatalf("tracking %d keys, want 1", l.Len())
 	}

@@ -80,13 +80,18 @@ func (l *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
 	return true, 0
 }
 
-// Refund gives back an attempt Allow took, for a check that succeeded.
+// Refund gives back an attempt Allow took, for a check that succeeded. A
+// bucket that is full again is forgotten at once: keys a client invents
+// (emails typed at sign-in) then cost memory only while they have failures.
 func (l *Limiter) Refund(key string) {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if b := l.refill(key, now); b != nil {
 		b.tokens = math.Min(float64(l.burst), b.tokens+1)
+		if b.tokens >= float64(l.burst) {
+			delete(l.buckets, key)
+		}
 	}
 }
 
