@@ -111,7 +111,7 @@ func startSite(t *testing.T, pause time.Duration) *site {
 		FreeUploadLimit: 64 << 20, IndexCacheDir: t.TempDir(),
 		Logger: slog.New(slog.DiscardHandler)},
 		web.Deps{Users: db, Sessions: db, Jobs: store, Blobs: blobs, Accounts: db, Progress: db, Deleter: db,
-			Retrier: store, Uploads: db, IndexKeys: db})
+			Retrier: store, Uploads: db, IndexKeys: db, Tokens: db})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,7 +62,7 @@ func siteHandler(ctx context.Context, cfg config.Config, svc *services, baseURL 
 	db := svc.db
 	deps := web.Deps{Users: db, Sessions: db, Jobs: svc.store, Blobs: svc.blobs, Accounts: db,
 		Notifications: db, Cold: svc.cold, Progress: db, Deleter: db, Retrier: svc.store, Uploads: db, Quota: db, IndexKeys: db,
-		Presigner: svc.presign,
+		Presigner: svc.presign, Tokens: db,
 		// The variant browser asks for an index that is missing or of an
 		// old format to be built again.
 		Reindex: func(ctx context.Context, id string) error { return jobs.QueueIndex(ctx, svc.ins.Client(), id) }}

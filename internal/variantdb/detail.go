@@ -98,27 +98,43 @@ func (ix *Index) Variant(ctx context.Context, rid int64) (*Variant, error) {
 			v.OtherInfo = append(v.OtherInfo, [2]string{k, unescape([]byte(val))})
 		}
 	}
-	var samples string
-	if err := ix.db.QueryRowContext(ctx, `SELECT samples FROM rec WHERE rid = ?`, rid).Scan(&samples); err != nil {
-		return nil, fmt.Errorf("variantdb: variant: %w", err)
+	v.Format, v.Genotypes = ix.genotypes(v.samples)
+	return v, nil
+}
+
+// genotypes parses FORMAT and sample columns: every sample of the header.
+func (ix *Index) genotypes(samples string) (format []string, out []Genotype) {
+	if samples == "" {
+		return nil, nil
 	}
-	if samples != "" {
-		cols := strings.Split(samples, "\t")
-		v.Format = strings.Split(cols[0], ":")
-		gtAt := slices.Index(v.Format, "GT")
-		for i, name := range ix.info.samples {
-			g := Genotype{Sample: name}
-			if i+1 < len(cols) {
-				g.Values = strings.Split(cols[i+1], ":")
-			}
-			if gtAt >= 0 && gtAt < len(g.Values) {
-				g.GT = g.Values[gtAt]
-				g.Class = gtClass([]byte(g.GT))
-			}
-			v.Genotypes = append(v.Genotypes, g)
+	cols := strings.Split(samples, "\t")
+	format = strings.Split(cols[0], ":")
+	gtAt := slices.Index(format, "GT")
+	for i, name := range ix.info.samples {
+		g := Genotype{Sample: name}
+		if i+1 < len(cols) {
+			g.Values = strings.Split(cols[i+1], ":")
+		}
+		if gtAt >= 0 && gtAt < len(g.Values) {
+			g.GT = g.Values[gtAt]
+			g.Class = gtClass([]byte(g.GT))
+		}
+		out = append(out, g)
+	}
+	return format, out
+}
+
+// Carriers returns the samples of a row that carry an ALT (het or
+// hom-alt), in header order.
+func (ix *Index) Carriers(r Row) []Genotype {
+	_, all := ix.genotypes(r.samples)
+	var out []Genotype
+	for _, g := range all {
+		if g.Class == GTHet || g.Class == GTHomAlt {
+			out = append(out, g)
 		}
 	}
-	return v, nil
+	return out
 }
 
 func (v *Variant) infoValue(key string) (string, bool) {

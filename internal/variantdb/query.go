@@ -175,6 +175,7 @@ type Row struct {
 	TrackHits    string   // "TRACK=name1,name2;TRACK2=…"
 	Malformed    string   // why the record has no annotation, "" normally
 	Info         string   // INFO without ANN
+	samples      string   // FORMAT and sample columns as written
 }
 
 // Source returns the record's value of a source field as written for
@@ -282,7 +283,7 @@ func (ix *Index) Count(ctx context.Context, f Filter) (int64, error) {
 	return m.count(), nil
 }
 
-const rowColumns = `rid, chrom, pos, vid, ref, alt, impact, terms, known, freq, gene, csq, hgvsc, hgvsp, nann, trackhits, bad, info`
+const rowColumns = `rid, chrom, pos, vid, ref, alt, impact, terms, known, freq, gene, csq, hgvsc, hgvsp, nann, trackhits, bad, info, samples`
 
 // Query returns one page of the view f and the view's total. A page past
 // the end is ErrUnknownPage (page 1 of an empty view is an empty result).
@@ -447,7 +448,7 @@ func (ix *Index) scanRows(ctx context.Context, q string, args []any, fn func(*Ro
 		var freq sql.NullFloat64
 		var bad sql.NullString
 		if err := rows.Scan(&r.RID, &chrom, &r.Pos, &r.ID, &r.Ref, &r.Alt, &r.Impact, &terms, &known, &freq,
-			&r.Gene, &r.Consequence, &r.HGVSc, &r.HGVSp, &r.Annotations, &r.TrackHits, &bad, &r.Info); err != nil {
+			&r.Gene, &r.Consequence, &r.HGVSc, &r.HGVSp, &r.Annotations, &r.TrackHits, &bad, &r.Info, &r.samples); err != nil {
 			return fmt.Errorf("variantdb: query: %w", err)
 		}
 		r.Chrom = ix.chroms[chrom]

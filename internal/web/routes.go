@@ -37,11 +37,17 @@ package web
 //	                            303 → /jobs?deleted=1; without confirm 303 → the confirmation page; 409 while RUNNING
 //	POST /jobs/{id}/resubmit    [user] form: mode → a new job from a copy of the same input, 303 → /jobs/{new id};
 //	                            413 when the input is over today's plan limit
-//	GET  /jobs/{id}/variants    [user] variant browser: ?gene&impact&csq&known&maxfreq&sort&page&per_page (shareable);
+//	GET  /jobs/{id}/variants    [reader] variant browser: ?gene&genes&impact&imp&csq&region&clinsig&known&maxfreq&freqfield
+//	                            &sample&zyg&mingq&mindp&sort&page&per_page&cols (shareable, see docs/web.md);
 //	                            "being built" until the index exists; 400 for a filter that cannot be read
-//	GET  /jobs/{id}/variants.vcf.gz|.tsv|.json [user] export of the view's records (same filter parameters; none:
-//	                            the full result), count in X-GAS-Records and in the file; 303 → the browser page
-//	                            while there is no index
+//	GET  /jobs/{id}/variants/{n} [reader] record n in full: every allele × transcript, source field and genotype,
+//	                            links out by the bundle's assembly; 303 → the browser while there is no index
+//	GET  /jobs/{id}/genes       [reader] gene view of the same filters: one row per gene, counts by impact and
+//	                            consequence, carrier samples
+//	GET  /jobs/{id}/variants.vcf.gz|.tsv|.xlsx|.json [reader] export of the view's records (same filter parameters;
+//	                            none: the full result), count in X-GAS-Records and in the file; 303 → the browser page
+//	                            while there is no index; .xlsx: 413 past an Excel sheet's rows
+//	[reader] is [user], or a request with Authorization: Bearer <API token with the jobs:read scope>
 //	GET  /notifications         [user] emails sent about the user's jobs, newest first (?page=N, 20 per page)
 //	GET  /signin/oidc           (?next=/path) starts provider sign-in: 303 → the provider, with a state cookie;
 //	                            when signed in, the provider identity is linked to the account instead
@@ -113,10 +119,13 @@ func (s *server) routeTable() []route {
 		{"GET /jobs/{id}/delete", s.requireUser(s.jobDeleteForm)},
 		{"POST /jobs/{id}/delete", s.requireUser(s.jobDelete)},
 		{"POST /jobs/{id}/resubmit", s.requireUser(s.jobResubmit)},
-		{"GET /jobs/{id}/variants", s.requireUser(s.jobVariants)},
-		{"GET /jobs/{id}/variants.vcf.gz", s.requireUser(s.exportVariantsVCF)},
-		{"GET /jobs/{id}/variants.tsv", s.requireUser(s.exportVariantsTSV)},
-		{"GET /jobs/{id}/variants.json", s.requireUser(s.exportVariantsJSON)},
+		{"GET /jobs/{id}/variants", s.requireReader(s.jobVariants)},
+		{"GET /jobs/{id}/variants/{n}", s.requireReader(s.variantPage)},
+		{"GET /jobs/{id}/genes", s.requireReader(s.geneView)},
+		{"GET /jobs/{id}/variants.vcf.gz", s.requireReader(s.exportVariantsVCF)},
+		{"GET /jobs/{id}/variants.tsv", s.requireReader(s.exportVariantsTSV)},
+		{"GET /jobs/{id}/variants.xlsx", s.requireReader(s.exportVariantsXLSX)},
+		{"GET /jobs/{id}/variants.json", s.requireReader(s.exportVariantsJSON)},
 		{"GET /notifications", s.requireUser(s.notificationList)},
 		{"GET /profile", s.requireUser(s.profile)},
 		{"POST /profile/password", s.requireUser(s.changePassword)},

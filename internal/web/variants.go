@@ -38,6 +38,38 @@ type variantsView struct {
 	Sorts    map[string]sortLink // by column: pos, gene, impact, freq
 	Exports  []exportLink
 	Filtered bool
+	GenesURL string // the gene view of the same filter
+
+	// The table: the chosen columns, and one row of cells per record.
+	Columns []column
+	Cells   [][]cell
+	// The filter form's choices and what is chosen.
+	Choices  filterChoices
+	Cols     []colChoice
+	MoreOpen bool // a condition of the "more filters" part is set
+}
+
+// filterChoices are the values offered by the filter form with the
+// chosen ones marked.
+type filterChoices struct {
+	Impacts    []choice
+	Terms      []choice
+	ClinSig    []choice
+	FreqFields []choice
+	Samples    []choice
+	Zygosity   []choice
+}
+
+// choice is one option of a select or checkbox list.
+type choice struct {
+	Value, Label string
+	On           bool
+}
+
+// colChoice is one column of the column chooser.
+type colChoice struct {
+	ID, Label string
+	On        bool
 }
 
 // sortLink is a column header link; Aria is the header's aria-sort.
@@ -149,10 +181,16 @@ func (s *server) jobVariants(w http.ResponseWriter, r *http.Request, u *gas.User
 	}
 	defer release()
 	res, err := ix.Query(r.Context(), f)
+	var fe *variantdb.FilterError
+	if errors.As(err, &fe) {
+		v.Error = "This filter cannot be used: " + err.Error() + "."
+		s.render(w, r, http.StatusBadRequest, "variants", v)
+		return
+	}
 	if errors.Is(err, variantdb.ErrUnknownPage) {
 		// Past the end (the filter narrowed the view): the last page.
 		f.Page = res.Pages
-		http.Redirect(w, r, variantsURL(job.ID, f), http.StatusSeeOther)
+		http.Redirect(w, r, variantsURL(job.ID, f)+chooseColumns(ix, r.URL.Query()).param("&"), http.StatusSeeOther)
 		return
 	}
 	if err != nil {
@@ -161,6 +199,14 @@ func (s *server) jobVariants(w http.ResponseWriter, r *http.Request, u *gas.User
 	}
 	v.Res, v.Terms = res, ix.Terms()
 	fl := res.Filter
+	cols := chooseColumns(ix, r.URL.Query())
+	v.Columns = cols.on
+	v.Cols = cols.choices
+	v.Choices = formChoices(ix, fl)
+	v.MoreOpen = len(fl.Genes) > 0 || len(fl.Regions) > 0 || len(fl.ClinSig) > 0 || fl.FreqField != "" || fl.HasGenotype() || len(fl.Impacts) > 0
+	for _, row := range res.Rows {
+		v.Cells = append(v.Cells, rowCells(ix, job.ID, row, cols.on))
+	}
 	if len(res.Rows) > 0 {
 		v.FirstRow = int64(fl.Page-1)*int64(fl.PerPage) + 1
 		v.LastRow = v.FirstRow + int64(len(res.Rows)) - 1
@@ -168,12 +214,12 @@ func (s *server) jobVariants(w http.ResponseWriter, r *http.Request, u *gas.User
 	if fl.Page > 1 {
 		p := fl
 		p.Page--
-		v.Prev = variantsURL(job.ID, p)
+		v.Prev = variantsURL(job.ID, p) + cols.param("&")
 	}
 	if fl.Page < res.Pages {
 		p := fl
 		p.Page++
-		v.Next = variantsURL(job.ID, p)
+		v.Next = variantsURL(job.ID, p) + cols.param("&")
 	}
 	v.Sorts = map[string]sortLink{}
 	for _, col := range []string{variantdb.SortPos, variantdb.SortGene, variantdb.SortImpact, variantdb.SortFreq} {
@@ -189,7 +235,7 @@ func (s *server) jobVariants(w http.ResponseWriter, r *http.Request, u *gas.User
 		} else {
 			p.Sort, p.Desc = col, col == variantdb.SortImpact // most severe first is what one wants
 		}
-		l.URL = variantsURL(job.ID, p)
+		l.URL = variantsURL(job.ID, p) + cols.param("&")
 		v.Sorts[col] = l
 	}
 	cond := fl
@@ -203,12 +249,15 @@ func (s *server) jobVariants(w http.ResponseWriter, r *http.Request, u *gas.User
 	v.Exports = []exportLink{
 		{"export-vcf", "VCF (bgzip)", base + ".vcf.gz" + q},
 		{"export-tsv", "TSV", base + ".tsv" + q},
+		{"export-xlsx", "Excel", base + ".xlsx" + q},
 		{"export-json", "Summary JSON", base + ".json" + q},
 	}
+	v.GenesURL = "/jobs/" + job.ID + "/genes" + q
 	s.render(w, r, http.StatusOK, "variants", v)
 }
 
-// variantsURL is the shareable URL of a view.
+// variantsURL is the shareable URL of a view (without its columns: add
+// chosenColumns.param).
 func variantsURL(id string, f variantdb.Filter) string {
 	u := "/jobs/" + id + "/variants"
 	if q := f.Encode(); q != "" {
@@ -222,7 +271,12 @@ const (
 	exportVCF  = "vcf"
 	exportTSV  = "tsv"
 	exportJSON = "json"
+	exportXLSX = "xlsx"
 )
+
+func (s *server) exportVariantsXLSX(w http.ResponseWriter, r *http.Request, u *gas.User) {
+	s.exportVariants(w, r, u, exportXLSX)
+}
 
 func (s *server) exportVariantsVCF(w http.ResponseWriter, r *http.Request, u *gas.User) {
 	s.exportVariants(w, r, u, exportVCF)
@@ -269,6 +323,11 @@ func (s *server) exportVariants(w http.ResponseWriter, r *http.Request, u *gas.U
 	}
 	defer release()
 	n, err := ix.Count(r.Context(), f)
+	var fe *variantdb.FilterError
+	if errors.As(err, &fe) {
+		s.renderError(w, r, http.StatusBadRequest, "This filter cannot be used: "+err.Error()+".")
+		return
+	}
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -286,6 +345,8 @@ func (s *server) exportVariants(w http.ResponseWriter, r *http.Request, u *gas.U
 		name, ctype = stem+".variants.vcf.gz", "application/gzip"
 	case exportTSV:
 		name, ctype = stem+".variants.tsv", "text/tab-separated-values; charset=utf-8"
+	case exportXLSX:
+		name, ctype = stem+".variants.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 	default:
 		name, ctype = stem+".variants.summary.json", "application/json"
 	}
@@ -303,6 +364,15 @@ func (s *server) exportVariants(w http.ResponseWriter, r *http.Request, u *gas.U
 		}
 	case exportTSV:
 		_, _, err = ix.ExportTSV(r.Context(), w, f)
+	case exportXLSX:
+		_, _, err = ix.ExportXLSX(r.Context(), w, f)
+		if errors.Is(err, variantdb.ErrTooManyRows) {
+			// Refused before anything was written: an ordinary error page.
+			h.Del("Content-Disposition")
+			h.Del("X-GAS-Records")
+			s.renderError(w, r, http.StatusRequestEntityTooLarge, "This view has more rows (one per record and transcript) than an Excel sheet holds. Filter it further, or download the TSV.")
+			return
+		}
 	default:
 		_, err = ix.ExportSummaryJSON(r.Context(), w, f)
 	}

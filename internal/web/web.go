@@ -144,24 +144,28 @@ type Deps struct {
 	// turns downloads into short-lived links to it. It is Blobs' own
 	// capability, never another store's.
 	Presigner gas.Presigner
+	// Tokens lets the variant browser and its exports be fetched with an
+	// API token (scope jobs:read) instead of a session; nil: sessions only.
+	Tokens TokenStore
 }
 
 // server holds what every handler needs. Handlers are its methods, one
 // file per page.
 type server struct {
-	cfg       Config
-	d         Deps
-	logger    *slog.Logger
-	now       func() time.Time
-	assets    *assets
-	pages     map[string]*template.Template
-	ipLimit   *auth.Limiter // sign-ups and provider sign-ins started per client address
-	acctLimit *auth.Limiter // failed sign-ins per account, from any address
-	addrLimit *auth.Limiter // failed sign-ins per client address, to any account
-	tokLimit  *auth.Limiter // API tokens made per user
-	pwLimit   *auth.Limiter // current-password checks per user
-	example   []byte        // the demo VCF behind "Try the example"; nil hides it
-	indexes   *indexCache   // open variant indexes of the browser
+	cfg         Config
+	d           Deps
+	logger      *slog.Logger
+	now         func() time.Time
+	assets      *assets
+	pages       map[string]*template.Template
+	ipLimit     *auth.Limiter // sign-ups and provider sign-ins started per client address
+	acctLimit   *auth.Limiter // failed sign-ins per account, from any address
+	addrLimit   *auth.Limiter // failed sign-ins per client address, to any account
+	tokLimit    *auth.Limiter // API tokens made per user
+	pwLimit     *auth.Limiter // current-password checks per user
+	bearerLimit *auth.Limiter // API-token attempts on the browser's pages per client IP
+	example     []byte        // the demo VCF behind "Try the example"; nil hides it
+	indexes     *indexCache   // open variant indexes of the browser
 }
 
 // NewHandler returns the whole site: pages, downloads, static assets and the
@@ -205,6 +209,9 @@ func NewHandler(cfg Config, d Deps) (http.Handler, error) {
 	// the same pace as sign-in for one account.
 	s.tokLimit = auth.NewLimiter(time.Minute, 10, s.now)
 	s.pwLimit = auth.NewLimiter(12*time.Second, 5, s.now)
+	// Tokens on the browser's pages: a script's steady use is fine; 30
+	// failures from one address, then one a second, as sign-in.
+	s.bearerLimit = auth.NewLimiter(time.Second, 30, s.now)
 
 	var err error
 	if s.assets, err = loadAssets(); err != nil {

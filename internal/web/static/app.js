@@ -16,6 +16,7 @@ document.addEventListener("DOMContentLoaded", function () {
   });
   watchJobs();
   watchIndex();
+  panelFiles();
   copyButtons();
   document.querySelectorAll("form[data-direct-upload]").forEach(directUpload);
 });
@@ -234,6 +235,22 @@ function copyButtons() {
       if (navigator.clipboard && navigator.clipboard.writeText) {
         navigator.clipboard.writeText(field.value).then(function () { b.textContent = "Copied"; });
       }
+    });
+  });
+}
+
+// panelFiles reads a gene-panel file chosen in the variant filter into its
+// text box ([data-panel-target] names the box): the list travels in the
+// URL like a typed one, so the view stays shareable.
+function panelFiles() {
+  document.querySelectorAll("input[type=file][data-panel-target]").forEach(function (input) {
+    input.addEventListener("change", function () {
+      var box = document.getElementById(input.dataset.panelTarget);
+      if (!box || !input.files.length) { return; }
+      input.files[0].text().then(function (text) {
+        var names = text.split(/[\s,;]+/).filter(function (n) { return n && n.charAt(0) !== "#"; });
+        box.value = names.join(" ");
+      });
     });
   });
 }
