@@ -42,6 +42,10 @@ type engine struct {
 	srcKeys   []string // output keys of every source field, in source then field order
 	trackKeys []string // INFO keys of the tracks, sanitised
 	ownKeys   [][]byte // INFO keys the engine writes (stripped from input)
+	// chosen, when set, replaces the canonical/mane tag test by
+	// transcript Index (modeFallback); modeWarning says why.
+	chosen      []bool
+	modeWarning string
 }
 
 // job is one block of input lines travelling through the pipeline. Jobs are
@@ -176,6 +180,9 @@ func run(ctx context.Context, r io.Reader, w io.Writer, ref reference, meta bund
 	defer rd.Close()
 
 	e := newEngine(ref, meta, opt)
+	if e.modeWarning != "" {
+		addCapped(&sum.Warnings, e.modeWarning)
+	}
 	hdr := rd.Header()
 	e.addHeader(hdr)
 
@@ -207,6 +214,7 @@ func run(ctx context.Context, r io.Reader, w io.Writer, ref reference, meta bund
 
 func newEngine(ref reference, meta bundleMeta, opt Options) *engine {
 	e := &engine{ref: ref, meta: meta, opt: opt, models: newModelCache(meta.Transcripts)}
+	e.chosen, e.modeWarning = modeFallback(ref, opt.Transcripts)
 	if len(opt.TranscriptIDs) > 0 {
 		e.ids = make(map[string]struct{}, len(opt.TranscriptIDs))
 		for _, id := range opt.TranscriptIDs {
@@ -293,6 +301,9 @@ func (e *engine) addHeader(h *vcf.Header) {
 		v = "dev"
 	}
 	h.Add("##gas_version=" + headerText(v))
+	if e.modeWarning != "" {
+		h.Add("##gas_transcripts=WARNING: " + headerText(e.modeWarning))
+	}
 	h.Add("##gas_bundle=<Name=" + headerText(e.meta.Name) + ",Assembly=" + headerText(e.meta.Assembly) +
 		",Checksum=" + headerText(e.meta.Checksum) + ">")
 	for _, src := range e.sources {

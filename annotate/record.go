@@ -75,12 +75,16 @@ func (wk *worker) allele(dst, alt []byte, ai int, v *variant, contig int, known 
 // wanted applies the transcript mode and the explicit transcript list.
 func (wk *worker) wanted(t *refdata.Transcript) bool {
 	e := wk.e
-	switch e.opt.Transcripts {
-	case Canonical:
+	switch {
+	case e.chosen != nil:
+		if t.Index < 0 || t.Index >= len(e.chosen) || !e.chosen[t.Index] {
+			return false
+		}
+	case e.opt.Transcripts == Canonical:
 		if !t.Canonical {
 			return false
 		}
-	case MANESelect:
+	case e.opt.Transcripts == MANESelect:
 		if !t.MANESelect {
 			return false
 		}

@@ -32,6 +32,16 @@ func (r *testRef) addTranscripts(ts ...*refdata.Transcript) {
 	}
 }
 
+// Transcripts lists every transcript, as a bundle does (the canonical and
+// mane modes fall back on it when no transcript has their tag).
+func (r *testRef) Transcripts() []refdata.Transcript {
+	out := make([]refdata.Transcript, len(r.txs))
+	for i, t := range r.txs {
+		out[i] = *t
+	}
+	return out
+}
+
 func (r *testRef) Contigs() []string { return r.names }
 
 func (r *testRef) ContigID(name []byte) (int, bool) {

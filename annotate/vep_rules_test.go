@@ -214,11 +214,11 @@ func chr21Bundle(t *testing.T) *refdata.Bundle {
 
 // annEntry annotates one record on b and returns its ANN entry for the
 // transcript tx, split into sub-fields.
-func annEntry(t *testing.T, b *refdata.Bundle, rec, tx string) []string {
+func annEntry(t *testing.T, b *refdata.Bundle, rec, tx string, opt Options) []string {
 	t.Helper()
 	in := "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n" + rec + "\n"
 	var out bytes.Buffer
-	if _, err := Annotate(context.Background(), strings.NewReader(in), &out, b, Options{}); err != nil {
+	if _, err := Annotate(context.Background(), strings.NewReader(in), &out, b, opt); err != nil {
 		t.Fatal(err)
 	}
 	for _, l := range dataLines(out.String()) {
@@ -256,12 +256,22 @@ func TestVEPChr21(t *testing.T) {
 			"inframe_insertion", "p.Val551_Pro552dup", "*"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			f := annEntry(t, b, c.rec, c.tx)
+			f := annEntry(t, b, c.rec, c.tx, Options{})
 			if f[1] != c.terms || !matchPattern(f[10], c.hgvsP) || !matchPattern(f[13], c.aaPos) {
 				t.Errorf("got %s %s AA %s, want %s %s AA %s", f[1], f[10], f[13], c.terms, c.hgvsP, c.aaPos)
 			}
 		})
 	}
+	// The chr21 model (Ensembl release 84) has no Ensembl_canonical or
+	// MANE_Select tags: canonical mode picks one transcript per gene, and
+	// for JAM2 that is its longest complete CDS, ENST00000400532 (annEntry
+	// fails when the entry is missing, e.g. all intergenic).
+	t.Run("canonical without tags", func(t *testing.T) {
+		f := annEntry(t, b, "21\t25639867\t.\tT\tTA\t.\t.\t.", "ENST00000400532", Options{Transcripts: Canonical})
+		if f[1] != "stop_gained&frameshift_variant" {
+			t.Errorf("JAM2's pick ENST00000400532: %s", f[1])
+		}
+	})
 }
 
 // utrIntronTranscript is the model gene with a third exon, so that the
@@ -356,4 +366,72 @@ func TestVEPShortIntronIsGap(t *testing.T) {
 	tr.Exons = []refdata.Exon{{Start: 21, End: 60}, {Start: 75, End: 150}}
 	pos, r, a := snv(g, 61, string(other(g[60])))
 	bothStrands(t, g, tr, mk("14-base intron", pos, r, a, "splice_donor_variant&splice_polypyrimidine_tract_variant", "*", ""))
+}
+
+// The canonical and mane modes on a gene model without the tags they ask
+// for fall back to a documented choice, with a warning in the header and
+// the Summary, instead of reporting every variant as intergenic: the other
+// tag when the model has it, else one transcript per gene (protein_coding
+// with a complete CDS, then the longest CDS, ...).
+func TestVEPCanonicalManeWithoutTags(t *testing.T) {
+	t.Parallel()
+	ref := func(canonical, mane bool) *testRef {
+		r := &testRef{names: []string{"m"}, seqs: [][]byte{modelGenome()}}
+		short := modelTranscript(true)
+		short.ID, short.CDSEnd = "TXSHORT", 131
+		short.Exons = []refdata.Exon{{Start: 21, End: 60}, {Start: 101, End: 140}}
+		short.End = 140
+		long := modelTranscript(true)
+		long.ID = "TXLONG"
+		nc := modelTranscript(false)
+		nc.ID = "TXNC"
+		other := modelTranscript(true)
+		other.ID, other.GeneID = "TXOTHER", "GENE2"
+		short.Canonical, long.MANESelect = canonical, mane
+		r.addTranscripts(short, long, nc, other)
+		return r
+	}
+	in := vcfHead + "m\t44\t.\tG\tA\t.\t.\t.\n"
+	for _, c := range []struct {
+		name           string
+		canonical, mne bool
+		mode           TranscriptMode
+		want           []string // reported transcripts
+		warn           string   // part of the warning, "" for none
+	}{
+		{"canonical, no tags", false, false, Canonical, []string{"TXLONG", "TXOTHER"}, "one transcript per gene"},
+		{"mane, no tags", false, false, MANESelect, []string{"TXLONG", "TXOTHER"}, "one transcript per gene"},
+		{"canonical, MANE tags only", false, true, Canonical, []string{"TXLONG"}, "reporting the MANE_Select transcripts"},
+		{"mane, canonical tags only", true, false, MANESelect, []string{"TXSHORT"}, "reporting the Ensembl_canonical transcripts"},
+		{"canonical, tagged", true, false, Canonical, []string{"TXSHORT"}, ""},
+		{"mane, tagged", false, true, MANESelect, []string{"TXLONG"}, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out, sum, err := annotateString(t, ref(c.canonical, c.mne), in, Options{Transcripts: c.mode})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, l := range dataLines(out) {
+				ann, _ := infoField([]byte(strings.Split(l, "\t")[7]), "ANN")
+				for _, e := range strings.Split(string(ann), ",") {
+					got = append(got, strings.Split(e, "|")[6])
+				}
+			}
+			if strings.Join(got, ",") != strings.Join(c.want, ",") {
+				t.Errorf("transcripts %v, want %v", got, c.want)
+			}
+			header := strings.Contains(out, "##gas_transcripts=WARNING: ")
+			inSummary := false
+			for _, w := range sum.Warnings {
+				inSummary = inSummary || (c.warn != "" && strings.Contains(w, c.warn))
+			}
+			if c.warn == "" && (header || len(sum.Warnings) > 0) {
+				t.Errorf("unexpected warning: header %v, summary %v", header, sum.Warnings)
+			}
+			if c.warn != "" && (!header || !inSummary || !strings.Contains(out, c.warn)) {
+				t.Errorf("want warning %q in header and summary; summary %v", c.warn, sum.Warnings)
+			}
+		})
+	}
 }
