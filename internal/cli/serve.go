@@ -282,6 +282,9 @@ func (m *Main) openWorker(ctx context.Context) error {
 		Shards:       m.db.Shards(m.svc.ins),
 		ShardRecords: cmp.Or(cfg.ShardRecords, -1), // 0 in the settings: never split
 		Progress:     jobs.NewProgressReporter(m.db, 0, m.Logger),
+		// A run that read another number of records than the upload
+		// check counted fails instead of completing with part of a file.
+		Counts: m.db,
 		// The variant index is built while annotating, so a completed job
 		// can be browsed at once.
 		Index: m.db,

@@ -153,6 +153,10 @@ type AnnotateConfig struct {
 	// Progress writes the records annotated so far for the live job page;
 	// nil reports nothing.
 	Progress *ProgressReporter
+	// Counts, when set, gives the upload check's record count of a job's
+	// input; a finished run that read another number fails the job
+	// instead of completing it (integrity.go).
+	Counts InputCounts
 	// Index, when set, makes the worker build the job's variant index
 	// while annotating and record it before the job is COMPLETED
 	// (index_inline.go); nil leaves it to the index job.
@@ -370,6 +374,15 @@ func (w *AnnotateWorker) run(ctx context.Context, j *gas.Job, log *slog.Logger) 
 	defer ix.abandon() // on every way out; after storeIndex it only waits
 	sum, info, annErr, putErr := w.annotateTo(ctx, in, b, opt, resultKey, ix.tee())
 	elapsed := w.cfg.Now().Sub(start)
+	if annErr == nil && putErr == nil {
+		if annErr = w.checkRecordCount(ctx, j.ID, sum); annErr != nil {
+			// The stored result holds part of an input that is not the
+			// one checked: nobody may download it.
+			if err := w.blobs.Delete(context.WithoutCancel(ctx), resultKey); err != nil {
+				log.Warn("annotate: delete the result of a short read", "err", err)
+			}
+		}
+	}
 
 	// The log is written on failure too: it explains what went wrong.
 	if err := w.writeLog(ctx, logKey, j, sum, annErr, elapsed); err != nil {

@@ -406,6 +406,10 @@ func (w *AnnotateWorker) merge(ctx context.Context, j *gas.Job, log *slog.Logger
 		return nil, fmt.Errorf("store result: %w", putErr)
 	}
 	sum := mergeSummaries(sums, offsets)
+	if err := w.checkRecordCount(ctx, j.ID, sum); err != nil {
+		w.deleteKeys(ctx, log, resultKey)
+		return nil, err
+	}
 	elapsed := w.cfg.Now().Sub(j.StartedAt)
 	sum.Seconds = elapsed.Seconds()
 	sj, err := json.MarshalIndent(sum, "", "  ")

@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -301,4 +302,18 @@ func (db *DB) acceptUpload(ctx context.Context, tx *sql.Tx, userID int64, id str
 		return fmt.Errorf("accept upload: %w", err)
 	}
 	return nil
+}
+
+// InputRecords returns the record count the upload check found in a job's
+// input (0: not known), for the worker's comparison with what it read.
+func (db *DB) InputRecords(ctx context.Context, jobID string) (int64, error) {
+	var n int64
+	err := db.sql.QueryRowContext(ctx, db.q(`SELECT input_records FROM jobs WHERE id = ?`), jobID).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, jobNotFound("input records", err)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("sqldb: input records: %w", err)
+	}
+	return n, nil
 }
