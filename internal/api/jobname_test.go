@@ -52,3 +52,36 @@ func TestAPIJobName(t *testing.T) {
 		t.Fatalf("long name: %d %s", a.code, a.body)
 	}
 }
+
+// TestPasteAPI: a multipart "paste" part is a job as a file would be, its
+// input the VCF made from the lines; bad lines are a 400 naming them.
+func TestPasteAPI(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	_, tok := f.user(t, "paste@example.org", gas.ScopeJobsRead, gas.ScopeJobsWrite)
+	post := func(paste string) answer {
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		mw.WriteField("paste", paste)
+		mw.Close()
+		return f.do(t, http.MethodPost, "/api/v1/jobs", tok, &buf, mw.FormDataContentType())
+	}
+	var j Job
+	a := post("chr1 100 A G\nchr1:200:C:T\n")
+	if a.code != http.StatusCreated {
+		t.Fatalf("paste: %d %s", a.code, a.body)
+	}
+	a.json(t, &j)
+	if j.InputName != "pasted.vcf" || j.State != gas.JobPending {
+		t.Fatalf("pasted job %+v", j)
+	}
+	var e ErrorBody
+	a = post("chr1 100 A G\nchr1 1e3 C T\n")
+	a.json(t, &e)
+	if a.code != http.StatusBadRequest || !strings.Contains(e.Error.Message, "line 2: POS") {
+		t.Fatalf("bad paste: %d %s", a.code, a.body)
+	}
+	if a := post(strings.Repeat("chr1 100 A G\n", 1000)); a.code != http.StatusRequestEntityTooLarge {
+		t.Fatalf("paste over the limit: %d %s", a.code, a.body)
+	}
+}

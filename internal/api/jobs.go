@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -282,9 +283,42 @@ func (s *server) submitJob(w http.ResponseWriter, r *http.Request, u *gas.User) 
 				return
 			}
 			jobName = n
+		case "paste":
+			// Variants as text, as the site's paste box takes them; they
+			// count against the plan limit as a file does.
+			b, err := io.ReadAll(io.LimitReader(part, limit+1))
+			switch {
+			case err == nil:
+			case submit.IsTooLarge(err):
+				fail(err)
+				return
+			case errors.Is(err, httpserver.ErrSlowBody):
+				fail(submit.SlowUpload(err))
+				return
+			default:
+				fail(gas.Errorf(gas.EINVALID, "The upload was cut off or malformed."))
+				return
+			}
+			if int64(len(b)) > limit {
+				fail(submit.ErrTooLarge)
+				return
+			}
+			if job != nil {
+				fail(gas.Errorf(gas.EINVALID, "Send a file or pasted variants, not both."))
+				return
+			}
+			text, _, err := submit.PasteToVCF(b)
+			if err != nil {
+				fail(err)
+				return
+			}
+			if job, records, err = sub.Store(r.Context(), u, submit.PasteName, bytes.NewReader(text), limit); err != nil {
+				fail(err)
+				return
+			}
 		case "file":
 			if job != nil {
-				fail(gas.Errorf(gas.EINVALID, "Send one file per job."))
+				fail(gas.Errorf(gas.EINVALID, "Send one file per job, or pasted variants."))
 				return
 			}
 			name, err := submit.SanitizeFilename(part.FileName())
@@ -300,7 +334,7 @@ func (s *server) submitJob(w http.ResponseWriter, r *http.Request, u *gas.User) 
 		part.Close()
 	}
 	if job == nil {
-		s.error(w, r, gas.Errorf(gas.EINVALID, "No file part named \"file\" in the upload."))
+		s.error(w, r, gas.Errorf(gas.EINVALID, "No file part named \"file\" (or \"paste\" with variants as text) in the upload."))
 		return
 	}
 	job.Name = jobName

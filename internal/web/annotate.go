@@ -73,6 +73,8 @@ type annotateView struct {
 	Bundle *bundleOption
 	Error  string
 	Notice string
+	// Paste is the text of the paste box, kept when it was refused.
+	Paste string
 }
 
 func (s *server) annotateForm(w http.ResponseWriter, r *http.Request, u *gas.User) {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"time"
 
@@ -209,14 +208,10 @@ func (c *capped) Read(p []byte) (int, error) {
 // completes with an empty summary). A file that is not VCF at all (no
 // header, broken compression, over the size guard) is refused as before,
 // with the upload check's message.
-func (s *server) storeChecked(ctx context.Context, u *gas.User, part *multipart.Part, limit int64, bundle string) (*gas.Job, *preflight, error) {
-	name, err := submit.SanitizeFilename(part.FileName())
-	if err != nil {
-		return nil, nil, err
-	}
+func (s *server) storeChecked(ctx context.Context, u *gas.User, name string, r io.Reader, limit int64, bundle string) (*gas.Job, *preflight, error) {
 	id := uuid.NewString()
 	job := &gas.Job{ID: id, UserID: u.ID, InputName: name, InputKey: gas.JobKey(u.ID, id, name), Bundle: bundle}
-	cr := &capped{r: part, n: limit}
+	cr := &capped{r: r, n: limit}
 	info, err := s.d.Blobs.Put(ctx, job.InputKey, cr)
 	if err != nil {
 		s.abandon(ctx, job)

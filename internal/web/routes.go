@@ -12,7 +12,8 @@ package web
 //	POST /signin                form: email, password, next → 303 → next or /annotate; 429 when rate-limited
 //	POST /signout               deletes the session, 303 → /
 //	GET  /annotate              [user] upload form
-//	POST /annotate              [user] multipart: mode (all|canonical|mane|pick), file (.vcf/.vcf.gz)
+//	POST /annotate              [user] multipart: mode (all|canonical|mane|pick), bundle, job_name, file (.vcf/.vcf.gz)
+//	                            or paste (variants as text)
 //	                            → 303 → /jobs/{id}; 400 invalid VCF, 413 over the plan limit
 //	                            with preflight=1 (the browser form): 303 → /uploads/{id}, the report, instead
 //	POST /annotate/example      [user] form: mode → queues the demo VCF, 303 → /jobs/{id}

@@ -50,7 +50,8 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request, u *gas.User) {
 	// field before the file, so it is known when the file arrives).
 	check := false
 	bundle := s.cfg.DefaultBundle
-	name := "" // the job's name; "" is the default
+	name := ""  // the job's name; "" is the default
+	paste := "" // the variants pasted in the box, if any
 	var job *gas.Job
 	var records int64 = -1
 	var report *preflight
@@ -111,6 +112,47 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request, u *gas.User) {
 				return
 			}
 			name = n
+		case "paste":
+			// Pasted variants count against the plan limit as a file does.
+			b, err := io.ReadAll(io.LimitReader(part, limit+1))
+			if err != nil || int64(len(b)) > limit {
+				s.abandon(r.Context(), job)
+				var mbe *http.MaxBytesError
+				if err == nil || errors.As(err, &mbe) {
+					s.tooLarge(w, r, u)
+					return
+				}
+				s.uploadError(w, r, u, mode, invalid("The upload was cut off. Please try again."))
+				return
+			}
+			if len(bytes.TrimSpace(b)) == 0 {
+				break // the box left empty
+			}
+			paste = string(b)
+			if job != nil {
+				s.abandon(r.Context(), job)
+				s.pasteError(w, r, u, mode, paste, invalid("Upload a file or paste variants, not both."))
+				return
+			}
+			text, n, err := submit.PasteToVCF(b)
+			if err != nil {
+				s.pasteError(w, r, u, mode, paste, err)
+				return
+			}
+			if check && s.d.Uploads != nil {
+				job, report, err = s.storeChecked(r.Context(), u, submit.PasteName, bytes.NewReader(text), limit, bundle)
+			} else {
+				job, records, err = s.store(r.Context(), u, submit.PasteName, bytes.NewReader(text), limit)
+			}
+			if err != nil {
+				if submit.IsTooLarge(err) {
+					s.tooLarge(w, r, u)
+					return
+				}
+				s.pasteError(w, r, u, mode, paste, err)
+				return
+			}
+			records = n
 		case "file":
 			if part.FileName() == "" {
 				// An empty file input: browsers still send the part.
@@ -118,11 +160,15 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request, u *gas.User) {
 			}
 			if job != nil {
 				s.abandon(r.Context(), job)
-				s.uploadError(w, r, u, mode, invalid("Upload one file at a time."))
+				s.uploadError(w, r, u, mode, invalid(map[bool]string{true: "Upload a file or paste variants, not both.",
+					false: "Upload one file at a time."}[paste != ""]))
 				return
 			}
 			if check && s.d.Uploads != nil {
-				job, report, err = s.storeChecked(r.Context(), u, part, limit, bundle)
+				var fname string
+				if fname, err = submit.SanitizeFilename(part.FileName()); err == nil {
+					job, report, err = s.storeChecked(r.Context(), u, fname, part, limit, bundle)
+				}
 			} else {
 				job, records, err = s.storeUpload(r.Context(), u, part, limit)
 			}
@@ -138,7 +184,7 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request, u *gas.User) {
 		part.Close()
 	}
 	if job == nil {
-		s.uploadError(w, r, u, mode, invalid("Choose a VCF file to upload."))
+		s.uploadError(w, r, u, mode, invalid("Choose a VCF file to upload, or paste variants."))
 		return
 	}
 	job.Bundle, job.Name = bundle, name
@@ -236,6 +282,12 @@ func (s *server) abandon(ctx context.Context, job *gas.Job) { s.submitter().Aban
 // uploadError shows the upload form again with the reason, for errors the
 // user can fix; anything else is a 500 page.
 func (s *server) uploadError(w http.ResponseWriter, r *http.Request, u *gas.User, mode annotate.TranscriptMode, err error) {
+	s.pasteError(w, r, u, mode, "", err)
+}
+
+// pasteError is uploadError that keeps the pasted text in its box, so the
+// lines the message names can be fixed there.
+func (s *server) pasteError(w http.ResponseWriter, r *http.Request, u *gas.User, mode annotate.TranscriptMode, paste string, err error) {
 	status := httpserver.StatusFor(err)
 	if status >= 500 {
 		s.serverError(w, r, err)
@@ -244,6 +296,7 @@ func (s *server) uploadError(w http.ResponseWriter, r *http.Request, u *gas.User
 	httpserver.SetRetryAfter(w, err)
 	v := s.annotateView(r, u, mode)
 	v.Error = gas.ErrorMessage(err)
+	v.Paste = paste
 	s.render(w, r, status, "annotate", v)
 }
 

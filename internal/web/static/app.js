@@ -42,6 +42,10 @@ function directUpload(form) {
     var input = form.querySelector("input[type=file]");
     if (!input || !input.files.length) { return; }
     ev.preventDefault();
+    if (form.elements.paste && form.elements.paste.value.trim() !== "") {
+      fail("Upload a file or paste variants, not both.");
+      return;
+    }
     var file = input.files[0];
     fetch(form.dataset.directUpload, {
       method: "POST", credentials: "same-origin",
