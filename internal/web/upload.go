@@ -134,7 +134,7 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request, u *gas.User) {
 				s.pasteError(w, r, u, mode, paste, invalid("Upload a file or paste variants, not both."))
 				return
 			}
-			text, n, err := submit.PasteToVCF(b)
+			text, _, err := submit.PasteToVCF(b)
 			if err != nil {
 				s.pasteError(w, r, u, mode, paste, err)
 				return
@@ -152,7 +152,6 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request, u *gas.User) {
 				s.pasteError(w, r, u, mode, paste, err)
 				return
 			}
-			records = n
 		case "file":
 			if part.FileName() == "" {
 				// An empty file input: browsers still send the part.
