@@ -165,6 +165,26 @@ func (db *DB) ListSessions(ctx context.Context, userID int64, current string) ([
 	return out, nil
 }
 
+// EndSession ends one session of a user, named by its listed ID; another
+// user's session, or one that has ended, is ENOTFOUND.
+func (db *DB) EndSession(ctx context.Context, userID int64, id string) error {
+	if len(id) != 16 || strings.Trim(id, "0123456789abcdef") != "" {
+		return gas.Errorf(gas.ENOTFOUND, "Session not found.")
+	}
+	res, err := db.sql.ExecContext(ctx, db.q(`DELETE FROM sessions WHERE user_id = ? AND substr(token_hash, 1, 16) = ?`), userID, id)
+	if err != nil {
+		return fmt.Errorf("sqldb: end session: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("sqldb: end session: %w", err)
+	}
+	if n == 0 {
+		return gas.Errorf(gas.ENOTFOUND, "Session not found.")
+	}
+	return nil
+}
+
 // EndSessions signs a user out everywhere but in the session of token
 // keep ("" ends them all) and returns how many sessions it ended.
 func (db *DB) EndSessions(ctx context.Context, userID int64, keep string) (int64, error) {

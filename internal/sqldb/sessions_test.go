@@ -114,6 +114,33 @@ func testEndSessions(t *testing.T, f fixture) {
 		t.Fatalf("identities after unlinking: %v, %v", ids, err)
 	}
 
+	// One session ended by its listed ID; IDs of other users' sessions,
+	// malformed ones and ended ones are not found.
+	spare := start(a, "spare")
+	list, err = f.db.ListSessions(ctx, a.ID, here)
+	if err != nil || len(list) != 2 {
+		t.Fatalf("ListSessions = %v, %v", list, err)
+	}
+	spareID := list[0].ID
+	if list[0].Current {
+		spareID = list[1].ID
+	}
+	strangerList, _ := f.db.ListSessions(ctx, other.ID, stranger)
+	for _, bad := range []string{strangerList[0].ID, "not-an-id", "%", spareID[:15] + "%"} {
+		if err := f.db.EndSession(ctx, a.ID, bad); gas.ErrorCode(err) != gas.ENOTFOUND {
+			t.Fatalf("EndSession(%q) = %v, want not found", bad, err)
+		}
+	}
+	if err := f.db.EndSession(ctx, a.ID, spareID); err != nil {
+		t.Fatal(err)
+	}
+	if live(spare) || !live(here) || !live(stranger) {
+		t.Fatal("EndSession ended the wrong session")
+	}
+	if err := f.db.EndSession(ctx, a.ID, spareID); gas.ErrorCode(err) != gas.ENOTFOUND {
+		t.Fatalf("ending it again: %v, want not found", err)
+	}
+
 	// Sign out everywhere, this session included.
 	start(a, "tablet")
 	if n, err := f.db.EndSessions(ctx, a.ID, ""); err != nil || n != 2 {

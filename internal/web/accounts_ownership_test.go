@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/annotate"
@@ -37,13 +38,29 @@ func TestOwnershipAllIDRoutes(t *testing.T) {
 	if r.StatusCode != http.StatusSeeOther || uploadID == r.Header.Get("Location") {
 		t.Fatalf("checked upload: %d %q", r.StatusCode, r.Header.Get("Location"))
 	}
+	// A second session of A's (A's own browser must stay signed in).
+	aliceID := af.user("alice@example.org").ID
+	if _, err := af.db.CreateSession(ctx, aliceID, af.clock.Now().Add(time.Hour), gas.SessionClient{UserAgent: "other"}); err != nil {
+		t.Fatal(err)
+	}
+	sessions, err := af.db.ListSessions(ctx, aliceID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sessionID string
+	for _, s := range sessions {
+		if s.Client.UserAgent == "other" {
+			sessionID = s.ID
+		}
+	}
 	objects := map[string]string{ // the object kind named by the path segment before {id}
-		"jobs":    jobID,
-		"tokens":  strconv.FormatInt(tok.ID, 10),
-		"uploads": uploadID,
+		"jobs":     jobID,
+		"tokens":   strconv.FormatInt(tok.ID, 10),
+		"uploads":  uploadID,
+		"sessions": sessionID,
 	}
 	missing := map[string]string{"jobs": "00000000-0000-4000-8000-000000000000", "tokens": "999999",
-		"uploads": "00000000-0000-4000-8000-000000000001"}
+		"uploads": "00000000-0000-4000-8000-000000000001", "sessions": "0000000000000000"}
 
 	b := af.client()
 	b.signup("bob@example.org", "correct horse battery")

@@ -292,6 +292,40 @@ func TestPasswordChangeEndsSessions(t *testing.T) {
 		t.Fatal("no sign-out-everywhere button")
 	}
 
+	// One other browser signed out from the list; its row had the button,
+	// this browser's has none.
+	spare := f.client()
+	if r := spare.postForm("/signin", url.Values{"email": {"ada@example.org"}, "password": {"correct horse battery"}},
+		"User-Agent", "SpareBrowser/1.0"); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("spare sign-in: %d", r.StatusCode)
+	}
+	doc = here.get("/profile").doc(t)
+	var spareID string
+	for _, row := range findAll(doc, "#session-list tr[data-session-id]") {
+		switch {
+		case attr(row, "data-current") == "true":
+			if find(row, "form") != nil {
+				t.Fatal("this browser's row offers to sign it out")
+			}
+		case find(row, "form button") == nil:
+			t.Fatal("another browser's row has no sign-out button")
+		case strings.Contains(text(row), "SpareBrowser/1.0"):
+			spareID = attr(row, "data-session-id")
+		}
+	}
+	if spareID == "" {
+		t.Fatal("the spare browser's session is not listed with its user agent")
+	}
+	if r := stranger.postForm("/profile/sessions/"+spareID+"/end", nil); r.StatusCode != http.StatusNotFound {
+		t.Fatalf("another account ending the session: %d, want 404", r.StatusCode)
+	}
+	if r := here.postForm("/profile/sessions/"+spareID+"/end", nil); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("end one session: %d", r.StatusCode)
+	}
+	if signedInAs(t, spare) || !signedInAs(t, laptop) {
+		t.Fatal("ending one session ended the wrong one")
+	}
+
 	r := here.postForm("/profile/password", url.Values{"current": {"correct horse battery"}, "password": {"a brand new password"}})
 	if r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("change password: %d\n%s", r.StatusCode, r.body)

@@ -27,6 +27,9 @@ type ProfileStore interface {
 	SetPassword(ctx context.Context, userID int64, hash, keep string) error
 	// ListSessions lists the user's live sessions, current's marked.
 	ListSessions(ctx context.Context, userID int64, current string) ([]gas.Session, error)
+	// EndSession ends one of the user's sessions by its listed ID;
+	// ENOTFOUND for any other.
+	EndSession(ctx context.Context, userID int64, id string) error
 	// EndSessions ends every session of the user but keep's ("" ends all).
 	EndSessions(ctx context.Context, userID int64, keep string) (int64, error)
 	// UnlinkIdentity removes a provider identity and ends every session of
@@ -132,6 +135,8 @@ func (s *server) profile(w http.ResponseWriter, r *http.Request, u *gas.User) {
 		switch {
 		case q.Get("changed") == "password":
 			v.Notice = "Your password was changed. Every other session of your account was signed out."
+		case q.Get("ended") != "":
+			v.Notice = "The session was signed out."
 		case q.Get("unlinked") != "":
 			v.Notice = "The sign-in provider was unlinked. Every other session of your account was signed out."
 		case q.Get("revoked") != "":
@@ -211,6 +216,16 @@ func (s *server) unlinkIdentity(w http.ResponseWriter, r *http.Request, u *gas.U
 	default:
 		s.fail(w, r, err)
 	}
+}
+
+// endSession signs out one session of the list (a browser left signed in
+// somewhere); another user's session is a 404.
+func (s *server) endSession(w http.ResponseWriter, r *http.Request, u *gas.User) {
+	if err := s.d.Accounts.EndSession(r.Context(), u.ID, r.PathValue("id")); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/profile?ended=1#sessions", http.StatusSeeOther)
 }
 
 // endSessions is "sign out everywhere": every session of the account

@@ -61,6 +61,8 @@ package web
 //	                            ends; 409 for the account's last way to sign in, 404 for an identity not the user's
 //	POST /profile/sessions/end  [user] "sign out everywhere": ends every session of the user, this one included
 //	                            → 303 → /signin
+//	POST /profile/sessions/{id}/end [user] ends one session of the list → 303 → /profile?ended=1; another user's
+//	                            session is 404
 //	POST /profile/tokens        [user] form: name, scope (repeated), expires_days → 201 page showing the secret once;
 //	                            429 when rate-limited
 //	POST /profile/tokens/{id}/revoke [user] → 303 → /profile?revoked=1; another user's token is 404
@@ -132,6 +134,7 @@ func (s *server) routeTable() []route {
 		{"POST /profile/password", s.requireUser(s.changePassword)},
 		{"POST /profile/identities/unlink", s.requireUser(s.unlinkIdentity)},
 		{"POST /profile/sessions/end", s.requireUser(s.endSessions)},
+		{"POST /profile/sessions/{id}/end", s.requireUser(s.endSession)},
 		{"POST /profile/tokens", s.requireUser(s.createToken)},
 		{"POST /profile/tokens/{id}/revoke", s.requireUser(s.revokeToken)},
 		{"POST /profile/delete", s.requireUser(s.deleteAccount)},
