@@ -79,8 +79,11 @@ type Config struct {
 	// Proxies tells the client's address behind trusted proxies; the
 	// zero value takes the peer as the client.
 	Proxies auth.Proxies
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// OnRateLimited is told each refusal by a rate limit (token_address,
+	// token_prefix), for metrics; nil: nobody is told.
+	OnRateLimited func(limit string)
+	Logger        *slog.Logger
+	Now           func() time.Time
 }
 
 // Deps are the stores the API uses.
@@ -148,6 +151,9 @@ func NewHandler(cfg Config, d Deps) (http.Handler, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.OnRateLimited == nil {
+		cfg.OnRateLimited = func(string) {}
 	}
 	if len(cfg.Bundles) == 0 {
 		cfg.Bundles = []string{cfg.DefaultBundle}
@@ -251,10 +257,12 @@ func (s *server) authenticated(pattern, scope string, h func(*server, http.Respo
 // at the rate it can send.
 func (s *server) tokenFailure(addr, secret string) (time.Duration, bool) {
 	if ok, retry := s.failedAddr.Allow(addr); !ok {
+		s.cfg.OnRateLimited("token_address")
 		return max(retry, time.Second), true
 	}
 	if p := tokenPrefix(secret); p != "" {
 		if ok, retry := s.failedPrefix.Allow(p); !ok {
+			s.cfg.OnRateLimited("token_prefix")
 			return max(retry, time.Second), true
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -245,7 +246,12 @@ func TestTokenRateLimitPerPrefix(t *testing.T) {
 // fresh key for every request.
 func TestTokenRateLimitPerAddress(t *testing.T) {
 	t.Parallel()
-	behind := setupWith(t, func(c *Config) { c.Proxies = auth.NewProxies([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}) })
+	var mu sync.Mutex
+	refused := map[string]int{}
+	behind := setupWith(t, func(c *Config) {
+		c.Proxies = auth.NewProxies([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
+		c.OnRateLimited = func(limit string) { mu.Lock(); refused[limit]++; mu.Unlock() }
+	})
 	direct := setup(t)
 	for name, f := range map[string]*fixture{"behind proxy": behind, "direct": direct} {
 		limited := false
@@ -270,6 +276,11 @@ func TestTokenRateLimitPerAddress(t *testing.T) {
 		if a.code != want {
 			t.Fatalf("%s: another X-Forwarded-For address: %d, want %d", name, a.code, want)
 		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if refused["token_address"] != 1 || refused["token_prefix"] != 0 {
+		t.Fatalf("refusals told to metrics: %v, want one token_address", refused)
 	}
 }
 

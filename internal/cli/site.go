@@ -103,6 +103,7 @@ func siteHandler(ctx context.Context, cfg config.Config, svc *services, baseURL 
 		IndexCacheDir:        filepath.Join(cfg.DataDir, "variant-cache"),
 		DirectUploadOrigin:   directOrigin,
 		Proxies:              auth.NewProxies(cfg.TrustedProxies),
+		OnRateLimited:        svc.metrics.ObserveRateLimited,
 		Logger:               logger,
 	}, deps)
 	if err != nil {
@@ -110,7 +111,7 @@ func siteHandler(ctx context.Context, cfg config.Config, svc *services, baseURL 
 	}
 	apiHandler, err := api.NewHandler(api.Config{FreeUploadLimit: cfg.FreeUploadLimit, PremiumUploadLimit: cfg.PremiumUploadLimit, Limits: cfg.Limits,
 		DefaultBundle: cfg.DefaultBundle, Bundles: cfg.OfferedBundles(), BaseURL: baseURL,
-		Proxies: auth.NewProxies(cfg.TrustedProxies), Logger: logger},
+		Proxies: auth.NewProxies(cfg.TrustedProxies), OnRateLimited: svc.metrics.ObserveRateLimited, Logger: logger},
 		api.Deps{Tokens: db, Jobs: svc.store, Update: svc.store, Blobs: svc.blobs, Presign: svc.presign, Records: db, Quota: db, Pending: db})
 	if err != nil {
 		return nil, err

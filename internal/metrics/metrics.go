@@ -35,7 +35,12 @@ type Metrics struct {
 	records      prometheus.Counter
 	transitions  *prometheus.CounterVec
 	slowClients  *prometheus.CounterVec
+	rateLimited  *prometheus.CounterVec
 }
+
+// RateLimits are the limits gas_auth_rate_limited_total counts refusals
+// of (docs/deploy.md, "Rate limits").
+var RateLimits = []string{"token_address", "token_prefix", "signin_account", "signin_address", "signup_address"}
 
 // New returns the registry with the process and Go runtime collectors, and,
 // when src is not nil, the database gauges (read with a short timeout at
@@ -71,7 +76,14 @@ func New(src Source, logger *slog.Logger) *Metrics {
 	for _, kind := range []string{"request", "upload"} {
 		m.slowClients.WithLabelValues(kind) // a 0 from the start, not a missing series
 	}
-	m.reg.MustRegister(m.httpDuration, m.jobDuration, m.records, m.transitions, m.slowClients,
+	m.rateLimited = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "gas_auth_rate_limited_total",
+		Help: "Requests refused (429) by a rate limit of failed credentials, by limit: token_address, token_prefix, signin_account, signin_address, signup_address. Many signin_address or token_address refusals for honest users suggest a proxy missing from GAS_TRUSTED_PROXIES.",
+	}, []string{"limit"})
+	for _, l := range RateLimits {
+		m.rateLimited.WithLabelValues(l)
+	}
+	m.reg.MustRegister(m.httpDuration, m.jobDuration, m.records, m.transitions, m.slowClients, m.rateLimited,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if src != nil {
 		m.reg.MustRegister(&dbCollector{src: src, logger: logger, now: time.Now})
@@ -103,6 +115,10 @@ func (m *Metrics) ObserveTransition(j *gas.Job, c gas.JobChange) {
 // ObserveSlowClient counts a client cut off for sending too slowly; kind
 // is httpserver.SlowRequest or SlowUpload.
 func (m *Metrics) ObserveSlowClient(kind string) { m.slowClients.WithLabelValues(kind).Inc() }
+
+// ObserveRateLimited counts a request refused by a rate limit, one of
+// RateLimits.
+func (m *Metrics) ObserveRateLimited(limit string) { m.rateLimited.WithLabelValues(limit).Inc() }
 
 type routeKey struct{}
 

@@ -132,3 +132,20 @@ func grepLine(body, prefix string) string {
 	}
 	return ""
 }
+
+// Every rate limit has a series from the start, and a refusal counts on
+// its own.
+func TestMetricsRateLimited(t *testing.T) {
+	t.Parallel()
+	m := metrics.New(nil, nil)
+	var zeros []string
+	for _, l := range metrics.RateLimits {
+		zeros = append(zeros, `gas_auth_rate_limited_total{limit="`+l+`"} 0`)
+	}
+	wantLines(t, scrape(t, m), zeros...)
+	m.ObserveRateLimited("signin_address")
+	m.ObserveRateLimited("signin_address")
+	m.ObserveRateLimited("token_prefix")
+	wantLines(t, scrape(t, m), `gas_auth_rate_limited_total{limit="signin_address"} 2`,
+		`gas_auth_rate_limited_total{limit="token_prefix"} 1`, `gas_auth_rate_limited_total{limit="signin_account"} 0`)
+}

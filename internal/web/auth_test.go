@@ -224,7 +224,12 @@ func (c *client) signinFrom(addr, email, password string) *resp {
 // still works; an address failing across many accounts is held back.
 func TestSigninRateLimitPerAccountAndAddress(t *testing.T) {
 	t.Parallel()
-	f := setup(t, func(c *Config) { c.Proxies = auth.NewProxies([]netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}) })
+	var mu sync.Mutex
+	refused := map[string]int{}
+	f := setup(t, func(c *Config) {
+		c.Proxies = auth.NewProxies([]netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")})
+		c.OnRateLimited = func(limit string) { mu.Lock(); refused[limit]++; mu.Unlock() }
+	})
 	f.client().signup("victim@example.org", "victim password")
 	f.client().signup("neighbour@example.org", "neighbour password")
 	f.client().signup("spread@example.org", "spread password")
@@ -275,6 +280,11 @@ func TestSigninRateLimitPerAccountAndAddress(t *testing.T) {
 		if r := f.client().signinFrom("198.51.100.3", "spread@example.org", "spread password"); r.StatusCode != http.StatusSeeOther {
 			t.Fatalf("sign-in %d: %d", i+1, r.StatusCode)
 		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if refused["signin_account"] != 96 || refused["signin_address"] != 1 {
+		t.Fatalf("refusals told to metrics: %v, want 96 signin_account and 1 signin_address", refused)
 	}
 }
 

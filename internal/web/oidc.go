@@ -57,6 +57,7 @@ func (s *server) oidcStart(w http.ResponseWriter, r *http.Request) {
 	// Each start writes a row and may contact the provider; hold one
 	// address to the pace of sign-in attempts.
 	if ok, retry := s.ipLimit.Allow(s.clientIP(r)); !ok {
+		s.cfg.OnRateLimited("signup_address")
 		s.tooManyAttempts(w, r, retry)
 		return
 	}

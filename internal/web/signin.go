@@ -53,11 +53,13 @@ func (s *server) signin(w http.ResponseWriter, r *http.Request) {
 	// real one, so the limits do not reveal which accounts exist.
 	acct, addr := v.Email, s.clientIP(r)
 	if ok, retry := s.acctLimit.Allow(acct); !ok {
+		s.cfg.OnRateLimited("signin_account")
 		s.tooManyAttempts(w, r, retry)
 		return
 	}
 	if ok, retry := s.addrLimit.Allow(addr); !ok {
 		s.acctLimit.Refund(acct)
+		s.cfg.OnRateLimited("signin_address")
 		s.tooManyAttempts(w, r, retry)
 		return
 	}

@@ -60,6 +60,7 @@ func (s *server) signup(w http.ResponseWriter, r *http.Request) {
 	}
 	// Hashing is deliberately expensive; bound how often one address can ask for it.
 	if ok, retry := s.ipLimit.Allow(s.clientIP(r)); !ok {
+		s.cfg.OnRateLimited("signup_address")
 		s.tooManyAttempts(w, r, retry)
 		return
 	}

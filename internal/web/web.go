@@ -82,6 +82,9 @@ type Config struct {
 	// Proxies tells the client's address behind trusted proxies, for the
 	// rate limits; the zero value takes the peer as the client.
 	Proxies auth.Proxies
+	// OnRateLimited is told each refusal by a rate limit (signin_account,
+	// signin_address, signup_address), for metrics; nil: nobody is told.
+	OnRateLimited func(limit string)
 	// Logger receives request and error logs; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -190,6 +193,9 @@ func NewHandler(cfg Config, d Deps) (http.Handler, error) {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.cfg.OnRateLimited == nil {
+		s.cfg.OnRateLimited = func(string) {}
 	}
 	if cfg.IndexCacheDir == "" {
 		cfg.IndexCacheDir = filepath.Join(os.TempDir(), "gas-variants")
