@@ -180,7 +180,9 @@ func (f *fixture) guess(t *testing.T, token, addr string) answer {
 // address still works during and after them.
 func TestTokenRateLimitValidTokenAfterBadOnes(t *testing.T) {
 	t.Parallel()
-	f := setup(t)
+	// The limiter's clock stands still, so the count below is exact.
+	now := time.Date(2026, 12, 7, 6, 0, 0, 0, time.UTC)
+	f := setupWith(t, func(c *Config) { c.Now = func() time.Time { return now } })
 	_, good := f.user(t, "g@example.org", gas.ScopeJobsRead)
 	limited := 0
 	for i := range 100 {
@@ -201,10 +203,9 @@ func TestTokenRateLimitValidTokenAfterBadOnes(t *testing.T) {
 			}
 		}
 	}
-	// Ten are allowed at once, then one a second: however slow the
-	// machine, most of the 100 were over the limit.
-	if limited < 50 {
-		t.Fatalf("%d of 100 bad tokens were limited, want most", limited)
+	// Ten are allowed at once, then one a second (and no second passes).
+	if limited != 90 {
+		t.Fatalf("%d of 100 bad tokens were limited, want 90", limited)
 	}
 	if a := f.do(t, "GET", "/api/v1/me", good, nil, ""); a.code != http.StatusOK {
 		t.Fatalf("valid token after 100 bad ones from its address: %d %s", a.code, a.body)
@@ -216,7 +217,11 @@ func TestTokenRateLimitValidTokenAfterBadOnes(t *testing.T) {
 // guessing another prefix is not held back by them.
 func TestTokenRateLimitPerPrefix(t *testing.T) {
 	t.Parallel()
-	f := setupWith(t, func(c *Config) { c.Proxies = auth.NewProxies([]netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}) })
+	now := time.Date(2026, 12, 7, 6, 0, 0, 0, time.UTC)
+	f := setupWith(t, func(c *Config) {
+		c.Proxies = auth.NewProxies([]netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")})
+		c.Now = func() time.Time { return now }
+	})
 	_, good := f.user(t, "p@example.org", gas.ScopeJobsRead)
 	prefix := good[:10]
 	limited := 0
@@ -228,8 +233,8 @@ func TestTokenRateLimitPerPrefix(t *testing.T) {
 			t.Fatalf("guess %d: %d %s", i, a.code, a.body)
 		}
 	}
-	if limited == 0 {
-		t.Fatal("30 guesses at one prefix from 30 addresses were never limited")
+	if limited != 20 {
+		t.Fatalf("%d of 30 guesses at one prefix from 30 addresses were limited, want 20", limited)
 	}
 	// The token with that prefix itself is never refused.
 	if a := f.do(t, "GET", "/api/v1/me", good, nil, ""); a.code != http.StatusOK {
@@ -248,11 +253,13 @@ func TestTokenRateLimitPerAddress(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
 	refused := map[string]int{}
+	now := time.Date(2026, 12, 7, 6, 0, 0, 0, time.UTC)
 	behind := setupWith(t, func(c *Config) {
 		c.Proxies = auth.NewProxies([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
 		c.OnRateLimited = func(limit string) { mu.Lock(); refused[limit]++; mu.Unlock() }
+		c.Now = func() time.Time { return now }
 	})
-	direct := setup(t)
+	direct := setupWith(t, func(c *Config) { c.Now = func() time.Time { return now } })
 	for name, f := range map[string]*fixture{"behind proxy": behind, "direct": direct} {
 		limited := false
 		for i := range 30 {
