@@ -170,6 +170,13 @@ func (s *server) jobVariants(w http.ResponseWriter, r *http.Request, u *gas.User
 		return
 	}
 	ix, release, err := s.indexes.get(r.Context(), key)
+	if err == nil && formNoise(r.URL.Query(), ix) {
+		// The filter form sends every field, empty or not, and every
+		// column box: answer with the view's short, shareable URL.
+		release()
+		http.Redirect(w, r, viewURL(job.ID, f, chooseColumns(ix, r.URL.Query())), http.StatusSeeOther)
+		return
+	}
 	if s.staleIndex(r, job, key, err) {
 		v.Waiting, v.Building = "The variant index of this result is being rebuilt for this version of GAS. This page shows the table as soon as it is ready.", true
 		s.render(w, r, http.StatusOK, "variants", v)
@@ -190,7 +197,7 @@ func (s *server) jobVariants(w http.ResponseWriter, r *http.Request, u *gas.User
 	if errors.Is(err, variantdb.ErrUnknownPage) {
 		// Past the end (the filter narrowed the view): the last page.
 		f.Page = res.Pages
-		http.Redirect(w, r, variantsURL(job.ID, f)+chooseColumns(ix, r.URL.Query()).param("&"), http.StatusSeeOther)
+		http.Redirect(w, r, viewURL(job.ID, f, chooseColumns(ix, r.URL.Query())), http.StatusSeeOther)
 		return
 	}
 	if err != nil {
@@ -214,12 +221,12 @@ func (s *server) jobVariants(w http.ResponseWriter, r *http.Request, u *gas.User
 	if fl.Page > 1 {
 		p := fl
 		p.Page--
-		v.Prev = variantsURL(job.ID, p) + cols.param("&")
+		v.Prev = viewURL(job.ID, p, cols)
 	}
 	if fl.Page < res.Pages {
 		p := fl
 		p.Page++
-		v.Next = variantsURL(job.ID, p) + cols.param("&")
+		v.Next = viewURL(job.ID, p, cols)
 	}
 	v.Sorts = map[string]sortLink{}
 	for _, col := range []string{variantdb.SortPos, variantdb.SortGene, variantdb.SortImpact, variantdb.SortFreq} {
@@ -235,7 +242,7 @@ func (s *server) jobVariants(w http.ResponseWriter, r *http.Request, u *gas.User
 		} else {
 			p.Sort, p.Desc = col, col == variantdb.SortImpact // most severe first is what one wants
 		}
-		l.URL = variantsURL(job.ID, p) + cols.param("&")
+		l.URL = viewURL(job.ID, p, cols)
 		v.Sorts[col] = l
 	}
 	cond := fl
@@ -256,8 +263,31 @@ func (s *server) jobVariants(w http.ResponseWriter, r *http.Request, u *gas.User
 	s.render(w, r, http.StatusOK, "variants", v)
 }
 
-// variantsURL is the shareable URL of a view (without its columns: add
-// chosenColumns.param).
+// formNoise says a query carries empty parameters or chooses every
+// column, as a submitted filter form does.
+func formNoise(q url.Values, ix *variantdb.Index) bool {
+	for _, vs := range q {
+		for _, v := range vs {
+			if strings.TrimSpace(v) == "" {
+				return true
+			}
+		}
+	}
+	c := chooseColumns(ix, q)
+	return c.set && len(c.on) == len(allColumns(ix))
+}
+
+// viewURL is the shareable URL of a view with its chosen columns.
+func viewURL(id string, f variantdb.Filter, cols chosenColumns) string {
+	u := variantsURL(id, f)
+	if strings.Contains(u, "?") {
+		return u + cols.param("&")
+	}
+	return u + cols.param("?")
+}
+
+// variantsURL is the shareable URL of a view (without its columns: see
+// viewURL).
 func variantsURL(id string, f variantdb.Filter) string {
 	u := "/jobs/" + id + "/variants"
 	if q := f.Encode(); q != "" {

@@ -51,12 +51,13 @@ type chosenColumns struct {
 	on      []column
 	choices []colChoice
 	set     bool // the URL chose columns (else: every column)
+	all     int  // the number of columns offered
 }
 
 // param is the chooser as a URL parameter with the given prefix ("?" or
 // "&"), "" when every column is shown.
 func (c chosenColumns) param(prefix string) string {
-	if !c.set {
+	if !c.set || len(c.on) == c.all {
 		return ""
 	}
 	ids := make([]string, len(c.on))
@@ -90,7 +91,7 @@ func chooseColumns(ix *variantdb.Index, q url.Values) chosenColumns {
 			}
 		}
 	}
-	var c chosenColumns
+	c := chosenColumns{all: len(all)}
 	for _, col := range all {
 		if want[col.ID] {
 			c.on = append(c.on, col)

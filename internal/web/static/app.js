@@ -252,7 +252,9 @@ function panelFiles() {
       var box = document.getElementById(input.dataset.panelTarget);
       if (!box || !input.files.length) { return; }
       input.files[0].text().then(function (text) {
-        var names = text.split(/[\s,;]+/).filter(function (n) { return n && n.charAt(0) !== "#"; });
+        // Lines starting with # are comments; names are separated by blanks, commas or semicolons.
+        var body = text.split(/\r?\n/).filter(function (l) { return l.trim().charAt(0) !== "#"; }).join("\n");
+        var names = body.split(/[\s,;]+/).filter(function (n) { return n; });
         box.value = names.join(" ");
       });
     });
