@@ -817,6 +817,13 @@ func (sc *scratch) classify(m *txModel, src seqSource, ef *effect, cw codingWind
 		} else if keptStop || bytes.IndexByte(r, '*') >= 0 {
 			ef.terms.add(soStopRetained)
 		}
+		// The term of an in-frame length change, by VEP's tests on the
+		// touched codons; next to a stop term only the in-frame ones.
+		if d != 0 {
+			if it, ok := sc.vepInframe(m, sc.raa, sc.aaa, cw, c0, c1, d); ok {
+				ef.terms.add(it)
+			}
+		}
 		switch {
 		case len(r) == len(a):
 			if !ef.terms.has(soStopGained) && !ef.terms.has(soStopRetained) {
@@ -831,15 +838,9 @@ func (sc *scratch) classify(m *txModel, src seqSource, ef *effect, cw codingWind
 				p = appendAAs(p, a)
 			}
 		case len(a) == 0:
-			if !ef.terms.has(soStopGained) {
-				ef.terms.add(soInframeDeletion)
-			}
 			p = appendAARange(p, r, pos)
 			p = append(p, "del"...)
 		case len(r) == 0:
-			if !ef.terms.has(soStopGained) {
-				ef.terms.add(soInframeInsertion)
-			}
 			if pf >= len(a) && bytes.Equal(ra[pf-len(a):pf], a) {
 				p = appendAARange(p, ra[pf-len(a):pf], pos-len(a))
 				p = append(p, "dup"...)
@@ -853,30 +854,75 @@ func (sc *scratch) classify(m *txModel, src seqSource, ef *effect, cw codingWind
 				p = append(p, '?')
 			}
 		default:
-			if !ef.terms.has(soStopGained) {
-				if len(a) < len(r) {
-					ef.terms.add(soInframeDeletion)
-				} else {
-					ef.terms.add(soInframeInsertion)
-				}
-			}
 			p = appendAARange(p, r, pos)
 			p = append(p, "delins"...)
 			p = appendAAs(p, a)
 		}
 		ef.aaPos = pos
-		// An in-frame indel that creates a stop is both (as bcftools and VEP
-		// report it); a substitution creating one is only stop_gained.
-		if ef.terms.has(soStopGained) {
-			if d < 0 {
-				ef.terms.add(soInframeDeletion)
-			} else if d > 0 {
-				ef.terms.add(soInframeInsertion)
-			}
-		}
 	}
 	sc.arena = append(sc.arena, p...)
 	ef.hgvsP = sc.arena[len(sc.arena)-len(p):]
+}
+
+// vepInframe names an in-frame length change (d bases, a multiple of 3) as
+// VEP's predicates do, on the codons the change touches (window codons
+// [c0, c1) of the reference): an insertion is inframe_insertion when the
+// alternate peptide, up to a stop, starts or ends with the reference one
+// (the reference residues are kept, others added); a deletion is
+// inframe_deletion when the alternate codons are the reference ones with
+// whole codons' worth of bases taken out at one place. Otherwise the change
+// alters residues as well as the length — protein_altering_variant
+// (p.Leu317delinsPheGln) — unless a peptide starts with a stop or the
+// alternate peptide, stop included, still starts or ends with the reference
+// one (then no term: a stop term says it). An insertion between two codons
+// touches none, so it is always inframe_insertion.
+func (sc *scratch) vepInframe(m *txModel, ra, aa []byte, cw codingWindow, c0, c1, d int) (term, bool) {
+	if d > 0 && len(sc.refT) == 0 && (cw.q1-1-m.phase)%3 == 0 {
+		c0++
+		c1 = c0
+	}
+	refPep, altPep := clip(ra, c0, c1), clip(aa, c0, c1+d/3)
+	if d > 0 {
+		cut := altPep
+		if k := bytes.IndexByte(cut, '*'); k >= 0 {
+			cut = cut[:k+1]
+		}
+		if bytes.HasPrefix(cut, refPep) || bytes.HasSuffix(cut, refPep) {
+			return soInframeInsertion, true
+		}
+	} else if inframeDeletion(clip(sc.w, 3*c0, 3*c1), clip(sc.aw, 3*c0, 3*c1+d)) {
+		return soInframeDeletion, true
+	}
+	if (len(refPep) > 0 && refPep[0] == '*') || (len(altPep) > 0 && altPep[0] == '*') ||
+		bytes.HasPrefix(altPep, refPep) || bytes.HasSuffix(altPep, refPep) {
+		return 0, false
+	}
+	return soProteinAltering, true
+}
+
+// inframeDeletion is VEP's codon test: the alternate codons are the
+// reference codons less whole codons' worth of bases taken out at one
+// place.
+func inframeDeletion(refC, altC []byte) bool {
+	if bytes.HasPrefix(refC, altC) || bytes.HasSuffix(refC, altC) {
+		return true
+	}
+	for len(refC) > 0 && len(altC) > 0 && refC[0] == altC[0] {
+		refC, altC = refC[1:], altC[1:]
+	}
+	for len(refC) > 0 && len(altC) > 0 && refC[len(refC)-1] == altC[len(altC)-1] {
+		refC, altC = refC[:len(refC)-1], altC[:len(altC)-1]
+	}
+	return len(altC) == 0 && len(refC)%3 == 0
+}
+
+// clip returns p[a:b] clamped to p.
+func clip(p []byte, a, b int) []byte {
+	a, b = max(a, 0), min(b, len(p))
+	if a >= b {
+		return nil
+	}
+	return p[a:b]
 }
 
 // lastCodon is the 0-based codon of the last changed base (an insertion:
@@ -888,8 +934,7 @@ func (cw *codingWindow) lastCodon(m *txModel) int {
 // hasX reports whether the residues p[a:b] (clamped) include an X, the
 // translation of a codon with an ambiguous base.
 func hasX(p []byte, a, b int) bool {
-	a, b = max(a, 0), min(b, len(p))
-	return a < b && bytes.IndexByte(p[a:b], 'X') >= 0
+	return bytes.IndexByte(clip(p, a, b), 'X') >= 0
 }
 
 // stopRetainedIndel reports a change at the stop codon that keeps the

@@ -435,3 +435,21 @@ func TestVEPCanonicalManeWithoutTags(t *testing.T) {
 		})
 	}
 }
+
+// In-frame length changes are named by VEP's tests on the codons they
+// touch: an insertion that keeps the reference residue and adds others is
+// inframe_insertion, one that replaces it (CCC > CTT TCC: Pro > Leu-Ser) is
+// protein_altering_variant; a deletion is inframe_deletion when whole
+// codons' worth of bases go at one place of the touched codons, even when
+// the residue left changes (AAA CCC > ACC: Lys-Pro > Thr).
+func TestVEPInframeOrProteinAltering(t *testing.T) {
+	t.Parallel()
+	g := modelGenome()
+	tr := modelTranscript(true)
+	pos, r, a := ins(g, 53, "TTT")
+	bothStrands(t, g, tr, mk("insertion replacing a residue", pos, r, a, "protein_altering_variant", "c.13_14insTTT", "p.Pro5delinsLeuSer"))
+	pos, r, a = ins(g, 55, "TGG")
+	bothStrands(t, g, tr, mk("insertion between codons", pos, r, a, "inframe_insertion", "c.15_16insTGG", "p.Pro5_Gly6insTrp"))
+	pos, r, a = del(g, 51, 3)
+	bothStrands(t, g, tr, mk("deletion across codons", pos, r, a, "inframe_deletion", "c.11_13del", "p.Lys4_Pro5delinsThr"))
+}
