@@ -212,7 +212,8 @@ type srcWriter struct {
 	kw, pw   *bufio.Writer
 	tmp      [2]*os.File // record offsets, block table
 	ow, bw   *bufio.Writer
-	n        uint64 // records
+	kbuf     [8]byte // one key or offset on its way to kw or ow
+	n        uint64  // records
 	payLen   uint64
 	nblocks  uint64
 	inBlock  int    // records in the current block
@@ -318,10 +319,10 @@ func (w *srcWriter) add(contig int, pos, code uint32, body []byte) error {
 			w.lastIDAt = w.inBlock
 		}
 	}
-	var k [8]byte
+	k := w.kbuf[:] // a field: a local array written through an io.Writer escapes, 8 bytes of garbage a record
 	binary.LittleEndian.PutUint32(k[:4], pos)
 	binary.LittleEndian.PutUint32(k[4:], code)
-	w.kw.Write(k[:])
+	w.kw.Write(k)
 	binary.LittleEndian.PutUint16(k[:2], uint16(w.payLen-w.blockOff))
 	w.ow.Write(k[:2])
 	if _, err := w.pw.Write(body); err != nil {
