@@ -3,6 +3,7 @@ package refdata
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -89,4 +90,64 @@ func TestDemoBundleAndVCF(t *testing.T) {
 		t.Errorf("%d records, %d on sequence contigs, %d known, %d in transcripts", records, withSeq, known, inTx)
 	}
 	t.Logf("demo: %d records, %d on sequence contigs, %d known, %d inside transcripts; %+v", records, withSeq, known, inTx, m.Counts)
+}
+
+// TestDemoChr21Base: the demo's known bases of 21, as tests read them, are
+// the bundle's.
+func TestDemoChr21Base(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "demo")
+	if _, err := BuildDemo(context.Background(), out, "test"); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	c, ok := b.ContigID([]byte("21"))
+	if !ok || !b.HasSequence(c) {
+		t.Fatal("the demo has no sequence for 21")
+	}
+	known := 0
+	for pos := int64(25_000_000); pos <= 26_000_000; pos++ {
+		got := DemoChr21Base(pos)
+		want, err := b.Seq(c, int(pos), int(pos))
+		if err != nil || got != want[0] {
+			t.Fatalf("DemoChr21Base(%d) = %c, the bundle has %s (%v)", pos, got, want, err)
+		}
+		if got != 'N' {
+			known++
+		}
+	}
+	if known < 10_000 || DemoChr21Base(1) != 'N' || DemoChr21Base(46_709_983) != 'N' {
+		t.Errorf("%d known bases in 25-26 Mb", known)
+	}
+}
+
+// TestDemoIsCurrent: a built demo carries the revision of the embedded
+// sources; one without it (an older build) is not current, and building
+// over an existing folder is refused.
+func TestDemoIsCurrent(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "demo")
+	if _, err := BuildDemo(context.Background(), out, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if !DemoIsCurrent(out) || len(DemoRevision()) != 16 {
+		t.Fatalf("fresh demo not current (revision %q)", DemoRevision())
+	}
+	entries, err := os.ReadDir(filepath.Dir(out))
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("left beside the demo: %v %v", entries, err)
+	}
+	if _, err := BuildDemo(context.Background(), out, "test"); err == nil {
+		t.Fatal("built over an existing demo")
+	}
+	if err := os.WriteFile(filepath.Join(out, demoRevisionFile), []byte("0123456789abcdef\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if DemoIsCurrent(out) {
+		t.Fatal("a demo of other sources is current")
+	}
 }

@@ -26,14 +26,15 @@ func openBundle(dir string) (*refdata.Bundle, error) {
 func ensureDemoBundle(ctx context.Context, refDir string, logger *slog.Logger) (string, error) {
 	dir := filepath.Join(refDir, demoBundleName)
 	if _, err := os.Stat(filepath.Join(dir, "manifest.json")); err == nil {
-		// Keep it if this binary can open it and built it; a bundle from an
-		// older gas (whose demo data or format may differ) is rebuilt, since
-		// it is derived from data compiled into the binary.
+		// Keep it if this binary can open it and built it from the same
+		// demo sources; a bundle from an older gas (whose demo data or
+		// format may differ; development builds all say "dev") is rebuilt,
+		// since it is derived from data compiled into the binary.
 		b, err := refdata.Open(dir)
 		if err == nil {
 			built := b.Manifest().Version
 			closeBundle(b)
-			if built == version() {
+			if built == version() && refdata.DemoIsCurrent(dir) {
 				return "demo bundle present", nil
 			}
 			logger.Info("rebuilding the demo bundle for this gas version", "dir", dir, "built_by", built, "version", version())

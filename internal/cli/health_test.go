@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -109,5 +110,31 @@ func TestCoverageReadyzChecksEveryBundle(t *testing.T) {
 	defer demo.Close()
 	if err := bundleSane(demo); err != nil {
 		t.Errorf("bundleSane(demo) = %v", err)
+	}
+}
+
+// TestCoverageDemoRebuiltFromNewSources: a demo bundle built from other
+// demo sources (an older development binary, which reports the same
+// version) is rebuilt at start, so the example shows what this binary's
+// demo covers; a current one is kept.
+func TestCoverageDemoRebuiltFromNewSources(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	refDir := t.TempDir()
+	logger := slog.New(slog.DiscardHandler)
+	if note, err := ensureDemoBundle(ctx, refDir, logger); err != nil || !strings.HasPrefix(note, "demo bundle built") {
+		t.Fatalf("first start: %q %v", note, err)
+	}
+	if note, err := ensureDemoBundle(ctx, refDir, logger); err != nil || note != "demo bundle present" {
+		t.Fatalf("second start: %q %v", note, err)
+	}
+	if err := os.WriteFile(filepath.Join(refDir, "demo", "demo-revision"), []byte("0000000000000000\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if note, err := ensureDemoBundle(ctx, refDir, logger); err != nil || !strings.HasPrefix(note, "demo bundle built") {
+		t.Fatalf("start after a source change: %q %v", note, err)
+	}
+	if !refdata.DemoIsCurrent(filepath.Join(refDir, "demo")) {
+		t.Fatal("the rebuilt demo is not current")
 	}
 }

@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"strings"
+
+	"github.com/gas-project/gas/refdata"
 )
 
 // chr21VCF returns n SNVs on chromosome 21 between 25.0 and 26.0 Mb, the
 // region the demo bundle's genes and known variants cover, so every record
 // takes the engine's full path (transcripts, dbSNP lookup, CpG track).
-// chr21 has no sequence in the demo bundle, so any REF base is accepted.
+// REF is the demo's base where it has one (its coding exons), else any
+// base: the demo's sequence of 21 is N there, which accepts every REF.
 func chr21VCF(n int, seed uint64) []byte {
 	rng := rand.New(rand.NewPCG(seed, 21))
 	var b bytes.Buffer
@@ -21,6 +25,9 @@ func chr21VCF(n int, seed uint64) []byte {
 	for range n {
 		pos += 1 + rng.IntN(step)
 		ref := rng.IntN(4)
+		if i := strings.IndexByte(bases, refdata.DemoChr21Base(int64(pos))); i >= 0 {
+			ref = i
+		}
 		alt := (ref + 1 + rng.IntN(3)) % 4
 		fmt.Fprintf(&b, "21\t%d\t.\t%c\t%c\t.\t.\t.\n", pos, bases[ref], bases[alt])
 	}

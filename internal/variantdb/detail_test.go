@@ -9,37 +9,40 @@ import (
 	"github.com/gas-project/gas/annotate"
 )
 
-// TestGeneViewFilterShowsGenesOwnAnnotation: with ?gene=MRPL39 every row
-// shows an MRPL39 annotation, also on records whose most severe
-// annotation is on another gene (the bug: rows labelled AP000223.42).
+// TestGeneViewFilterShowsGenesOwnAnnotation: with ?gene=GABPA every row
+// shows a GABPA annotation, also on records whose most severe annotation
+// is on another gene (the bug: rows labelled AP000223.42 under MRPL39).
+// GABPA overlaps ATP5J, whose missense changes outrank GABPA's own
+// entries on some records since the demo has exon sequence.
 func TestGeneViewFilterShowsGenesOwnAnnotation(t *testing.T) {
+	const gene = "GABPA"
 	src, _ := demoResult(t)
 	ix, _ := buildIndex(t, src, BuildOptions{})
 	ctx := context.Background()
-	res, err := ix.Query(ctx, Filter{Gene: "MRPL39", PerPage: MaxPerPage})
+	res, err := ix.Query(ctx, Filter{Gene: gene, PerPage: MaxPerPage})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(res.Rows) == 0 {
-		t.Fatal("no MRPL39 records in the demo")
+		t.Fatal("no " + gene + " records in the demo")
 	}
 	other := 0
 	for _, r := range res.Rows {
-		if r.Gene != "MRPL39" || r.Transcript == "" {
-			t.Errorf("record %d shows gene %q transcript %q under gene=MRPL39", r.RID, r.Gene, r.Transcript)
+		if r.Gene != gene || r.Transcript == "" {
+			t.Errorf("record %d shows gene %q transcript %q under gene=%s", r.RID, r.Gene, r.Transcript, gene)
 		}
 		full, err := ix.Query(ctx, Filter{Regions: []Region{{r.Chrom, r.Pos, r.Pos}}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, f := range full.Rows {
-			if f.RID == r.RID && f.Gene != "MRPL39" {
+			if f.RID == r.RID && f.Gene != gene {
 				other++
 			}
 		}
 	}
 	if other == 0 {
-		t.Error("no MRPL39 record has its most severe annotation on another gene: the test shows nothing")
+		t.Error("no " + gene + " record has its most severe annotation on another gene: the test shows nothing")
 	}
 }
 

@@ -139,8 +139,8 @@ func TestVariantPageAndFilters(t *testing.T) {
 	if n := len(findAll(doc, "#annotations tbody tr")); n != len(v.Annotations) || n == 0 {
 		t.Errorf("variant page: %d annotation rows, record has %d", n, len(v.Annotations))
 	}
-	if n := len(findAll(doc, "#sources tbody tr")); n != 8 {
-		t.Errorf("variant page: %d source rows, the demo bundle has 8 fields", n)
+	if n := len(findAll(doc, "#sources tbody tr")); n != 9 {
+		t.Errorf("variant page: %d source rows, the demo bundle has 9 fields (8 of dbsnp, clinvar's CLNSIG)", n)
 	}
 	gts := findAll(doc, "#genotypes tbody tr")
 	if len(gts) != 3 || attr(gts[1], "data-class") != "het" {

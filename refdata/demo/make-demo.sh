@@ -5,7 +5,11 @@
 #  - genes.gff3.gz: the Ensembl GRCh38 (release 84) genes of the VEP test data that
 #    overlap 21:25,000,001-26,000,000, plus the gene models of six bcftools csq test
 #    slices, each slice renamed to its transcript ID (seqid rewritten).
-#  - genome.fa.gz: the six slices (no sequence for contig 21: none is available).
+#  - genome.fa.gz: the six slices.
+#  - chr21_exons.txt.gz: the sequence of contig 21 (the shared exons.fa.gz: its full GRCh38
+#    length, the real bases of every exon of the region's coding transcripts, N elsewhere),
+#    kept as its runs of known bases, since the rest is N: a line "#NAME<TAB>LENGTH", then one
+#    line per run, "START<TAB>BASES" (1-based). BuildDemo writes it back as FASTA.
 #  - known.vcf.gz: the VEP test dbSNP 149 known variants of the region, unchanged.
 #  - cpg.bed: the Ensembl CpG-island features (biological_region, logic_name=cpg) of
 #    the same gene file within the region, named by their observed/expected ratio.
@@ -63,6 +67,20 @@ for s in $SLICES; do
 done
 
 { echo '##gff-version 3'; cat "$tmp/slices.gff3" "$tmp/chr21.gff3"; } | gzip -9n > $OUT/genes.gff3.gz
+zcat $T/vep-chr21/exons.fa.gz | awk -v hdr="$tmp/exons.hdr" '
+  NR == 1 { name = substr($1, 2); next }
+  /^N+$/ { if (run != "") { print start "\t" run; run = "" } pos += length($0); next }
+  {
+    n = length($0)
+    for (i = 1; i <= n; i++) {
+      c = substr($0, i, 1)
+      if (c == "N") { if (run != "") { print start "\t" run; run = "" } }
+      else { if (run == "") start = pos + i; run = run c }
+    }
+    pos += n
+  }
+  END { if (run != "") print start "\t" run; printf "#%s\t%d\n", name, pos > hdr }' > "$tmp/exons.runs"
+cat "$tmp/exons.hdr" "$tmp/exons.runs" | gzip -9n > $OUT/chr21_exons.txt.gz
 gzip -9n < "$tmp/genome.fa" > $OUT/genome.fa.gz
 cp $T/vep-chr21/known_variants.vcf.gz $OUT/known.vcf.gz
 {
