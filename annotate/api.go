@@ -26,7 +26,7 @@ type OnError string
 // Error policies.
 const (
 	Stop OnError = "stop" // return the error (default)
-	Skip OnError = "skip" // write the record through unannotated and count it
+	Skip OnError = "skip" // write the record through unannotated (left out when htslib could not read it back) and count it
 )
 
 // Options tune one annotation run. The zero value is valid: all transcripts,

@@ -32,6 +32,7 @@ const annDescription = "Functional annotations: 'Allele | Annotation | Annotatio
 
 // engine is the read-only state shared by the workers of one run.
 type engine struct {
+	columns   int // of the #CHROM line: every record must have as many
 	ref       reference
 	meta      bundleMeta
 	opt       Options
@@ -184,6 +185,7 @@ func run(ctx context.Context, r io.Reader, w io.Writer, ref reference, meta bund
 		addCapped(&sum.Warnings, e.modeWarning)
 	}
 	hdr := rd.Header()
+	e.columns = hdr.Columns()
 	e.addHeader(hdr)
 
 	var out io.Writer = w
@@ -571,9 +573,15 @@ func (wk *worker) block(j *job) {
 				j.err = err
 				return
 			}
-			// Skip: write the line through unannotated.
-			out = append(j.out[:before], line...)
-			out = append(out, '\n')
+			// Skip: write the line through unannotated — unless htslib
+			// could not read it back (columns that disagree with the
+			// #CHROM line, a NUL byte): written through, it would make the
+			// whole output unreadable, so it is left out.
+			out = j.out[:before]
+			if wk.writable(line) {
+				out = append(out, line...)
+				out = append(out, '\n')
+			}
 			j.st.skipped++
 			addCapped(&j.st.errors, err.Error())
 		}
@@ -581,11 +589,22 @@ func (wk *worker) block(j *job) {
 	}
 }
 
+// writable reports whether a line that failed can be written through
+// unannotated and still be read by htslib: no NUL byte, and as many
+// columns as the #CHROM line (trailing tabs and spaces name none). htslib
+// reads other flaws (an unreadable POS, an empty ALT) without failing.
+func (wk *worker) writable(line []byte) bool {
+	return bytes.IndexByte(line, 0) < 0 && bytes.Count(bytes.TrimRight(line, "\t "), []byte{'\t'})+1 == wk.e.columns
+}
+
 // record annotates one data line, appending the output line to out.
 func (wk *worker) record(out, line []byte, lineNo int64, st *blockStats) ([]byte, error) {
 	e := wk.e
 	rec := &wk.rec
 	if err := vcf.ParseRecord(line, lineNo, rec); err != nil {
+		return out, inputErr("parse record", err)
+	}
+	if err := vcf.CheckColumns(rec, e.columns); err != nil {
 		return out, inputErr("parse record", err)
 	}
 	st.records++

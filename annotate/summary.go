@@ -22,7 +22,7 @@ type Summary struct {
 	// so a note-only entry like NotAnnotated's, but counted apart (they are
 	// not symbolic). Alleles = Annotated + NotAnnotated + RefEqualsAlt.
 	RefEqualsAlt int64            `json:"ref_equals_alt"`
-	Skipped      int64            `json:"skipped"`      // malformed records written through (OnError=skip)
+	Skipped      int64            `json:"skipped"`      // malformed records written through, or left out when htslib could not read them (OnError=skip)
 	Known        int64            `json:"known"`        // alleles matching a known variant
 	Novel        int64            `json:"novel"`        // alleles with no known variant
 	Consequences map[string]int64 `json:"consequences"` // SO term -> alleles×transcripts with that term

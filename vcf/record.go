@@ -39,6 +39,12 @@ func ParseRecord(line []byte, lineNo int64, rec *Record) error {
 	if len(line) > 0 && line[0] == '#' {
 		return &ParseError{Line: lineNo, Msg: "unexpected header line after the #CHROM line; header lines must come before the data"}
 	}
+	if i := bytes.IndexByte(line, 0); i >= 0 {
+		// Never valid in VCF text; htslib cuts the field there, so the
+		// record would be read as something else than was written.
+		col := bytes.Count(line[:i], []byte{'\t'})
+		return &ParseError{Line: lineNo, Msg: fmt.Sprintf("has a NUL byte in column %d (%s)", col+1, columnName(col))}
+	}
 	var tabs [7]int
 	n := findTabs(line, &tabs)
 	if n < 7 {

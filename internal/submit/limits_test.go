@@ -68,3 +68,30 @@ func TestMaxInputSizeCheckStopsAtTheLimit(t *testing.T) {
 		t.Fatalf("over the record limit: %v", err)
 	}
 }
+
+// TestTruncatedInputMalformedRecordsRefused: the upload check refuses,
+// with the line, records whose columns disagree with the #CHROM line and
+// records with a NUL byte, which would otherwise complete with output
+// htslib cannot read (issue 17); a file whose records match passes.
+func TestTruncatedInputMalformedRecordsRefused(t *testing.T) {
+	t.Parallel()
+	samples := "##fileformat=VCFv4.2\n##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n" +
+		"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\tS2\n"
+	sites := "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+	ok := "chr1\t100\t.\tA\tG\t.\tPASS\t.\tGT\t0/1\t1/1\n"
+	for _, c := range []struct{ name, in, words string }{
+		{"one sample short", samples + ok + "chr1\t200\t.\tC\tT\t.\tPASS\t.\tGT\t0/1\n", "line 5: has 1 sample column(s); the header lists 2"},
+		{"FORMAT without samples", samples + ok + "chr1\t200\t.\tC\tT\t.\tPASS\t.\tGT\n", "line 5: has a FORMAT column but no sample columns"},
+		{"FORMAT in a sites-only file", sites + "chr1\t200\t.\tC\tT\t.\tPASS\t.\tGT\n", "line 3: has a FORMAT column but the header lists no samples"},
+		{"no genotype columns", samples + "chr1\t200\t.\tC\tT\t.\tPASS\t.\n", "line 4: has no FORMAT and sample columns"},
+		{"NUL in FILTER", sites + "chr1\t200\t.\tC\tT\t.\tPA\x00SS\t.\n", "line 3: has a NUL byte in column 7 (FILTER)"},
+	} {
+		_, err := submit.CheckVCF(context.Background(), strings.NewReader(c.in), 1<<20)
+		if gas.ErrorCode(err) != gas.EINVALID || !strings.Contains(gas.ErrorMessage(err), c.words) {
+			t.Errorf("%s: %v, want …%s", c.name, err, c.words)
+		}
+	}
+	if n, err := submit.CheckVCF(context.Background(), strings.NewReader(samples+ok+ok+"chr1\t300\t.\tG\tA\t.\tPASS\t.\tGT\t0/1\t1/1\t\n"), 1<<20); err != nil || n != 3 {
+		t.Fatalf("well-formed genotypes (one trailing tab): %d, %v", n, err)
+	}
+}

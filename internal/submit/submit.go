@@ -340,6 +340,7 @@ func checkVCF(ctx context.Context, r io.Reader, maxBytes, maxRecords int64) (int
 		return 0, vcfError(err)
 	}
 	defer rd.Close()
+	columns := rd.Header().Columns()
 	var (
 		blk     vcf.Block
 		rec     vcf.Record
@@ -358,6 +359,11 @@ func checkVCF(ctx context.Context, r io.Reader, maxBytes, maxRecords int64) (int
 		}
 		for i := 0; i < blk.Len(); i++ {
 			if err := vcf.ParseRecord(blk.Line(i), blk.LineNo(i), &rec); err != nil {
+				return 0, vcfError(err)
+			}
+			// Sample columns that disagree with the header make output
+			// htslib cannot read: refused here, with the line.
+			if err := vcf.CheckColumns(&rec, columns); err != nil {
 				return 0, vcfError(err)
 			}
 			records++

@@ -102,6 +102,7 @@ func runPreflight(ctx context.Context, r io.Reader, maxBytes int64, cov *coverag
 	defer rd.Close()
 	p := &preflight{}
 	h := rd.Header()
+	columns := h.Columns()
 	contigs := h.Contigs()
 	p.Contigs = len(contigs)
 	p.Build, p.BuildWhy = guessBuild(contigs, h.Meta())
@@ -127,7 +128,11 @@ func runPreflight(ctx context.Context, r io.Reader, maxBytes int64, cov *coverag
 		}
 		for i := 0; i < blk.Len(); i++ {
 			p.Records++
-			if err := vcf.ParseRecord(blk.Line(i), blk.LineNo(i), &rec); err != nil {
+			err := vcf.ParseRecord(blk.Line(i), blk.LineNo(i), &rec)
+			if err == nil {
+				err = vcf.CheckColumns(&rec, columns)
+			}
+			if err != nil {
 				p.Problems++
 				if p.FirstProblem == "" {
 					p.FirstProblem = err.Error()
