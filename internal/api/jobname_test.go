@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -83,5 +84,42 @@ func TestPasteAPI(t *testing.T) {
 	}
 	if a := post(strings.Repeat("chr1 100 A G\n", 1000)); a.code != http.StatusRequestEntityTooLarge {
 		t.Fatalf("paste over the limit: %d %s", a.code, a.body)
+	}
+}
+
+// TestAPISkipMalformed: skip_malformed before the file lets a file with a
+// malformed record through the upload check (refused without it) and is
+// stored in the job's options and shown on the job.
+func TestAPISkipMalformed(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	_, tok := f.user(t, "skip@example.org", gas.ScopeJobsRead, gas.ScopeJobsWrite)
+	broken := vcfText + "chr1\tx\t.\tA\tG\t.\t.\t.\n"
+	post := func(skip string) answer {
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		if skip != "" {
+			mw.WriteField("skip_malformed", skip)
+		}
+		fw, _ := mw.CreateFormFile("file", "b.vcf")
+		io.WriteString(fw, broken)
+		mw.Close()
+		return f.do(t, http.MethodPost, "/api/v1/jobs", tok, &buf, mw.FormDataContentType())
+	}
+	if a := post(""); a.code != http.StatusBadRequest || !strings.Contains(string(a.body), "line 4") {
+		t.Fatalf("without skip: %d %s", a.code, a.body)
+	}
+	if a := post("maybe"); a.code != http.StatusBadRequest {
+		t.Fatalf("skip_malformed=maybe: %d %s", a.code, a.body)
+	}
+	a := post("true")
+	var j Job
+	a.json(t, &j)
+	if a.code != http.StatusCreated || !j.SkipMalformed {
+		t.Fatalf("with skip: %d %s", a.code, a.body)
+	}
+	got, err := f.store.Job(context.Background(), j.ID)
+	if err != nil || !strings.Contains(got.Options, `"on_error":"skip"`) {
+		t.Fatalf("stored options %q, %v", got.Options, err)
 	}
 }

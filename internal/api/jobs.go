@@ -45,7 +45,7 @@ func toJSON(j *gas.Job) Job {
 		links["cancel"] = self + "/cancel"
 	}
 	return Job{ID: j.ID, Name: j.Title(), State: j.State, Terminal: j.State.Terminal(), InputName: j.InputName, InputSize: j.InputSize,
-		Bundle: j.Bundle, Transcripts: opt.Transcripts, Records: j.Records, ResultSize: j.ResultSize, ResultSHA256: j.ResultSum,
+		Bundle: j.Bundle, Transcripts: opt.Transcripts, SkipMalformed: opt.OnError == string(annotate.Skip), Records: j.Records, ResultSize: j.ResultSize, ResultSHA256: j.ResultSum,
 		FailReason: j.FailReason, CreatedAt: ts(j.CreatedAt), StartedAt: ts(j.StartedAt), CompletedAt: ts(j.CompletedAt),
 		ArchivedAt: ts(j.ArchivedAt), RestoreTier: string(j.RestoreTier), RestoreReadyAt: ts(j.RestoreReadyAt), Links: links}
 }
@@ -154,6 +154,7 @@ func (s *server) submitUploaded(w http.ResponseWriter, r *http.Request, u *gas.U
 		return
 	}
 	sub := s.submitter(bundle)
+	sub.SkipMalformed = in.SkipMalformed
 	job, records, err := sub.Adopt(r.Context(), u, in.UploadID, in.Name, s.limit(u))
 	if err != nil {
 		if submit.IsTooLarge(err) {
@@ -164,7 +165,7 @@ func (s *server) submitUploaded(w http.ResponseWriter, r *http.Request, u *gas.U
 		return
 	}
 	job.Name = jobName
-	s.create(w, r, sub, job, submit.Options{Transcripts: mode}, records)
+	s.create(w, r, sub, job, submit.Options{Transcripts: mode, SkipMalformed: in.SkipMalformed}, records)
 }
 
 // maxPage bounds ?page=: (page-1)*per_page must not overflow, or a huge
@@ -275,6 +276,18 @@ func (s *server) submitJob(w http.ResponseWriter, r *http.Request, u *gas.User) 
 				return
 			}
 			mode = m
+		case "skip_malformed":
+			// Before the file part, so the upload check lets them through.
+			b, _ := io.ReadAll(io.LimitReader(part, 8))
+			switch v := strings.TrimSpace(string(b)); v {
+			case "1", "true":
+				sub.SkipMalformed = true
+			case "", "0", "false":
+				sub.SkipMalformed = false
+			default:
+				fail(gas.Errorf(gas.EINVALID, "skip_malformed is 1/true or 0/false, not %q.", v))
+				return
+			}
 		case "job_name":
 			b, _ := io.ReadAll(io.LimitReader(part, 4*gas.MaxJobNameLen+1))
 			n, err := submit.JobName(string(b))
@@ -338,7 +351,7 @@ func (s *server) submitJob(w http.ResponseWriter, r *http.Request, u *gas.User) 
 		return
 	}
 	job.Name = jobName
-	s.create(w, r, sub, job, submit.Options{Transcripts: mode}, records)
+	s.create(w, r, sub, job, submit.Options{Transcripts: mode, SkipMalformed: sub.SkipMalformed}, records)
 }
 
 // create records a checked upload as a job, with its record count (the

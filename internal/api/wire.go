@@ -23,6 +23,7 @@ type Job struct {
 	InputSize      int64             `json:"input_size"`
 	Bundle         string            `json:"bundle"`
 	Transcripts    string            `json:"transcripts"`
+	SkipMalformed  bool              `json:"skip_malformed,omitempty"` // malformed records are skipped and listed, not fatal
 	Records        int64             `json:"records"`
 	ResultSize     int64             `json:"result_size,omitempty"`
 	ResultSHA256   string            `json:"result_sha256,omitempty"`
@@ -96,6 +97,9 @@ type SubmitRequest struct {
 	// JobName names the job; empty gives the default (the file name and
 	// the start of the job ID).
 	JobName string `json:"job_name,omitempty"`
+	// SkipMalformed: malformed records are written through unannotated
+	// and listed in the summary instead of failing the job.
+	SkipMalformed bool `json:"skip_malformed,omitempty"`
 }
 
 // ErrorBody is the body of every error answer.

@@ -27,7 +27,8 @@ import (
 const clientUsage = `Use a GAS server from the command line, through its JSON API.
 
 Commands:
-  gas client submit FILE [--transcripts all|canonical|mane|pick] [--bundle NAME] [--name NAME] [--wait]
+  gas client submit FILE [--transcripts all|canonical|mane|pick] [--bundle NAME] [--name NAME]
+                    [--skip-malformed] [--wait]
   gas client list [--page N]
   gas client status ID
   gas client download ID [-o FILE]
@@ -128,6 +129,7 @@ func (c *apiClient) submit(ctx context.Context, args []string) error {
 	transcripts := fs.String("transcripts", "all", "transcripts to report: all, canonical, mane or pick")
 	bundle := fs.String("bundle", "", "reference bundle to annotate with (default: the server's; an unknown one is refused with the list of those it offers)")
 	name := fs.String("name", "", "the job's name (default: the file name and a short suffix)")
+	skip := fs.Bool("skip-malformed", false, "write malformed records through unannotated and list them in the summary, instead of failing the job")
 	wait := fs.Bool("wait", false, "wait until the job finishes; exit status 1 if it fails")
 	poll := fs.Duration("poll", 2*time.Second, "how often --wait asks for the job's state")
 	if err := parseFlags(fs, args); err != nil {
@@ -150,7 +152,7 @@ func (c *apiClient) submit(ctx context.Context, args []string) error {
 		// Said here, before a large file is sent for nothing.
 		return fmt.Errorf("the server has no bundle %q (it offers: %s)", *bundle, strings.Join(me.Bundles, ", "))
 	}
-	ch := submitChoice{transcripts: *transcripts, bundle: *bundle, name: *name}
+	ch := submitChoice{transcripts: *transcripts, bundle: *bundle, name: *name, skip: *skip}
 	var j api.Job
 	if me.DirectUploads {
 		j, err = c.submitDirect(ctx, f, path, ch)
@@ -171,6 +173,7 @@ func (c *apiClient) submit(ctx context.Context, args []string) error {
 // empty fields leave the server's default.
 type submitChoice struct {
 	transcripts, bundle, name string
+	skip                      bool // malformed records are skipped, not fatal
 }
 
 // submitMultipart streams the file through the server: a large file is
@@ -180,7 +183,13 @@ func (c *apiClient) submitMultipart(ctx context.Context, f *os.File, path string
 	mw := multipart.NewWriter(pw)
 	go func() {
 		var err error
-		for _, fl := range [][2]string{{"transcripts", ch.transcripts}, {"bundle", ch.bundle}, {"job_name", ch.name}} {
+		skip := ""
+		if ch.skip {
+			skip = "1"
+		}
+		// The fields go before the file: the server's check of the file
+		// depends on skip_malformed.
+		for _, fl := range [][2]string{{"transcripts", ch.transcripts}, {"bundle", ch.bundle}, {"job_name", ch.name}, {"skip_malformed", skip}} {
 			if err == nil && fl[1] != "" {
 				err = mw.WriteField(fl[0], fl[1])
 			}
@@ -241,7 +250,7 @@ func (c *apiClient) submitDirect(ctx context.Context, f *os.File, path string, c
 		return api.Job{}, fmt.Errorf("upload to storage: %s", put.Status)
 	}
 	body, _ = json.Marshal(api.SubmitRequest{UploadID: up.UploadID, Name: up.Name, Transcripts: ch.transcripts,
-		Bundle: ch.bundle, JobName: ch.name})
+		Bundle: ch.bundle, JobName: ch.name, SkipMalformed: ch.skip})
 	resp, err = c.do(ctx, http.MethodPost, "/jobs", strings.NewReader(string(body)), "application/json")
 	if err != nil {
 		return api.Job{}, err

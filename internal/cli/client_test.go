@@ -77,6 +77,18 @@ func TestTokenClientRoundTrip(t *testing.T) {
 	if code, out, errOut := runGas(t, env, "client", "submit", in, "--bundle", "nosuch"); code != 1 || !strings.Contains(errOut, `no bundle "nosuch"`) {
 		t.Fatalf("submit --bundle nosuch = %d\n%s%s", code, out, errOut)
 	}
+	// --skip-malformed: a file with a broken record is refused without it
+	// and queued with it.
+	broken := filepath.Join(dir, "broken.vcf")
+	if err := os.WriteFile(broken, append(refdata.DemoVCF(), "1\tx\t.\tA\tG\t.\t.\t.\n"...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := runGas(t, env, "client", "submit", broken); code != 1 || !strings.Contains(errOut, "POS") {
+		t.Fatalf("broken file without --skip-malformed = %d %q", code, errOut)
+	}
+	if code, out, errOut := runGas(t, env, "client", "submit", broken, "--skip-malformed"); code != 0 || !strings.Contains(out, "submitted") {
+		t.Fatalf("broken file with --skip-malformed = %d\n%s%s", code, out, errOut)
+	}
 	bundle := regexp.MustCompile(`submitted \S+ \(round trip, (\S+)\)`).FindStringSubmatch(out)
 	if bundle == nil {
 		t.Fatalf("no bundle in %q", out)

@@ -33,6 +33,9 @@ type InputLimits struct {
 	Plan    gas.Plan
 	Bytes   int64 // after decompression; <= 0: no limit
 	Records int64 // data records; <= 0: no limit
+	// SkipMalformed lets records the annotator cannot parse through (the
+	// job skips them, Options.SkipMalformed); they count as records.
+	SkipMalformed bool
 }
 
 // InputLimits are the limits of an input of plan, whose upload limit (the
@@ -52,7 +55,7 @@ func (s *Submitter) InputLimits(plan gas.Plan, upload int64) InputLimits {
 // compression. An input over a limit is an ETOOLARGE error (413) whose
 // message names the limit.
 func CheckInput(ctx context.Context, r io.Reader, lim InputLimits) (int64, error) {
-	n, err := checkVCF(ctx, r, lim.Bytes, lim.Records)
+	n, err := checkVCF(ctx, r, lim.Bytes, lim.Records, lim.SkipMalformed)
 	switch {
 	case vcf.IsTooLarge(err):
 		return 0, &gas.Error{Code: gas.ETOOLARGE, Message: lim.bytesMessage(), Err: err}

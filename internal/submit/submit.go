@@ -43,6 +43,10 @@ type Submitter struct {
 	// Pending, when set, lets Adopt refuse the ID of an upload waiting on
 	// its pre-flight report (sqldb.DB has it).
 	Pending Pending
+	// SkipMalformed: the job will skip malformed records
+	// (Options.SkipMalformed), so the check of Store and Adopt lets them
+	// through; other problems (not a VCF, a broken header) still refuse.
+	SkipMalformed bool
 }
 
 // Pending finds a user's uploads waiting on their pre-flight report.
@@ -181,6 +185,7 @@ func (s *Submitter) check(ctx context.Context, job *gas.Job, lim InputLimits) (i
 		return 0, fmt.Errorf("check upload: open: %w", err)
 	}
 	defer rc.Close()
+	lim.SkipMalformed = s.SkipMalformed
 	return CheckInput(ctx, rc, lim)
 }
 
@@ -326,15 +331,17 @@ func SanitizeFilename(name string) (string, error) {
 // truncated upload fails here, not later). maxBytes caps the decompressed
 // size, against compression bombs.
 func CheckVCF(ctx context.Context, r io.Reader, maxBytes int64) (int64, error) {
-	return checkVCF(ctx, r, maxBytes, 0)
+	return checkVCF(ctx, r, maxBytes, 0, false)
 }
 
 // errTooManyRecords stops checkVCF at the record limit.
 var errTooManyRecords = errors.New("too many records")
 
 // checkVCF is CheckVCF that also stops with errTooManyRecords after
-// maxRecords records (<= 0: no limit).
-func checkVCF(ctx context.Context, r io.Reader, maxBytes, maxRecords int64) (int64, error) {
+// maxRecords records (<= 0: no limit). With skipMalformed a record that
+// does not parse is counted, not refused: the job will write it through
+// and list it.
+func checkVCF(ctx context.Context, r io.Reader, maxBytes, maxRecords int64, skipMalformed bool) (int64, error) {
 	rd, err := vcf.NewReader(r, vcf.ReaderOptions{MaxLineBytes: vcf.DefaultMaxLineBytes, MaxInputBytes: maxBytes, Workers: 1})
 	if err != nil {
 		return 0, vcfError(err)
@@ -358,7 +365,7 @@ func checkVCF(ctx context.Context, r io.Reader, maxBytes, maxRecords int64) (int
 			return 0, vcfError(err)
 		}
 		for i := 0; i < blk.Len(); i++ {
-			if err := vcf.ParseRecord(blk.Line(i), blk.LineNo(i), &rec); err != nil {
+			if err := vcf.ParseRecord(blk.Line(i), blk.LineNo(i), &rec); err != nil && !skipMalformed {
 				return 0, vcfError(err)
 			}
 			// Sample columns that disagree with the header make output

@@ -103,7 +103,7 @@ func (s *server) directFinish(w http.ResponseWriter, r *http.Request, u *gas.Use
 		s.uploadError(w, r, u, mode, err)
 		return
 	}
-	opt := submit.Options{Transcripts: mode}
+	opt := submit.Options{Transcripts: mode, SkipMalformed: r.PostFormValue("skip_malformed") == "1"}
 	limit := s.uploadLimit(u)
 	id, name := r.PostFormValue("upload_id"), r.PostFormValue("name")
 	if r.PostFormValue("preflight") == "1" && s.d.Uploads != nil {
@@ -121,7 +121,9 @@ func (s *server) directFinish(w http.ResponseWriter, r *http.Request, u *gas.Use
 		s.holdUpload(w, r, u, job, p, opt)
 		return
 	}
-	job, records, err := s.submitter().Adopt(r.Context(), u, id, name, limit)
+	sub := s.submitter()
+	sub.SkipMalformed = opt.SkipMalformed
+	job, records, err := sub.Adopt(r.Context(), u, id, name, limit)
 	if err != nil {
 		s.directError(w, r, u, mode, err)
 		return

@@ -47,6 +47,8 @@ type jobView struct {
 	// warnings, listed under it.
 	Coverage      *coverageNote
 	OtherWarnings []string
+	// Skip: the job writes malformed records through and lists them.
+	Skip bool
 }
 
 // coverageNote is the job page's warning about the records that fell
@@ -83,6 +85,9 @@ func (s *server) jobDetails(w http.ResponseWriter, r *http.Request, u *gas.User)
 		HasResult: job.HasResult(),
 		HasLog:    job.LogKey != "",
 		Premium:   u.Plan == gas.PlanPremium,
+	}
+	if o, err := jobs.ParseJobOptions(job.Options); err == nil {
+		v.Skip = o.OnError == annotate.Skip
 	}
 	if job.SummaryKey != "" {
 		sum, err := s.readSummary(r, job)

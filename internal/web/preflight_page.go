@@ -72,6 +72,7 @@ type preflightView struct {
 	BundleBuild string
 	Mismatch    bool // the file's build is not the bundle's
 	JobName     string
+	Skip        bool // malformed records will be skipped, not fatal
 }
 
 // holdUpload records a stored upload as waiting on its pre-flight report
@@ -131,7 +132,7 @@ func (s *server) uploadReport(w http.ResponseWriter, r *http.Request, u *gas.Use
 	bundle := cmp.Or(pu.Bundle, s.cfg.DefaultBundle)
 	v := preflightView{base: s.baseFor(r, "Check of "+pu.InputName), Upload: pu, Report: &p,
 		ModeLabel: modeLabel(annotate.TranscriptMode(pu.Mode)), Bundle: bundle, BundleBuild: s.bundleAssembly(r.Context(), bundle),
-		JobName: cmp.Or(pu.Name, gas.DefaultJobName(pu.InputName, pu.ID))}
+		JobName: cmp.Or(pu.Name, gas.DefaultJobName(pu.InputName, pu.ID)), Skip: pu.OnError == string(annotate.Skip)}
 	v.Mismatch = p.Build != "" && v.BundleBuild != "" && p.Build != v.BundleBuild
 	s.render(w, r, http.StatusOK, "preflight", v)
 }

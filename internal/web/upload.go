@@ -50,8 +50,9 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request, u *gas.User) {
 	// field before the file, so it is known when the file arrives).
 	check := false
 	bundle := s.cfg.DefaultBundle
-	name := ""  // the job's name; "" is the default
-	paste := "" // the variants pasted in the box, if any
+	name := ""    // the job's name; "" is the default
+	paste := ""   // the variants pasted in the box, if any
+	skip := false // malformed records are skipped, not fatal (a field before the file)
 	var job *gas.Job
 	var records int64 = -1
 	var report *preflight
@@ -101,6 +102,9 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request, u *gas.User) {
 		case "preflight":
 			b, _ := io.ReadAll(io.LimitReader(part, 8))
 			check = strings.TrimSpace(string(b)) == "1"
+		case "skip_malformed":
+			b, _ := io.ReadAll(io.LimitReader(part, 8))
+			skip = strings.TrimSpace(string(b)) == "1"
 		case "job_name":
 			// Read one byte more than a name may take (4 per character),
 			// so a longer one is refused by JobName, not cut silently.
@@ -169,7 +173,7 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request, u *gas.User) {
 					job, report, err = s.storeChecked(r.Context(), u, fname, part, limit, bundle)
 				}
 			} else {
-				job, records, err = s.storeUpload(r.Context(), u, part, limit)
+				job, records, err = s.storeUpload(r.Context(), u, part, limit, skip)
 			}
 			if err != nil {
 				if submit.IsTooLarge(err) {
@@ -187,7 +191,7 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request, u *gas.User) {
 		return
 	}
 	job.Bundle, job.Name = bundle, name
-	opt := submit.Options{Transcripts: mode}
+	opt := submit.Options{Transcripts: mode, SkipMalformed: skip}
 	if report != nil {
 		s.holdUpload(w, r, u, job, report, opt)
 		return
@@ -239,12 +243,15 @@ func (s *server) pending() submit.Pending {
 }
 
 // storeUpload streams one file part into the blob store.
-func (s *server) storeUpload(ctx context.Context, u *gas.User, part *multipart.Part, limit int64) (*gas.Job, int64, error) {
+// With skip (the job skips malformed records) the check lets them through.
+func (s *server) storeUpload(ctx context.Context, u *gas.User, part *multipart.Part, limit int64, skip bool) (*gas.Job, int64, error) {
 	name, err := submit.SanitizeFilename(part.FileName())
 	if err != nil {
 		return nil, 0, err
 	}
-	return s.store(ctx, u, name, part, limit)
+	sub := s.submitter()
+	sub.SkipMalformed = skip
+	return sub.Store(ctx, u, name, part, limit)
 }
 
 // store puts the file in the blob store and checks it, returning the job

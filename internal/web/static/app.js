@@ -70,6 +70,7 @@ function directUpload(form) {
           mode: form.elements.mode ? form.elements.mode.value : "",
           bundle: form.elements.bundle ? form.elements.bundle.value : "",
           job_name: form.elements.job_name ? form.elements.job_name.value : "",
+          skip_malformed: form.elements.skip_malformed && form.elements.skip_malformed.checked ? "1" : "",
           preflight: form.elements.preflight && form.elements.preflight.checked ? "1" : ""
         };
         Object.keys(fields).forEach(function (k) {
