@@ -251,6 +251,17 @@ func TestVEPChr21(t *testing.T) {
 		// JAM2 (+ strand): TAT>TAAT.
 		{"frameshift immediate stop", "21\t25639867\t.\tT\tTA\t.\t.\t.", "ENST00000312957",
 			"stop_gained&frameshift_variant", "p.Tyr16Ter", "16/262"},
+		// APP-010 is 5'-incomplete (phase 1): residues as VEP numbers them,
+		// the padded partial codon being residue 1 (VEP: p.Gly2Val,
+		// p.Ser176IlefsTer?), and a 1-base deletion in the partial codon
+		// is a frameshift (VEP adds start_lost, which a cds_start_NF model
+		// cannot have).
+		{"cds_start_NF missense", "21\t26051030\t.\tC\tA\t.\t.\t.", "ENST00000415997",
+			"missense_variant", "p.Gly2Val", "2/181"},
+		{"cds_start_NF frameshift", "21\t25975208\t.\tT\tTC\t.\t.\t.", "ENST00000415997",
+			"frameshift_variant", "p.Ser176IlefsTer?", "176/181"},
+		{"cds_start_NF partial codon deletion", "21\t26051031\t.\tCC\tC\t.\t.\t.", "ENST00000415997",
+			"frameshift_variant", "", "1/181"},
 		// APP (− strand): inserted Val-Pro repeat Val551-Pro552.
 		{"protein dup", "21\t25954619\t.\tG\tGCAGGCA\t.\t.\t.", "ENST00000346798",
 			"inframe_insertion", "p.Val551_Pro552dup", "*"},
