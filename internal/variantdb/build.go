@@ -1,6 +1,7 @@
 package variantdb
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -34,6 +35,8 @@ type BuildOptions struct {
 	// sqlInserts loads rec and ann with INSERTs instead of the bulk
 	// loader (bulk.go): the tests compare the two.
 	sqlInserts bool
+	// pairsLimit replaces maxMemGenePairs (tests of the spill).
+	pairsLimit int
 }
 
 // BuildInfo describes a finished index.
@@ -166,12 +169,22 @@ func build(ctx context.Context, r io.Reader, path string, opt BuildOptions) (*Bu
 	var bulk *bulkTables
 	var roots map[string]uint32
 	if !opt.sqlInserts {
-		if bulk, roots, err = startBulk(ctx, db, filepath.Dir(path), "rec", "ann"); err != nil {
+		if bulk, roots, err = startBulk(ctx, db, filepath.Dir(path), "rec", "ann", "rec_gene"); err != nil {
 			return nil, err
 		}
 		defer bulk.discard()
 	}
 	ld := newLoader(rd.Header(), fl)
+	var async *asyncTrees
+	if bulk != nil {
+		async = newAsyncTrees()
+		defer async.wait()
+		bulk.sinks = map[string]rowSink{}
+		for _, name := range []string{"rec", "ann"} {
+			bulk.sinks[name] = async.sink(bulk.tree(name))
+		}
+		ld.pairs = &genePairs{limit: cmp.Or(opt.pairsLimit, maxMemGenePairs)}
+	}
 	batch := opt.BatchRecords
 	if batch <= 0 {
 		batch = 50000
@@ -230,8 +243,26 @@ func build(ctx context.Context, r io.Reader, path string, opt BuildOptions) (*Bu
 	if err := tx.commit(); err != nil {
 		return nil, err
 	}
-	if _, err := db.ExecContext(ctx, finishLoad); err != nil {
-		return nil, fmt.Errorf("variantdb: pack genes: %w", err)
+	if async != nil {
+		if err := async.wait(); err != nil {
+			return nil, err
+		}
+	}
+	var pairs []genePair
+	pairsInMem := ld.pairs != nil
+	if pairsInMem {
+		pairs = ld.pairs.sorted()
+		ld.pairs = nil
+		if err := writeGeneTree(bulk.index("rec_gene"), pairs); err != nil {
+			return nil, err
+		}
+	} else {
+		if bulk != nil {
+			bulk.drop("rec_gene") // SQLite fills it from gene_stage
+		}
+		if _, err := db.ExecContext(ctx, finishLoad); err != nil {
+			return nil, fmt.Errorf("variantdb: pack genes: %w", err)
+		}
 	}
 	if bulk != nil {
 		// The bulk pages go in once SQLite has closed the file.
@@ -248,7 +279,7 @@ func build(ctx context.Context, r io.Reader, path string, opt BuildOptions) (*Bu
 		}
 	}
 	if ld.keys != nil {
-		err = writeSortsMem(ctx, db, ld.keys, ld.sorted)
+		err = writeSortsMem(ctx, db, ld.keys, ld.sorted, pairs, pairsInMem)
 	} else {
 		err = writeSorts(ctx, db, ld.sorted)
 	}
@@ -294,29 +325,37 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 // terms, so only an ANN from elsewhere can have more.
 var errTooManyTerms = &InputError{Msg: "more than 63 distinct consequence terms"}
 
-// startBulk prepares the bulk load of tables (bulk.go): their root pages
-// and column counts from the schema SQLite created, a spool in dir.
+// startBulk prepares the bulk load of tables (bulk.go): their root pages,
+// kinds (rowid or WITHOUT ROWID) and column counts from the schema SQLite
+// created, a spool in dir.
 func startBulk(ctx context.Context, db *sql.DB, dir string, tables ...string) (*bulkTables, map[string]uint32, error) {
 	var pageSize int
 	if err := db.QueryRowContext(ctx, `PRAGMA page_size`).Scan(&pageSize); err != nil {
 		return nil, nil, fmt.Errorf("variantdb: page size: %w", err)
 	}
-	bt, err := newBulkTables(dir, pageSize, tables...)
+	sp, err := newSpool(dir, pageSize)
 	if err != nil {
 		return nil, nil, err
 	}
+	bt := &bulkTables{sp: sp}
 	roots := map[string]uint32{}
-	for _, t := range bt.trees {
+	for _, name := range tables {
 		var root uint32
-		if err := db.QueryRowContext(ctx, `SELECT rootpage FROM sqlite_schema WHERE type = 'table' AND name = ?`, t.name).Scan(&root); err != nil {
+		var withoutRowid bool
+		var cols int
+		err := db.QueryRowContext(ctx, `SELECT s.rootpage, l.wr, l.ncol FROM sqlite_schema s JOIN pragma_table_list l ON l.name = s.name
+			WHERE s.type = 'table' AND s.name = ? AND l.schema = 'main'`, name).Scan(&root, &withoutRowid, &cols)
+		if err != nil {
 			bt.discard()
-			return nil, nil, fmt.Errorf("variantdb: root page of %s: %w", t.name, err)
+			return nil, nil, fmt.Errorf("variantdb: bulk table %s: %w", name, err)
 		}
-		roots[t.name] = root
-		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info(?)`, t.name).Scan(&t.cols); err != nil {
-			bt.discard()
-			return nil, nil, fmt.Errorf("variantdb: columns of %s: %w", t.name, err)
+		roots[name] = root
+		var t bulkTree = newTableTree(name, sp)
+		if withoutRowid {
+			t = newIndexTree(name, sp)
 		}
+		t.setColumns(cols)
+		bt.trees = append(bt.trees, t)
 	}
 	return bt, roots, nil
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 )
 
 // Bulk loading of the big tables (rec and ann: one row per record and per
@@ -32,6 +33,9 @@ const (
 	pageLeaf     = 1 // table B-tree leaf (0x0D): overflow page numbers in cells
 	pageInterior = 2 // table B-tree interior (0x05): child page numbers
 	pageOverflow = 3 // overflow page: next page number in the first 4 bytes
+	// index B-tree leaf (0x0A): no page numbers (entries never overflow
+	// here); index interior pages (0x02) are laid out as pageInterior.
+	pageIndexLeaf = 4
 )
 
 // spool stores finished pages in order; page n (from 1) is at (n-1)*size.
@@ -152,7 +156,7 @@ func (t *tableTree) add(vals ...any) error {
 		return fmt.Errorf("variantdb: bulk %s: rowid %d after %d: rows must come in rowid order", t.name, rowid, t.last)
 	}
 	var err error
-	if t.rec, err = appendRecord(t.rec[:0], vals); err != nil {
+	if t.rec, err = appendRecord(t.rec[:0], vals, true); err != nil {
 		return fmt.Errorf("variantdb: bulk %s: %w", t.name, err)
 	}
 	if err := t.leafCell(rowid, t.rec); err != nil {
@@ -359,8 +363,9 @@ func readVarint(b []byte) (uint64, int) {
 }
 
 // appendRecord encodes a row in the record format: a header of serial
-// types, then the values. The first value (the rowid alias) is NULL.
-func appendRecord(b []byte, vals []any) ([]byte, error) {
+// types, then the values. With nullFirst the first value (a rowid alias,
+// stored as the cell's key) is written as NULL.
+func appendRecord(b []byte, vals []any, nullFirst bool) ([]byte, error) {
 	var types [64]uint64
 	ts := types[:0]
 	if len(vals) > cap(ts) {
@@ -369,7 +374,7 @@ func appendRecord(b []byte, vals []any) ([]byte, error) {
 	hdr := 0
 	for i, v := range vals {
 		var st uint64
-		if i > 0 {
+		if i > 0 || !nullFirst {
 			var err error
 			if st, err = serialType(v); err != nil {
 				return nil, fmt.Errorf("column %d: %w", i+1, err)
@@ -388,9 +393,6 @@ func appendRecord(b []byte, vals []any) ([]byte, error) {
 		b = appendVarint(b, st)
 	}
 	for i, v := range vals {
-		if i == 0 {
-			continue
-		}
 		b = appendValue(b, v, ts[i])
 	}
 	return b, nil
@@ -485,31 +487,53 @@ func appendInt(b []byte, n int64, st uint64) []byte {
 	return b
 }
 
+// bulkTree is a table or index tree being bulk-loaded.
+type bulkTree interface {
+	rowSink
+	tableName() string
+	setColumns(n int)
+	close() error
+	rootPage() []byte
+}
+
+func (t *tableTree) tableName() string { return t.name }
+func (t *tableTree) setColumns(n int)  { t.cols = n }
+func (t *tableTree) rootPage() []byte  { return t.root }
+func (t *indexTree) tableName() string { return t.name }
+func (t *indexTree) setColumns(n int)  { t.cols = n }
+func (t *indexTree) rootPage() []byte  { return t.root }
+
 // bulkTables are the tables loaded in bulk during one build.
 type bulkTables struct {
 	sp    *spool
-	trees []*tableTree
+	trees []bulkTree
+	sinks map[string]rowSink // where the loader sends rows (asyncTrees)
 }
 
-func newBulkTables(dir string, pageSize int, names ...string) (*bulkTables, error) {
-	sp, err := newSpool(dir, pageSize)
-	if err != nil {
-		return nil, err
-	}
-	bt := &bulkTables{sp: sp}
-	for _, n := range names {
-		bt.trees = append(bt.trees, newTableTree(n, sp))
-	}
-	return bt, nil
-}
-
-func (bt *bulkTables) table(name string) *tableTree {
+func (bt *bulkTables) tree(name string) bulkTree {
 	for _, t := range bt.trees {
-		if t.name == name {
+		if t.tableName() == name {
 			return t
 		}
 	}
 	return nil
+}
+
+// table returns the rowid table name (nil if it is not bulk-loaded).
+func (bt *bulkTables) table(name string) *tableTree {
+	t, _ := bt.tree(name).(*tableTree)
+	return t
+}
+
+// index returns the WITHOUT ROWID table name.
+func (bt *bulkTables) index(name string) *indexTree {
+	t, _ := bt.tree(name).(*indexTree)
+	return t
+}
+
+// drop leaves table name to SQLite: it must then have no bulk rows.
+func (bt *bulkTables) drop(name string) {
+	bt.trees = slices.DeleteFunc(bt.trees, func(t bulkTree) bool { return t.tableName() == name })
 }
 
 func (bt *bulkTables) discard() { bt.sp.close() }
@@ -570,18 +594,24 @@ func (bt *bulkTables) install(path string, roots map[string]uint32) error {
 		}
 	}
 	for _, t := range bt.trees {
-		root, ok := roots[t.name]
+		root, ok := roots[t.tableName()]
 		if !ok || root < 2 || root > base {
-			return fmt.Errorf("variantdb: bulk install: no root page for %s", t.name)
+			return fmt.Errorf("variantdb: bulk install: no root page for %s", t.tableName())
 		}
-		kind := byte(pageLeaf)
-		if t.root[0] == 0x05 {
+		page := t.rootPage()
+		var kind byte
+		switch page[0] {
+		case 0x0d:
+			kind = pageLeaf
+		case 0x0a:
+			kind = pageIndexLeaf
+		default:
 			kind = pageInterior
 		}
-		if err := relocate(t.root, kind, base, size); err != nil {
+		if err := relocate(page, kind, base, size); err != nil {
 			return err
 		}
-		if _, err := f.WriteAt(t.root, int64(root-1)*int64(size)); err != nil {
+		if _, err := f.WriteAt(page, int64(root-1)*int64(size)); err != nil {
 			return fmt.Errorf("variantdb: bulk install: %w", err)
 		}
 	}
@@ -603,7 +633,10 @@ func relocate(p []byte, kind byte, base uint32, usable int) error {
 	switch kind {
 	case pageOverflow:
 		move(0)
+	case pageIndexLeaf:
 	case pageInterior:
+		// Table and index interior pages alike: right-most child in the
+		// header, each cell starting with its left child.
 		move(8)
 		for i := 0; i < int(binary.BigEndian.Uint16(p[3:])); i++ {
 			move(int(binary.BigEndian.Uint16(p[12+2*i:])))
@@ -619,6 +652,138 @@ func relocate(p []byte, kind byte, base uint32, usable int) error {
 			if local := localPayload(int(size), usable); local < int(size) {
 				move(at + n + m + local)
 			}
+		}
+	}
+	return nil
+}
+
+// indexTree bulk-loads an index B-tree: the storage of a WITHOUT ROWID
+// table, whose rows (the whole record, primary key first) must arrive in
+// key order. Unlike a table B-tree, an interior cell holds an entry of
+// its own: when a leaf is full its last entry moves up as the separator
+// and the leaf is written without it.
+type indexTree struct {
+	name    string
+	cols    int
+	sp      *spool
+	usable  int
+	maxCell int         // largest local payload; longer records are refused
+	leaf    [][]byte // the current leaf's cells: varint size, then the record
+	leafLen int         // their bytes, pointers included
+	levels  []*indexLevel
+	rows    int64
+	rec     []byte
+	root    []byte
+}
+
+// indexLevel is the open page of one interior level: cells (a left child
+// and an entry) in order; the right-most child comes with the next
+// separator or at close.
+type indexLevel struct {
+	cells   [][]byte // 4-byte child, then the entry cell
+	size    int
+	written int
+}
+
+func newIndexTree(name string, sp *spool) *indexTree {
+	u := sp.size
+	return &indexTree{name: name, sp: sp, usable: u, maxCell: (u-12)*64/255 - 23}
+}
+
+func (t *indexTree) add(vals ...any) error {
+	if len(vals) != t.cols || t.cols == 0 {
+		return fmt.Errorf("variantdb: bulk %s: %d values for %d columns", t.name, len(vals), t.cols)
+	}
+	var err error
+	if t.rec, err = appendRecord(t.rec[:0], vals, false); err != nil {
+		return fmt.Errorf("variantdb: bulk %s: %w", t.name, err)
+	}
+	rec := t.rec
+	if len(rec) > t.maxCell {
+		return fmt.Errorf("variantdb: bulk %s: entry of %d bytes is larger than a page keeps", t.name, len(rec))
+	}
+	c := appendVarint(make([]byte, 0, len(rec)+3), uint64(len(rec)))
+	c = append(c, rec...)
+	if 8+t.leafLen+2+len(c) > t.usable && len(t.leaf) >= 2 {
+		// Full: the last entry goes up, the rest is written.
+		last := t.leaf[len(t.leaf)-1]
+		pg, err := t.sp.put(pageIndexLeaf, t.page(0x0a, t.leaf[:len(t.leaf)-1], 0))
+		if err != nil {
+			return err
+		}
+		t.leaf, t.leafLen = t.leaf[:0], 0
+		if err := t.up(0, pg, last); err != nil {
+			return err
+		}
+	}
+	t.leaf = append(t.leaf, c)
+	t.leafLen += 2 + len(c)
+	t.rows++
+	return nil
+}
+
+// page lays out cells (each already holding its child pointer on an
+// interior page) on a page of type typ.
+func (t *indexTree) page(typ byte, cells [][]byte, right uint32) []byte {
+	hdr := 8
+	if typ == 0x02 {
+		hdr = 12
+	}
+	p := newPageBuf(t.usable, hdr)
+	for _, c := range cells {
+		p.add(c)
+	}
+	return p.finish(typ, right)
+}
+
+// up adds, at interior level i, the child page left of separator sep.
+// A full page is written without its last cell, whose entry goes up and
+// whose child becomes the written page's right-most child; the new page
+// starts with the cell being added, so no page is ever left without a
+// cell.
+func (t *indexTree) up(i int, left uint32, sep []byte) error {
+	if i == len(t.levels) {
+		t.levels = append(t.levels, &indexLevel{})
+	}
+	lv := t.levels[i]
+	cell := binary.BigEndian.AppendUint32(make([]byte, 0, 4+len(sep)), left)
+	cell = append(cell, sep...)
+	if 12+lv.size+2+len(cell) > t.usable && len(lv.cells) >= 2 {
+		last := lv.cells[len(lv.cells)-1]
+		pg, err := t.sp.put(pageInterior, t.page(0x02, lv.cells[:len(lv.cells)-1], binary.BigEndian.Uint32(last)))
+		if err != nil {
+			return err
+		}
+		lv.written++
+		lv.cells, lv.size = nil, 0
+		if err := t.up(i+1, pg, last[4:]); err != nil {
+			return err
+		}
+	}
+	lv.cells = append(lv.cells, cell)
+	lv.size += 2 + len(cell)
+	return nil
+}
+
+// close writes the open pages bottom up; the top one is the root.
+func (t *indexTree) close() error {
+	leaf := t.page(0x0a, t.leaf, 0)
+	if len(t.levels) == 0 {
+		t.root = append([]byte(nil), leaf...)
+		return nil
+	}
+	right, err := t.sp.put(pageIndexLeaf, leaf)
+	if err != nil {
+		return err
+	}
+	for i, lv := range t.levels {
+		p := t.page(0x02, lv.cells, right)
+		if i == len(t.levels)-1 {
+			t.root = append([]byte(nil), p...)
+			return nil
+		}
+		if right, err = t.sp.put(pageInterior, p); err != nil {
+			return err
 		}
 	}
 	return nil

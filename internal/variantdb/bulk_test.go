@@ -32,10 +32,20 @@ func bulkRow(i int) []any {
 	return []any{int64(3*i + 1), ints[i%len(ints)], f, text, []byte{byte(i), 0, byte(i >> 8)}, int(i % 3)}
 }
 
+// indexRow is row i of the WITHOUT ROWID test table, in key order.
+func indexRow(i int) []any {
+	var x any = int64(i) << 20
+	if i%5 == 0 {
+		x = fmt.Sprintf("v%d", i)
+	}
+	return []any{int64(i / 7), int64(i%7)*1000 + 3, int64(i % 4), x}
+}
+
 // TestBulkTables loads tables with the bulk loader on small pages (so the
 // trees have several interior levels) and checks that SQLite finds the
 // file sound (integrity_check) and reads every row back as written, for
-// an empty table, a one-row table and a 30,000-row one.
+// an empty table, a one-row table and a 30,000-row one, rowid and
+// WITHOUT ROWID.
 func TestBulkTables(t *testing.T) {
 	for _, pageSize := range []int{512, 8192} {
 		t.Run(fmt.Sprint(pageSize), func(t *testing.T) {
@@ -51,7 +61,12 @@ func TestBulkTables(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			bt, roots, err := startBulk(ctx, db, t.TempDir(), "empty", "one", "big")
+			for _, name := range []string{"iempty", "ione", "ibig"} {
+				if _, err := db.Exec(`CREATE TABLE ` + name + ` (g INTEGER NOT NULL, r INTEGER NOT NULL, i INTEGER NOT NULL, x, PRIMARY KEY (g, r)) WITHOUT ROWID`); err != nil {
+					t.Fatal(err)
+				}
+			}
+			bt, roots, err := startBulk(ctx, db, t.TempDir(), "empty", "one", "big", "iempty", "ione", "ibig")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -69,6 +84,17 @@ func TestBulkTables(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			if err := bt.index("ione").add(indexRow(0)...); err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < n; i++ {
+				if err := bt.index("ibig").add(indexRow(i)...); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := bt.index("ibig").add(int64(1)); err == nil {
+				t.Fatal("an index row with too few values was accepted")
+			}
 			if err := bt.table("big").add(bulkRow(5)...); err == nil {
 				t.Fatal("a rowid out of order was accepted")
 			}
@@ -81,9 +107,9 @@ func TestBulkTables(t *testing.T) {
 			if err := bt.install(path, roots); err != nil {
 				t.Fatal(err)
 			}
-			levels := len(bt.table("big").levels)
-			if pageSize == 512 && levels < 2 {
-				t.Fatalf("big has %d interior levels on 512-byte pages, want several", levels)
+			levels, ilevels := len(bt.table("big").levels), len(bt.index("ibig").levels)
+			if pageSize == 512 && (levels < 2 || ilevels < 2) {
+				t.Fatalf("big has %d interior levels and ibig %d on 512-byte pages, want several", levels, ilevels)
 			}
 
 			db, err = sql.Open("sqlite", "file:"+path+"?mode=ro")
@@ -128,6 +154,36 @@ func TestBulkTables(t *testing.T) {
 					t.Fatalf("%s has %d rows, want %d", name, got, want)
 				}
 			}
+			for name, want := range map[string]int{"iempty": 0, "ione": 1, "ibig": n} {
+				rows, err := db.Query(`SELECT g, r, i, x FROM ` + name + ` ORDER BY g, r`)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := 0
+				for rows.Next() {
+					var g, r, i int64
+					var x any
+					if err := rows.Scan(&g, &r, &i, &x); err != nil {
+						t.Fatal(err)
+					}
+					w := indexRow(got)
+					if g != w[0].(int64) || r != w[1].(int64) || i != w[2].(int64) || fmt.Sprint(x) != fmt.Sprint(w[3]) {
+						t.Fatalf("%s row %d: got %v %v %v %v, want %v", name, got, g, r, i, x, w)
+					}
+					got++
+				}
+				if err := rows.Err(); err != nil {
+					t.Fatal(err)
+				}
+				rows.Close()
+				if got != want {
+					t.Fatalf("%s has %d rows, want %d", name, got, want)
+				}
+			}
+			var r int64
+			if err := db.QueryRow(`SELECT r FROM ibig WHERE g = ? AND r = ?`, indexRow(23456)[0], indexRow(23456)[1]).Scan(&r); err != nil || r != indexRow(23456)[1] {
+				t.Fatalf("index lookup: %v, %v", r, err)
+			}
 			// Lookups by key go through the interior pages.
 			var s string
 			if err := db.QueryRow(`SELECT s FROM big WHERE k = ?`, 3*12345+1).Scan(&s); err != nil || s != bulkRow(12345)[3] {
@@ -141,9 +197,10 @@ func TestBulkTables(t *testing.T) {
 	}
 }
 
-// TestBulkBuildSameAsInserts builds one result with the bulk loader and
-// with INSERTs and compares every rec and ann row; the bulk file passes
-// integrity_check.
+// TestBulkBuildSameAsInserts builds one result with the bulk loader (gene
+// pairs in memory, or spilled to SQL part-way) and with INSERTs and
+// compares every row of the tables that hold records, gene pairs and
+// columns; the bulk files pass integrity_check.
 func TestBulkBuildSameAsInserts(t *testing.T) {
 	src := shuffledSynth(t, 4000)
 	// A record with an INFO field far larger than a page: overflow pages.
@@ -188,9 +245,11 @@ func TestBulkBuildSameAsInserts(t *testing.T) {
 		return out
 	}
 	var dumps []map[string][]string
-	for _, sqlInserts := range []bool{true, false} {
+	// INSERTs; bulk; bulk with the gene pairs spilled to SQL part-way.
+	for _, opt := range []BuildOptions{{sqlInserts: true}, {}, {pairsLimit: 1500}} {
 		path := filepath.Join(t.TempDir(), "x.sqlite")
-		if _, err := Build(context.Background(), bytes.NewReader(src), path, BuildOptions{sqlInserts: sqlInserts, BatchRecords: 1000}); err != nil {
+		opt.BatchRecords = 1000
+		if _, err := Build(context.Background(), bytes.NewReader(src), path, opt); err != nil {
 			t.Fatal(err)
 		}
 		dumps = append(dumps, dump(path))
@@ -198,14 +257,19 @@ func TestBulkBuildSameAsInserts(t *testing.T) {
 	if len(dumps[0]["rec"]) != 4000 || len(dumps[0]["ann"]) < 4000 {
 		t.Fatalf("%d rec rows, %d ann rows", len(dumps[0]["rec"]), len(dumps[0]["ann"]))
 	}
-	for table, want := range dumps[0] {
-		if got := dumps[1][table]; !reflect.DeepEqual(got, want) {
-			for i := range want {
-				if i >= len(got) || got[i] != want[i] {
-					t.Fatalf("%s row %d: bulk %v, inserts %s", table, i, got[min(i, len(got)-1)], want[i])
+	if len(dumps[0]["rec_gene"]) <= 1500 {
+		t.Fatalf("%d gene pairs: too few to spill", len(dumps[0]["rec_gene"]))
+	}
+	for k, d := range dumps[1:] {
+		for table, want := range dumps[0] {
+			if got := d[table]; !reflect.DeepEqual(got, want) {
+				for i := range want {
+					if i >= len(got) || got[i] != want[i] {
+						t.Fatalf("build %d: %s row %d: bulk %.300s, inserts %.300s", k+1, table, i, got[min(i, len(got)-1)], want[i])
+					}
 				}
+				t.Fatalf("build %d: %s: bulk has %d rows, inserts %d", k+1, table, len(got), len(want))
 			}
-			t.Fatalf("%s: bulk has %d rows, inserts %d", table, len(got), len(want))
 		}
 	}
 }

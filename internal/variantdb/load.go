@@ -89,7 +89,7 @@ func beginLoad(ctx context.Context, db *sql.DB, bulk *bulkTables) (*sqlDB, error
 		return nil, fmt.Errorf("variantdb: prepare: %w", err)
 	}
 	if bulk != nil {
-		s.rec, s.ann = bulk.table("rec"), bulk.table("ann")
+		s.rec, s.ann = bulk.sinks["rec"], bulk.sinks["ann"]
 	} else {
 		for _, p := range []struct {
 			dst   *rowSink
@@ -170,6 +170,7 @@ type loader struct {
 	x         *extraCols   // position, source, significance and genotype columns (extra.go)
 	header    string       // the result's header, kept in meta for the pages
 	keys      *sortKeys    // sort keys, nil once too many (sortkeys.go)
+	pairs     *genePairs   // gene pairs in memory (genepairs.go), nil: in gene_stage
 
 	rec       vcf.Record
 	ent       annEntry
@@ -455,6 +456,18 @@ func (ld *loader) addGene(gid int64, imp int, terms int64) {
 // insertGenes adds the record's distinct genes with the gene's own
 // impact and terms.
 func (ld *loader) insertGenes(s *sqlDB, rid int64) error {
+	if ld.pairs != nil {
+		if ld.keys != nil && len(ld.pairs.p)+len(ld.gids) <= ld.pairs.limit {
+			for i, g := range ld.gids {
+				ld.pairs.add(g, rid, ld.gimp[i], ld.gterms[i])
+			}
+			return nil
+		}
+		if err := ld.pairs.spill(s); err != nil {
+			return err
+		}
+		ld.pairs = nil
+	}
 	for i, g := range ld.gids {
 		if err := s.gene.add(g, rid, ld.gimp[i], ld.gterms[i]); err != nil {
 			return fmt.Errorf("variantdb: insert gene: %w", err)

@@ -131,8 +131,9 @@ func (k *sortKeys) orders(sorted bool) map[string][]uint32 {
 }
 
 // writeSortsMem stores the orders computed from the in-memory keys, and
-// the gene pairs as writeSorts does.
-func writeSortsMem(ctx context.Context, db *sql.DB, k *sortKeys, sorted bool) error {
+// the gene pairs as writeSorts does: from pairs when the loader kept them
+// in memory, else from rec_gene.
+func writeSortsMem(ctx context.Context, db *sql.DB, k *sortKeys, sorted bool, pairs []genePair, pairsInMem bool) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("variantdb: begin: %w", err)
@@ -150,7 +151,12 @@ func writeSortsMem(ctx context.Context, db *sql.DB, k *sortKeys, sorted bool) er
 			return fmt.Errorf("variantdb: sort by %s: %w", key, err)
 		}
 	}
-	if err := writeGenePairs(ctx, tx); err != nil {
+	if pairsInMem {
+		err = writeGenePairsMem(ctx, tx, pairs)
+	} else {
+		err = writeGenePairs(ctx, tx)
+	}
+	if err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
