@@ -667,9 +667,9 @@ type indexTree struct {
 	cols    int
 	sp      *spool
 	usable  int
-	maxCell int         // largest local payload; longer records are refused
+	maxCell int      // largest local payload; longer records are refused
 	leaf    [][]byte // the current leaf's cells: varint size, then the record
-	leafLen int         // their bytes, pointers included
+	leafLen int      // their bytes, pointers included
 	levels  []*indexLevel
 	rows    int64
 	rec     []byte
