@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gas-project/gas"
 )
@@ -63,6 +64,7 @@ func testFairShareHolds(t *testing.T, open opener) {
 	a := mustUser(t, f, "a@example.org")
 	var js []*gas.Job
 	for i := range 6 {
+		f.clock.Add(time.Millisecond) // one after the other, as uploads come
 		js = append(js, mustJob(t, f, a.ID, "a"+string(rune('0'+i))+".vcf"))
 	}
 	want("six jobs, share 2", js[0].ID, js[1].ID)
@@ -72,8 +74,17 @@ func testFairShareHolds(t *testing.T, open opener) {
 
 	// Another user is not behind A's backlog.
 	b := mustUser(t, f, "b@example.org")
+	f.clock.Add(time.Millisecond)
 	jb := mustJob(t, f, b.ID, "b.vcf")
 	want("B's first job", js[0].ID, js[1].ID, jb.ID)
+	// The live page's queue place follows the shares: B's job is behind
+	// A's two queued ones, not A's whole backlog; A's last job is behind
+	// everything queued and A's three held before it.
+	for id, ahead := range map[string]int{jb.ID: 2, js[5].ID: 3 + 3, js[0].ID: 0} {
+		if n, err := f.db.QueueAhead(ctx, id); err != nil || n != ahead {
+			t.Fatalf("QueueAhead(%s) = %d, %v; want %d", id, n, err, ahead)
+		}
+	}
 
 	// Cancelling a held job drops its hold and queues nothing.
 	if _, err := f.jobs.TransitionJob(ctx, js[4].ID, gas.JobChange{From: gas.JobPending, To: gas.JobCancelled, Actor: "user:1"}); err != nil {

@@ -80,13 +80,28 @@ func (db *DB) JobProgress(ctx context.Context, ids ...string) (map[string]gas.Pr
 	return out, nil
 }
 
-// QueueAhead counts the PENDING jobs of all users queued before jobID (by
-// creation time, then ID), i.e. its position in the queue minus one.
+// QueueAhead counts the PENDING jobs queued before jobID, i.e. its
+// position in the queue minus one. Jobs held back by fair sharing
+// (job_holds, admission.go) are not in the queue: for a queued job, the
+// queued PENDING jobs created before it count (by creation time, then ID);
+// for a held one, every queued PENDING job plus its owner's held jobs
+// before it, since each of those must start first. Other users' held jobs
+// do not count: they take their turns beside it, not before it.
 func (db *DB) QueueAhead(ctx context.Context, jobID string) (int, error) {
 	var n int
-	err := db.sql.QueryRowContext(ctx, db.q(`SELECT count(*) FROM jobs o, jobs j
-		WHERE j.id = ? AND o.state = ? AND (o.created_at < j.created_at OR (o.created_at = j.created_at AND o.id < j.id))`),
-		jobID, string(gas.JobPending)).Scan(&n)
+	err := db.sql.QueryRowContext(ctx, db.q(`SELECT
+		CASE WHEN h.seq IS NULL THEN
+			(SELECT count(*) FROM jobs o WHERE o.state = ? AND (o.created_at < j.created_at OR (o.created_at = j.created_at AND o.id < j.id))
+				AND NOT EXISTS (SELECT 1 FROM job_holds oh WHERE oh.job_id = o.id))
+		ELSE
+			(SELECT count(*) FROM jobs o WHERE o.state = ? AND NOT EXISTS (SELECT 1 FROM job_holds oh WHERE oh.job_id = o.id))
+			+ (SELECT count(*) FROM job_holds oh WHERE oh.user_id = h.user_id AND oh.seq < h.seq)
+		END
+		FROM jobs j LEFT JOIN job_holds h ON h.job_id = j.id WHERE j.id = ?`),
+		string(gas.JobPending), string(gas.JobPending), jobID).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
 	if err != nil {
 		return 0, fmt.Errorf("sqldb: queue position of %s: %w", jobID, err)
 	}
