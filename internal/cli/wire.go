@@ -69,7 +69,8 @@ func buildServices(cfg config.Config, db *sqldb.DB, logger *slog.Logger, baseURL
 	}
 	s.metrics = metrics.New(db, logger)
 	s.notify, err = notify.New(db, s.ins, notify.Config{BaseURL: baseURL, From: cfg.MailFrom, SMTPURL: cfg.SMTPURL,
-		OutboxDir: notify.OutboxDir(cfg.DataDir), Logger: logger})
+		FreeRetention: cfg.FreeRetention,
+		OutboxDir:     notify.OutboxDir(cfg.DataDir), Logger: logger})
 	if err != nil {
 		return nil, err
 	}

@@ -41,7 +41,19 @@ func (s *Service) Hook() gas.TransitionHook {
 		if err != nil {
 			return fmt.Errorf("notify: hook: %w", err)
 		}
-		subject, body := compose(composeInput{Kind: kind, Job: j, BaseURL: s.cfg.BaseURL})
+		in := composeInput{Kind: kind, Job: j, BaseURL: s.cfg.BaseURL}
+		if kind == gas.NotifyJobCompleted && s.cfg.FreeRetention > 0 {
+			plan, err := s.db.UserPlanTx(ctx, tx, j.UserID, false)
+			if err != nil {
+				return fmt.Errorf("notify: hook: %w", err)
+			}
+			if plan == gas.PlanFree {
+				// The lifecycle's archive timer, scheduled in this same
+				// transaction, fires at this time.
+				in.ArchiveAt = j.CompletedAt.Add(s.cfg.FreeRetention)
+			}
+		}
+		subject, body := compose(in)
 		n := &gas.Notification{UserID: j.UserID, JobID: j.ID, Kind: kind, To: to, Subject: subject, Body: body}
 		if err := s.db.InsertNotificationTx(ctx, tx, n); err != nil {
 			return fmt.Errorf("notify: hook: %w", err)

@@ -78,13 +78,18 @@ type composeInput struct {
 	Kind    gas.NotificationKind
 	Job     *gas.Job
 	BaseURL string
+	// ArchiveAt is when a Free user's completed result moves to the
+	// archive; zero for a result that stays.
+	ArchiveAt time.Time
 }
 
 // compose writes the subject and plain-text body of a notification. The
-// job is named by the file the user uploaded, which is what they know it by.
+// job is named by its name (by default the file the user uploaded), which
+// is what they know it by.
 func compose(in composeInput) (subject, body string) {
-	name := jobName(in.Job.InputName)
-	link := strings.TrimRight(in.BaseURL, "/") + "/jobs/" + in.Job.ID
+	name := jobName(in.Job.Title())
+	base := strings.TrimRight(in.BaseURL, "/")
+	link := base + "/jobs/" + in.Job.ID
 	var b strings.Builder
 	b.WriteString("Hello,\n\n")
 	switch in.Kind {
@@ -95,6 +100,11 @@ func compose(in composeInput) (subject, body string) {
 			fmt.Fprintf(&b, ": %d records annotated", in.Job.Records)
 		}
 		b.WriteString(".\n")
+		if !in.ArchiveAt.IsZero() {
+			fmt.Fprintf(&b, "\nOn the Free plan the result moves to the archive on %s, %s after it completed.\n"+
+				"Download it before then, or upgrade to Premium to keep it (archived results come back when you upgrade): %s/subscribe\n\n",
+				in.ArchiveAt.UTC().Format("2006-01-02 15:04 UTC"), days(in.ArchiveAt.Sub(in.Job.CompletedAt)), base)
+		}
 	case gas.NotifyJobFailed:
 		subject = fmt.Sprintf("GAS: the annotation of %s failed", name)
 		fmt.Fprintf(&b, "Your annotation of %s failed.\n", name)
@@ -109,6 +119,21 @@ func compose(in composeInput) (subject, body string) {
 	fmt.Fprintf(&b, "Details and downloads: %s\n", link)
 	b.WriteString("\n-- \nGAS, the Genomics Annotation Service\n")
 	return subject, b.String()
+}
+
+// days says a retention in words: "7 days", "1 day", or hours below a day.
+func days(d time.Duration) string {
+	switch h := int(d.Round(time.Hour).Hours()); {
+	case h >= 24 && h%24 == 0 && h/24 == 1:
+		return "1 day"
+	case h >= 24 && h%24 == 0:
+		return fmt.Sprintf("%d days", h/24)
+	case h == 1:
+		return "1 hour"
+	case h > 1:
+		return fmt.Sprintf("%d hours", h)
+	}
+	return d.Round(time.Second).String()
 }
 
 // maxNameRunes keeps a subject readable when a file name is very long.

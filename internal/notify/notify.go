@@ -47,6 +47,8 @@ type Inserter interface {
 // transaction of a job change (the hook) or of a retry.
 type Store interface {
 	UserEmailTx(ctx context.Context, tx *sql.Tx, userID int64) (string, error)
+	// UserPlanTx is the user's plan (lock: FOR UPDATE; the hook reads only).
+	UserPlanTx(ctx context.Context, tx *sql.Tx, userID int64, lock bool) (gas.Plan, error)
 	InsertNotificationTx(ctx context.Context, tx *sql.Tx, n *gas.Notification) error
 	RetryNotificationTx(ctx context.Context, tx *sql.Tx, id int64) error
 	Notification(ctx context.Context, id int64) (*gas.Notification, error)
@@ -68,6 +70,11 @@ func (NotifyArgs) Kind() string { return "gas_notify" }
 type Config struct {
 	// BaseURL is the public URL of the site, for the job links in emails.
 	BaseURL string
+	// FreeRetention is how long a Free user's result stays before the
+	// archive takes it (config FreeRetention, as the lifecycle schedules
+	// it): the completion email of a Free user's job gives the time. Zero
+	// leaves it out.
+	FreeRetention time.Duration
 	// From is the sender address (config MailFrom), e.g. "GAS <gas@example.org>".
 	From string
 	// SMTPURL is the mail server (smtp:// or smtps://); empty writes .eml
