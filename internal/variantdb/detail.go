@@ -184,6 +184,16 @@ func (ix *Index) Genes(ctx context.Context, f Filter) ([]GeneRow, error) {
 	if m.none {
 		return nil, nil
 	}
+	if m.all {
+		// The whole result's gene view is asked for most and never
+		// changes: made once per open index.
+		ix.mu.Lock()
+		cached := ix.allGenes
+		ix.mu.Unlock()
+		if cached != nil {
+			return slices.Clone(cached), nil
+		}
+	}
 	gp, err := ix.genePairs(ctx)
 	if err != nil {
 		return nil, err
@@ -194,11 +204,20 @@ func (ix *Index) Genes(ctx context.Context, f Filter) ([]GeneRow, error) {
 			return nil, err
 		}
 	}
-	gts := make([][]byte, ix.info.gtSamples)
-	for i := range gts {
-		if gts[i], err = ix.column(ctx, "gt:"+strconv.Itoa(i), 4); err != nil {
-			return nil, err
-		}
+	carriers, err := ix.carrierMasks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// The view's records as a bitmap, made in one pass in record order:
+	// the pairs come in gene order, and matching each would jump around
+	// every filter column.
+	var sel []uint64
+	if !m.all {
+		sel = make([]uint64, (ix.Meta.Records+63)/64)
+		m.each(func(i int) bool {
+			sel[i>>6] |= 1 << (i & 63)
+			return true
+		})
 	}
 	names, err := ix.geneNames(ctx)
 	if err != nil {
@@ -231,7 +250,7 @@ func (ix *Index) Genes(ctx context.Context, f Filter) ([]GeneRow, error) {
 			continue
 		}
 		i := int(binary.LittleEndian.Uint32(gp.rid[4*k:])) - 1
-		if !m.all && !m.match(i) {
+		if sel != nil && sel[i>>6]&(1<<(i&63)) == 0 {
 			continue
 		}
 		if cur == nil || cur.GID != gid {
@@ -239,19 +258,20 @@ func (ix *Index) Genes(ctx context.Context, f Filter) ([]GeneRow, error) {
 			nm := names[gid]
 			cur = &GeneRow{GID: gid, Name: nm[0], ID: nm[1]}
 			terms = [64]int64{}
-			het, hom = make([]int64, len(gts)), make([]int64, len(gts))
+			het, hom = make([]int64, ix.info.gtSamples), make([]int64, ix.info.gtSamples)
 		}
 		cur.Records++
 		cur.Impacts[min(gp.imp[k], 4)]++
 		for t := binary.LittleEndian.Uint64(gp.terms[8*k:]); t != 0; t &= t - 1 {
 			terms[bits.TrailingZeros64(t)]++
 		}
-		for s, col := range gts {
-			switch binary.LittleEndian.Uint32(col[4*i:]) & 3 {
-			case GTHet:
-				het[s]++
-			case GTHomAlt:
-				hom[s]++
+		if carriers != nil {
+			c := carriers[i]
+			for b := c.het; b != 0; b &= b - 1 {
+				het[bits.TrailingZeros64(b)]++
+			}
+			for b := c.hom; b != 0; b &= b - 1 {
+				hom[bits.TrailingZeros64(b)]++
 			}
 		}
 	}
@@ -260,6 +280,48 @@ func (ix *Index) Genes(ctx context.Context, f Filter) ([]GeneRow, error) {
 		return cmp.Or(-cmp.Compare(a.Impacts[4], b.Impacts[4]), -cmp.Compare(a.Impacts[3], b.Impacts[3]),
 			-cmp.Compare(a.Records, b.Records), cmp.Compare(a.Name, b.Name), cmp.Compare(a.GID, b.GID))
 	})
+	if m.all && only == nil {
+		ix.mu.Lock()
+		ix.allGenes = slices.Clone(out)
+		ix.mu.Unlock()
+	}
+	return out, nil
+}
+
+// carrierMask has bit s set for each genotyped sample s that is het
+// (hom-alt) on a record.
+type carrierMask struct{ het, hom uint64 }
+
+// carrierMasks returns every record's carriers, made once per open index
+// from the genotype columns (16 bytes per record); nil without samples.
+func (ix *Index) carrierMasks(ctx context.Context) ([]carrierMask, error) {
+	if ix.info.gtSamples == 0 {
+		return nil, nil
+	}
+	gts := make([][]byte, ix.info.gtSamples)
+	for s := range gts {
+		var err error
+		if gts[s], err = ix.column(ctx, "gt:"+strconv.Itoa(s), 4); err != nil {
+			return nil, err
+		}
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if ix.carriers != nil {
+		return ix.carriers, nil
+	}
+	out := make([]carrierMask, ix.Meta.Records)
+	for s, col := range gts {
+		for i := range out {
+			switch binary.LittleEndian.Uint32(col[4*i:]) & 3 {
+			case GTHet:
+				out[i].het |= 1 << s
+			case GTHomAlt:
+				out[i].hom |= 1 << s
+			}
+		}
+	}
+	ix.carriers = out
 	return out, nil
 }
 
