@@ -310,6 +310,19 @@ func TestKnownSourcesCLI(t *testing.T) {
 	if err != nil || !strings.Contains(string(res), "rs148180403\tBenign\t") {
 		t.Errorf("bcftools query: %v\n%s", err, res)
 	}
+	// BGZF output, converted to BCF: encoding BCF types every INFO value by
+	// its header line (Number=A counts, Float values), so a value that does
+	// not fit its declaration would be warned about here.
+	gzVCF := filepath.Join(t.TempDir(), "hg00096.vcf.gz")
+	if code, _, errOut = run(t, nil, "annotate", "--bundle", out, "-o", gzVCF, filepath.Join(td, "test.vcf")); code != 0 {
+		t.Fatalf("annotate to BGZF: exit %d\n%s", code, errOut)
+	}
+	conv := exec.Command(bcftools, "view", "-Ob", "-o", filepath.Join(t.TempDir(), "out.bcf"), gzVCF)
+	se.Reset()
+	conv.Stderr = &se
+	if err := conv.Run(); err != nil || strings.TrimSpace(se.String()) != "" {
+		t.Errorf("bcftools view -Ob: %v\n%s", err, se.String())
+	}
 }
 
 // TestAddSourceCLI adds, replaces and removes a source of a bundle in the
