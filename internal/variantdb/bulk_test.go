@@ -223,7 +223,7 @@ func TestBulkBuildSameAsInserts(t *testing.T) {
 			t.Fatalf("integrity_check: %q, %v", check, err)
 		}
 		out := map[string][]string{}
-		for _, table := range []string{"rec", "ann", "tx", "rec_gene", "col", "meta"} {
+		for _, table := range []string{"rec", "ann", "tx", "gene", "rec_gene", "col", "meta"} {
 			rows, err := db.Query(`SELECT * FROM ` + table + ` ORDER BY 1, 2`)
 			if err != nil {
 				t.Fatal(err)

@@ -153,9 +153,11 @@ type loader struct {
 	txs       map[string]int64
 	geneIDs   map[string]int64 // lower-cased gene ID -> gid
 	geneNames map[int64]string // gid -> last name inserted as its key
-	gids      []int64          // the current record's genes,
-	gimp      []int            // the most severe impact of each on the record
-	gterms    []int64          // and the union of its terms
+	seenGenes map[string]int64 // raw "name\x00ID" of ANN entries -> gid
+	keyBuf    []byte
+	gids      []int64 // the current record's genes,
+	gimp      []int   // the most severe impact of each on the record
+	gterms    []int64 // and the union of its terms
 	records   int64
 	anns      int64
 	malformed int64
@@ -182,7 +184,7 @@ type loader struct {
 }
 
 func newLoader(h *vcf.Header, f fields) *loader {
-	ld := &loader{f: f, chroms: map[string]int64{}, terms: map[string]int{}, txs: map[string]int64{}, geneIDs: map[string]int64{}, geneNames: map[int64]string{}, sorted: true,
+	ld := &loader{f: f, chroms: map[string]int64{}, terms: map[string]int{}, txs: map[string]int64{}, geneIDs: map[string]int64{}, geneNames: map[int64]string{}, seenGenes: map[string]int64{}, sorted: true,
 		cols: newRIDColumns(), x: newExtra(f, len(h.Samples())), header: string(h.AppendTo(nil)), keys: newSortKeys()}
 	// Contig ids follow the header's ##contig order so that sorting by
 	// (chrom, pos) gives the reference order rather than file order.
@@ -258,12 +260,21 @@ func (ld *loader) txID(s *sqlDB, e *annEntry) (int64, error) {
 	if len(e.f[3]) == 0 && len(e.f[4]) == 0 && len(e.f[6]) == 0 {
 		return 0, nil
 	}
-	key := string(bytes.Join([][]byte{e.f[6], e.f[5], e.f[3], e.f[4], e.f[7]}, []byte{0}))
-	if id, ok := ld.txs[key]; ok {
+	// The key is built in a reused buffer: a lookup with string(b) does
+	// not allocate, and transcripts repeat across records.
+	k := ld.keyBuf[:0]
+	for i, f := range [...][]byte{e.f[6], e.f[5], e.f[3], e.f[4], e.f[7]} {
+		if i > 0 {
+			k = append(k, 0)
+		}
+		k = append(k, f...)
+	}
+	ld.keyBuf = k
+	if id, ok := ld.txs[string(k)]; ok {
 		return id, nil
 	}
 	id := int64(len(ld.txs) + 1)
-	ld.txs[key] = id
+	ld.txs[string(k)] = id
 	if _, err := s.txIns.Exec(id, unescape(e.f[6]), unescape(e.f[5]), unescape(e.f[3]), unescape(e.f[4]), unescape(e.f[7])); err != nil {
 		return 0, fmt.Errorf("variantdb: insert transcript: %w", err)
 	}
@@ -362,9 +373,16 @@ func (ld *loader) record(s *sqlDB, line []byte, lineNo int64) error {
 		}
 		terms |= mask
 		if len(e.f[3]) > 0 || len(e.f[4]) > 0 {
-			gid, err := ld.geneID(s, unescape(e.f[3]), unescape(e.f[4]))
-			if err != nil {
-				return err
+			// A (name, ID) pair met before has its gene and keys already.
+			k := append(append(append(ld.keyBuf[:0], e.f[3]...), 0), e.f[4]...)
+			ld.keyBuf = k
+			gid, ok := ld.seenGenes[string(k)]
+			if !ok {
+				var err error
+				if gid, err = ld.geneID(s, unescape(e.f[3]), unescape(e.f[4])); err != nil {
+					return err
+				}
+				ld.seenGenes[string(k)] = gid
 			}
 			ld.addGene(gid, imp, mask)
 		}
