@@ -1005,6 +1005,11 @@ func (sc *scratch) frameshift(m *txModel, cw codingWindow, ef *effect) {
 	case startLost:
 		p = append(p, "Met1?"...)
 		ef.aaPos = 1
+	case hasX(ra, cw.varCodon-wA, cw.lastCodon(m)-wA+1) || (k < len(ra) && ra[k] == 'X'):
+		// An ambiguous base (N) in the reference codons: where the new
+		// frame first differs, and how, is unknown (AA.pos stays the codon
+		// of the change).
+		p = append(p, '?')
 	case k >= len(ra) || k >= len(aa):
 		p = append(p, '?')
 	default:

@@ -42,6 +42,10 @@ func TestVEPAmbiguousReferenceCodon(t *testing.T) {
 	bothStrands(t, g, tr, mk("snv next to N", pos, r, a, "coding_sequence_variant", "c.4G>A", ""))
 	pos, r, a = snv(g, 46, "C") // c.6T>C: GNC, still X
 	bothStrands(t, g, tr, mk("snv in codon with N", pos, r, a, "coding_sequence_variant", "c.6T>C", ""))
+	// A frameshift through it is a frameshift, but where the new frame
+	// first differs is unknown: p.? (not p.Xaa2...fs).
+	pos, r, a = del(g, 46, 1)
+	bothStrands(t, g, tr, mk("frameshift in codon with N", pos, r, a, "frameshift_variant", "c.7del", "p.?"))
 	// A codon without the N is called as usual.
 	pos, r, a = snv(g, 49, "A")
 	bothStrands(t, g, tr, mk("other codon", pos, r, a, "stop_gained", "c.9G>A", "p.Trp3Ter"))
