@@ -134,11 +134,18 @@ func (db *DB) DeleteExpiredSessions(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
+// MaxListedSessions bounds the sessions ListSessions returns: a script
+// that signs in again and again must not make the profile page huge.
+// Ending sessions is not bounded by it.
+const MaxListedSessions = 100
+
 // ListSessions returns a user's live sessions, the most recently used
-// first; the one whose token is current is marked.
+// first (at most MaxListedSessions); the one whose token is current is
+// marked.
 func (db *DB) ListSessions(ctx context.Context, userID int64, current string) ([]gas.Session, error) {
 	rows, err := db.sql.QueryContext(ctx, db.q(`SELECT token_hash, created_at, last_seen_at, expires_at, user_agent, address
-		FROM sessions WHERE user_id = ? AND expires_at > ? ORDER BY last_seen_at DESC, created_at DESC, token_hash`), userID, micro(db.now()))
+		FROM sessions WHERE user_id = ? AND expires_at > ? ORDER BY last_seen_at DESC, created_at DESC, token_hash LIMIT ?`),
+		userID, micro(db.now()), MaxListedSessions)
 	if err != nil {
 		return nil, fmt.Errorf("sqldb: list sessions: %w", err)
 	}

@@ -173,3 +173,22 @@ func TestSessionClientClipped(t *testing.T) {
 		t.Fatalf("kept %d bytes of user agent (%q…) and %d of address", len(got.UserAgent), got.UserAgent[:10], len(got.Address))
 	}
 }
+
+func TestSessionListBounded(t *testing.T) {
+	t.Parallel()
+	f := setup(t, openSQLiteForTest)
+	ctx := context.Background()
+	u := mustUser(t, f, "many@example.org")
+	for i := 0; i < MaxListedSessions+5; i++ {
+		if _, err := f.db.CreateSession(ctx, u.ID, f.clock.Now().Add(time.Hour), gas.SessionClient{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, err := f.db.ListSessions(ctx, u.ID, "")
+	if err != nil || len(list) != MaxListedSessions {
+		t.Fatalf("listed %d sessions (%v), want %d", len(list), err, MaxListedSessions)
+	}
+	if n, err := f.db.EndSessions(ctx, u.ID, ""); err != nil || n != MaxListedSessions+5 {
+		t.Fatalf("EndSessions = %d, %v; want every one", n, err)
+	}
+}
