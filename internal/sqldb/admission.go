@@ -214,7 +214,10 @@ const queuedRetryAfter = time.Minute
 // most jobs waiting or running, or made their plan's most uploads in the
 // last hour. The front ends ask before reading an upload; CreateJob and
 // HoldUpload check again in their transaction, which decides.
-func (db *DB) CheckQuota(ctx context.Context, userID int64) error {
+//
+// uploadID, when set, is an upload already counted (one waiting on its
+// pre-flight report, about to be started): it does not count again.
+func (db *DB) CheckQuota(ctx context.Context, userID int64, uploadID string) error {
 	if db.admit == nil {
 		return nil
 	}
@@ -222,7 +225,7 @@ func (db *DB) CheckQuota(ctx context.Context, userID int64) error {
 	if err := db.sql.QueryRowContext(ctx, db.q(`SELECT plan FROM users WHERE id = ?`), userID).Scan(&plan); err != nil {
 		return fmt.Errorf("sqldb: check quota: %w", err)
 	}
-	return db.quota(ctx, db.sql, userID, gas.Plan(plan), "", true)
+	return db.quota(ctx, db.sql, userID, gas.Plan(plan), uploadID, true)
 }
 
 // quota is CheckQuota on q for a user of plan; id, when set, is the upload

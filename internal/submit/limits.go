@@ -16,16 +16,22 @@ import (
 // checks again when it records the job, which decides; asking first only
 // spares reading a body that would be refused.
 type Quota interface {
-	CheckQuota(ctx context.Context, userID int64) error
+	CheckQuota(ctx context.Context, userID int64, uploadID string) error
 }
 
 // CheckQuota returns the ETOOMANY error (429 with Retry-After) of a user
 // who may not upload now, or nil; without a Quota, nil.
 func (s *Submitter) CheckQuota(ctx context.Context, u *gas.User) error {
+	return s.CheckStart(ctx, u, "")
+}
+
+// CheckStart is CheckQuota for starting upload id, which was counted when
+// it was held for its pre-flight report.
+func (s *Submitter) CheckStart(ctx context.Context, u *gas.User, id string) error {
 	if s.Quota == nil {
 		return nil
 	}
-	return s.Quota.CheckQuota(ctx, u.ID)
+	return s.Quota.CheckQuota(ctx, u.ID, id)
 }
 
 // InputLimits are what the upload check reads of one input.

@@ -143,6 +143,13 @@ func (s *server) uploadStart(w http.ResponseWriter, r *http.Request, u *gas.User
 		s.renderError(w, r, http.StatusNotFound, "")
 		return
 	}
+	// Over the plan's jobs at once: 429 while the upload still waits, so
+	// the user can start it later (once released, a refused job's file
+	// would be deleted).
+	if err := s.submitter().CheckStart(r.Context(), u, r.PathValue("id")); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	pu, err := s.d.Uploads.ReleaseUpload(r.Context(), u.ID, r.PathValue("id"))
 	if err != nil {
 		s.uploadGone(w, r, u, err)
