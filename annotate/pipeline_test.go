@@ -145,7 +145,7 @@ func TestAnnotateRecords(t *testing.T) {
 	}
 	if w := strings.Join(sum.Warnings, "\n"); len(sum.Warnings) != 4 || !strings.Contains(w, "no SVLEN") || !strings.Contains(w, "zz") ||
 		!strings.Contains(w, "1 of 5 records (20.0%) lie on contigs or regions without gene models") ||
-		!strings.Contains(w, "2 of 5 records (40.0%) lie on contigs without reference sequence") {
+		!strings.Contains(w, "2 of 5 records (40.0%) lie where the reference sequence is missing or unknown (N)") {
 		t.Errorf("warnings: %q", sum.Warnings)
 	}
 	if sum.Uncovered != 1 || sum.NoSequence != 2 || sum.Sources["known"] != 2 {

@@ -161,7 +161,7 @@ func hasID(list, id []byte) bool {
 // coverCounts are the records a block saw outside what the bundle covers.
 type coverCounts struct {
 	uncovered  int64 // contig missing, without gene models, or position outside the covered span
-	noSequence int64 // contig missing or without sequence
+	noSequence int64 // contig missing or without sequence, or an unknown (N) base at POS
 }
 
 // count classifies one record.
@@ -171,7 +171,7 @@ func (c *coverCounts) count(meta *bundleMeta, ref reference, contig int, ok bool
 		c.noSequence++
 		return
 	}
-	if !ref.HasSequence(contig) {
+	if !ref.HasSequence(contig) || UnknownBase(ref, contig, pos) {
 		c.noSequence++
 	}
 	if meta.Coverage == nil {
@@ -185,4 +185,16 @@ func (c *coverCounts) count(meta *bundleMeta, ref reference, contig int, ok bool
 	if !cv.genes || pos < cv.start || pos > cv.end {
 		c.uncovered++
 	}
+}
+
+// UnknownBase reports whether the reference base at pos (1-based) of a
+// contig with sequence is N or cannot be read: a gap of the assembly, or
+// sequence the bundle does not know (the demo knows only the coding exons
+// of chr21). REF is not checked there, so such records count as without
+// reference sequence.
+func UnknownBase(ref interface {
+	Seq(contig, start, end int) ([]byte, error)
+}, contig int, pos int64) bool {
+	b, err := ref.Seq(contig, int(pos), int(pos))
+	return err != nil || len(b) == 0 || b[0] == 'N' || b[0] == 'n'
 }

@@ -36,8 +36,10 @@ type Summary struct {
 	// Uncovered counts records on contigs or regions where the bundle has
 	// no gene models (contig absent from the bundle, or outside the span its
 	// gene model covers): their consequences say little. NoSequence counts
-	// records on contigs without sequence (absent, or no FASTA for them):
-	// their protein changes cannot be computed. The shares are of Records.
+	// records where the bundle has no reference sequence: contigs absent or
+	// without FASTA, or an N base at POS (a gap, or sequence the bundle
+	// does not know): REF is not checked there, nor protein changes
+	// computed. The shares are of Records.
 	Uncovered       int64   `json:"uncovered"`
 	NoSequence      int64   `json:"no_sequence"`
 	UncoveredShare  float64 `json:"uncovered_share"`
@@ -154,10 +156,12 @@ func (s *Summary) WriteText(w io.Writer) error {
 	return nil
 }
 
-// Coverage warnings start with the record counts and contain one of these.
+// Coverage warnings start with the record counts and contain one of these
+// (oldNoSequencePhrase: summaries written before N bases counted).
 const (
-	uncoveredPhrase  = " lie on contigs or regions without gene models in bundle "
-	noSequencePhrase = " lie on contigs without reference sequence in bundle "
+	uncoveredPhrase     = " lie on contigs or regions without gene models in bundle "
+	noSequencePhrase    = " lie where the reference sequence is missing or unknown (N) in bundle "
+	oldNoSequencePhrase = " lie on contigs without reference sequence in bundle "
 )
 
 // FinishCoverage sets the shares from Uncovered, NoSequence and Records and
@@ -197,7 +201,7 @@ func (s *Summary) FinishCoverage() {
 // FinishCoverage writes, for pages that show coverage apart from the other
 // warnings.
 func IsCoverageWarning(w string) bool {
-	return strings.Contains(w, uncoveredPhrase) || strings.Contains(w, noSequencePhrase)
+	return strings.Contains(w, uncoveredPhrase) || strings.Contains(w, noSequencePhrase) || strings.Contains(w, oldNoSequencePhrase)
 }
 
 func percent(f float64) string {

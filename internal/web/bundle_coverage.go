@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gas-project/gas/annotate"
 	"github.com/gas-project/gas/refdata"
 )
 
@@ -45,7 +46,8 @@ func (s *server) bundleCovers(ctx context.Context, name string) string {
 // coverage classifies records against one bundle the way the engine counts
 // them for annotate.Summary: a contig the bundle lacks is uncovered and
 // without sequence; a known contig is uncovered outside the span its gene
-// models cover, and without sequence when the bundle has none for it.
+// models cover, and without sequence when the bundle has none for it or
+// the base at POS is N (annotate.UnknownBase).
 type coverage struct {
 	b       *refdata.Bundle
 	contigs []refdata.ContigInfo
@@ -75,7 +77,7 @@ func (c *coverage) classify(chrom []byte, pos int64) (uncovered, noSequence, fou
 	if c.id >= len(c.contigs) || !c.contigs[c.id].Covers(pos) {
 		uncovered = true
 	}
-	return uncovered, !c.b.HasSequence(c.id), true
+	return uncovered, !c.b.HasSequence(c.id) || annotate.UnknownBase(c.b, c.id, pos), true
 }
 
 // smallContig is the length under which a contig with gene models counts

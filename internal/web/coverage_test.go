@@ -165,7 +165,7 @@ func TestCoverageBRCA1(t *testing.T) {
 	// demo's FASTA: the count must be what the bundle says.
 	b, _ := bundles.Bundle(ctx, "demo")
 	noSeq := 1
-	if id21, ok := b.ContigID([]byte("chr21")); !ok || !b.HasSequence(id21) {
+	if id21, ok := b.ContigID([]byte("chr21")); !ok || !b.HasSequence(id21) || annotate.UnknownBase(b, id21, 25891796) {
 		noSeq = 2
 	}
 	wantNoSeq := map[int]string{1: "1 (50.0%)", 2: "2 (100.0%)"}[noSeq]
@@ -395,5 +395,49 @@ func TestCoverageExampleShowsWhatGASDoes(t *testing.T) {
 	}
 	if got := text(find(page, "#summary-consequences")); !strings.Contains(got, "missense_variant") {
 		t.Errorf("job page consequences: %q", got)
+	}
+}
+
+// TestCoverageAgreesWithEngine: the pre-flight counts of records outside
+// the bundle and without sequence are the engine's, record for record:
+// an absent contig, a position outside the covered span, an N base of
+// chr21 (the demo knows only its coding exons), an exon base and a slice.
+func TestCoverageAgreesWithEngine(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b, err := demoBundles(t).Bundle(ctx, "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nPos := int64(25_500_000)
+	for refdata.DemoChr21Base(nPos) != 'N' {
+		nPos++
+	}
+	exon := int64(25891796)
+	slice := b.Contigs()[0]
+	sliceRef, err := b.Seq(0, 5000, 5000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n" +
+		slice + "\t5000\t.\t" + string(sliceRef) + "\tT\t.\t.\t.\n" +
+		"chr17\t43045712\t.\tT\tC\t.\t.\t.\n" + // absent contig: both
+		"21\t" + strconv.FormatInt(nPos, 10) + "\t.\tA\tG\t.\t.\t.\n" + // N base: no sequence
+		"21\t" + strconv.FormatInt(exon, 10) + "\t.\t" + string(refdata.DemoChr21Base(exon)) + "\tT\t.\t.\t.\n" + // covered
+		"21\t40000000\t.\tA\tG\t.\t.\t.\n" // outside the genes (and N)
+	p, err := runPreflight(ctx, strings.NewReader(in), 1<<20, newCoverage(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := annotate.Annotate(ctx, strings.NewReader(in), io.Discard, b, annotate.Options{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Uncovered != sum.Uncovered || p.NoSequence != sum.NoSequence || p.Records != sum.Records {
+		t.Fatalf("pre-flight %d/%d/%d, engine %d/%d/%d (records/uncovered/no sequence)",
+			p.Records, p.Uncovered, p.NoSequence, sum.Records, sum.Uncovered, sum.NoSequence)
+	}
+	if p.Uncovered != 2 || p.NoSequence != 3 || strings.Join(p.OffContigs, ",") != "chr17" {
+		t.Errorf("pre-flight: uncovered %d, no sequence %d, missing contigs %v; want 2, 3, [chr17]", p.Uncovered, p.NoSequence, p.OffContigs)
 	}
 }
