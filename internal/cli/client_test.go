@@ -80,7 +80,11 @@ func TestTokenClientRoundTrip(t *testing.T) {
 	// --skip-malformed: a file with a broken record is refused without it
 	// and queued with it.
 	broken := filepath.Join(dir, "broken.vcf")
-	if err := os.WriteFile(broken, append(refdata.DemoVCF(), "1\tx\t.\tA\tG\t.\t.\t.\n"...), 0o600); err != nil {
+	demo := strings.TrimSuffix(string(refdata.DemoVCF()), "\n")
+	last := demo[strings.LastIndexByte(demo, '\n')+1:]
+	cols := strings.Split(last, "\t")
+	cols[1] = "x" // the last record again, with a POS that is not a number
+	if err := os.WriteFile(broken, []byte(demo+"\n"+strings.Join(cols, "\t")+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if code, _, errOut := runGas(t, env, "client", "submit", broken); code != 1 || !strings.Contains(errOut, "POS") {
