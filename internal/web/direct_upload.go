@@ -164,7 +164,7 @@ func (s *server) stored(r *http.Request, u *gas.User, id, name string, limit int
 // directError shows a refused direct upload like a refused form upload.
 func (s *server) directError(w http.ResponseWriter, r *http.Request, u *gas.User, mode annotate.TranscriptMode, err error) {
 	if submit.IsTooLarge(err) {
-		s.tooLarge(w, r, u)
+		s.tooLarge(w, r, u, -1, false)
 		return
 	}
 	s.uploadError(w, r, u, mode, err)

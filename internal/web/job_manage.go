@@ -105,7 +105,7 @@ func (s *server) jobResubmit(w http.ResponseWriter, r *http.Request, u *gas.User
 		return
 	}
 	if job.InputSize > s.uploadLimit(u) {
-		s.tooLarge(w, r, u)
+		s.tooLarge(w, r, u, job.InputSize, false)
 		return
 	}
 	rc, err := s.d.Blobs.Open(r.Context(), job.InputKey)

@@ -36,7 +36,7 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request, u *gas.User) {
 	if r.ContentLength > limit+multipartSlack {
 		// The browser announced a body that cannot fit: refuse before
 		// storing a byte of it.
-		s.tooLarge(w, r, u)
+		s.tooLarge(w, r, u, r.ContentLength, true)
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, limit+multipartSlack)
@@ -65,7 +65,7 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request, u *gas.User) {
 			s.abandon(r.Context(), job)
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
-				s.tooLarge(w, r, u)
+				s.tooLarge(w, r, u, r.ContentLength, true)
 				return
 			}
 			if errors.Is(err, httpserver.ErrSlowBody) {
@@ -123,7 +123,7 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request, u *gas.User) {
 				s.abandon(r.Context(), job)
 				var mbe *http.MaxBytesError
 				if err == nil || errors.As(err, &mbe) {
-					s.tooLarge(w, r, u)
+					s.tooLarge(w, r, u, r.ContentLength, true)
 					return
 				}
 				s.uploadError(w, r, u, mode, invalid("The upload was cut off. Please try again."))
@@ -150,7 +150,7 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request, u *gas.User) {
 			}
 			if err != nil {
 				if submit.IsTooLarge(err) {
-					s.tooLarge(w, r, u)
+					s.tooLarge(w, r, u, r.ContentLength, true)
 					return
 				}
 				s.pasteError(w, r, u, mode, paste, err)
@@ -177,7 +177,7 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request, u *gas.User) {
 			}
 			if err != nil {
 				if submit.IsTooLarge(err) {
-					s.tooLarge(w, r, u)
+					s.tooLarge(w, r, u, r.ContentLength, true)
 					return
 				}
 				s.uploadError(w, r, u, mode, err)
@@ -309,17 +309,25 @@ func (s *server) pasteError(w http.ResponseWriter, r *http.Request, u *gas.User,
 // tooLarge answers 413 with an offer of Premium to Free users. The rest of
 // the body is read (up to a bound) so the browser, still sending, receives
 // the page instead of a reset connection.
-func (s *server) tooLarge(w http.ResponseWriter, r *http.Request, u *gas.User) {
+//
+// size is the file's size when known: exact for a stored file, or the
+// request's announced length for an upload (the file with the little form
+// around it, so "about"); < 0 when unknown (a chunked body).
+func (s *server) tooLarge(w http.ResponseWriter, r *http.Request, u *gas.User, size int64, about bool) {
 	_, _ = io.CopyN(io.Discard, r.Body, 8<<20)
-	v := errorView{
-		Status: http.StatusRequestEntityTooLarge,
-		Message: fmt.Sprintf("The file is larger than your %s plan allows (%s).",
-			planName(u.Plan), formatBytes(s.uploadLimit(u))),
-		Back: "/annotate", BackLabel: "Back to the upload form",
+	limit := formatBytes(s.uploadLimit(u))
+	msg := fmt.Sprintf("The file is larger than your %s plan allows (%s).", planName(u.Plan), limit)
+	switch {
+	case size > 0 && about:
+		msg = fmt.Sprintf("The upload is about %s; your %s plan allows files up to %s.", formatBytes(size), planName(u.Plan), limit)
+	case size > 0:
+		msg = fmt.Sprintf("The file is %s; your %s plan allows files up to %s.", formatBytes(size), planName(u.Plan), limit)
 	}
+	v := errorView{Status: http.StatusRequestEntityTooLarge, Message: msg, Back: "/annotate", BackLabel: "Back to the upload form"}
 	if u.Plan != gas.PlanPremium {
 		v.Offer = fmt.Sprintf("Premium accounts can upload files up to %s and keep their results forever. "+
 			"Upgrade to Premium, or compress the file with bgzip and try again.", formatBytes(s.cfg.PremiumUploadLimit))
+		v.OfferLink, v.OfferLabel = "/subscribe", "See the plans"
 	}
 	s.renderErrorView(w, r, v)
 }
