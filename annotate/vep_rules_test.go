@@ -468,3 +468,22 @@ func TestVEPInframeOrProteinAltering(t *testing.T) {
 	pos, r, a = del(g, 51, 3)
 	bothStrands(t, g, tr, mk("deletion across codons", pos, r, a, "inframe_deletion", "c.11_13del", "p.Lys4_Pro5delinsThr"))
 }
+
+// An insertion right after a stop codon that ends an exon (the 3' UTR
+// starting in the next exon) and one right before that UTR exon lie in the
+// 3' UTR at an exon edge next to an intron: splice_region_variant and
+// 3_prime_UTR_variant (VEP 115 on the same model); one between the last two
+// stop codon bases is a frameshift that loses the stop, in the splice region.
+func TestVEPInsertionAtStopExonEdge(t *testing.T) {
+	t.Parallel()
+	g := modelGenome()
+	tr := modelTranscript(true)
+	tr.End = 190
+	tr.Exons = []refdata.Exon{{Start: 21, End: 60}, {Start: 101, End: 131}, {Start: 151, End: 190}}
+	pos, r, a := ins(g, 131, "T")
+	bothStrands(t, g, tr, mk("after the stop, exon end", pos, r, a, "splice_region_variant&3_prime_UTR_variant", "*", ""))
+	pos, r, a = ins(g, 150, "T")
+	bothStrands(t, g, tr, mk("before the UTR exon", pos, r, a, "splice_region_variant&3_prime_UTR_variant", "*", ""))
+	pos, r, a = ins(g, 130, "T")
+	bothStrands(t, g, tr, mk("in the stop codon", pos, r, a, "frameshift_variant&stop_lost&splice_region_variant", "*", "*"))
+}
