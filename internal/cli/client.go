@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -12,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -32,6 +34,7 @@ Commands:
   gas client list [--page N]
   gas client status ID
   gas client download ID [-o FILE]
+  gas client export ID [--format vcf|tsv|json|xlsx] [--filter QUERY] [-o FILE]
   gas client cancel ID
 
 Environment:
@@ -61,8 +64,10 @@ func runClient(ctx context.Context, e *env, args []string) error {
 		return c.download(ctx, args[1:])
 	case "cancel":
 		return c.cancel(ctx, args[1:])
+	case "export":
+		return c.export(ctx, args[1:])
 	}
-	return usagef("unknown client command %q (submit, list, status, download, cancel)", args[0])
+	return usagef("unknown client command %q (submit, list, status, download, export, cancel)", args[0])
 }
 
 type apiClient struct {
@@ -376,23 +381,37 @@ func (c *apiClient) download(ctx context.Context, args []string) error {
 		return err
 	}
 	defer resp.Body.Close()
-	name := *out
+	n, name, err := c.save(resp, *out, fs.Arg(0)+".annotated.vcf.gz")
+	if err != nil {
+		return err
+	}
+	if name != "-" {
+		fmt.Fprintf(c.e.stdout, "wrote %s (%d bytes)\n", name, n)
+	}
+	return nil
+}
+
+// save writes a download to out ("" : the name the server gives, else
+// fallback, in the current directory; "-": stdout) and returns the bytes
+// written and the name used.
+func (c *apiClient) save(resp *http.Response, out, fallback string) (int64, string, error) {
+	name := out
 	if name == "" {
-		name = fs.Arg(0) + ".annotated.vcf.gz"
+		name = fallback
 		if _, params, err := mime.ParseMediaType(resp.Header.Get("Content-Disposition")); err == nil && params["filename"] != "" {
 			// Only a base name: a server must not choose where we write.
 			name = filepath.Base(params["filename"])
 		}
 	}
 	if name == "-" {
-		_, err := io.Copy(c.e.stdout, resp.Body)
-		return err
+		n, err := io.Copy(c.e.stdout, resp.Body)
+		return n, name, err
 	}
 	// Write beside the target and rename, so an interrupted download never
 	// leaves a truncated file under the final name.
 	tmp, err := os.CreateTemp(filepath.Dir(name), ".gas-download-*")
 	if err != nil {
-		return err
+		return 0, name, err
 	}
 	n, err := io.Copy(tmp, resp.Body)
 	if cerr := tmp.Close(); err == nil {
@@ -403,8 +422,86 @@ func (c *apiClient) download(ctx context.Context, args []string) error {
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
-		return fmt.Errorf("download: %w", err)
+		return n, name, fmt.Errorf("download: %w", err)
 	}
-	fmt.Fprintf(c.e.stdout, "wrote %s (%d bytes)\n", name, n)
+	return n, name, nil
+}
+
+// exportFormats maps export --format to the site's export of the variant
+// browser (GET /jobs/{id}/variants.EXT, which takes the same Bearer token).
+var exportFormats = map[string]string{"vcf": "vcf.gz", "tsv": "tsv", "json": "json", "xlsx": "xlsx"}
+
+// export downloads the variant browser's export of a job: all records, or
+// those of a filter given as the browser's URL query.
+func (c *apiClient) export(ctx context.Context, args []string) error {
+	fs := newFlagSet(c.e, "client export", "ID", "Download a completed job's variants as VCF, TSV, JSON (the view's summary) or Excel.")
+	format := fs.String("format", "tsv", "vcf, tsv, json or xlsx")
+	filter := fs.String("filter", "", "the variant browser's filter as its URL query, e.g. 'impact=high&gene=BRCA1' (default: all records)")
+	out := fs.String("o", "", "output file (default: the name the server gives, in the current directory; - for stdout)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("expected one job ID")
+	}
+	ext, ok := exportFormats[*format]
+	if !ok {
+		return usagef("unknown export format %q (vcf, tsv, json or xlsx)", *format)
+	}
+	q, err := url.ParseQuery(strings.TrimPrefix(*filter, "?"))
+	if err != nil {
+		return usagef("--filter is not a URL query: %v", err)
+	}
+	id := fs.Arg(0)
+	u := c.base + "/jobs/" + url.PathEscape(id) + "/variants." + ext
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	// The site answers 303 to the browser page while the index is being
+	// built: that is a state to report, not a page to fetch.
+	hc := *c.http
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("cannot reach %s: %w", c.base, err)
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusSeeOther:
+		return fmt.Errorf("job %s has no variant index yet (it is not completed, or the index is still being built); try again shortly", id)
+	case resp.StatusCode/100 != 2:
+		return fmt.Errorf("export: %s", siteError(resp))
+	}
+	n, name, err := c.save(resp, *out, id+".variants."+ext)
+	if err != nil {
+		return err
+	}
+	if name != "-" {
+		fmt.Fprintf(c.e.stdout, "wrote %s (%d bytes, %s records)\n", name, n, resp.Header.Get("X-GAS-Records"))
+	}
 	return nil
+}
+
+// errorMessageRe finds the message of the site's error page.
+var errorMessageRe = regexp.MustCompile(`(?s)id="error-message"[^>]*>(.*?)</`)
+
+// siteError words a refusal of the site (an HTML error page or a plain
+// text answer) as its message and status.
+func siteError(resp *http.Response) string {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 256<<10))
+	msg := strings.TrimSpace(string(b))
+	if m := errorMessageRe.FindSubmatch(b); m != nil {
+		msg = html.UnescapeString(strings.Join(strings.Fields(string(m[1])), " "))
+	} else if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || len(msg) > 300 {
+		msg = ""
+	}
+	if msg == "" {
+		return resp.Status
+	}
+	return msg + " (" + resp.Status + ")"
 }

@@ -126,6 +126,48 @@ func TestTokenClientRoundTrip(t *testing.T) {
 		t.Fatalf("browser download differs (%d)", code)
 	}
 
+	// export: each format of the variant browser's export, with the same
+	// token; the index is built just after completion, so wait for it.
+	var counts []string
+	for _, format := range []string{"tsv", "json", "xlsx", "vcf"} {
+		dest := filepath.Join(dir, "export."+format)
+		var code int
+		var out, errOut string
+		for try := 0; try < 100; try++ {
+			code, out, errOut = runGas(t, env, "client", "export", id[1], "--format", format, "-o", dest)
+			if code == 0 || !strings.Contains(errOut, "no variant index yet") {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		m := regexp.MustCompile(`wrote .* \(\d+ bytes, (\d+) records\)`).FindStringSubmatch(out)
+		if code != 0 || m == nil {
+			t.Fatalf("export --format %s = %d\n%s%s", format, code, out, errOut)
+		}
+		counts = append(counts, m[1])
+		if st, err := os.Stat(dest); err != nil || st.Size() == 0 {
+			t.Fatalf("export --format %s wrote nothing: %v", format, err)
+		}
+	}
+	if tsv := mustRead(t, filepath.Join(dir, "export.tsv")); !bytes.Contains(tsv, []byte("records="+counts[0])) {
+		t.Fatalf("the TSV does not state %s records:\n%.300s", counts[0], tsv)
+	}
+	if xl := mustRead(t, filepath.Join(dir, "export.xlsx")); !bytes.HasPrefix(xl, []byte("PK")) {
+		t.Fatal("the xlsx export is not a zip (Office Open XML) file")
+	}
+	for _, n := range counts {
+		if n != counts[0] || n == "0" {
+			t.Fatalf("formats state different record counts: %v", counts)
+		}
+	}
+	code, out, errOut = runGas(t, env, "client", "export", id[1], "--format", "tsv", "--filter", "impact=high", "-o", "-")
+	if code != 0 || !strings.Contains(out, "filter=impact>=HIGH") || strings.Contains(out, "records="+counts[0]+" ") {
+		t.Fatalf("filtered export to stdout = %d\n%.300s%s", code, out, errOut)
+	}
+	if code, _, errOut := runGas(t, env, "client", "export", id[1], "--format", "pdf"); code != 2 || !strings.Contains(errOut, "unknown export format") {
+		t.Fatalf("--format pdf = %d %q", code, errOut)
+	}
+
 	// Refusals are readable and exit 1.
 	ro := []string{"GAS_URL=" + s.url, "GAS_TOKEN=" + readOnly}
 	if code, _, errOut := runGas(t, ro, "client", "submit", in); code != 1 || !strings.Contains(errOut, "jobs:write") {
