@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gas-project/gas"
 )
 
 func TestDefaultsAreValid(t *testing.T) {
@@ -247,6 +249,37 @@ func TestTrustedProxies(t *testing.T) {
 		_, err := Load("", map[string]string{"GAS_TRUSTED_PROXIES": bad}, nil)
 		if err == nil || !strings.Contains(err.Error(), "GAS_TRUSTED_PROXIES") {
 			t.Errorf("%q: err = %v, want a GAS_TRUSTED_PROXIES error", bad, err)
+		}
+	}
+}
+
+// TestPlanLimitsConfig: the per-plan limits come from the settings; a
+// Free input is capped after decompression at free-input-size (by default
+// the upload limit) and never above max-input-size, a Premium one at
+// max-input-size; counts refuse negatives.
+func TestPlanLimitsConfig(t *testing.T) {
+	t.Parallel()
+	c, err := Load("", map[string]string{"GAS_FREE_RUNNING_JOBS": "3", "GAS_PREMIUM_QUEUED_JOBS": "0", "GAS_MAX_INPUT_SIZE": "1GB"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	free, premium := c.Limits(gas.PlanFree), c.Limits(gas.PlanPremium)
+	if free.RunningJobs != 3 || free.QueuedJobs != 20 || free.UploadsPerHour != 60 || free.InputBytes != c.FreeUploadLimit || free.UploadBytes != 150_000 {
+		t.Errorf("free limits %+v", free)
+	}
+	if premium.RunningJobs != 4 || premium.QueuedJobs != 0 || premium.InputBytes != 1_000_000_000 || premium.UploadBytes != c.PremiumUploadLimit {
+		t.Errorf("premium limits %+v", premium)
+	}
+	c, err = Load("", map[string]string{"GAS_FREE_INPUT_SIZE": "10MB", "GAS_MAX_INPUT_SIZE": "2MB"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Limits(gas.PlanFree).InputBytes; got != 2_000_000 {
+		t.Errorf("free input limit %d, want max-input-size 2 MB", got)
+	}
+	for _, env := range []string{"GAS_FREE_RUNNING_JOBS", "GAS_PREMIUM_UPLOADS_PER_HOUR", "GAS_FREE_MAX_RECORDS"} {
+		if _, err := Load("", map[string]string{env: "-1"}, nil); err == nil || !strings.Contains(err.Error(), "not a whole number >= 0") {
+			t.Errorf("%s=-1: %v", env, err)
 		}
 	}
 }
