@@ -25,7 +25,8 @@ type Variant struct {
 	Sources     []SourceValues // every source field, in header order
 	OtherInfo   [][2]string    // the remaining INFO keys (tracks, the input's own), decoded
 	Format      []string       // FORMAT keys
-	Genotypes   []Genotype     // every sample, in header order
+	Genotypes   []Genotype     // the samples, in header order (at most MaxStoredSamples)
+	Samples     int            // the result's number of samples
 }
 
 // SourceValues is one source field's values on a record, one per ALT ("" where
@@ -99,6 +100,7 @@ func (ix *Index) Variant(ctx context.Context, rid int64) (*Variant, error) {
 		}
 	}
 	v.Format, v.Genotypes = ix.genotypes(v.samples)
+	v.Samples = len(ix.info.samples)
 	return v, nil
 }
 
@@ -110,7 +112,7 @@ func (ix *Index) genotypes(samples string) (format []string, out []Genotype) {
 	cols := strings.Split(samples, "\t")
 	format = strings.Split(cols[0], ":")
 	gtAt := slices.Index(format, "GT")
-	for i, name := range ix.info.samples {
+	for i, name := range ix.info.samples[:min(len(ix.info.samples), MaxStoredSamples)] {
 		g := Genotype{Sample: name}
 		if i+1 < len(cols) {
 			g.Values = strings.Split(cols[i+1], ":")

@@ -22,6 +22,29 @@ import (
 // shows the genotypes of every sample, from the stored sample columns.
 const MaxGenotypeSamples = 64
 
+// MaxStoredSamples is how many samples' columns the index keeps for the
+// variant page: a large cohort's sample columns would make the index as
+// large as the VCF and its build as slow as copying it. The page says
+// when it shows fewer samples than the result has.
+const MaxStoredSamples = 256
+
+// sampleText is FORMAT and the first MaxStoredSamples sample columns.
+func (x *extraCols) sampleText(rest []byte) string {
+	n, at := 0, 0
+	for at < len(rest) {
+		t := bytes.IndexByte(rest[at:], '\t')
+		if t < 0 {
+			break
+		}
+		n++
+		if n > MaxStoredSamples {
+			return string(rest[:at+t])
+		}
+		at += t + 1
+	}
+	return string(rest)
+}
+
 // Genotype classes (bits 0-1 of a "gt:N" value).
 const (
 	GTMissing = 0 // no call, or no such sample column

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/gas-project/gas/annotate"
@@ -171,5 +172,24 @@ func TestGenotypeFiltersMatchOracle(t *testing.T) {
 		if !errors.As(err, &fe) {
 			t.Errorf("%s: %v, want a FilterError", f.Describe(), err)
 		}
+	}
+}
+
+// TestGenotypeSampleTextCapped: the index keeps FORMAT and the first
+// MaxStoredSamples sample columns of a record, whole.
+func TestGenotypeSampleTextCapped(t *testing.T) {
+	x := &extraCols{}
+	var b bytes.Buffer
+	b.WriteString("GT:DP")
+	for i := 0; i < MaxStoredSamples+10; i++ {
+		fmt.Fprintf(&b, "\t0/1:%d", i)
+	}
+	got := x.sampleText(b.Bytes())
+	cols := strings.Split(got, "\t")
+	if len(cols) != MaxStoredSamples+1 || cols[len(cols)-1] != fmt.Sprintf("0/1:%d", MaxStoredSamples-1) {
+		t.Errorf("kept %d columns, last %q", len(cols), cols[len(cols)-1])
+	}
+	if short := "GT\t0/1\t1/1"; x.sampleText([]byte(short)) != short {
+		t.Errorf("a short record changed: %q", x.sampleText([]byte(short)))
 	}
 }

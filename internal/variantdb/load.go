@@ -436,7 +436,7 @@ func (ld *loader) record(s *sqlDB, line []byte, lineNo int64) error {
 	gene := unescape(top.f[3])
 	err = s.rec.add(rid, chrom, rec.Pos, vid, string(rec.Ref), string(altColumn(line, rec)),
 		worst, terms, known, freq, gene, string(top.f[1]), unescape(top.f[9]), unescape(top.f[10]),
-		n, trackMask, hits, nil, stripANN(rec.Info), string(rec.Rest))
+		n, trackMask, hits, nil, stripANN(rec.Info), ld.x.sampleText(rec.Rest))
 	if err != nil {
 		return fmt.Errorf("variantdb: insert record: %w", err)
 	}
