@@ -365,12 +365,16 @@ func checkVCF(ctx context.Context, r io.Reader, maxBytes, maxRecords int64, skip
 			return 0, vcfError(err)
 		}
 		for i := 0; i < blk.Len(); i++ {
-			if err := vcf.ParseRecord(blk.Line(i), blk.LineNo(i), &rec); err != nil && !skipMalformed {
-				return 0, vcfError(err)
-			}
 			// Sample columns that disagree with the header make output
-			// htslib cannot read: refused here, with the line.
-			if err := vcf.CheckColumns(&rec, columns); err != nil {
+			// htslib cannot read: refused here, with the line, unless the
+			// job will skip malformed records (the engine leaves such a
+			// record out). A record that did not parse has no columns to
+			// check.
+			err := vcf.ParseRecord(blk.Line(i), blk.LineNo(i), &rec)
+			if err == nil {
+				err = vcf.CheckColumns(&rec, columns)
+			}
+			if err != nil && !skipMalformed {
 				return 0, vcfError(err)
 			}
 			records++
