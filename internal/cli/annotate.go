@@ -131,6 +131,14 @@ func runAnnotate(ctx context.Context, e *env, args []string) error {
 		if err := writeSummaries(sum, *sumJSON, *sumText); err != nil && runErr == nil {
 			runErr = err
 		}
+		// Records outside what the bundle covers get answers that look
+		// like findings (intergenic, novel): say so even without a summary
+		// file.
+		for _, w := range sum.Warnings {
+			if annotate.IsCoverageWarning(w) {
+				fmt.Fprintf(e.stderr, "warning: %s\n", w)
+			}
+		}
 	}
 	if runErr != nil {
 		if annotate.IsInputError(runErr) {

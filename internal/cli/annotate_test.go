@@ -86,3 +86,30 @@ func TestAnnotateCommandOnDemoBundle(t *testing.T) {
 		t.Fatalf("a failed run left %s: %v", badOut, err)
 	}
 }
+
+// TestCoverageAnnotateCommandWarns: gas annotate says on stderr how many
+// records lie outside what the bundle covers (the BRCA1 record
+// against the demo), and says nothing of the kind for the example.
+func TestCoverageAnnotateCommandWarns(t *testing.T) {
+	t.Parallel()
+	bundle := demoBundle(t)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "brca1.vcf")
+	brca1 := "##fileformat=VCFv4.2\n##contig=<ID=chr17,length=83257441>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchr17\t43045712\t.\tT\tC\t.\t.\t.\n"
+	if err := os.WriteFile(in, []byte(brca1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := run(t, nil, "annotate", "--bundle", bundle, "-o", filepath.Join(dir, "out.vcf"), in)
+	if code != 0 || !strings.Contains(errOut, "warning: 1 of 1 records (100.0%) lie on contigs or regions without gene models in bundle demo") ||
+		!strings.Contains(errOut, "warning: 1 of 1 records (100.0%) lie where the reference sequence is missing or unknown (N) in bundle demo") {
+		t.Fatalf("annotate BRCA1: exit %d\n%s", code, errOut)
+	}
+	example := filepath.Join(dir, "demo.vcf")
+	if err := os.WriteFile(example, refdata.DemoVCF(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut = run(t, nil, "annotate", "--bundle", bundle, "-o", filepath.Join(dir, "demo.out.vcf"), example)
+	if code != 0 || strings.Contains(errOut, "warning:") {
+		t.Fatalf("annotate the example: exit %d\n%s", code, errOut)
+	}
+}
