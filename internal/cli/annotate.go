@@ -25,7 +25,7 @@ func runAnnotate(ctx context.Context, e *env, args []string) error {
 	bundleArg := fs.String("bundle", "", "reference bundle: a directory, or a name under DATA_DIR/refdata (default: "+config.Default().DefaultBundle+")")
 	out := fs.String("o", "-", "output file, - for stdout")
 	bgzf := fs.String("bgzf", "auto", "BGZF-compress the output: auto (by .gz extension), true or false")
-	transcripts := fs.String("transcripts", "all", "transcripts to report: all, canonical, mane or pick")
+	transcripts := fs.String("transcripts", "all", "transcripts to report: all, canonical, mane or pick (canonical/mane on a gene model without the tag use the other tag, else one transcript per gene, with a warning in the header and summary)")
 	ids := fs.String("transcript-ids", "", "comma-separated transcript IDs to restrict to")
 	onError := fs.String("on-error", "stop", "malformed records: stop, or skip (write through unannotated)")
 	sumJSON := fs.String("summary-json", "", "write the run summary as JSON to this file")

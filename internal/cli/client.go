@@ -131,7 +131,7 @@ func (c *apiClient) getJSON(ctx context.Context, path string, v any) error {
 
 func (c *apiClient) submit(ctx context.Context, args []string) error {
 	fs := newFlagSet(c.e, "client submit", "FILE", "Upload a VCF (.vcf or .vcf.gz) for annotation.")
-	transcripts := fs.String("transcripts", "all", "transcripts to report: all, canonical, mane or pick")
+	transcripts := fs.String("transcripts", "all", "transcripts to report: all, canonical, mane or pick (canonical/mane on a gene model without the tag use the other tag, else one transcript per gene, with a warning in the header and summary)")
 	bundle := fs.String("bundle", "", "reference bundle to annotate with (default: the server's; an unknown one is refused with the list of those it offers)")
 	name := fs.String("name", "", "the job's name (default: the file name and a short suffix)")
 	skip := fs.Bool("skip-malformed", false, "write malformed records through unannotated and list them in the summary, instead of failing the job")
