@@ -142,14 +142,18 @@ var TSVColumns = [][2]string{
 
 // ExportColumns are the columns of the TSV and Excel exports of this
 // result: TSVColumns, then one per source field (the value for the row's
-// allele).
+// allele), then the genotype (GT) of each of the first
+// MaxGenotypeSamples samples, named "GT:" and the sample.
 func (ix *Index) ExportColumns() []string {
-	out := make([]string, 0, len(TSVColumns)+len(ix.info.sources))
+	out := make([]string, 0, len(TSVColumns)+len(ix.info.sources)+ix.info.gtSamples)
 	for _, c := range TSVColumns {
 		out = append(out, c[0])
 	}
 	for _, sf := range ix.info.sources {
 		out = append(out, sf.Key)
+	}
+	for _, name := range ix.GenotypeSamples() {
+		out = append(out, "GT:"+name)
 	}
 	return out
 }
@@ -225,7 +229,7 @@ func (ix *Index) eachExportRow(ctx context.Context, m *matcher, fn func([]string
 		if len(batch) == 0 || werr != nil {
 			return
 		}
-		q := `SELECT rec.rid, rec.chrom, rec.pos, rec.vid, rec.ref, rec.alt, rec.known, rec.freq, rec.trackhits, rec.info,
+		q := `SELECT rec.rid, rec.chrom, rec.pos, rec.vid, rec.ref, rec.alt, rec.known, rec.freq, rec.trackhits, rec.info, rec.samples,
 			ann.k, ann.allele, ann.terms, ann.impact, tx.gene, tx.gene_id, tx.feature_type, tx.feature, tx.biotype,
 			ann.rank, ann.hgvsc, ann.hgvsp, ann.cdna, ann.cds, ann.aa, ann.distance, ann.notes
 			FROM rec LEFT JOIN ann ON ann.k BETWEEN rec.rid << 16 AND (rec.rid << 16) + 65535
@@ -256,7 +260,8 @@ func (ix *Index) exportRows(ctx context.Context, q string, args []any, fn func([
 	defer rs.Close()
 	var (
 		rid, chrom, pos, known, lastRID         int64
-		vid, ref, alt, hits, info               string
+		vid, ref, alt, hits, info, samples      string
+		gts                                     []string
 		freq                                    sql.NullFloat64
 		k, allele, terms, impact                sql.NullInt64
 		gene, geneID, ftype, feature, biotype   sql.NullString
@@ -265,7 +270,7 @@ func (ix *Index) exportRows(ctx context.Context, q string, args []any, fn func([
 	)
 	srcs := ix.info.sources
 	for rs.Next() {
-		if err := rs.Scan(&rid, &chrom, &pos, &vid, &ref, &alt, &known, &freq, &hits, &info,
+		if err := rs.Scan(&rid, &chrom, &pos, &vid, &ref, &alt, &known, &freq, &hits, &info, &samples,
 			&k, &allele, &terms, &impact, &gene, &geneID, &ftype, &feature, &biotype,
 			&rank, &hc, &hp, &cdna, &cds, &aa, &dist, &note); err != nil {
 			return rows, records, err
@@ -273,6 +278,17 @@ func (ix *Index) exportRows(ctx context.Context, q string, args []any, fn func([
 		if rid != lastRID {
 			records++
 			lastRID = rid
+			gts = gts[:0]
+			if ix.info.gtSamples > 0 {
+				_, all := ix.genotypes(samples)
+				for s := 0; s < ix.info.gtSamples; s++ {
+					gt := ""
+					if s < len(all) {
+						gt = all[s].GT
+					}
+					gts = append(gts, gt)
+				}
+			}
 		}
 		rows++
 		vals = append(vals[:0], strconv.FormatInt(rid, 10), ix.chroms[chrom], strconv.FormatInt(pos, 10), vid, ref, alt)
@@ -307,6 +323,7 @@ func (ix *Index) exportRows(ctx context.Context, q string, args []any, fn func([
 		for _, sf := range srcs {
 			vals = append(vals, alleleValue(info, sf.Key, ai))
 		}
+		vals = append(vals, gts...)
 		if err := fn(vals); err != nil {
 			return rows, records, err
 		}

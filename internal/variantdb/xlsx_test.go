@@ -47,8 +47,16 @@ func TestXlsxExport(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(vrows[0], ix.ExportColumns()) || !slices.Contains(vrows[0], "dbsnp_CLIN_SIG") {
+		if !slices.Equal(vrows[0], ix.ExportColumns()) || !slices.Contains(vrows[0], "dbsnp_CLIN_SIG") || vrows[0][len(vrows[0])-1] != "GT:S3" {
 			t.Fatalf("header row %v", vrows[0])
+		}
+		// Genotypes: S2 cycles 1/1, 0/0, ./., 0|1 with the record number.
+		s2 := slices.Index(vrows[0], "GT:S2")
+		for _, r := range vrows[1:] {
+			n, _ := strconv.Atoi(r[0])
+			if want := []string{"1/1", "0/0", "./.", "0|1"}[(n-1)%4]; r[s2] != want {
+				t.Fatalf("record %d: GT:S2 %q, want %q", n, r[s2], want)
+			}
 		}
 		distinct := map[string]bool{}
 		for _, r := range vrows[1:] {
