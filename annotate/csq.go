@@ -425,9 +425,14 @@ func (wk *worker) csqEntry(dst []byte, ai int, ef *effect, src seqSource, allele
 	}
 	sep() // HGVSp
 	if within && len(ef.hgvsP) > 0 {
-		// VEP names the protein; the gene model names none, so the
-		// transcript that encodes it is named instead.
-		dst = appendCSQEscapedString(dst, t.ID)
+		// VEP names the protein (ENSP…:p.); a gene model without
+		// protein_id on its CDS lines names none, so the transcript that
+		// encodes it is named instead.
+		if t.ProteinID != "" {
+			dst = appendCSQEscapedString(dst, t.ProteinID)
+		} else {
+			dst = appendCSQEscapedString(dst, t.ID)
+		}
 		dst = append(dst, ':')
 		dst = appendCSQEscaped(dst, ef.hgvsP)
 	}

@@ -3,6 +3,7 @@ package refdata
 import (
 	"context"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -139,5 +140,40 @@ func TestOldTranscriptsFormat(t *testing.T) {
 	_, err := decodeTranscripts(data, 1)
 	if err == nil || !strings.Contains(err.Error(), "rebuild the bundle") {
 		t.Errorf("old format: err = %v", err)
+	}
+}
+
+// TestTranscriptsProteinID round-trips protein IDs through transcripts.bin
+// (version 4) and reads a version 3 file, which has none, as before.
+func TestTranscriptsProteinID(t *testing.T) {
+	t.Parallel()
+	tx := []Transcript{
+		{ID: "ENST1", GeneID: "G1", GeneName: "A", Biotype: "protein_coding", ProteinID: "ENSP1", Start: 10, End: 100, CDSStart: 20, CDSEnd: 90, Exons: []Exon{{10, 100}}},
+		{ID: "ENST2", GeneID: "G1", GeneName: "A", Biotype: "lncRNA", Start: 10, End: 100, Exons: []Exon{{10, 50}, {60, 100}}},
+		{ID: "ENST3", GeneID: "G2", GeneName: "B", Biotype: "protein_coding", ProteinID: "NP_000001.1", Start: 200, End: 300, CDSStart: 200, CDSEnd: 299, Exons: []Exon{{200, 300}}},
+	}
+	data := encodeTranscripts(tx)
+	if data[7] != transcriptsVersion {
+		t.Fatalf("version %d, want %d", data[7], transcriptsVersion)
+	}
+	back, err := decodeTranscripts(data, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range tx {
+		if back[i].ProteinID != tx[i].ProteinID || back[i].ID != tx[i].ID || back[i].Biotype != tx[i].Biotype {
+			t.Errorf("transcript %d: %+v, want %+v", i, back[i], tx[i])
+		}
+	}
+	// A version 3 file is the same layout without the fifth string.
+	old := slices.Clone(tx)
+	for i := range old {
+		old[i].ProteinID = ""
+	}
+	v3 := encodeTranscripts(old)
+	v3[7] = FormatVersion
+	back, err = decodeTranscripts(v3, 1)
+	if err != nil || len(back) != 3 || back[1].ID != "ENST2" || back[2].GeneName != "B" || back[0].ProteinID != "" {
+		t.Errorf("version 3: %v %+v", err, back)
 	}
 }

@@ -19,7 +19,7 @@ const (
 // version so a file from another version is recognised even without the
 // manifest.
 var (
-	transcriptsMagic = [8]byte{'G', 'A', 'S', 'T', 'X', 0, 0, FormatVersion}
+	transcriptsMagic = [8]byte{'G', 'A', 'S', 'T', 'X', 0, 0, transcriptsVersion}
 	tracksMagic      = [8]byte{'G', 'A', 'S', 'T', 'K', 0, 0, FormatVersion}
 )
 
@@ -32,7 +32,14 @@ const (
 	flagMANE
 	flagPhaseShift = 5      // two bits of phase above the flags
 	flagCDSParts   = 1 << 7 // the transcript lists its coding parts
+	flagProteinID  = 1 << 8 // a fifth string follows: the protein ID (version 4)
 )
+
+// transcriptsVersion is the version of transcripts.bin, one more than the
+// bundle's FormatVersion since it gained protein IDs. Version 3 files (no
+// protein IDs) are still read; a gas that reads only version 3 refuses a
+// version 4 file with its "rebuild" message rather than misreading it.
+const transcriptsVersion = FormatVersion + 1
 
 // strHeap interns strings into one byte heap so that gene names and biotypes
 // shared by many transcripts are stored once.
@@ -83,6 +90,9 @@ func encodeTranscripts(tx []Transcript) []byte {
 		if len(t.CDS) > 0 {
 			flags |= flagCDSParts
 		}
+		if t.ProteinID != "" {
+			flags |= flagProteinID
+		}
 		body = binary.AppendUvarint(body, uint64(t.Contig))
 		body = binary.AppendUvarint(body, flags)
 		body = binary.AppendUvarint(body, uint64(t.Start))
@@ -110,7 +120,11 @@ func encodeTranscripts(tx []Transcript) []byte {
 			body = binary.AppendUvarint(body, uint64(e.End-e.Start))
 			prev = e.End
 		}
-		for _, s := range [...]string{t.ID, t.GeneID, t.GeneName, t.Biotype} {
+		strs := []string{t.ID, t.GeneID, t.GeneName, t.Biotype, t.ProteinID}
+		if t.ProteinID == "" {
+			strs = strs[:4]
+		}
+		for _, s := range strs {
 			off, n := h.ref(s)
 			body = binary.AppendUvarint(body, uint64(off))
 			body = binary.AppendUvarint(body, uint64(n))
@@ -181,7 +195,7 @@ func (d *decoder) magic(m [8]byte) {
 		return
 	}
 	if got[7] != m[7] || got[5] != 0 || got[6] != 0 {
-		d.err = fmt.Errorf("format version %d, this gas reads version %d: rebuild the bundle with `gas refdata build`", int(got[5])<<16|int(got[6])<<8|int(got[7]), FormatVersion)
+		d.err = fmt.Errorf("format version %d, this gas reads version %d: rebuild the bundle with `gas refdata build`", int(got[5])<<16|int(got[6])<<8|int(got[7]), int(m[7]))
 	}
 }
 
@@ -192,7 +206,12 @@ const maxCoord = 1<<31 - 2
 // costs a handful of allocations whatever the number of transcripts.
 func decodeTranscripts(b []byte, ncontigs int) ([]Transcript, error) {
 	d := &decoder{b: b}
-	d.magic(transcriptsMagic)
+	if len(b) >= 8 && string(b[:5]) == string(transcriptsMagic[:5]) && b[5] == 0 && b[6] == 0 && b[7] == FormatVersion {
+		// Version 3: the same layout without protein IDs.
+		d.b = b[8:]
+	} else {
+		d.magic(transcriptsMagic)
+	}
 	// Bounds from the file size (an encoded transcript takes at least 16
 	// bytes, an exon 2) keep a corrupt count from asking for huge memory.
 	n := d.int(uint64(len(b) / 16))
@@ -241,13 +260,17 @@ func decodeTranscripts(b []byte, ncontigs int) ([]Transcript, error) {
 			prev = e
 		}
 		t.Exons = exons[first:used:used]
-		var strs [4]string
-		for k := range strs {
+		var strs [5]string
+		ns := 4
+		if flags&flagProteinID != 0 {
+			ns = 5
+		}
+		for k := range strs[:ns] {
 			off := d.int(uint64(len(heap)))
 			l := d.int(uint64(len(heap) - off))
 			strs[k] = heap[off : off+l]
 		}
-		t.ID, t.GeneID, t.GeneName, t.Biotype = strs[0], strs[1], strs[2], strs[3]
+		t.ID, t.GeneID, t.GeneName, t.Biotype, t.ProteinID = strs[0], strs[1], strs[2], strs[3], strs[4]
 		if d.err != nil {
 			return nil, fmt.Errorf("transcript %d: %w", i, d.err)
 		}

@@ -65,6 +65,7 @@ type gffParent struct {
 	geneName   string
 	biotype    string
 	tags       string // comma-separated
+	proteinID  string // protein_id of the first CDS line that has one
 	line       int
 	parts      []part
 	seen       bool // had its own feature line
@@ -281,6 +282,9 @@ func (p *gffParser) gff3Line(seq []byte, typ string, kind partKind, isPart bool,
 				return fmt.Errorf("%s of %s is on %s, its other parts on %s", typ, par, seq, p.model.contigs[f.contig])
 			}
 			f.parts = append(f.parts, part{kind: kind, start: start, end: end, phase: phase, line: line})
+			if f.proteinID == "" && typ == "CDS" {
+				f.proteinID = gff3Attr(attrs, "protein_id")
+			}
 		}
 		return nil
 	}
@@ -352,7 +356,7 @@ func gtfAttrs(a []byte, fn func(k, v []byte)) {
 
 func (p *gffParser) gtfLine(seq []byte, typ string, kind partKind, isPart bool, start, end int, strand byte, phase int, attrs []byte, line int) error {
 	c := p.seeContig(seq, end)
-	var tid, gid, gname, tbio, gbio string
+	var tid, gid, gname, tbio, gbio, pid string
 	var tags []string
 	gtfAttrs(attrs, func(k, v []byte) {
 		switch string(k) {
@@ -368,6 +372,10 @@ func (p *gffParser) gtfLine(seq []byte, typ string, kind partKind, isPart bool, 
 			gbio = string(v)
 		case "tag":
 			tags = append(tags, string(v))
+		case "protein_id":
+			if typ == "CDS" {
+				pid = string(v)
+			}
 		}
 	})
 	if typ == "gene" {
@@ -384,14 +392,14 @@ func (p *gffParser) gtfLine(seq []byte, typ string, kind partKind, isPart bool, 
 	}
 	// Some files list several transcripts sharing a feature, comma-separated.
 	for tid := range strings.SplitSeq(tid, ",") {
-		if err := p.gtfFeature(c, seq, tid, gid, gname, tbio, gbio, tags, typ, kind, isPart, start, end, strand, phase, line); err != nil {
+		if err := p.gtfFeature(c, seq, tid, gid, gname, tbio, gbio, pid, tags, typ, kind, isPart, start, end, strand, phase, line); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (p *gffParser) gtfFeature(c int, seq []byte, tid, gid, gname, tbio, gbio string, tags []string, typ string, kind partKind, isPart bool, start, end int, strand byte, phase, line int) error {
+func (p *gffParser) gtfFeature(c int, seq []byte, tid, gid, gname, tbio, gbio, pid string, tags []string, typ string, kind partKind, isPart bool, start, end int, strand byte, phase, line int) error {
 	if tid == "" {
 		return nil
 	}
@@ -410,6 +418,9 @@ func (p *gffParser) gtfFeature(c int, seq []byte, tid, gid, gname, tbio, gbio st
 	}
 	if f.geneName == "" {
 		f.geneName = gname
+	}
+	if f.proteinID == "" {
+		f.proteinID = pid
 	}
 	if f.biotype == "" {
 		f.biotype = tbio
@@ -453,7 +464,7 @@ func (p *gffParser) finish() error {
 		if len(f.parts) == 0 {
 			continue // a gene, or a transcript without exons/CDS: nothing to annotate
 		}
-		t := Transcript{Contig: f.contig, ID: f.id}
+		t := Transcript{Contig: f.contig, ID: f.id, ProteinID: f.proteinID}
 		if t.ID == "" {
 			t.ID = stripPrefix(key)
 		}

@@ -43,10 +43,16 @@ func TestGFF3AndGTFAgree(t *testing.T) {
 		}
 		if b.Coding() {
 			coding++
+			// protein_id of the CDS lines: GFF3 protein_id=, GTF protein_id "".
+			if !strings.HasPrefix(b.ProteinID, "ENSP") {
+				t.Errorf("coding %s: protein ID %q", b.ID, b.ProteinID)
+			}
+		} else if b.ProteinID != "" || a.ProteinID != "" {
+			t.Errorf("non-coding %s: protein ID %q / %q", b.ID, a.ProteinID, b.ProteinID)
 		}
 		if a.Start != b.Start || a.End != b.End || a.Strand != b.Strand || a.CDSStart != b.CDSStart || a.CDSEnd != b.CDSEnd ||
 			a.Phase != b.Phase || a.GeneID != b.GeneID || a.GeneName != b.GeneName || a.Biotype != b.Biotype ||
-			a.Canonical != b.Canonical ||
+			a.Canonical != b.Canonical || a.ProteinID != b.ProteinID ||
 			// The release-84 GFF3 lacks the cds_start_NF/cds_end_NF tags the
 			// GTF carries, so the GTF may know more, never less.
 			a.StartIncomplete && !b.StartIncomplete || a.EndIncomplete && !b.EndIncomplete {

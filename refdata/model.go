@@ -33,11 +33,15 @@ type Transcript struct {
 	GeneID   string
 	GeneName string
 	Biotype  string // transcript biotype, e.g. protein_coding, lncRNA
-	Contig   int    // index into Bundle.Contigs()
-	Strand   Strand
-	Start    int
-	End      int
-	Exons    []Exon
+	// ProteinID names the protein the CDS encodes (the protein_id of its
+	// CDS lines: Ensembl ENSP…, RefSeq NP_…), "" when the gene model gives
+	// none or the bundle predates it (transcripts.bin version 3).
+	ProteinID string
+	Contig    int // index into Bundle.Contigs()
+	Strand    Strand
+	Start     int
+	End       int
+	Exons     []Exon
 
 	CDSStart int
 	CDSEnd   int

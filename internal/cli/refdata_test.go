@@ -283,6 +283,14 @@ func TestKnownSourcesCLI(t *testing.T) {
 			t.Errorf("output lacks %q", want)
 		}
 	}
+	// CSQ names the protein of HGVSp by the GFF3's protein_id (ENSP…), as VEP does.
+	csqVCF := filepath.Join(t.TempDir(), "hg00096.csq.vcf")
+	if code, _, errOut = run(t, nil, "annotate", "--format", "csq", "--bundle", out, "-o", csqVCF, filepath.Join(td, "test.vcf")); code != 0 {
+		t.Fatalf("annotate --format csq: exit %d\n%s", code, errOut)
+	}
+	if csq := readMaybeGz(t, csqVCF); !strings.Contains(csq, "|ENSP00000") || !strings.Contains(csq, ":p.") || strings.Contains(csq, "|ENST00000346798.3:p.") || strings.Contains(csq, "|ENST00000346798:p.") {
+		t.Errorf("CSQ HGVSp does not name the protein (ENSP…:p.):\n%s", firstLines(csq, "CSQ=", 2))
+	}
 	if strings.Contains(got, "clinvar_RS") {
 		t.Error("clinvar_RS written although only CLNSIG was asked for")
 	}
@@ -358,4 +366,15 @@ func TestAddSourceCLI(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "no source clinvar") {
 		t.Errorf("second removal: exit %d\n%s", code, errOut)
 	}
+}
+
+// firstLines returns the first n lines of text that contain sub.
+func firstLines(text, sub string, n int) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, sub) && len(out) < n {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
