@@ -12,26 +12,30 @@ import (
 // Job is one annotation request: an uploaded VCF and what became of it.
 // Its files are blobs under JobKey(UserID, ID, name).
 type Job struct {
-	ID          string // UUID
-	UserID      int64
-	State       JobState
-	Name        string // what the user calls it (DefaultJobName unless chosen); "" before names: see Title
-	InputName   string // the file name the user uploaded
-	InputKey    string
-	InputSize   int64
-	Bundle      string // reference bundle name requested/used
-	BundleSum   string // checksum of the bundle that annotated it (set on completion)
-	Options     string // JSON of the annotation options chosen at submit time
-	ResultKey   string // annotated .vcf.gz
-	LogKey      string // human-readable log
-	SummaryKey  string // summary JSON
-	ResultSize  int64
-	ResultSum   string // hex SHA-256 of the result object, checked on archive and restore
-	Records     int64  // data records annotated
-	FailReason  string // user-readable reason, for FAILED and CANCELLED
-	CreatedAt   time.Time
-	StartedAt   time.Time // zero until RUNNING
-	CompletedAt time.Time // zero until the annotation ends (COMPLETED, FAILED, CANCELLED)
+	ID         string // UUID
+	UserID     int64
+	State      JobState
+	Name       string // what the user calls it (DefaultJobName unless chosen); "" before names: see Title
+	InputName  string // the file name the user uploaded
+	InputKey   string
+	InputSize  int64
+	Bundle     string // reference bundle name requested/used
+	BundleSum  string // checksum of the bundle that annotated it (set on completion)
+	Options    string // JSON of the annotation options chosen at submit time
+	ResultKey  string // annotated .vcf.gz
+	LogKey     string // human-readable log
+	SummaryKey string // summary JSON
+	ResultSize int64
+	ResultSum  string // hex SHA-256 of the result object, checked on archive and restore
+	Records    int64  // data records annotated
+	// InputRecords is the upload check's record count of the input (0: not
+	// known), written with the job so the worker can compare what it reads
+	// with it from its first run on (issue 17).
+	InputRecords int64
+	FailReason   string // user-readable reason, for FAILED and CANCELLED
+	CreatedAt    time.Time
+	StartedAt    time.Time // zero until RUNNING
+	CompletedAt  time.Time // zero until the annotation ends (COMPLETED, FAILED, CANCELLED)
 	// ArchivedAt is when the result moved to the cold archive (zero when it
 	// never did or was restored); the archive object has the key ResultKey.
 	ArchivedAt time.Time

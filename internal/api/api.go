@@ -96,11 +96,6 @@ type Deps struct {
 	// direct uploads (POST /uploads); nil means uploads go through the
 	// server only.
 	Presign gas.Presigner
-	// Records keeps a job's input record count, the total of its progress
-	// bar (sqldb.DB has it); nil: the page shows a count without a total.
-	Records interface {
-		SetInputRecords(ctx context.Context, jobID string, n int64) error
-	}
 	// Quota refuses uploads over the plan's limits of jobs at once and
 	// uploads per hour (429 with Retry-After) before their body is read;
 	// nil: the job store's own check alone.

@@ -58,7 +58,7 @@ func setupWith(t *testing.T, edit func(*Config)) *fixture {
 		edit(&cfg)
 	}
 	h, err := NewHandler(cfg,
-		Deps{Tokens: db, Jobs: store, Update: store, Blobs: blobs, Records: db})
+		Deps{Tokens: db, Jobs: store, Update: store, Blobs: blobs})
 	if err != nil {
 		t.Fatal(err)
 	}

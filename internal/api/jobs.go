@@ -357,14 +357,12 @@ func (s *server) submitJob(w http.ResponseWriter, r *http.Request, u *gas.User) 
 // create records a checked upload as a job, with its record count (the
 // total of the job page's progress bar), and answers 201 with the job.
 func (s *server) create(w http.ResponseWriter, r *http.Request, sub *submit.Submitter, job *gas.Job, opt submit.Options, records int64) {
+	// Written with the job (the progress total, and what the worker checks
+	// its reading against), before any worker can start it.
+	job.InputRecords = max(records, 0)
 	if err := sub.Create(r.Context(), job, opt); err != nil {
 		s.error(w, r, err)
 		return
-	}
-	if s.d.Records != nil {
-		if err := s.d.Records.SetInputRecords(r.Context(), job.ID, records); err != nil {
-			s.log.WarnContext(r.Context(), "api: record input size", "job_id", job.ID, "err", err)
-		}
 	}
 	w.Header().Set("Location", Prefix+"/jobs/"+job.ID)
 	s.json(w, http.StatusCreated, toJSON(job))

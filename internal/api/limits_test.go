@@ -36,7 +36,7 @@ func limitsFixture(t *testing.T, limits func(gas.Plan) gas.PlanLimits) *fixture 
 	}
 	store := db.JobStore(ins)
 	h, err := NewHandler(Config{FreeUploadLimit: 150_000, PremiumUploadLimit: 5_000_000, DefaultBundle: "demo", Limits: limits},
-		Deps{Tokens: db, Jobs: store, Update: store, Blobs: blobs, Records: db, Quota: db, Pending: db})
+		Deps{Tokens: db, Jobs: store, Update: store, Blobs: blobs, Quota: db, Pending: db})
 	if err != nil {
 		t.Fatal(err)
 	}

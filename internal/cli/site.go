@@ -112,7 +112,7 @@ func siteHandler(ctx context.Context, cfg config.Config, svc *services, baseURL 
 	apiHandler, err := api.NewHandler(api.Config{FreeUploadLimit: cfg.FreeUploadLimit, PremiumUploadLimit: cfg.PremiumUploadLimit, Limits: cfg.Limits,
 		DefaultBundle: cfg.DefaultBundle, Bundles: cfg.OfferedBundles(), BaseURL: baseURL,
 		Proxies: auth.NewProxies(cfg.TrustedProxies), OnRateLimited: svc.metrics.ObserveRateLimited, Logger: logger},
-		api.Deps{Tokens: db, Jobs: svc.store, Update: svc.store, Blobs: svc.blobs, Presign: svc.presign, Records: db, Quota: db, Pending: db})
+		api.Deps{Tokens: db, Jobs: svc.store, Update: svc.store, Blobs: svc.blobs, Presign: svc.presign, Quota: db, Pending: db})
 	if err != nil {
 		return nil, err
 	}

@@ -102,9 +102,9 @@ func (s *Jobs) CreateJob(ctx context.Context, j *gas.Job) error {
 		if err := s.db.acceptUpload(ctx, tx, j.UserID, id, true); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, s.db.q(`INSERT INTO jobs (id, user_id, state, name, input_name, input_key, input_size, bundle, options, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			id, j.UserID, string(gas.JobPending), j.Name, j.InputName, j.InputKey, j.InputSize, j.Bundle, opts, micro(now))
+		_, err := tx.ExecContext(ctx, s.db.q(`INSERT INTO jobs (id, user_id, state, name, input_name, input_key, input_size, bundle, options, input_records, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			id, j.UserID, string(gas.JobPending), j.Name, j.InputName, j.InputKey, j.InputSize, j.Bundle, opts, max(j.InputRecords, 0), micro(now))
 		if isUniqueViolation(err) {
 			return &gas.Error{Code: gas.ECONFLICT, Message: "A job with this ID already exists.", Err: err}
 		}

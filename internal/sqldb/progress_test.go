@@ -33,6 +33,21 @@ func testProgress(t *testing.T, f fixture) {
 	if err := f.db.SetInputRecords(ctx, "no-such-job", 1); gas.ErrorCode(err) != gas.ENOTFOUND {
 		t.Fatalf("missing job: %v, want ENOTFOUND", err)
 	}
+	// The upload check's count is written with the job, so a worker that
+	// starts it at once already finds it (issue 17's record-count check).
+	counted := &gas.Job{UserID: u.ID, InputName: "counted.vcf", InputKey: "user/x/counted.vcf", InputSize: 10, Bundle: "demo", InputRecords: 42}
+	if err := f.jobs.CreateJob(ctx, counted); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.db.InputRecords(ctx, counted.ID); err != nil || n != 42 {
+		t.Fatalf("input records of a job created with its count = %d, %v; want 42", n, err)
+	}
+	if n, err := f.db.InputRecords(ctx, js[1].ID); err != nil || n != 0 {
+		t.Fatalf("input records of a job created without a count = %d, %v; want 0", n, err)
+	}
+	if err := f.db.DeleteJob(ctx, u.ID, counted.ID); err != nil {
+		t.Fatal(err)
+	}
 	// Queue order: the third job has two PENDING jobs ahead of it.
 	for i, want := range []int{0, 1, 2} {
 		if n, err := f.db.QueueAhead(ctx, js[i].ID); err != nil || n != want {

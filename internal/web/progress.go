@@ -13,7 +13,6 @@ import (
 // (sqldb.DB implements it): how far a running job has got, its place in
 // the queue, and how fast recent jobs ran, for the estimates.
 type ProgressStore interface {
-	SetInputRecords(ctx context.Context, jobID string, n int64) error
 	JobProgress(ctx context.Context, ids ...string) (map[string]gas.Progress, error)
 	QueueAhead(ctx context.Context, jobID string) (int, error)
 	RecentThroughput(ctx context.Context, n int) (gas.Throughput, error)

@@ -269,15 +269,13 @@ func (s *server) finishUpload(w http.ResponseWriter, r *http.Request, u *gas.Use
 // createJob records the job with its options, and the input's record
 // count (the progress bar's total; < 0: unknown), and shows the job's page.
 func (s *server) createJob(w http.ResponseWriter, r *http.Request, job *gas.Job, opt submit.Options, records int64) {
+	// The count is the progress bar's total and what the worker checks its
+	// reading against; it is written with the job, before any worker can
+	// start it.
+	job.InputRecords = max(records, 0)
 	if err := s.submitter().Create(r.Context(), job, opt); err != nil {
 		s.fail(w, r, err)
 		return
-	}
-	if records >= 0 && s.d.Progress != nil {
-		// The total of the progress bar; without it the bar shows a count only.
-		if err := s.d.Progress.SetInputRecords(r.Context(), job.ID, records); err != nil {
-			s.logger.WarnContext(r.Context(), "record input size", "job_id", job.ID, "err", err)
-		}
 	}
 	http.Redirect(w, r, "/jobs/"+job.ID, http.StatusSeeOther)
 }
