@@ -82,6 +82,24 @@ func (c *capReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// TooLargeError is ErrTooLarge for a stored file whose size is known (a
+// direct upload), so the refusal can say how large it is.
+type TooLargeError struct{ Size int64 }
+
+func (e *TooLargeError) Error() string { return fmt.Sprintf("%v (%d bytes)", ErrTooLarge, e.Size) }
+
+// Is makes errors.Is(err, ErrTooLarge) hold.
+func (e *TooLargeError) Is(target error) bool { return target == ErrTooLarge }
+
+// TooLargeSize is the size a refusal for size states, or -1.
+func TooLargeSize(err error) int64 {
+	var e *TooLargeError
+	if errors.As(err, &e) {
+		return e.Size
+	}
+	return -1
+}
+
 // IsTooLarge reports an upload over the limit, whether the cap or an
 // http.MaxBytesReader around the request stopped it.
 func IsTooLarge(err error) bool {
@@ -166,7 +184,7 @@ func (s *Submitter) Adopt(ctx context.Context, u *gas.User, id, name string, lim
 	}
 	if info.Size > limit {
 		s.Abandon(ctx, job)
-		return nil, 0, ErrTooLarge
+		return nil, 0, &TooLargeError{Size: info.Size}
 	}
 	job.InputSize = info.Size
 	records, err := s.check(ctx, job, s.InputLimits(u.Plan, limit))

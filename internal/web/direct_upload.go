@@ -62,7 +62,7 @@ func (s *server) directStart(w http.ResponseWriter, r *http.Request, u *gas.User
 		return
 	}
 	if limit := s.uploadLimit(u); in.Size > limit {
-		refuse(http.StatusRequestEntityTooLarge, "The file is larger than your "+planName(u.Plan)+" plan allows ("+formatBytes(limit)+").")
+		refuse(http.StatusRequestEntityTooLarge, "The file is "+formatBytes(in.Size)+"; your "+planName(u.Plan)+" plan allows files up to "+formatBytes(limit)+".")
 		return
 	}
 	id := uuid.NewString()
@@ -155,7 +155,7 @@ func (s *server) stored(r *http.Request, u *gas.User, id, name string, limit int
 	}
 	if info.Size > limit {
 		s.abandon(r.Context(), job)
-		return nil, submit.ErrTooLarge
+		return nil, &submit.TooLargeError{Size: info.Size}
 	}
 	job.InputSize = info.Size
 	return job, nil
@@ -164,7 +164,7 @@ func (s *server) stored(r *http.Request, u *gas.User, id, name string, limit int
 // directError shows a refused direct upload like a refused form upload.
 func (s *server) directError(w http.ResponseWriter, r *http.Request, u *gas.User, mode annotate.TranscriptMode, err error) {
 	if submit.IsTooLarge(err) {
-		s.tooLarge(w, r, u, -1, false)
+		s.tooLarge(w, r, u, submit.TooLargeSize(err), false)
 		return
 	}
 	s.uploadError(w, r, u, mode, err)
