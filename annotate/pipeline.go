@@ -121,7 +121,7 @@ func metaOf(b *refdata.Bundle) bundleMeta {
 	meta := bundleMeta{Transcripts: len(b.Transcripts()), ContigLengths: map[string]int64{}}
 	if m := b.Manifest(); m != nil {
 		meta.Name, meta.Assembly, meta.Checksum = m.Name, m.Assembly, m.Checksum
-		meta.Description = m.Coverage()
+		meta.Description = b.Coverage()
 		meta.Coverage = make([]contigCover, len(m.Contigs))
 		for i, c := range m.Contigs {
 			meta.ContigLengths[c.Name] = c.Length

@@ -160,8 +160,19 @@ func TestCoverageManifest(t *testing.T) {
 	if !m.Contigs[0].Covers(20001) || m.Contigs[0].Covers(20000) || m.Contigs[3].Covers(10) {
 		t.Error("Covers")
 	}
-	if got := m.Coverage(); got != "GRCh38: contig 3, 1:20-60 kb, 2:3-14 kb (sequence for 2 of 3); sources k" {
+	// Contigs under 1 Mb are slices, described by count, not span.
+	if got := m.Coverage(); got != "GRCh38, 3 small contigs; no reference sequence for chr3; sources k" {
 		t.Errorf("description %q", got)
+	}
+	// Genome-sized contigs: whole ones by name, partial ones by span.
+	big := &Manifest{Assembly: "GRCh38", Tracks: []string{"cytoband"}, Contigs: []ContigInfo{
+		{Name: "1", Length: 248_956_422, HasGenes: true, HasSequence: true, Covered: &Span{Start: 1, End: 248_956_422}},
+		{Name: "21", Length: 46_709_983, HasGenes: true, HasSequence: true, Covered: &Span{Start: 24_800_001, End: 26_200_000}},
+		{Name: "MT", Length: 16_569, HasGenes: true, Covered: &Span{Start: 1, End: 16_569}},
+		{Name: "22", Length: 50_818_468},
+	}}
+	if got := big.Coverage(); got != "GRCh38, chr1, MT and chr21:24.8–26.2 Mb; no reference sequence for MT; tracks cytoband" {
+		t.Errorf("description of genome-sized contigs %q", got)
 	}
 	_, m = buildT(t, BuildOptions{Genes: genes, Description: "given"})
 	if m.Coverage() != "given" || m.Description != "given" {

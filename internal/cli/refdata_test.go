@@ -351,7 +351,7 @@ func TestAddSourceCLI(t *testing.T) {
 		t.Fatalf("add-source: exit %d\n%s%s", code, stdout, errOut)
 	}
 	code, stdout, _ = run(t, env, "refdata", "list")
-	if code != 0 || !strings.Contains(stdout, "source clinvar (known") || !strings.Contains(stdout, "covers: GRCh38: 21:") {
+	if code != 0 || !strings.Contains(stdout, "source clinvar (known") || !strings.Contains(stdout, "covers: GRCh38, chr21:24–27 Mb; no reference sequence; sources clinvar") {
 		t.Errorf("list: exit %d\n%s", code, stdout)
 	}
 	code, _, errOut = run(t, env, "refdata", "add-source", "chr21", "Bad=x")

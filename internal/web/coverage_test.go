@@ -96,19 +96,13 @@ func TestCoverageDescribeDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := describeCoverage(b)
+	got := b.Coverage()
 	// The span is the gene models' extent on 21 (genes reaching out of
 	// 25–26 Mb, plus 5 kb), the six slices hold one gene each; every
 	// contig has sequence.
-	want := "GRCh38, chr21:24.8–26.2 Mb and 6 genes on small contigs; sources dbsnp, clinvar"
+	want := "GRCh38, chr21:24.8–26.2 Mb and 6 genes on small contigs; sources dbsnp, clinvar; tracks CPG_ISLAND"
 	if got != want {
-		t.Fatalf("describeCoverage(demo) = %q", got)
-	}
-	if got := spanText(25_000_000, 26_000_000); got != "25–26 Mb" {
-		t.Errorf("spanText = %q", got)
-	}
-	if got := joinAnd([]string{"a", "b", "c"}); got != "a, b and c" {
-		t.Errorf("joinAnd = %q", got)
+		t.Fatalf("the demo's coverage = %q", got)
 	}
 }
 
