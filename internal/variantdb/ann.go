@@ -97,20 +97,27 @@ func unescape(b []byte) string {
 	if bytes.IndexByte(b, '%') < 0 {
 		return string(b)
 	}
-	out := make([]byte, 0, len(b))
+	return string(appendUnescape(make([]byte, 0, len(b)), b))
+}
+
+// appendUnescape appends unescape(b) to dst.
+func appendUnescape(dst, b []byte) []byte {
+	if bytes.IndexByte(b, '%') < 0 {
+		return append(dst, b...)
+	}
 	for i := 0; i < len(b); i++ {
 		if b[i] == '%' && i+2 < len(b) {
 			hi, ok1 := unhex(b[i+1])
 			lo, ok2 := unhex(b[i+2])
 			if ok1 && ok2 {
-				out = append(out, hi<<4|lo)
+				dst = append(dst, hi<<4|lo)
 				i += 2
 				continue
 			}
 		}
-		out = append(out, b[i])
+		dst = append(dst, b[i])
 	}
-	return string(out)
+	return dst
 }
 
 func unhex(c byte) (byte, bool) {

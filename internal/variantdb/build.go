@@ -181,7 +181,7 @@ func build(ctx context.Context, r io.Reader, path string, opt BuildOptions) (*Bu
 		defer async.wait()
 		bulk.sinks = map[string]rowSink{}
 		for _, name := range []string{"rec", "ann"} {
-			bulk.sinks[name] = async.sink(bulk.tree(name))
+			bulk.sinks[name] = async.sink(bulk.table(name))
 		}
 		ld.pairs = &genePairs{limit: cmp.Or(opt.pairsLimit, maxMemGenePairs)}
 	}

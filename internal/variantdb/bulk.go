@@ -135,6 +135,7 @@ type tableTree struct {
 	cell    []byte // the leaf cell being added
 	icell   []byte // an interior cell being added
 	root    []byte // the root page once closed, to be written at the table's root page
+	scratch rowScratch
 }
 
 func newTableTree(name string, sp *spool) *tableTree {
@@ -158,6 +159,27 @@ func (t *tableTree) add(vals ...any) error {
 	var err error
 	if t.rec, err = appendRecord(t.rec[:0], vals, true); err != nil {
 		return fmt.Errorf("variantdb: bulk %s: %w", t.name, err)
+	}
+	if err := t.leafCell(rowid, t.rec); err != nil {
+		return err
+	}
+	t.rows++
+	t.last = rowid
+	return nil
+}
+
+// addRow is add for a row in rowBuf form (the loader's rows).
+func (t *tableTree) addRow(row []byte) error {
+	if t.cols == 0 {
+		return fmt.Errorf("variantdb: bulk %s: no columns", t.name)
+	}
+	var err error
+	var rowid int64
+	if t.rec, rowid, err = t.scratch.appendRowRecord(t.rec[:0], row, t.cols, true); err != nil {
+		return fmt.Errorf("variantdb: bulk %s: %w", t.name, err)
+	}
+	if t.rows > 0 && rowid <= t.last {
+		return fmt.Errorf("variantdb: bulk %s: rowid %d after %d: rows must come in rowid order", t.name, rowid, t.last)
 	}
 	if err := t.leafCell(rowid, t.rec); err != nil {
 		return err
@@ -489,7 +511,7 @@ func appendInt(b []byte, n int64, st uint64) []byte {
 
 // bulkTree is a table or index tree being bulk-loaded.
 type bulkTree interface {
-	rowSink
+	add(vals ...any) error
 	tableName() string
 	setColumns(n int)
 	close() error

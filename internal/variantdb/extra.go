@@ -29,7 +29,11 @@ const MaxGenotypeSamples = 64
 const MaxStoredSamples = 256
 
 // sampleText is FORMAT and the first MaxStoredSamples sample columns.
-func (x *extraCols) sampleText(rest []byte) string {
+func (x *extraCols) sampleText(rest []byte) string { return string(x.sampleBytes(rest)) }
+
+// sampleBytes is sampleText without the copy: rest up to the end of the
+// MaxStoredSamples-th sample column.
+func (x *extraCols) sampleBytes(rest []byte) []byte {
 	n, at := 0, 0
 	for at < len(rest) {
 		t := bytes.IndexByte(rest[at:], '\t')
@@ -38,11 +42,11 @@ func (x *extraCols) sampleText(rest []byte) string {
 		}
 		n++
 		if n > MaxStoredSamples {
-			return string(rest[:at+t])
+			return rest[:at+t]
 		}
 		at += t + 1
 	}
-	return string(rest)
+	return rest
 }
 
 // Genotype classes (bits 0-1 of a "gt:N" value).
@@ -352,12 +356,13 @@ func (x *extraCols) finish(tx *sql.Tx) error {
 	return nil
 }
 
-// stripANN returns INFO without its ANN key (stored apart, in ann).
-func stripANN(info []byte) string {
+// appendStripANN appends INFO without its ANN key (stored apart, in ann)
+// to dst.
+func appendStripANN(dst, info []byte) []byte {
 	if len(info) == 0 || string(info) == "." {
-		return ""
+		return dst
 	}
-	var b strings.Builder
+	start := len(dst)
 	for len(info) > 0 {
 		var f []byte
 		if s := bytes.IndexByte(info, ';'); s >= 0 {
@@ -368,10 +373,10 @@ func stripANN(info []byte) string {
 		if bytes.HasPrefix(f, []byte("ANN=")) || len(f) == 0 {
 			continue
 		}
-		if b.Len() > 0 {
-			b.WriteByte(';')
+		if len(dst) > start {
+			dst = append(dst, ';')
 		}
-		b.Write(f)
+		dst = append(dst, f...)
 	}
-	return b.String()
+	return dst
 }

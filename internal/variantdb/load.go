@@ -27,9 +27,9 @@ type sqlDB struct {
 // a statement execution through database/sql is paid once per group.
 const rowsPerInsert = 32
 
-// rowSink takes a table's rows, all columns in order.
+// rowSink takes a table's rows, all columns in order, in rowBuf form.
 type rowSink interface {
-	add(vals ...any) error
+	addRow(row []byte) error
 }
 
 // batch groups the rows of one table into multi-row INSERTs.
@@ -62,6 +62,14 @@ func (b *batch) add(vals ...any) error {
 	clear(b.args)
 	b.args = b.args[:0]
 	return err
+}
+
+func (b *batch) addRow(row []byte) error {
+	vals, err := decodeRow(row, nil)
+	if err != nil {
+		return err
+	}
+	return b.add(vals...)
 }
 
 // flush inserts the rows of an incomplete group one by one.
@@ -123,7 +131,7 @@ func beginLoad(ctx context.Context, db *sql.DB, bulk *bulkTables) (*sqlDB, error
 }
 
 func (s *sqlDB) commit() error {
-	for _, sink := range []rowSink{s.rec, s.ann, s.gene} {
+	for _, sink := range []any{s.rec, s.ann, s.gene} {
 		b, ok := sink.(*batch)
 		if !ok {
 			continue
@@ -180,6 +188,8 @@ type loader struct {
 	freqA     []float64
 	hasFreq   []bool
 	hits      []byte
+	row       rowBuf // the row being made
+	infoBuf   []byte // INFO without ANN
 	tracksSet bool
 }
 
@@ -309,13 +319,6 @@ func (ld *loader) geneID(s *sqlDB, name, id string) (int64, error) {
 	return gid, nil
 }
 
-func nullID(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
-}
-
 // record stores one data line: a rec row, its ann rows and gene keys.
 func (ld *loader) record(s *sqlDB, line []byte, lineNo int64) error {
 	ld.records++
@@ -390,9 +393,25 @@ func (ld *loader) record(s *sqlDB, line []byte, lineNo int64) error {
 		if err != nil {
 			return err
 		}
-		if err := s.ann.add(rid<<16|n, allele, nullID(tid), mask, imp,
-			unescape(e.f[8]), unescape(e.f[9]), unescape(e.f[10]), string(e.f[11]), string(e.f[12]),
-			string(e.f[13]), string(e.f[14]), unescape(e.f[15])); err != nil {
+		r := &ld.row
+		r.reset()
+		r.int(rid<<16 | n)
+		r.int(int64(allele))
+		if tid == 0 {
+			r.null()
+		} else {
+			r.int(tid)
+		}
+		r.int(mask)
+		r.int(int64(imp))
+		r.unescaped(e.f[8])
+		r.unescaped(e.f[9])
+		r.unescaped(e.f[10])
+		for _, f := range e.f[11:15] {
+			r.text(f)
+		}
+		r.unescaped(e.f[15])
+		if err := s.ann.addRow(r.b); err != nil {
 			return fmt.Errorf("variantdb: insert annotation: %w", err)
 		}
 		n++
@@ -408,7 +427,6 @@ func (ld *loader) record(s *sqlDB, line []byte, lineNo int64) error {
 	}
 
 	known := 0
-	var freq any
 	maxF, haveF := 0.0, false
 	for i := 0; i < nAlt; i++ {
 		if ld.knownA[i] {
@@ -423,9 +441,6 @@ func (ld *loader) record(s *sqlDB, line []byte, lineNo int64) error {
 		// by their ID.
 		known = 1
 	}
-	if haveF {
-		freq = maxF
-	}
 	ld.known += int64(known)
 	ld.allTerms |= terms
 	trackMask, hits := ld.trackHits(rec.Info)
@@ -434,10 +449,34 @@ func (ld *loader) record(s *sqlDB, line []byte, lineNo int64) error {
 		vid = ""
 	}
 	gene := unescape(top.f[3])
-	err = s.rec.add(rid, chrom, rec.Pos, vid, string(rec.Ref), string(altColumn(line, rec)),
-		worst, terms, known, freq, gene, string(top.f[1]), unescape(top.f[9]), unescape(top.f[10]),
-		n, trackMask, hits, nil, stripANN(rec.Info), ld.x.sampleText(rec.Rest))
-	if err != nil {
+	r := &ld.row
+	r.reset()
+	r.int(rid)
+	r.int(chrom)
+	r.int(rec.Pos)
+	r.str(vid)
+	r.text(rec.Ref)
+	r.text(altColumn(line, rec))
+	r.int(int64(worst))
+	r.int(terms)
+	r.int(int64(known))
+	if haveF {
+		r.float(maxF)
+	} else {
+		r.null()
+	}
+	r.str(gene)
+	r.text(top.f[1])
+	r.unescaped(top.f[9])
+	r.unescaped(top.f[10])
+	r.int(n)
+	r.int(trackMask)
+	r.str(hits)
+	r.null()
+	ld.infoBuf = appendStripANN(ld.infoBuf[:0], rec.Info)
+	r.text(ld.infoBuf)
+	r.text(ld.x.sampleBytes(rec.Rest))
+	if err := s.rec.addRow(r.b); err != nil {
 		return fmt.Errorf("variantdb: insert record: %w", err)
 	}
 	fv := math.NaN()
@@ -599,8 +638,28 @@ func (ld *loader) malformedRecord(s *sqlDB, rid int64, line []byte, perr error) 
 	if vid == "." {
 		vid = ""
 	}
-	err := s.rec.add(rid, chrom, pos, vid, cols[3], cols[4], ImpactNone, 0, 0, nil, "", "", "", "", 0, 0, "", perr.Error(), "", "")
-	if err != nil {
+	r := &ld.row
+	r.reset()
+	for _, n := range [...]int64{rid, chrom, pos} {
+		r.int(n)
+	}
+	for _, t := range cols[2:5] {
+		r.str(t)
+	}
+	for _, n := range [...]int64{ImpactNone, 0, 0} {
+		r.int(n)
+	}
+	r.null()
+	for range 4 {
+		r.str("")
+	}
+	r.int(0)
+	r.int(0)
+	r.str("")
+	r.str(perr.Error())
+	r.str("")
+	r.str("")
+	if err := s.rec.addRow(r.b); err != nil {
 		return fmt.Errorf("variantdb: insert record: %w", err)
 	}
 	ld.sortKey(chrom, pos, ImpactNone, math.NaN(), "")
