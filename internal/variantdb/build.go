@@ -226,6 +226,14 @@ func build(ctx context.Context, r io.Reader, path string, opt BuildOptions) (*Bu
 			}
 		}
 	}
+	// The keys are complete: the sort orders are computed on another
+	// goroutine while this one finishes the tables (the page writer is
+	// done soon, so the second core is free).
+	var orders chan map[string][]uint32
+	if ld.keys != nil {
+		orders = make(chan map[string][]uint32, 1)
+		go func(k *sortKeys, sorted bool) { orders <- k.orders(sorted) }(ld.keys, ld.sorted)
+	}
 	if tx == nil {
 		if tx, err = beginLoad(ctx, db, bulk); err != nil {
 			return nil, err
@@ -278,8 +286,8 @@ func build(ctx context.Context, r io.Reader, path string, opt BuildOptions) (*Bu
 			return nil, err
 		}
 	}
-	if ld.keys != nil {
-		err = writeSortsMem(ctx, db, ld.keys, ld.sorted, pairs, pairsInMem)
+	if orders != nil {
+		err = writeSortsMem(ctx, db, <-orders, pairs, pairsInMem)
 	} else {
 		err = writeSorts(ctx, db, ld.sorted)
 	}

@@ -91,31 +91,6 @@ func nextValue(row []byte) (rowValue, []byte, error) {
 	}
 }
 
-// serialType is the value's serial type in the record format.
-func (v *rowValue) serialType() uint64 {
-	switch v.tag {
-	case tagInt:
-		return intSerialType(v.n)
-	case tagFloat:
-		return 7
-	case tagText:
-		return uint64(len(v.text))*2 + 13
-	}
-	return 0
-}
-
-func (v *rowValue) appendTo(b []byte, st uint64) []byte {
-	switch v.tag {
-	case tagInt:
-		return appendInt(b, v.n, st)
-	case tagFloat:
-		return binary.BigEndian.AppendUint64(b, uint64(v.n))
-	case tagText:
-		return append(b, v.text...)
-	}
-	return b
-}
-
 // decodeRow returns the row's values as database/sql arguments (the
 // INSERT path the tests compare with).
 func decodeRow(row []byte, vals []any) ([]any, error) {
@@ -139,36 +114,64 @@ func decodeRow(row []byte, vals []any) ([]any, error) {
 	return vals, nil
 }
 
-// rowScratch is the decoded values of a row and their serial types,
-// reused from row to row (arrays on the stack would be cleared per row).
+// rowScratch holds the serial types of a row's values, reused from row to
+// row (an array on the stack would be cleared per row).
 type rowScratch struct {
-	vals  []rowValue
 	types []uint64
 }
 
 // appendRowRecord is appendRecord for a rowBuf's bytes; it returns the
 // first value (the rowid of a rowid table) too.
 func (sc *rowScratch) appendRowRecord(b []byte, row []byte, cols int, nullFirst bool) ([]byte, int64, error) {
-	if len(sc.vals) < cols {
-		sc.vals, sc.types = make([]rowValue, cols), make([]uint64, cols)
+	if len(sc.types) < cols {
+		sc.types = make([]uint64, cols)
 	}
-	vals, types := sc.vals[:cols], sc.types[:cols]
-	n, hdr := 0, 0
-	for len(row) > 0 {
+	types := sc.types[:cols]
+	n, hdr, p := 0, 0, 0
+	var first int64
+	for p < len(row) {
 		if n == cols {
 			return nil, 0, fmt.Errorf("more than %d values", cols)
 		}
-		v, rest, err := nextValue(row)
-		if err != nil {
-			return nil, 0, fmt.Errorf("column %d: %w", n+1, err)
+		var st uint64
+		switch row[p] {
+		case tagNull:
+			p++
+		case tagInt, tagFloat:
+			if len(row)-p < 9 {
+				return nil, 0, fmt.Errorf("column %d: short value", n+1)
+			}
+			if row[p] == tagFloat {
+				st = 7
+			} else {
+				v := int64(binary.LittleEndian.Uint64(row[p+1:]))
+				if n == 0 {
+					first = v
+				}
+				st = intSerialType(v)
+			}
+			p += 9
+		case tagText:
+			if len(row)-p < 5 {
+				return nil, 0, fmt.Errorf("column %d: short value", n+1)
+			}
+			l := int(binary.LittleEndian.Uint32(row[p+1:]))
+			if len(row)-p-5 < l {
+				return nil, 0, fmt.Errorf("column %d: short text", n+1)
+			}
+			st = uint64(l)*2 + 13
+			p += 5 + l
+		default:
+			return nil, 0, fmt.Errorf("column %d: bad tag %d", n+1, row[p])
 		}
-		row = rest
-		vals[n] = v
-		types[n] = 0
-		if n > 0 || !nullFirst {
-			types[n] = v.serialType()
+		if n == 0 && nullFirst {
+			if row[0] != tagInt {
+				return nil, 0, fmt.Errorf("rowid is not an integer")
+			}
+			st = 0
 		}
-		hdr += varintLen(types[n])
+		types[n] = st
+		hdr += varintLen(st)
 		n++
 	}
 	if n != cols {
@@ -179,19 +182,29 @@ func (sc *rowScratch) appendRowRecord(b []byte, row []byte, cols int, nullFirst 
 		l++
 	}
 	b = appendVarint(b, uint64(hdr+l))
-	for _, st := range types[:n] {
+	for _, st := range types {
 		b = appendVarint(b, st)
 	}
-	for i := range vals[:n] {
-		if types[i] != 0 {
-			b = vals[i].appendTo(b, types[i])
+	// The bodies, walking the row again.
+	p = 0
+	for _, st := range types {
+		tag := row[p]
+		switch tag {
+		case tagNull:
+			p++
+		case tagInt:
+			b = appendInt(b, int64(binary.LittleEndian.Uint64(row[p+1:])), st)
+			p += 9
+		case tagFloat:
+			if st != 0 {
+				b = binary.BigEndian.AppendUint64(b, binary.LittleEndian.Uint64(row[p+1:]))
+			}
+			p += 9
+		case tagText:
+			l := int(binary.LittleEndian.Uint32(row[p+1:]))
+			b = append(b, row[p+5:p+5+l]...)
+			p += 5 + l
 		}
-	}
-	var first int64
-	if n > 0 && vals[0].tag == tagInt {
-		first = vals[0].n
-	} else if nullFirst {
-		return nil, 0, fmt.Errorf("rowid is not an integer")
 	}
 	return b, first, nil
 }

@@ -133,13 +133,12 @@ func (k *sortKeys) orders(sorted bool) map[string][]uint32 {
 // writeSortsMem stores the orders computed from the in-memory keys, and
 // the gene pairs as writeSorts does: from pairs when the loader kept them
 // in memory, else from rec_gene.
-func writeSortsMem(ctx context.Context, db *sql.DB, k *sortKeys, sorted bool, pairs []genePair, pairsInMem bool) error {
+func writeSortsMem(ctx context.Context, db *sql.DB, orders map[string][]uint32, pairs []genePair, pairsInMem bool) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("variantdb: begin: %w", err)
 	}
 	defer tx.Rollback()
-	orders := k.orders(sorted)
 	for _, key := range []string{SortPos, SortGene, SortImpact, SortFreq} {
 		c := &colWriter{name: "sort:" + key, width: 4}
 		for _, rid := range orders[key] {
