@@ -1,9 +1,7 @@
 package browsertest
 
 import (
-	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,35 +10,15 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/gas-project/gas/internal/sharedtest"
 	"github.com/gas-project/gas/refdata"
 )
 
-// trioVCF writes the demo VCF with three samples S1–S3 (FORMAT GT:GQ:DP):
-// S1 0/1 with GQ n%100 and DP n%60 on record n; S2 cycles 1/1, 0/0, ./.,
-// 0|1; S3 a haploid 1 on every fifth record, else 0/0.
+// trioVCF writes the demo VCF with three samples S1–S3 (sharedtest.Trio).
 func trioVCF(t *testing.T) string {
 	t.Helper()
-	demo := refdata.DemoVCF()
-	i := bytes.Index(demo, []byte("\n#CHROM"))
-	j := i + 1 + bytes.IndexByte(demo[i+1:], '\n')
-	var b bytes.Buffer
-	b.Write(demo[:i+1])
-	b.WriteString("##FORMAT=<ID=GQ,Number=1,Type=Integer,Description=\"Genotype quality\">\n")
-	b.WriteString("##FORMAT=<ID=DP,Number=1,Type=Integer,Description=\"Read depth\">\n")
-	b.WriteString("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\tS2\tS3\n")
-	n := 0
-	for _, line := range bytes.Split(bytes.TrimSpace(demo[j+1:]), []byte("\n")) {
-		n++
-		cols := bytes.Split(line, []byte("\t"))
-		s3 := "0/0"
-		if n%5 == 0 {
-			s3 = "1"
-		}
-		fmt.Fprintf(&b, "%s\tGT:GQ:DP\t0/1:%d:%d\t%s:99:30\t%s\n", bytes.Join(cols[:8], []byte("\t")),
-			n%100, n%60, []string{"1/1", "0/0", "./.", "0|1"}[(n-1)%4], s3)
-	}
 	path := filepath.Join(t.TempDir(), "trio.vcf")
-	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(path, sharedtest.Trio(refdata.DemoVCF()), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/gas-project/gas/annotate"
+	"github.com/gas-project/gas/internal/sharedtest"
+	"github.com/gas-project/gas/refdata"
 )
 
 // TestGeneViewFilterShowsGenesOwnAnnotation: with ?gene=GABPA every row
@@ -47,7 +49,7 @@ func TestGeneViewFilterShowsGenesOwnAnnotation(t *testing.T) {
 }
 
 func TestVariantPageDetail(t *testing.T) {
-	src, _ := annotated(t, multiSampleVCF(t), annotate.Options{})
+	src, _ := annotated(t, sharedtest.Trio(refdata.DemoVCF()), annotate.Options{})
 	ix, _ := buildIndex(t, src, BuildOptions{})
 	recs := oracle(t, plain(t, src), demoKnown, "dbsnp_MAF")
 	ctx := context.Background()
@@ -101,7 +103,7 @@ func TestVariantPageDetail(t *testing.T) {
 // TestGeneViewMatchesOracle compares the gene view's counts with a plain
 // reading of the text, for the full result and filtered views.
 func TestGeneViewMatchesOracle(t *testing.T) {
-	src, _ := annotated(t, multiSampleVCF(t), annotate.Options{})
+	src, _ := annotated(t, sharedtest.Trio(refdata.DemoVCF()), annotate.Options{})
 	ix, _ := buildIndex(t, src, BuildOptions{})
 	recs := oracle(t, plain(t, src), demoKnown, "dbsnp_MAF")
 	for _, f := range []Filter{{}, {Zygosity: []int{GTHomAlt}, Samples: []string{"S2"}}, {Genes: []string{"MRPL39", "APP"}}, {Known: KnownOnly}} {

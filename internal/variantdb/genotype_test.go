@@ -11,35 +11,9 @@ import (
 	"testing"
 
 	"github.com/gas-project/gas/annotate"
+	"github.com/gas-project/gas/internal/sharedtest"
 	"github.com/gas-project/gas/refdata"
 )
-
-// multiSampleVCF is the demo VCF with three samples, FORMAT GT:GQ:DP:
-// S1 is 0/1 with GQ i%100 and DP i%60 on record i (1-based); S2 cycles
-// through 1/1, 0/0, ./., 0|1 (GQ 99, DP 30); S3 is a haploid 1 on every
-// fifth record and 0/0 (GT only) elsewhere.
-func multiSampleVCF(t testing.TB) []byte {
-	demo := refdata.DemoVCF()
-	i := bytes.Index(demo, []byte("\n#CHROM"))
-	j := i + 1 + bytes.IndexByte(demo[i+1:], '\n')
-	var b bytes.Buffer
-	b.Write(demo[:i+1])
-	b.WriteString("##FORMAT=<ID=GQ,Number=1,Type=Integer,Description=\"Genotype quality\">\n")
-	b.WriteString("##FORMAT=<ID=DP,Number=1,Type=Integer,Description=\"Read depth\">\n")
-	b.WriteString("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\tS2\tS3\n")
-	n := 0
-	for _, line := range bytes.Split(bytes.TrimSpace(demo[j+1:]), []byte("\n")) {
-		n++
-		cols := bytes.Split(line, []byte("\t"))
-		s2 := []string{"1/1", "0/0", "./.", "0|1"}[(n-1)%4]
-		s3 := "0/0"
-		if n%5 == 0 {
-			s3 = "1"
-		}
-		fmt.Fprintf(&b, "%s\tGT:GQ:DP\t0/1:%d:%d\t%s:99:30\t%s\n", bytes.Join(cols[:8], []byte("\t")), n%100, n%60, s2, s3)
-	}
-	return b.Bytes()
-}
 
 func TestGenotypeClasses(t *testing.T) {
 	for _, c := range []struct {
@@ -71,7 +45,7 @@ func TestGenotypeClasses(t *testing.T) {
 }
 
 func TestGenotypeColumnsBuilt(t *testing.T) {
-	src, _ := annotated(t, multiSampleVCF(t), annotate.Options{})
+	src, _ := annotated(t, sharedtest.Trio(refdata.DemoVCF()), annotate.Options{})
 	ix, _ := buildIndex(t, src, BuildOptions{})
 	ctx := context.Background()
 	for s, check := range []func(n int) (int, int, int){
@@ -147,7 +121,7 @@ var genotypeFilters = []Filter{
 // TestGenotypeFiltersMatchOracle checks every combined view of a
 // three-sample result against a plain reading of its text.
 func TestGenotypeFiltersMatchOracle(t *testing.T) {
-	src, _ := annotated(t, multiSampleVCF(t), annotate.Options{})
+	src, _ := annotated(t, sharedtest.Trio(refdata.DemoVCF()), annotate.Options{})
 	ix, _ := buildIndex(t, src, BuildOptions{})
 	recs := oracle(t, plain(t, src), demoKnown, "dbsnp_MAF")
 	nonEmpty := 0

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/gas-project/gas/annotate"
+	"github.com/gas-project/gas/internal/sharedtest"
+	"github.com/gas-project/gas/refdata"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -15,7 +17,7 @@ import (
 // (one row per record × annotation, the same rows as the TSV, source
 // fields as columns) and its Summary sheet states the same count.
 func TestXlsxExport(t *testing.T) {
-	src, _ := annotated(t, multiSampleVCF(t), annotate.Options{})
+	src, _ := annotated(t, sharedtest.Trio(refdata.DemoVCF()), annotate.Options{})
 	ix, _ := buildIndex(t, src, BuildOptions{})
 	ctx := context.Background()
 	for _, f := range []Filter{{}, {Genes: []string{"MRPL39"}, Zygosity: []int{GTHet}}, {ClinSig: []string{"likely_benign"}}} {
