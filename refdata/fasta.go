@@ -32,7 +32,7 @@ var baseTable = func() (t [256]byte) {
 // bases, one contig after the other, and returns the contigs in file order.
 func writeFASTA(ctx context.Context, r io.Reader, w io.Writer, file string) ([]fastaContig, error) {
 	br := bufio.NewReaderSize(r, 1<<20)
-	bw := bufio.NewWriterSize(w, 1<<20)
+	bw := newBundleWriter(w)
 	var out []fastaContig
 	seen := map[string]bool{}
 	line := 0

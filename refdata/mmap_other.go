@@ -9,3 +9,6 @@ func mapFile(path string) ([]byte, func() error, error) {
 	data, err := os.ReadFile(path)
 	return data, nil, err
 }
+
+// hugeMappings reports whether mapFile aligns large files for huge pages.
+const hugeMappings = false

@@ -1,4 +1,4 @@
-//go:build unix
+//go:build unix && !linux
 
 package refdata
 
@@ -34,3 +34,6 @@ func mapFile(path string) ([]byte, func() error, error) {
 	}
 	return data, func() error { return syscall.Munmap(data) }, nil
 }
+
+// hugeMappings reports whether mapFile aligns large files for huge pages.
+const hugeMappings = false

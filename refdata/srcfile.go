@@ -244,8 +244,8 @@ func newSrcWriter(idxPath, datPath string, hasIDs bool) (*srcWriter, error) {
 			return nil, err
 		}
 	}
-	w.kw = bufio.NewWriterSize(w.idx, 1<<20)
-	w.pw = bufio.NewWriterSize(w.dat, 1<<20)
+	w.kw = newBundleWriter(w.idx)
+	w.pw = newBundleWriter(w.dat)
 	w.ow = bufio.NewWriterSize(w.tmp[0], 1<<18)
 	w.bw = bufio.NewWriterSize(w.tmp[1], 1<<16)
 	w.kw.Write(srcIdxMagic[:])
