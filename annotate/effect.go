@@ -562,12 +562,15 @@ func (sc *scratch) codingEffect(m *txModel, v *variant, src seqSource, ef *effec
 		// unknown, but a length change that is not a multiple of 3 still
 		// shifts the frame of every complete codon after it (VEP's
 		// frameshift needs only the CDS coordinates and the lengths).
-		if (len(sc.altT)-len(sc.refT))%3 != 0 {
-			ef.terms.add(soFrameshift)
-		} else {
-			ef.terms.add(soCodingSequence)
-		}
 		ef.aaPos = 1
+		switch d := len(sc.altT) - len(sc.refT); {
+		case d%3 != 0:
+			ef.terms.add(soFrameshift)
+		case d == 0:
+			ef.terms.add(soCodingSequence)
+		default:
+			sc.partialCodonIndel(m, src, q1, q2, ef)
+		}
 		return
 	}
 	ciA, ciB := (left-1-f)/3, (right-1-f)/3
@@ -635,6 +638,57 @@ func (sc *scratch) codingEffect(m *txModel, v *variant, src seqSource, ef *effec
 		firstAA: firstAA, q1: q1, q2: q2, varCodon: varCodon, next: m.cdsS + wq2,
 		startCodon: startCodon, frameshift: frameshift,
 	})
+}
+
+// partialCodonIndel classifies an in-frame insertion or deletion that
+// begins in the partial first codon of a 5'-incomplete CDS (CDS positions
+// q1..q2; q2 = q1-1 for an insertion before q1) as VEP does on such a
+// transcript: its codons from the padded first one (Ns, as in the Ensembl
+// protein) to the last one the change reaches, translated with X for a
+// codon holding an N, then VEP's inframe_deletion, inframe_insertion,
+// protein_altering_variant and stop_gained predicates. Start codon terms do
+// not apply: the transcript's start is not known (cds_start_NF).
+func (sc *scratch) partialCodonIndel(m *txModel, src seqSource, q1, q2 int, ef *effect) {
+	pad := m.vepPad()
+	last := max(q2, q1-1, 1) // last CDS position the change covers or follows
+	end := (last+pad+2)/3*3 - pad
+	if end > m.cdsLen {
+		ef.terms.add(soCodingSequence)
+		return
+	}
+	var err error
+	sc.w, err = m.appendCDNA(sc.w[:0], src, m.cdsS, m.cdsS+end-1)
+	if err != nil || len(sc.w) != end {
+		ef.terms.add(soCodingSequence)
+		ef.warn = warnNoSequence
+		return
+	}
+	ref := append(bytes.Repeat([]byte{'N'}, pad), sc.w...)
+	alt := append(append(append(bytes.Repeat([]byte{'N'}, pad), sc.w[:q1-1]...), sc.altT...), sc.w[q2:]...)
+	refPep, altPep := translate(nil, ref), translate(nil, alt)
+	if i := bytes.IndexByte(altPep, '*'); i >= 0 && bytes.IndexByte(refPep, '*') < 0 {
+		ef.terms.add(soStopGained)
+	}
+	switch {
+	case len(alt) < len(ref) && (len(sc.altT) == 0 || bytes.HasPrefix(ref, alt) || bytes.HasSuffix(ref, alt)):
+		// After trimming the codons' common ends a pure deletion leaves
+		// nothing of ALT: VEP's inframe_deletion.
+		ef.terms.add(soInframeDeletion)
+	case len(alt) > len(ref):
+		if i := bytes.IndexByte(altPep, '*'); i >= 0 {
+			altPep = altPep[:i+1] // an insertion keeping the stop it brings
+		}
+		if bytes.HasPrefix(altPep, refPep) || bytes.HasSuffix(altPep, refPep) {
+			// VEP's coding_unknown (the X of the padded codon) stands
+			// beside an insertion, not beside the terms below.
+			ef.terms.add(soInframeInsertion)
+			ef.terms.add(soCodingSequence)
+		} else {
+			ef.terms.add(soProteinAltering)
+		}
+	default:
+		ef.terms.add(soProteinAltering)
+	}
 }
 
 // orient puts REF and ALT in transcript orientation into sc.refT and

@@ -190,6 +190,35 @@ func TestVEPIncompleteStartNumbering(t *testing.T) {
 	}
 	pos, r, a = snv(g, 40, string(other(g[39])))
 	bothStrands(t, g, tr, mk("substitution in the partial codon", pos, r, a, "coding_sequence_variant", "c.2*", ""))
+
+	// In-frame changes beginning in the partial codon, with VEP 115's
+	// answers on this model marked cds_start_NF (docs/conformance.md):
+	// its codons are read from the padded one (XM/X for c.2_4del), so a
+	// deletion is an inframe_deletion, an insertion an inframe_insertion
+	// beside coding_sequence_variant (the X), and anything else a
+	// protein_altering_variant; never start_lost.
+	for _, c := range []struct {
+		name     string
+		pos      int
+		ref, alt string
+		terms, c string
+	}{
+		{"in-frame deletion from the partial codon", 39, "CCAT", "C", "inframe_deletion", "c.2_4del"},
+		{"in-frame deletion of the partial codon", 38, "TCCA", "T", "inframe_deletion", "c.1_3del"},
+		{"two codons deleted from the partial one", 39, "CCATGGC", "C", "inframe_deletion", "c.2_7del"},
+		{"in-frame insertion in the partial codon", 39, "C", "CGGA", "inframe_insertion&coding_sequence_variant", "c.1_2insGGA"},
+		{"in-frame delins shortening", 39, "CCATGGC", "CGGA", "protein_altering_variant", "c.2_7delinsGGA"},
+		{"in-frame delins lengthening", 39, "CC", "CGGAT", "inframe_insertion&coding_sequence_variant", "c.2delinsGGAT"},
+		{"in-frame delins of the partial codon", 38, "TCCATGG", "TAAA", "protein_altering_variant", "c.1_6delinsAAA"},
+	} {
+		if got := string(g[c.pos-1 : c.pos-1+len(c.ref)]); got != c.ref {
+			t.Fatalf("%s: REF %s, the model has %s", c.name, c.ref, got)
+		}
+		f, r := bothStrands(t, g, tr, mk(c.name, c.pos, c.ref, c.alt, c.terms, c.c, ""))
+		if f.aaPos != 1 || r.aaPos != 1 {
+			t.Errorf("%s: AA.pos %d/%d, want 1 (the padded codon)", c.name, f.aaPos, r.aaPos)
+		}
+	}
 }
 
 // chr21Bundle builds a bundle from the Ensembl chr21 gene model and exon
