@@ -287,16 +287,9 @@ func (s *server) error(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (s *server) errorStatus(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
-	var b ErrorBody
-	b.Error.Code, b.Error.Message, b.Error.RequestID = code, msg, httpserver.RequestIDFrom(r.Context())
-	s.json(w, status, b)
+	httpserver.WriteJSONError(w, r, status, code, msg)
 }
 
 func (s *server) json(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
+	httpserver.WriteJSON(w, status, v)
 }

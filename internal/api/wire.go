@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gas-project/gas"
+	"github.com/gas-project/gas/internal/httpserver"
 )
 
 // The wire types of the API: what its answers and JSON requests hold.
@@ -102,11 +103,6 @@ type SubmitRequest struct {
 	SkipMalformed bool `json:"skip_malformed,omitempty"`
 }
 
-// ErrorBody is the body of every error answer.
-type ErrorBody struct {
-	Error struct {
-		Code      string `json:"code"`
-		Message   string `json:"message"`
-		RequestID string `json:"request_id,omitempty"`
-	} `json:"error"`
-}
+// ErrorBody is the body of every error answer (the site answers token
+// requests with the same body).
+type ErrorBody = httpserver.ErrorBody

@@ -18,7 +18,7 @@ func (s *server) archivedResult(w http.ResponseWriter, r *http.Request, u *gas.U
 	if err == nil {
 		return false
 	}
-	v := errorView{Status: httpserver.StatusFor(err), Message: gas.ErrorMessage(err),
+	v := errorView{Status: httpserver.StatusFor(err), Code: gas.ErrorCode(err), Message: gas.ErrorMessage(err),
 		Back: "/jobs/" + job.ID, BackLabel: "Back to the annotation (summary and charts)"}
 	if job.State == gas.JobArchived && u.Plan != gas.PlanPremium {
 		v.Offer = "Premium users' results are kept, and archived ones are restored when an account becomes Premium. " +

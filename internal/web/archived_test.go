@@ -3,14 +3,17 @@ package web
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gas-project/gas"
+	"github.com/gas-project/gas/internal/httpserver"
 	"github.com/gas-project/gas/refdata"
 )
 
@@ -57,6 +60,7 @@ func TestArchivedResultGated(t *testing.T) {
 	if err := f.blobs.Delete(ctx, j.ResultKey); err != nil {
 		t.Fatal(err)
 	}
+	token := newToken(t, c, url.Values{"name": {"script"}, "scope": {gas.ScopeJobsRead}})
 	check := func(state string, want string, offer bool) {
 		t.Helper()
 		for _, p := range gated {
@@ -67,6 +71,14 @@ func TestArchivedResultGated(t *testing.T) {
 			}
 			if got := attr(find(doc, "#offer-link"), "href"); (got == "/subscribe") != offer {
 				t.Errorf("%s: GET %s: plans link %q, want one: %v", state, p, got, offer)
+			}
+			if p == "/result" {
+				continue // the download is the API's (GET /api/v1/jobs/{id}/result), not a token route of the site
+			}
+			// A script with a token gets the API's JSON error: code and words.
+			code, msg, ctype := tokenError(t, f, "/jobs/"+id+p, token)
+			if code != gas.EARCHIVED || msg != want || ctype != "application/json" {
+				t.Errorf("%s: GET %s with a token: %s %q (%s), want %s %q as JSON", state, p, code, msg, ctype, gas.EARCHIVED, want)
 			}
 		}
 		doc := c.get("/jobs/" + id).doc(t)
@@ -98,4 +110,24 @@ func TestArchivedResultGated(t *testing.T) {
 			t.Errorf("restored: GET %s = %d", p, r.StatusCode)
 		}
 	}
+}
+
+// tokenError GETs path with an API token and decodes the JSON error the
+// site answers scripts with, returning its code, message and Content-Type.
+func tokenError(t *testing.T, f *fixture, path, token string) (code, msg, ctype string) {
+	t.Helper()
+	req, err := http.NewRequest("GET", f.srv.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	r := f.client().do(req)
+	var b httpserver.ErrorBody
+	if err := json.Unmarshal(r.body, &b); err != nil {
+		t.Fatalf("GET %s with a token: %d, not a JSON error: %v\n%.300s", path, r.StatusCode, err, r.body)
+	}
+	if b.Error.RequestID == "" {
+		t.Errorf("GET %s with a token: no request_id in %s", path, r.body)
+	}
+	return b.Error.Code, b.Error.Message, r.Header.Get("Content-Type")
 }

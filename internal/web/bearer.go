@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/gas-project/gas"
+	"github.com/gas-project/gas/internal/httpserver"
 )
 
 // TokenStore authenticates personal access tokens (sqldb.DB implements
@@ -29,11 +30,14 @@ func (s *server) requireReader(h func(http.ResponseWriter, *http.Request, *gas.U
 			session(w, r)
 			return
 		}
+		// A program sent it: every answer from here on, errors included,
+		// is for a program (JSON errors as the API's, see renderErrorView).
+		r = r.WithContext(context.WithValue(r.Context(), tokenRequestKey{}, true))
 		ip := s.clientIP(r)
 		w.Header().Set("Cache-Control", "private, no-store")
 		if ok, retry := s.bearerLimit.Allow(ip); !ok {
 			w.Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds())+1))
-			http.Error(w, "Too many requests with invalid tokens; try again later.", http.StatusTooManyRequests)
+			httpserver.WriteJSONError(w, r, http.StatusTooManyRequests, "rate_limited", "Too many requests with invalid tokens; try again later.")
 			return
 		}
 		u, tok, err := s.d.Tokens.TokenUser(r.Context(), strings.TrimSpace(secret))
@@ -43,16 +47,26 @@ func (s *server) requireReader(h func(http.ResponseWriter, *http.Request, *gas.U
 				return
 			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="gas", error="invalid_token"`)
-			http.Error(w, "This token is not valid (unknown, revoked or expired).", http.StatusUnauthorized)
+			httpserver.WriteJSONError(w, r, http.StatusUnauthorized, gas.EUNAUTH, "This token is not valid (unknown, revoked or expired).")
 			return
 		}
 		// A good token does not use up the address's allowance.
 		s.bearerLimit.Refund(ip)
 		if !tok.HasScope(gas.ScopeJobsRead) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="gas", error="insufficient_scope", scope="`+gas.ScopeJobsRead+`"`)
-			http.Error(w, "This token lacks the "+gas.ScopeJobsRead+" scope.", http.StatusForbidden)
+			httpserver.WriteJSONError(w, r, http.StatusForbidden, gas.EFORBIDDEN, "This token lacks the "+gas.ScopeJobsRead+" scope.")
 			return
 		}
 		h(w, r, u)
 	}
+}
+
+// tokenRequestKey marks a request authenticated by an API token.
+type tokenRequestKey struct{}
+
+// tokenRequest reports whether r was authenticated by an API token rather
+// than a session: a script, which reads errors as JSON, not pages.
+func tokenRequest(r *http.Request) bool {
+	v, _ := r.Context().Value(tokenRequestKey{}).(bool)
+	return v
 }

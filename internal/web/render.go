@@ -223,8 +223,11 @@ type errorView struct {
 	base
 	Status     int
 	StatusText string
-	Message    string
-	Offer      string
+	// Code is the gas error code, for a token request's JSON answer
+	// (empty: from the status).
+	Code    string
+	Message string
+	Offer   string
 	// OfferLink and OfferLabel, when set, follow the offer as a link
 	// (the plans page for an upgrade).
 	OfferLink  string
@@ -259,6 +262,16 @@ func (s *server) renderErrorView(w http.ResponseWriter, r *http.Request, v error
 			v.Message = http.StatusText(v.Status)
 		}
 	}
+	if tokenRequest(r) {
+		// A script with an API token gets the API's JSON error, with the
+		// code of the error when the handler had one.
+		code := v.Code
+		if code == "" {
+			code = httpserver.CodeFor(v.Status)
+		}
+		httpserver.WriteJSONError(w, r, v.Status, code, v.Message)
+		return
+	}
 	v.StatusText = http.StatusText(v.Status)
 	v.base = s.baseFor(r, v.StatusText)
 	if v.Back == "" {
@@ -292,5 +305,5 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	httpserver.SetRetryAfter(w, err)
-	s.renderError(w, r, status, gas.ErrorMessage(err))
+	s.renderErrorView(w, r, errorView{Status: status, Code: gas.ErrorCode(err), Message: gas.ErrorMessage(err)})
 }

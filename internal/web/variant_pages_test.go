@@ -298,6 +298,18 @@ func TestBearerExportAndViews(t *testing.T) {
 	if r := bearer("/jobs/"+id+"/variants.tsv", otherTok); r.StatusCode != http.StatusNotFound {
 		t.Errorf("another user's token: %d", r.StatusCode)
 	}
+	// Every refusal a script gets is the API's JSON error, not a page.
+	for _, c := range []struct{ path, token, code string }{
+		{"/jobs/" + id + "/variants.tsv", "gas_not_a_real_token", gas.EUNAUTH},
+		{"/jobs/" + id + "/variants.tsv", write, gas.EFORBIDDEN},
+		{"/jobs/" + id + "/variants.tsv", otherTok, gas.ENOTFOUND},
+		{"/jobs/" + id + "/variants/999999", read, gas.ENOTFOUND},
+		{"/jobs/" + id + "/variants.tsv?region=chrQ:x-y", read, gas.EINVALID},
+	} {
+		if code, msg, ctype := tokenError(t, f, c.path, c.token); code != c.code || msg == "" || ctype != "application/json" {
+			t.Errorf("%s with a token: %s %q (%s), want %s", c.path, code, msg, ctype, c.code)
+		}
+	}
 	// Without a token or session: the sign-in redirect, as before.
 	if r := f.client().get("/jobs/" + id + "/variants.tsv"); r.StatusCode != http.StatusSeeOther {
 		t.Errorf("anonymous export: %d", r.StatusCode)
