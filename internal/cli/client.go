@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -13,7 +12,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -487,21 +485,13 @@ func (c *apiClient) export(ctx context.Context, args []string) error {
 	return nil
 }
 
-// errorMessageRe finds the message of the site's error page.
-var errorMessageRe = regexp.MustCompile(`(?s)id="error-message"[^>]*>(.*?)</`)
-
-// siteError words a refusal of the site (an HTML error page or a plain
-// text answer) as its message and status.
+// siteError words a refusal of the site as its message and status.
 func siteError(resp *http.Response) string {
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 256<<10))
-	msg := strings.TrimSpace(string(b))
-	if m := errorMessageRe.FindSubmatch(b); m != nil {
-		msg = html.UnescapeString(strings.Join(strings.Fields(string(m[1])), " "))
-	} else if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || len(msg) > 300 {
-		msg = ""
-	}
-	if msg == "" {
+	// The site answers a token request's refusals with the API's JSON
+	// error (docs/web.md).
+	var ae api.ErrorBody
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&ae); err != nil || ae.Error.Message == "" {
 		return resp.Status
 	}
-	return msg + " (" + resp.Status + ")"
+	return ae.Error.Message + " (" + resp.Status + ")"
 }

@@ -7,9 +7,9 @@ import (
 	"testing"
 )
 
-// TestSiteError: export refusals from the site read as the page's message
-// (the archived gate's words), a plain-text answer as itself, and an HTML
-// page without a message as the status alone.
+// TestSiteError: export refusals from the site (the API's JSON error, as
+// the site answers token requests) read as their message and status; an
+// answer that is no such error (a proxy's page) as the status alone.
 func TestSiteError(t *testing.T) {
 	t.Parallel()
 	resp := func(status int, ctype, body string) *http.Response {
@@ -20,10 +20,12 @@ func TestSiteError(t *testing.T) {
 		r    *http.Response
 		want string
 	}{
-		{resp(409, "text/html; charset=utf-8", `<p class="lead" id="error-message">The result was moved to the archive on 2026-12-07:
-			archived &mdash; restore by upgrading.</p>`), "The result was moved to the archive on 2026-12-07: archived — restore by upgrading. (Conflict)"},
-		{resp(403, "text/plain; charset=utf-8", "This token lacks the jobs:read scope.\n"), "This token lacks the jobs:read scope. (Forbidden)"},
-		{resp(500, "text/html", "<html><body>oops</body></html>"), "Internal Server Error"},
+		{resp(409, "application/json", `{"error": {"code": "archived", "message": "The result was moved to the archive on 2026-12-07: archived — restore by upgrading.", "request_id": "x"}}`),
+			"The result was moved to the archive on 2026-12-07: archived — restore by upgrading. (Conflict)"},
+		{resp(403, "application/json", `{"error": {"code": "forbidden", "message": "This token lacks the jobs:read scope."}}`),
+			"This token lacks the jobs:read scope. (Forbidden)"},
+		{resp(502, "text/html", "<html><body>Bad gateway</body></html>"), "Bad Gateway"},
+		{resp(500, "application/json", `{"error": {}}`), "Internal Server Error"},
 	} {
 		if got := siteError(tc.r); got != tc.want {
 			t.Errorf("siteError = %q, want %q", got, tc.want)

@@ -177,6 +177,15 @@ func TestTokenClientRoundTrip(t *testing.T) {
 	if code, _, errOut := runGas(t, bad, "client", "list"); code != 1 || !strings.Contains(errOut, "not valid") {
 		t.Fatalf("wrong token = %d %q", code, errOut)
 	}
+	// The site's refusals of an export come as the API's JSON error: the
+	// client says why.
+	if code, _, errOut := runGas(t, bad, "client", "export", id[1], "--format", "tsv"); code != 1 || !strings.Contains(errOut, "not valid") {
+		t.Fatalf("export with a wrong token = %d %q", code, errOut)
+	}
+	if code, _, errOut := runGas(t, env, "client", "export", id[1], "--format", "tsv", "--filter", "region=chrQ:x-y"); code != 1 ||
+		!strings.Contains(errOut, "Bad Request") || !strings.Contains(errOut, "region") {
+		t.Fatalf("export with a bad filter = %d %q", code, errOut)
+	}
 	if code, _, errOut := runGas(t, []string{"GAS_URL=" + s.url}, "client", "list"); code != 1 || !strings.Contains(errOut, "GAS_TOKEN") {
 		t.Fatalf("no token = %d %q", code, errOut)
 	}
