@@ -104,6 +104,9 @@ type Deps struct {
 	// report, which an upload ID must not take over; nil: CreateJob's
 	// own refusal alone.
 	Pending submit.Pending
+	// Limiters keeps the limits of failed tokens; the database's makes
+	// every server sharing it count together. Nil: in memory, per server.
+	Limiters auth.LimiterFunc
 }
 
 type server struct {
@@ -112,7 +115,7 @@ type server struct {
 	log *slog.Logger
 	// Failed token checks, per client address and per token prefix (what
 	// is being guessed); see authenticated.
-	failedAddr, failedPrefix *auth.Limiter
+	failedAddr, failedPrefix auth.RateLimiter
 }
 
 // route is one endpoint; the OpenAPI test checks the document against this
@@ -160,11 +163,15 @@ func NewHandler(cfg Config, d Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	limit := d.Limiters
+	if limit == nil {
+		limit = auth.MemoryLimiters
+	}
 	s := &server{cfg: cfg, d: d, log: cfg.Logger,
 		// Ten wrong tokens in a row from one address, or for one token
 		// prefix from anywhere, then one a second.
-		failedAddr:   auth.NewLimiter(time.Second, 10, cfg.Now),
-		failedPrefix: auth.NewLimiter(time.Second, 10, cfg.Now)}
+		failedAddr:   limit("api.token.address", time.Second, 10, cfg.Now),
+		failedPrefix: limit("api.token.prefix", time.Second, 10, cfg.Now)}
 	mux := http.NewServeMux()
 	for _, rt := range routes {
 		pattern := rt.method + " " + Prefix + rt.path

@@ -58,7 +58,7 @@ func setupWith(t *testing.T, edit func(*Config)) *fixture {
 		edit(&cfg)
 	}
 	h, err := NewHandler(cfg,
-		Deps{Tokens: db, Jobs: store, Update: store, Blobs: blobs})
+		Deps{Tokens: db, Jobs: store, Update: store, Blobs: blobs, Limiters: db.RateLimiter})
 	if err != nil {
 		t.Fatal(err)
 	}

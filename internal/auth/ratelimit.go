@@ -6,6 +6,25 @@ import (
 	"time"
 )
 
+// RateLimiter is what the front ends ask of a rate limit: take an attempt
+// for a key, and give one back. Limiter keeps its buckets in the process;
+// a store's (sqldb.DB.RateLimiter) keeps them in the database, so that
+// every web and API server in front of it counts together.
+type RateLimiter interface {
+	Allow(key string) (ok bool, retryAfter time.Duration)
+	Refund(key string)
+}
+
+// LimiterFunc makes a rate limit: burst attempts per key at once, then
+// one per every, on the clock now. name keeps its keys apart from other
+// limits' (one name per limit and front end).
+type LimiterFunc func(name string, every time.Duration, burst int, now func() time.Time) RateLimiter
+
+// MemoryLimiters is the LimiterFunc of limits kept in the process.
+func MemoryLimiters(_ string, every time.Duration, burst int, now func() time.Time) RateLimiter {
+	return NewLimiter(every, burst, now)
+}
+
 // Limiter throttles attempts per key with a token bucket per key: burst
 // attempts at once, then one per every. It is safe for concurrent use.
 // Keys idle long enough for their bucket to refill are dropped, so memory

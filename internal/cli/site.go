@@ -62,7 +62,7 @@ func siteHandler(ctx context.Context, cfg config.Config, svc *services, baseURL 
 	db := svc.db
 	deps := web.Deps{Users: db, Sessions: db, Jobs: svc.store, Blobs: svc.blobs, Accounts: db,
 		Notifications: db, Cold: svc.cold, Progress: db, Deleter: db, Retrier: svc.store, Uploads: db, Quota: db, IndexKeys: db,
-		Presigner: svc.presign, Tokens: db,
+		Presigner: svc.presign, Tokens: db, Limiters: db.RateLimiter,
 		// The variant browser asks for an index that is missing or of an
 		// old format to be built again.
 		Reindex: func(ctx context.Context, id string) error { return jobs.QueueIndex(ctx, svc.ins.Client(), id) }}
@@ -112,7 +112,8 @@ func siteHandler(ctx context.Context, cfg config.Config, svc *services, baseURL 
 	apiHandler, err := api.NewHandler(api.Config{FreeUploadLimit: cfg.FreeUploadLimit, PremiumUploadLimit: cfg.PremiumUploadLimit, Limits: cfg.Limits,
 		DefaultBundle: cfg.DefaultBundle, Bundles: cfg.OfferedBundles(), BaseURL: baseURL,
 		Proxies: auth.NewProxies(cfg.TrustedProxies), OnRateLimited: svc.metrics.ObserveRateLimited, Logger: logger},
-		api.Deps{Tokens: db, Jobs: svc.store, Update: svc.store, Blobs: svc.blobs, Presign: svc.presign, Quota: db, Pending: db})
+		api.Deps{Tokens: db, Jobs: svc.store, Update: svc.store, Blobs: svc.blobs, Presign: svc.presign, Quota: db, Pending: db,
+			Limiters: db.RateLimiter})
 	if err != nil {
 		return nil, err
 	}

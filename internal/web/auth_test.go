@@ -2,7 +2,10 @@ package web
 
 import (
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"strings"
@@ -207,6 +210,41 @@ func TestSigninRateLimit(t *testing.T) {
 	f.clock.Add(13 * time.Second)
 	if r := c.signin("limit@example.org", "the right password"); r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("after waiting: %d", r.StatusCode)
+	}
+}
+
+// TestSigninRateLimitAcrossServers: two web servers on one database (the
+// scaled-out deployment) count failed sign-ins together, as the service
+// wires them (Deps.Limiters = the database's): three wrong passwords on
+// one and two on the other use up the account's five, and the right
+// password is then refused on either until the bucket refills.
+func TestSigninRateLimitAcrossServers(t *testing.T) {
+	t.Parallel()
+	f := setup(t, nil)
+	h, err := NewHandler(Config{Version: "test", DefaultBundle: "demo", Now: f.clock.Now,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, dbDeps(f.db, f.jobs, f.blobs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv2 := httptest.NewServer(h)
+	t.Cleanup(srv2.Close)
+	f2 := *f
+	f2.srv = srv2
+	one, two := f.client(), f2.client()
+	one.signup("shared@example.org", "the right password")
+	for i, c := range []*client{one, two, one, two, one} {
+		if r := c.signin("shared@example.org", "wrong"); r.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("wrong password %d: %d", i+1, r.StatusCode)
+		}
+	}
+	for name, c := range map[string]*client{"first": f.client(), "second": f2.client()} {
+		if r := c.signin("shared@example.org", "the right password"); r.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("right password on the %s server after 5 failures across both: %d, want 429", name, r.StatusCode)
+		}
+	}
+	f.clock.Add(13 * time.Second)
+	if r := f2.client().signin("shared@example.org", "the right password"); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("after the refill: %d", r.StatusCode)
 	}
 }
 

@@ -131,7 +131,7 @@ func setupDeps(t testing.TB, edit func(*Config), wrapJobs func(gas.JobStore) gas
 // wires them (no archive, billing, notifications or presigning).
 func dbDeps(db *sqldb.DB, jobs *sqldb.Jobs, blobs gas.BlobStore) Deps {
 	return Deps{Users: db, Sessions: db, Jobs: jobs, Blobs: blobs, Accounts: db, Progress: db, Deleter: db,
-		Retrier: jobs, Uploads: db, IndexKeys: db, Tokens: db}
+		Retrier: jobs, Uploads: db, IndexKeys: db, Tokens: db, Limiters: db.RateLimiter}
 }
 
 // syncWriter collects log output written from server goroutines.

@@ -150,6 +150,10 @@ type Deps struct {
 	// Tokens lets the variant browser and its exports be fetched with an
 	// API token (scope jobs:read) instead of a session; nil: sessions only.
 	Tokens TokenStore
+	// Limiters keeps the rate limits (sign-in, sign-up, tokens); the
+	// database's (sqldb.DB.RateLimiter) makes every server sharing it
+	// count together. Nil: each server counts on its own, in memory.
+	Limiters auth.LimiterFunc
 }
 
 // server holds what every handler needs. Handlers are its methods, one
@@ -161,14 +165,14 @@ type server struct {
 	now         func() time.Time
 	assets      *assets
 	pages       map[string]*template.Template
-	ipLimit     *auth.Limiter // sign-ups and provider sign-ins started per client address
-	acctLimit   *auth.Limiter // failed sign-ins per account, from any address
-	addrLimit   *auth.Limiter // failed sign-ins per client address, to any account
-	tokLimit    *auth.Limiter // API tokens made per user
-	pwLimit     *auth.Limiter // current-password checks per user
-	bearerLimit *auth.Limiter // API-token attempts on the browser's pages per client IP
-	example     []byte        // the demo VCF behind "Try the example"; nil hides it
-	indexes     *indexCache   // open variant indexes of the browser
+	ipLimit     auth.RateLimiter // sign-ups and provider sign-ins started per client address
+	acctLimit   auth.RateLimiter // failed sign-ins per account, from any address
+	addrLimit   auth.RateLimiter // failed sign-ins per client address, to any account
+	tokLimit    auth.RateLimiter // API tokens made per user
+	pwLimit     auth.RateLimiter // current-password checks per user
+	bearerLimit auth.RateLimiter // API-token attempts on the browser's pages per client IP
+	example     []byte           // the demo VCF behind "Try the example"; nil hides it
+	indexes     *indexCache      // open variant indexes of the browser
 }
 
 // NewHandler returns the whole site: pages, downloads, static assets and the
@@ -207,17 +211,23 @@ func NewHandler(cfg Config, d Deps) (http.Handler, error) {
 	// so an honest user is never locked out for long. Sign-ups and
 	// provider sign-ins cost a row each: thirty per address, then one a
 	// second.
-	s.acctLimit = auth.NewLimiter(12*time.Second, 5, s.now)
-	s.addrLimit = auth.NewLimiter(2*time.Second, 30, s.now)
-	s.ipLimit = auth.NewLimiter(time.Second, 30, s.now)
+	// The limits are kept where Deps.Limiters says: in the database when
+	// several servers share it, so that they count together.
+	limit := d.Limiters
+	if limit == nil {
+		limit = auth.MemoryLimiters
+	}
+	s.acctLimit = limit("web.signin.account", 12*time.Second, 5, s.now)
+	s.addrLimit = limit("web.signin.address", 2*time.Second, 30, s.now)
+	s.ipLimit = limit("web.newaccount.address", time.Second, 30, s.now)
 	// Tokens are long-lived credentials: ten at once, then one a minute,
 	// bounds what a stolen session can mint. Password checks are held to
 	// the same pace as sign-in for one account.
-	s.tokLimit = auth.NewLimiter(time.Minute, 10, s.now)
-	s.pwLimit = auth.NewLimiter(12*time.Second, 5, s.now)
+	s.tokLimit = limit("web.tokens.user", time.Minute, 10, s.now)
+	s.pwLimit = limit("web.password.user", 12*time.Second, 5, s.now)
 	// Tokens on the browser's pages: a script's steady use is fine; 30
 	// failures from one address, then one a second, as sign-in.
-	s.bearerLimit = auth.NewLimiter(time.Second, 30, s.now)
+	s.bearerLimit = limit("web.bearer.address", time.Second, 30, s.now)
 
 	var err error
 	if s.assets, err = loadAssets(); err != nil {
