@@ -1,12 +1,15 @@
 package jobs_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -187,3 +190,147 @@ func fairShare(t *testing.T, db *sqldb.DB, shares bool) {
 }
 
 const vcfHeader = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+
+// TestFairShareSplitJob: a split job's pieces do not hold up other users.
+// User A's one large job is split into 30 pieces, all queued at once;
+// user B then submits one small job. B's job runs as soon as a worker is
+// free (pieces are queued below whole jobs, jobs.ShardPriority), so it
+// completes while most of A's pieces still wait; A's job completes too,
+// with every piece annotated once.
+func TestFairShareSplitJob(t *testing.T) {
+	t.Parallel()
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		fairShareSplit(t, sqldbtest.SQLite(t, sqldb.Options{}))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		if os.Getenv(sqldbtest.EnvPostgresURL) == "" {
+			t.Skip("PostgreSQL split-job test skipped: set " + sqldbtest.EnvPostgresURL)
+		}
+		fairShareSplit(t, sqldbtest.Postgres(t, sqldb.Options{}))
+	})
+}
+
+func fairShareSplit(t *testing.T, db *sqldb.DB) {
+	ctx := context.Background()
+	def := config.Default()
+	ins, err := jobs.NewInserter(db.RiverDriver(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Limit(ins, def.Limits)
+	e := setupOn(t, db)
+	e.store = db.JobStore(ins)
+	// The real engine on the demo bundle (the merge joins the pieces' BGZF
+	// blocks as the engine writes them), 20 ms a record slower.
+	dir := t.TempDir()
+	if _, err := refdata.BuildDemo(ctx, filepath.Join(dir, "demo"), "test"); err != nil {
+		t.Fatal(err)
+	}
+	bundles := jobs.NewBundleDir(dir, refdata.Open)
+	t.Cleanup(func() { bundles.Close() })
+	var calls atomic.Int32
+	slow := func(ctx context.Context, r io.Reader, w io.Writer, b *refdata.Bundle, opt annotate.Options) (*annotate.Summary, error) {
+		calls.Add(1)
+		data, err := io.ReadAll(r)
+		if err != nil {
+			return nil, err
+		}
+		records := strings.Count(string(data), "\n") - strings.Count(string(data), "\n#") - 1
+		select {
+		case <-time.After(time.Duration(records) * 20 * time.Millisecond):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		return annotate.Annotate(ctx, bytes.NewReader(data), w, b, opt)
+	}
+	w, err := jobs.NewAnnotateWorker(e.store, e.blobs, bundles, jobs.AnnotateConfig{Annotate: slow, EngineWorkers: 1, Version: "test",
+		Shards: db.Shards(ins), ShardRecords: 5, ShardPoll: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := jobs.NewRunner(db.RiverDriver(), w, jobs.RunnerConfig{Workers: 2, Shares: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer r.Stop(context.Background())
+
+	b := &gas.User{Email: "b@example.org"}
+	if err := db.CreateUser(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	submit := func(u *gas.User, id, content string) {
+		t.Helper()
+		j := &gas.Job{ID: id, UserID: u.ID, InputName: "in.vcf", Bundle: "demo"}
+		j.InputKey = gas.JobKey(u.ID, j.ID, "in.vcf")
+		if _, err := e.blobs.Put(ctx, j.InputKey, strings.NewReader(content)); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.store.CreateJob(ctx, j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	big := vcfHeader
+	for i := range 150 {
+		big += fmt.Sprintf("1\t%d\t.\tA\tG\t.\t.\t.\n", 100+i)
+	}
+	submit(e.user, "a-big", big)
+	shards := func(state string) int {
+		t.Helper()
+		var n int
+		// state is this test's own constant ("%" or "done"), so it is
+		// written into the query: placeholders differ between the engines.
+		if err := db.SQL().QueryRowContext(ctx, `SELECT COUNT(*) FROM job_shards WHERE job_id = 'a-big' AND state LIKE '`+state+`'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	deadline := time.Now().Add(time.Minute)
+	for shards("%") == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("A's job was not split within a minute")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	submit(b, "b-small", vcfHeader+"1\t100\t.\tA\tG\t.\t.\t.\n")
+	doneAtB := -1
+	for {
+		jb, err := e.store.Job(ctx, "b-small")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ja, err := e.store.Job(ctx, "a-big")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if doneAtB < 0 && jb.State == gas.JobCompleted {
+			doneAtB = shards("done")
+		}
+		if jb.State.Terminal() && ja.State.Terminal() {
+			if jb.State != gas.JobCompleted || ja.State != gas.JobCompleted {
+				t.Fatalf("A %s (%s), B %s (%s)", ja.State, ja.FailReason, jb.State, jb.FailReason)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not done within a minute: A %s (%d of %d pieces done), B %s", ja.State, shards("done"), shards("%"), jb.State)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	total := shards("%")
+	t.Logf("A's job in %d pieces; B's job completed when %d were done", total, doneAtB)
+	if total != 30 || shards("done") != total {
+		t.Fatalf("%d pieces, %d done: want 30, all done", total, shards("done"))
+	}
+	if doneAtB > total/3 {
+		t.Fatalf("B's job completed after %d of A's %d pieces, want within the first third", doneAtB, total)
+	}
+	// One engine run per piece and one for B (the split itself does not annotate).
+	if n := calls.Load(); int(n) != total+1 {
+		t.Fatalf("engine ran %d times for %d pieces and one job", n, total)
+	}
+}
