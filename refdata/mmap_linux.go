@@ -8,47 +8,19 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// mapFile memory-maps path read-only. The pages are loaded by the kernel on
-// first touch and shared between processes opening the same bundle, which is
-// what keeps Open fast and memory flat for a whole-genome bundle.
-//
-// A file of at least a huge page is mapped at an address aligned to one and
-// marked MADV_HUGEPAGE. Lookups along a sorted VCF touch a fresh page of
-// each large file every few records; with 4 KiB pages each first touch
-// costs a page-table and TLB fill (about 1.3 µs on a virtual machine with
-// nested paging, see docs/benchmarks.md); with 2 MiB pages one in 512 does.
-// Linux maps a file with huge pages where its page cache holds it in 2 MiB
-// folios: files written in aligned 2 MiB chunks (newBundleWriter), or read
-// in from disk through such a mapping. A file already cached in small
+// mapLarge maps a file of at least a huge page at an address aligned to
+// one and marks it MADV_HUGEPAGE. Lookups along a sorted VCF touch a fresh
+// page of each large file every few records; with 4 KiB pages each first
+// touch costs a page-table and TLB fill (about 1.3 µs on a virtual machine
+// with nested paging, see docs/benchmarks.md); with 2 MiB pages one in 512
+// does. Linux maps a file with huge pages where its page cache holds it in
+// 2 MiB folios: files written in aligned 2 MiB chunks (newBundleWriter), or
+// read in from disk through such a mapping. A file already cached in small
 // pages (read with read(2) while cold, copied in by another program) maps
 // as an ordinary mapping until the kernel drops it from the cache.
-func mapFile(path string) ([]byte, func() error, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, nil, err
-	}
-	size := st.Size()
-	if size == 0 {
-		return nil, nil, nil
-	}
-	if size != int64(int(size)) || uint64(size) > ^uint64(0)>>2 {
-		return nil, nil, fmt.Errorf("mmap %s: file too large", path)
-	}
-	if size < hugePage {
-		data, err := unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
-		if err != nil {
-			return nil, nil, fmt.Errorf("mmap %s: %w", path, err)
-		}
-		return data, func() error { return unix.Munmap(data) }, nil
-	}
+func mapLarge(f *os.File, path string, n uintptr) ([]byte, func() error, error) {
 	// Reserve address space one huge page larger than the file, place the
 	// file at the first aligned address inside it and give back the rest.
-	n := uintptr(size)
 	resv := n + hugePage
 	base, err := unix.MmapPtr(-1, 0, nil, resv, unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
 	if err != nil {

@@ -32,31 +32,52 @@ func Chain(h http.Handler, mws ...Middleware) http.Handler {
 // that is safe to show to the user.
 type ErrorRenderer func(w http.ResponseWriter, r *http.Request, status int, message string)
 
+// codeStatuses pairs each gas error code with its HTTP status, both ways:
+// StatusFor reads it by code, CodeFor by status (the first code listed for
+// a status).
+var codeStatuses = [...]struct {
+	code   string
+	status int
+}{
+	{gas.ENOTFOUND, http.StatusNotFound},
+	{gas.EINVALID, http.StatusBadRequest},
+	{gas.EFORBIDDEN, http.StatusForbidden},
+	{gas.ECONFLICT, http.StatusConflict},
+	{gas.EARCHIVED, http.StatusConflict},
+	{gas.ETOOLARGE, http.StatusRequestEntityTooLarge},
+	{gas.EUNAUTH, http.StatusUnauthorized},
+	{gas.EUNAVAILABLE, http.StatusServiceUnavailable},
+	{gas.ETOOMANY, http.StatusTooManyRequests},
+}
+
 // StatusFor maps an error to an HTTP status by its gas error code.
 // Unknown and internal errors are 500.
 func StatusFor(err error) int {
-	switch gas.ErrorCode(err) {
-	case "":
+	code := gas.ErrorCode(err)
+	if code == "" {
 		return http.StatusOK
-	case gas.ENOTFOUND:
-		return http.StatusNotFound
-	case gas.EINVALID:
-		return http.StatusBadRequest
-	case gas.EFORBIDDEN:
-		return http.StatusForbidden
-	case gas.ECONFLICT, gas.EARCHIVED:
-		return http.StatusConflict
-	case gas.ETOOLARGE:
-		return http.StatusRequestEntityTooLarge
-	case gas.EUNAUTH:
-		return http.StatusUnauthorized
-	case gas.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
-	case gas.ETOOMANY:
-		return http.StatusTooManyRequests
-	default:
-		return http.StatusInternalServerError
 	}
+	for _, cs := range codeStatuses {
+		if cs.code == code {
+			return cs.status
+		}
+	}
+	return http.StatusInternalServerError
+}
+
+// CodeFor is the error code of an answer known only by its status, the
+// inverse of StatusFor (a method not allowed counts as invalid; any other
+// status it does not know, as internal).
+func CodeFor(status int) string {
+	if status == http.StatusMethodNotAllowed {
+		return gas.EINVALID
+	}
+	for _, cs := range codeStatuses {
+		if cs.status == status {
+			return cs.code
+		}
+	}
+	return gas.EINTERNAL
 }
 
 // SetRetryAfter sets the Retry-After header (whole seconds, rounded up)

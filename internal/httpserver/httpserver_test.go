@@ -135,3 +135,24 @@ func TestSecurityHeadersConnectOrigins(t *testing.T) {
 		t.Fatalf("CSP = %q", csp)
 	}
 }
+
+// TestCodeForInvertsStatusFor: every error code maps to a status that maps
+// back to a code of the same status, and the statuses CodeFor is given
+// for errors without a code get their codes.
+func TestCodeForInvertsStatusFor(t *testing.T) {
+	for _, code := range []string{gas.ENOTFOUND, gas.EINVALID, gas.EFORBIDDEN, gas.ECONFLICT, gas.EARCHIVED, gas.ETOOLARGE,
+		gas.EUNAUTH, gas.EUNAVAILABLE, gas.ETOOMANY} {
+		st := StatusFor(gas.Errorf(code, "x"))
+		if back := CodeFor(st); StatusFor(gas.Errorf(back, "x")) != st {
+			t.Errorf("%s -> %d -> %s -> %d", code, st, back, StatusFor(gas.Errorf(back, "x")))
+		}
+	}
+	for st, want := range map[int]string{404: gas.ENOTFOUND, 409: gas.ECONFLICT, 405: gas.EINVALID, 500: gas.EINTERNAL, 502: gas.EINTERNAL} {
+		if got := CodeFor(st); got != want {
+			t.Errorf("CodeFor(%d) = %s, want %s", st, got, want)
+		}
+	}
+	if StatusFor(nil) != 200 || StatusFor(gas.Errorf(gas.EINTERNAL, "x")) != 500 {
+		t.Error("nil or internal errors mapped wrong")
+	}
+}

@@ -3,8 +3,6 @@ package httpserver
 import (
 	"encoding/json"
 	"net/http"
-
-	"github.com/gas-project/gas"
 )
 
 // ErrorBody is the JSON body of every error answered to a program: the
@@ -33,28 +31,4 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
-}
-
-// CodeFor is the error code of an answer known only by its status, the
-// inverse of StatusFor.
-func CodeFor(status int) string {
-	switch status {
-	case http.StatusNotFound:
-		return gas.ENOTFOUND
-	case http.StatusBadRequest, http.StatusMethodNotAllowed:
-		return gas.EINVALID
-	case http.StatusForbidden:
-		return gas.EFORBIDDEN
-	case http.StatusConflict:
-		return gas.ECONFLICT
-	case http.StatusRequestEntityTooLarge:
-		return gas.ETOOLARGE
-	case http.StatusUnauthorized:
-		return gas.EUNAUTH
-	case http.StatusServiceUnavailable:
-		return gas.EUNAVAILABLE
-	case http.StatusTooManyRequests:
-		return gas.ETOOMANY
-	}
-	return gas.EINTERNAL
 }
