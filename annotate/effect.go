@@ -666,7 +666,7 @@ func (sc *scratch) partialCodonIndel(m *txModel, src seqSource, q1, q2 int, ef *
 	ref := append(bytes.Repeat([]byte{'N'}, pad), sc.w...)
 	alt := append(append(append(bytes.Repeat([]byte{'N'}, pad), sc.w[:q1-1]...), sc.altT...), sc.w[q2:]...)
 	refPep, altPep := translate(nil, ref), translate(nil, alt)
-	if i := bytes.IndexByte(altPep, '*'); i >= 0 && bytes.IndexByte(refPep, '*') < 0 {
+	if bytes.IndexByte(altPep, '*') >= 0 && bytes.IndexByte(refPep, '*') < 0 {
 		ef.terms.add(soStopGained)
 	}
 	switch {
