@@ -2,7 +2,9 @@ package sqldb
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"log/slog"
 	"math"
 	"sync/atomic"
@@ -43,6 +45,7 @@ const limiterTimeout = 5 * time.Second
 // the database cannot be reached the attempt is allowed (and logged): the
 // limit is a brake on guessing, and the guess needs the database anyway.
 func (l *sqlLimiter) Allow(key string) (bool, time.Duration) {
+	key = bucketOf(key)
 	ctx, cancel := context.WithTimeout(context.Background(), limiterTimeout)
 	defer cancel()
 	now := l.now()
@@ -71,6 +74,7 @@ func (l *sqlLimiter) Allow(key string) (bool, time.Duration) {
 // Refund gives back an attempt Allow took; a bucket full again is
 // forgotten, as auth.Limiter forgets it.
 func (l *sqlLimiter) Refund(key string) {
+	key = bucketOf(key)
 	ctx, cancel := context.WithTimeout(context.Background(), limiterTimeout)
 	defer cancel()
 	now := l.now()
@@ -88,6 +92,14 @@ func (l *sqlLimiter) Refund(key string) {
 	if err != nil {
 		l.db.logger.Warn("rate limit: database unavailable, refund lost", slog.String("limit", l.name), slog.String("err", err.Error()))
 	}
+}
+
+// bucketOf is the row key of a limit's key: a hash, so that what was typed
+// at a failed sign-in (an email, perhaps someone else's) or a client
+// address is not kept in the database.
+func bucketOf(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:16])
 }
 
 // refill returns key's tokens brought up to now, holding its row for the
