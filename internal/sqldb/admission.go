@@ -206,8 +206,30 @@ type querier interface {
 const uploadWindow = time.Hour
 
 // queuedRetryAfter is the Retry-After of a refusal for too many jobs at
-// once: when a place frees is not known, and a small job takes seconds.
-const queuedRetryAfter = time.Minute
+// once when no running job of the user has reported progress yet: when a
+// place frees is not known, and a small job takes seconds. With progress,
+// the wait is the soonest finish at the jobs' own pace, within
+// [minQueuedRetry, maxQueuedRetry].
+const (
+	queuedRetryAfter = time.Minute
+	minQueuedRetry   = 5 * time.Second
+	maxQueuedRetry   = 30 * time.Minute
+)
+
+// queuedRetry is when the first of the user's running jobs should finish,
+// from its records left at the pace it has kept since it started (the job
+// page's estimate); ok is false when none has reported progress.
+func (db *DB) queuedRetry(ctx context.Context, q querier, userID int64) (time.Duration, bool, error) {
+	var left sql.NullFloat64 // microseconds
+	err := q.QueryRowContext(ctx, db.q(`SELECT MIN(CAST(input_records - progress_records AS DOUBLE PRECISION) * (progress_at - started_at) / progress_records - (? - progress_at))
+		FROM jobs WHERE user_id = ? AND state = ? AND progress_records > 0 AND input_records > progress_records AND progress_at > started_at`),
+		micro(db.now()), userID, string(gas.JobRunning)).Scan(&left)
+	if err != nil || !left.Valid {
+		return 0, false, err
+	}
+	d := time.Duration(left.Float64) * time.Microsecond
+	return min(max(d, minQueuedRetry), maxQueuedRetry), true, nil
+}
 
 // CheckQuota returns an ETOOMANY error (with its Retry-After, see
 // gas.RetryAfter) when the user may not upload now: they have their plan's
@@ -247,8 +269,15 @@ func (db *DB) quota(ctx context.Context, q querier, userID int64, plan gas.Plan,
 			return fmt.Errorf("sqldb: quota: %w", err)
 		}
 		if n >= lim.QueuedJobs {
-			return gas.TooMany(queuedRetryAfter, fmt.Sprintf("You have %d annotation jobs waiting or running, the most your %s plan allows at once. "+
-				"Please try again when some have finished (in a minute or so).", n, name))
+			msg := fmt.Sprintf("You have %d annotation jobs waiting or running, the most your %s plan allows at once. ", n, name)
+			after, known, err := db.queuedRetry(ctx, q, userID)
+			if err != nil {
+				return fmt.Errorf("sqldb: quota: %w", err)
+			}
+			if !known {
+				return gas.TooMany(queuedRetryAfter, msg+"Please try again when some have finished (in a minute or so).")
+			}
+			return gas.TooMany(after, msg+fmt.Sprintf("Please try again when one has finished: at its pace so far, the first should in about %s.", roundUp(after)))
 		}
 	}
 	if lim.UploadsPerHour > 0 {

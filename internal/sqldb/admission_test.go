@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -160,5 +161,69 @@ func testFairShareHolds(t *testing.T, open opener) {
 	}
 	if n, err := f.db.FillQueues(ctx); err != nil || n != 0 {
 		t.Fatalf("second FillQueues = %d, %v; want 0", n, err)
+	}
+}
+
+// TestPlanLimitsRetryAfterStore: a refusal for too many jobs at once says
+// when to come back: a minute while none of the user's jobs has reported
+// progress, then when the first running job should finish at its own pace
+// (within 5 s and 30 minutes). On every engine.
+func TestPlanLimitsRetryAfterStore(t *testing.T) {
+	t.Parallel()
+	for name, open := range map[string]opener{"sqlite": openSQLiteForTest, "postgres": openPostgresForTest} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			f := setup(t, open)
+			f.db.Limit(f.enq, func(gas.Plan) gas.PlanLimits { return gas.PlanLimits{QueuedJobs: 2} })
+			u := mustUser(t, f, "busy@example.org")
+			mk := func(records int64) *gas.Job {
+				t.Helper()
+				j := &gas.Job{UserID: u.ID, InputName: "in.vcf", InputKey: "user/x/in.vcf", InputSize: 10, Bundle: "demo", InputRecords: records}
+				if err := f.jobs.CreateJob(ctx, j); err != nil {
+					t.Fatal(err)
+				}
+				return j
+			}
+			slow, fast := mk(1000), mk(400)
+			retry := func() (time.Duration, string) {
+				t.Helper()
+				err := f.db.CheckQuota(ctx, u.ID, "")
+				d, ok := gas.RetryAfter(err)
+				if gas.ErrorCode(err) != gas.ETOOMANY || !ok {
+					t.Fatalf("third job: %v, want ETOOMANY with a Retry-After", err)
+				}
+				return d, gas.ErrorMessage(err)
+			}
+			if d, msg := retry(); d != time.Minute || !strings.Contains(msg, "in a minute or so") {
+				t.Fatalf("nothing running: %v %q", d, msg)
+			}
+			for _, j := range []*gas.Job{slow, fast} {
+				if _, err := f.jobs.TransitionJob(ctx, j.ID, gas.JobChange{From: gas.JobPending, To: gas.JobRunning, Actor: "worker:annotate"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if d, _ := retry(); d != time.Minute {
+				t.Fatalf("running without progress: %v, want the default minute", d)
+			}
+			// 100 s in: slow did 100 of 1000 (900 s left), fast 200 of 400
+			// (100 s left); 10 s after their reports, fast needs 90 s more.
+			f.clock.Add(100 * time.Second)
+			if err := f.db.ReportProgress(ctx, slow.ID, 100, f.clock.Now()); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.db.ReportProgress(ctx, fast.ID, 200, f.clock.Now()); err != nil {
+				t.Fatal(err)
+			}
+			f.clock.Add(10 * time.Second)
+			if d, msg := retry(); d != 90*time.Second || !strings.Contains(msg, "about 2 minutes") {
+				t.Fatalf("at the jobs' pace: %v %q, want 90 s", d, msg)
+			}
+			// Past its estimate, a job still running gives the 5 s floor.
+			f.clock.Add(5 * time.Minute)
+			if d, _ := retry(); d != 5*time.Second {
+				t.Fatalf("overdue: %v, want 5 s", d)
+			}
+		})
 	}
 }
