@@ -129,8 +129,9 @@ func (l *sqlLimiter) store(ctx context.Context, tx *sql.Tx, key string, tokens f
 	return err
 }
 
-// sweepEvery: one Allow in this many also deletes the limit's rows idle long enough to be full again, so the
-// table holds only keys with recent failures.
+// sweepEvery: one Allow in this many also deletes the limit's rows idle
+// long enough to be full again, so the table holds only keys with recent
+// failures.
 const sweepEvery = 64
 
 func (l *sqlLimiter) sweep(ctx context.Context, now time.Time) {
