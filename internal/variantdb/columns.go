@@ -275,8 +275,9 @@ type matcher struct {
 	chromB, posB []byte
 	sigCols      [][]byte
 	sigMasks     []uint64
-	gtCols       [][]byte
-	zyg          uint8 // bit class set for each allowed genotype class
+	gtCols       [][]byte // packed class, GQ and DP per record (4 bytes)
+	gcCols       [][]byte // class alone per record (1 byte)
+	zyg          uint8    // bit class set for each allowed genotype class
 	minGQ, minDP int
 }
 
@@ -366,6 +367,11 @@ func (m *matcher) carrier(i int) bool {
 			continue
 		}
 		return true
+	}
+	for _, col := range m.gcCols {
+		if m.zyg&(1<<(col[i]&3)) != 0 {
+			return true
+		}
 	}
 	return false
 }

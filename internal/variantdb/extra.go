@@ -22,6 +22,13 @@ import (
 // shows the genotypes of every sample, from the stored sample columns.
 const MaxGenotypeSamples = 64
 
+// MaxClassSamples is how many samples the genotype filter covers in all:
+// past the first MaxGenotypeSamples, up to this many keep their genotype
+// class alone ("gc:N", one byte per record), without GQ and DP. A cohort's
+// samples are named in the filter; the first 64 of a VCF are seldom the
+// ones asked for.
+const MaxClassSamples = MaxStoredSamples
+
 // MaxStoredSamples is how many samples' columns the index keeps for the
 // variant page: a large cohort's sample columns would make the index as
 // large as the VCF and its build as slow as copying it. The page says
@@ -99,6 +106,8 @@ type extraCols struct {
 	sigNames [][]string
 	samples  int // genotype columns
 	gt       []*colWriter
+	classes  int          // class-only columns, for the samples after the first samples
+	gc       []*colWriter // "gc:N", N the sample's index
 }
 
 func newExtra(f fields, samples int) *extraCols {
@@ -118,13 +127,18 @@ func newExtra(f fields, samples int) *extraCols {
 	for i := 0; i < x.samples; i++ {
 		x.gt = append(x.gt, &colWriter{name: "gt:" + strconv.Itoa(i), width: 4})
 	}
+	x.classes = max(0, min(samples, MaxClassSamples)-x.samples)
+	for i := x.samples; i < x.samples+x.classes; i++ {
+		x.gc = append(x.gc, &colWriter{name: "gc:" + strconv.Itoa(i), width: 1})
+	}
 	return x
 }
 
 func (x *extraCols) all() []*colWriter {
 	out := append([]*colWriter{x.pos}, x.num...)
 	out = append(out, x.sig...)
-	return append(out, x.gt...)
+	out = append(out, x.gt...)
+	return append(out, x.gc...)
 }
 
 // record appends the values of a parsed record.
@@ -165,7 +179,7 @@ func (x *extraCols) record(tx *sql.Tx, rec *vcf.Record) error {
 			dpAt = i
 		}
 	}
-	for s := 0; s < x.samples; s++ {
+	for s := 0; s < x.samples+x.classes; s++ {
 		var col []byte
 		if rest != nil {
 			if t := bytes.IndexByte(rest, '\t'); t >= 0 {
@@ -174,7 +188,13 @@ func (x *extraCols) record(tx *sql.Tx, rec *vcf.Record) error {
 				col, rest = rest, nil
 			}
 		}
-		if err := x.gt[s].put(tx, uint64(sampleGT(col, gtAt, gqAt, dpAt))); err != nil {
+		var err error
+		if s < x.samples {
+			err = x.gt[s].put(tx, uint64(sampleGT(col, gtAt, gqAt, dpAt)))
+		} else {
+			err = x.gc[s-x.samples].put(tx, uint64(sampleGT(col, gtAt, -1, -1)&3))
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -192,7 +212,7 @@ func (x *extraCols) empty(tx *sql.Tx, pos int64) error {
 			return err
 		}
 	}
-	for _, c := range append(append([]*colWriter(nil), x.sig...), x.gt...) {
+	for _, c := range append(append(append([]*colWriter(nil), x.sig...), x.gt...), x.gc...) {
 		if err := c.put(tx, 0); err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -165,5 +166,102 @@ func TestGenotypeSampleTextCapped(t *testing.T) {
 	}
 	if short := "GT\t0/1\t1/1"; x.sampleText([]byte(short)) != short {
 		t.Errorf("a short record changed: %q", x.sampleText([]byte(short)))
+	}
+}
+
+// cohort gives the records of vcf n samples S1…Sn (GT:GQ), each sample's
+// genotype a fixed function of the record and the sample, so that every
+// sample carries ALTs on a different subset of records.
+func cohort(vcf []byte, n int) []byte {
+	i := bytes.Index(vcf, []byte("\n#CHROM"))
+	j := i + 1 + bytes.IndexByte(vcf[i+1:], '\n')
+	var b bytes.Buffer
+	b.Write(vcf[:i+1])
+	b.WriteString("##FORMAT=<ID=GQ,Number=1,Type=Integer,Description=\"Genotype quality\">\n")
+	b.WriteString("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT")
+	for s := 1; s <= n; s++ {
+		fmt.Fprintf(&b, "\tS%d", s)
+	}
+	b.WriteByte('\n')
+	for r, line := range bytes.Split(bytes.TrimSpace(vcf[j+1:]), []byte("\n")) {
+		cols := bytes.Split(line, []byte("\t"))
+		b.Write(bytes.Join(cols[:8], []byte("\t")))
+		b.WriteString("\tGT:GQ")
+		for s := 1; s <= n; s++ {
+			h := (r*7919 + s*104729) % 97
+			gt := "0/0"
+			switch {
+			case h < 6:
+				gt = "0/1"
+			case h < 9 && (s > MaxGenotypeSamples || r%5 == 0):
+				// Homozygous calls in the first 64 samples on every fifth
+				// record only, so "any sample" over 64 and over 256
+				// samples select different records.
+				gt = "1/1"
+			case h < 11:
+				gt = "./."
+			}
+			fmt.Fprintf(&b, "\t%s:%d", gt, (r+s)%90)
+		}
+		b.WriteByte('\n')
+	}
+	return b.Bytes()
+}
+
+// TestGenotypeFiltersCohort: in a 300-sample result the genotype filter
+// covers the first MaxClassSamples samples — past the first
+// MaxGenotypeSamples by genotype class alone — and matches a plain reading
+// of the text for samples on both sides of that line; a GQ or DP condition
+// on a class-only sample, or a sample past the covered ones, is a clear
+// FilterError, and "any sample" covers every covered sample (only those
+// with GQ and DP when a GQ condition is set).
+func TestGenotypeFiltersCohort(t *testing.T) {
+	src, _ := annotated(t, cohort(refdata.DemoVCF(), 300), annotate.Options{})
+	ix, _ := buildIndex(t, src, BuildOptions{})
+	recs := oracle(t, plain(t, src), demoKnown, "dbsnp_MAF")
+	if got := ix.GenotypeSamples(); len(got) != MaxClassSamples || got[MaxClassSamples-1] != fmt.Sprintf("S%d", MaxClassSamples) {
+		t.Fatalf("genotype samples: %d, last %q", len(got), got[len(got)-1])
+	}
+	if got := ix.QualitySamples(); len(got) != MaxGenotypeSamples {
+		t.Fatalf("samples with GQ and DP: %d", len(got))
+	}
+	checkFilters(t, "cohort", ix, recs, []Filter{
+		{Samples: []string{"S80"}},
+		{Samples: []string{"S80"}, Zygosity: []int{GTHomAlt}},
+		{Samples: []string{"S3", "S200"}, Zygosity: []int{GTHet}},
+		{Samples: []string{"S64", "S65"}},
+		{Samples: []string{"S256"}},
+		{Samples: []string{"S10"}, MinGQ: 45},
+		{Samples: []string{"S65", "S150"}, Genes: []string{"MRPL39", "APP"}},
+	})
+	// Any sample: the covered ones, as if all were named.
+	first := func(n int) []string {
+		var s []string
+		for i := 1; i <= n; i++ {
+			s = append(s, fmt.Sprintf("S%d", i))
+		}
+		return s
+	}
+	for _, c := range []struct{ any, named Filter }{
+		{Filter{Zygosity: []int{GTHomAlt}}, Filter{Samples: first(MaxClassSamples), Zygosity: []int{GTHomAlt}}},
+		{Filter{Zygosity: []int{GTHomAlt}, MinGQ: 60}, Filter{Samples: first(MaxGenotypeSamples), Zygosity: []int{GTHomAlt}, MinGQ: 60}},
+	} {
+		got, want := allRIDs(t, ix, c.any), oracleRIDs(recs, c.named)
+		if !slices.Equal(sortedCopy(got), want) || len(want) == 0 {
+			t.Errorf("%s: %d records, want %d of %d", c.any.Describe(), len(got), len(want), len(recs))
+		}
+	}
+	// The data tells the two apart: homozygous calls in the first 64
+	// samples are fewer records than in all covered ones.
+	if a, b := oracleRIDs(recs, Filter{Samples: first(MaxGenotypeSamples), Zygosity: []int{GTHomAlt}}),
+		oracleRIDs(recs, Filter{Samples: first(MaxClassSamples), Zygosity: []int{GTHomAlt}}); len(a) >= len(b) {
+		t.Errorf("hom in the first 64 samples: %d records, in the first %d: %d; the test cannot tell them apart", len(a), MaxClassSamples, len(b))
+	}
+	for _, f := range []Filter{{Samples: []string{"S80"}, MinGQ: 10}, {Samples: []string{"S65"}, MinDP: 1}, {Samples: []string{"S257"}}} {
+		_, err := ix.Query(context.Background(), f)
+		var fe *FilterError
+		if !errors.As(err, &fe) || fe.Param != ParamSample {
+			t.Errorf("%s: %v, want a FilterError on %s", f.Describe(), err, ParamSample)
+		}
 	}
 }

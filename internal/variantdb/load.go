@@ -711,6 +711,7 @@ func (ld *loader) finish(s *sqlDB, sha string) error {
 		"terms":       itoa(ld.allTerms),
 		"header":      ld.header,
 		"gt_samples":  itoa(int64(ld.x.samples)),
+		"gc_samples":  itoa(int64(ld.x.classes)),
 	} {
 		if _, err := s.tx.Exec(`INSERT INTO meta VALUES (?,?)`, k, v); err != nil {
 			return fmt.Errorf("variantdb: insert meta: %w", err)

@@ -14,6 +14,7 @@ type resultInfo struct {
 	sources   []SourceField
 	samples   []string // every sample of the header
 	gtSamples int      // the first gtSamples have genotype columns
+	gcSamples int      // the next gcSamples have class-only columns
 	assembly  string   // GRCh37, GRCh38 or "" (from ##gas_bundle)
 	bundle    string
 	sig       map[string][]string // significance field -> terms by bit
@@ -46,6 +47,8 @@ func (ix *Index) loadResultInfo(meta map[string]string) error {
 	}
 	n, _ := strconv.Atoi(meta["gt_samples"])
 	ri.gtSamples = min(n, len(ri.samples))
+	n, _ = strconv.Atoi(meta["gc_samples"]) // absent in indexes built before: none
+	ri.gcSamples = max(0, min(n, len(ri.samples)-ri.gtSamples))
 	rows, err := ix.db.Query(`SELECT field, bit, name FROM sigterm ORDER BY field, bit`)
 	if err != nil {
 		return err
@@ -100,8 +103,15 @@ func (ix *Index) Sources() []SourceField { return append([]SourceField(nil), ix.
 // Samples returns every sample name of the result.
 func (ix *Index) Samples() []string { return append([]string(nil), ix.info.samples...) }
 
-// GenotypeSamples returns the samples the genotype filter covers.
+// GenotypeSamples returns the samples the genotype filter covers: with
+// GQ and DP the first len(QualitySamples()), by class alone the rest.
 func (ix *Index) GenotypeSamples() []string {
+	return append([]string(nil), ix.info.samples[:ix.info.gtSamples+ix.info.gcSamples]...)
+}
+
+// QualitySamples returns the samples whose GQ and DP the genotype filter
+// can test (the first MaxGenotypeSamples).
+func (ix *Index) QualitySamples() []string {
 	return append([]string(nil), ix.info.samples[:ix.info.gtSamples]...)
 }
 
@@ -209,9 +219,17 @@ func (ix *Index) compileGenotypes(ctx context.Context, f Filter, m *matcher) err
 	if !f.HasGenotype() {
 		return nil
 	}
+	quality := f.MinGQ > 0 || f.MinDP > 0
+	covered := ix.info.gtSamples + ix.info.gcSamples
 	var which []int
 	if len(f.Samples) == 0 {
-		for i := 0; i < ix.info.gtSamples; i++ {
+		// Any sample: with a GQ or DP condition, any of those that keep
+		// them; else any covered sample.
+		n := covered
+		if quality {
+			n = ix.info.gtSamples
+		}
+		for i := 0; i < n; i++ {
 			which = append(which, i)
 		}
 	}
@@ -226,13 +244,24 @@ func (ix *Index) compileGenotypes(ctx context.Context, f Filter, m *matcher) err
 		switch {
 		case i < 0:
 			return &FilterError{ParamSample, fmt.Sprintf("%q is not a sample of this result", clip(name))}
-		case i >= ix.info.gtSamples:
-			return &FilterError{ParamSample, fmt.Sprintf("%q is past the first %d samples, which are the ones the genotype filter covers", clip(name), MaxGenotypeSamples)}
+		case i >= covered:
+			return &FilterError{ParamSample, fmt.Sprintf("%q is past the first %d samples, which are the ones the genotype filter covers", clip(name), covered)}
+		case i >= ix.info.gtSamples && quality:
+			return &FilterError{ParamSample, fmt.Sprintf("GQ and DP are kept for the first %d samples only; %q is sample %d (filter it by genotype alone)",
+				ix.info.gtSamples, clip(name), i+1)}
 		}
 		which = append(which, i)
 	}
 	m.gtCols = [][]byte{}
 	for _, i := range which {
+		if i >= ix.info.gtSamples {
+			col, err := ix.column(ctx, "gc:"+strconv.Itoa(i), 1)
+			if err != nil {
+				return err
+			}
+			m.gcCols = append(m.gcCols, col)
+			continue
+		}
 		col, err := ix.column(ctx, "gt:"+strconv.Itoa(i), 4)
 		if err != nil {
 			return err
@@ -247,7 +276,7 @@ func (ix *Index) compileGenotypes(ctx context.Context, f Filter, m *matcher) err
 		m.zyg |= 1 << z
 	}
 	m.minGQ, m.minDP = f.MinGQ, f.MinDP
-	if len(m.gtCols) == 0 {
+	if len(m.gtCols) == 0 && len(m.gcCols) == 0 {
 		m.none = true
 	}
 	return nil
