@@ -192,7 +192,7 @@ func (x *extraCols) record(tx *sql.Tx, rec *vcf.Record) error {
 		if s < x.samples {
 			err = x.gt[s].put(tx, uint64(sampleGT(col, gtAt, gqAt, dpAt)))
 		} else {
-			err = x.gc[s-x.samples].put(tx, uint64(sampleGT(col, gtAt, -1, -1)&3))
+			err = x.gc[s-x.samples].put(tx, uint64(sampleClass(col, gtAt)))
 		}
 		if err != nil {
 			return err
@@ -244,6 +244,38 @@ func sampleGT(col []byte, gtAt, gqAt, dpAt int) uint32 {
 		}
 	}
 	return packGT(class, gq, dp)
+}
+
+// sampleClass is sampleGT's class alone, for the class-only samples of a
+// cohort: it reads no field past GT, and takes the usual one-digit diploid
+// calls (0/0, 0/1, 1|1, ./.) without the general parse.
+func sampleClass(col []byte, gtAt int) int {
+	if gtAt < 0 {
+		return GTMissing
+	}
+	for i := 0; i < gtAt; i++ {
+		c := bytes.IndexByte(col, ':')
+		if c < 0 {
+			return GTMissing
+		}
+		col = col[c+1:]
+	}
+	if c := bytes.IndexByte(col, ':'); c >= 0 {
+		col = col[:c]
+	}
+	if len(col) == 3 && (col[1] == '/' || col[1] == '|') {
+		switch a, b := col[0], col[2]; {
+		case a == '.' && b == '.':
+			return GTMissing
+		case a == '0' && b == '0':
+			return GTRef
+		case a == '1' && b == '1':
+			return GTHomAlt
+		case a == '0' && b == '1', a == '1' && b == '0':
+			return GTHet
+		}
+	}
+	return gtClass(col)
 }
 
 // gtClass classifies a GT value such as 0/1, 1|1, ./1 or 1 (haploid).
