@@ -106,7 +106,7 @@ type extraCols struct {
 	sigNames [][]string
 	samples  int // genotype columns
 	gt       []*colWriter
-	classes  int          // class-only columns, for the samples after the first samples
+	classes  int          // class-only columns, for the samples that follow the first x.samples
 	gc       []*colWriter // "gc:N", N the sample's index
 }
 

@@ -239,8 +239,8 @@ func TestGenotypeFiltersCohort(t *testing.T) {
 	if got := ix.GenotypeSamples(); len(got) != MaxClassSamples || got[MaxClassSamples-1] != fmt.Sprintf("S%d", MaxClassSamples) {
 		t.Fatalf("genotype samples: %d, last %q", len(got), got[len(got)-1])
 	}
-	if got := ix.QualitySamples(); len(got) != MaxGenotypeSamples {
-		t.Fatalf("samples with GQ and DP: %d", len(got))
+	if ix.info.gtSamples != MaxGenotypeSamples {
+		t.Fatalf("samples with GQ and DP: %d", ix.info.gtSamples)
 	}
 	checkFilters(t, "cohort", ix, recs, []Filter{
 		{Samples: []string{"S80"}},

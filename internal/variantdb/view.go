@@ -104,15 +104,9 @@ func (ix *Index) Sources() []SourceField { return append([]SourceField(nil), ix.
 func (ix *Index) Samples() []string { return append([]string(nil), ix.info.samples...) }
 
 // GenotypeSamples returns the samples the genotype filter covers: with
-// GQ and DP the first len(QualitySamples()), by class alone the rest.
+// GQ and DP the first MaxGenotypeSamples, by class alone the rest.
 func (ix *Index) GenotypeSamples() []string {
 	return append([]string(nil), ix.info.samples[:ix.info.gtSamples+ix.info.gcSamples]...)
-}
-
-// QualitySamples returns the samples whose GQ and DP the genotype filter
-// can test (the first MaxGenotypeSamples).
-func (ix *Index) QualitySamples() []string {
-	return append([]string(nil), ix.info.samples[:ix.info.gtSamples]...)
 }
 
 // Assembly is the bundle's assembly (GRCh37, GRCh38) as the result's
