@@ -260,7 +260,8 @@ func (ix *Index) Genes(ctx context.Context, f Filter) ([]GeneRow, error) {
 			nm := names[gid]
 			cur = &GeneRow{GID: gid, Name: nm[0], ID: nm[1]}
 			terms = [64]int64{}
-			het, hom = make([]int64, ix.info.gtSamples), make([]int64, ix.info.gtSamples)
+			n := ix.info.gtSamples + ix.info.gcSamples
+			het, hom = make([]int64, n), make([]int64, n)
 		}
 		cur.Records++
 		cur.Impacts[min(gp.imp[k], 4)]++
@@ -268,12 +269,14 @@ func (ix *Index) Genes(ctx context.Context, f Filter) ([]GeneRow, error) {
 			terms[bits.TrailingZeros64(t)]++
 		}
 		if carriers != nil {
-			c := carriers[i]
-			for b := c.het; b != 0; b &= b - 1 {
-				het[bits.TrailingZeros64(b)]++
-			}
-			for b := c.hom; b != 0; b &= b - 1 {
-				hom[bits.TrailingZeros64(b)]++
+			h, o := carriers.of(i)
+			for w := range h {
+				for b := h[w]; b != 0; b &= b - 1 {
+					het[64*w+bits.TrailingZeros64(b)]++
+				}
+				for b := o[w]; b != 0; b &= b - 1 {
+					hom[64*w+bits.TrailingZeros64(b)]++
+				}
 			}
 		}
 	}
@@ -290,20 +293,38 @@ func (ix *Index) Genes(ctx context.Context, f Filter) ([]GeneRow, error) {
 	return out, nil
 }
 
-// carrierMask has bit s set for each genotyped sample s that is het
-// (hom-alt) on a record.
-type carrierMask struct{ het, hom uint64 }
+// carrierSets holds, per record, the genotyped samples (those the
+// genotype filter covers) that are het and those that are hom-alt, as two
+// bitsets of words 64-bit words each: sample s is bit s%64 of word s/64.
+type carrierSets struct {
+	words int
+	bits  []uint64 // record i: het at [2*words*i, +words), hom after it
+}
+
+// of returns record i's het and hom bitsets.
+func (c *carrierSets) of(i int) (het, hom []uint64) {
+	at := 2 * c.words * i
+	return c.bits[at : at+c.words], c.bits[at+c.words : at+2*c.words]
+}
 
 // carrierMasks returns every record's carriers, made once per open index
-// from the genotype columns (16 bytes per record); nil without samples.
-func (ix *Index) carrierMasks(ctx context.Context) ([]carrierMask, error) {
-	if ix.info.gtSamples == 0 {
+// from the genotype columns (16 bytes per record for up to 64 samples, 64
+// for 256; the class-only columns it reads are 1 byte per sample and
+// record); nil without samples.
+func (ix *Index) carrierMasks(ctx context.Context) (*carrierSets, error) {
+	ng, nc := ix.info.gtSamples, ix.info.gcSamples
+	if ng+nc == 0 {
 		return nil, nil
 	}
-	gts := make([][]byte, ix.info.gtSamples)
-	for s := range gts {
+	cols := make([][]byte, ng+nc)
+	for s := range cols {
 		var err error
-		if gts[s], err = ix.column(ctx, "gt:"+strconv.Itoa(s), 4); err != nil {
+		if s < ng {
+			cols[s], err = ix.column(ctx, "gt:"+strconv.Itoa(s), 4)
+		} else {
+			cols[s], err = ix.column(ctx, "gc:"+strconv.Itoa(s), 1)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -312,19 +333,27 @@ func (ix *Index) carrierMasks(ctx context.Context) ([]carrierMask, error) {
 	if ix.carriers != nil {
 		return ix.carriers, nil
 	}
-	out := make([]carrierMask, ix.Meta.Records)
-	for s, col := range gts {
-		for i := range out {
-			switch binary.LittleEndian.Uint32(col[4*i:]) & 3 {
+	c := &carrierSets{words: (ng + nc + 63) / 64}
+	c.bits = make([]uint64, 2*c.words*int(ix.Meta.Records))
+	for s, col := range cols {
+		w, bit := s/64, uint64(1)<<(s%64)
+		for i := range int(ix.Meta.Records) {
+			var class int
+			if s < ng {
+				class = int(binary.LittleEndian.Uint32(col[4*i:]) & 3) // packed class, GQ, DP
+			} else {
+				class = int(col[i] & 3) // class alone
+			}
+			switch class {
 			case GTHet:
-				out[i].het |= 1 << s
+				c.bits[2*c.words*i+w] |= bit
 			case GTHomAlt:
-				out[i].hom |= 1 << s
+				c.bits[2*c.words*i+c.words+w] |= bit
 			}
 		}
 	}
-	ix.carriers = out
-	return out, nil
+	ix.carriers = c
+	return c, nil
 }
 
 type genePairCols struct {

@@ -3,6 +3,9 @@ package variantdb
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -152,5 +155,63 @@ func TestGeneViewMatchesOracle(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestGeneViewCarriersCohort: in a 300-sample result the gene view's
+// carriers cover the samples the genotype filter covers (the first
+// MaxClassSamples, with class-only samples past the 64th), each with the
+// het and hom counts of a plain reading of the text, and no later sample.
+func TestGeneViewCarriersCohort(t *testing.T) {
+	src, _ := annotated(t, cohort(refdata.DemoVCF(), 300), annotate.Options{})
+	ix, _ := buildIndex(t, src, BuildOptions{})
+	recs := oracle(t, plain(t, src), demoKnown, "dbsnp_MAF")
+	past64 := 0
+	for _, f := range []Filter{{}, {Genes: []string{"MRPL39", "APP"}}, {Samples: []string{"S200"}, Zygosity: []int{GTHomAlt}}} {
+		genes, err := ix.Genes(context.Background(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(genes) == 0 {
+			t.Fatalf("%s: no genes", f.Describe())
+		}
+		for _, g := range genes {
+			key := strings.ToLower(g.ID)
+			if key == "" {
+				key = strings.ToLower(g.Name)
+			}
+			want := map[string][2]int64{}
+			for _, r := range recs {
+				if !r.genes[key] || !r.match(f) {
+					continue
+				}
+				for s := 1; s <= MaxClassSamples; s++ {
+					c := want[fmt.Sprintf("S%d", s)]
+					switch gtClass([]byte(strings.Split(r.samples[s], ":")[0])) {
+					case GTHet:
+						c[0]++
+					case GTHomAlt:
+						c[1]++
+					}
+					if c != [2]int64{} {
+						want[fmt.Sprintf("S%d", s)] = c
+					}
+				}
+			}
+			got := map[string][2]int64{}
+			for _, c := range g.Carriers {
+				got[c.Sample] = [2]int64{c.Het, c.Hom}
+				if n, _ := strconv.Atoi(c.Sample[1:]); n > MaxGenotypeSamples {
+					past64++
+				}
+			}
+			if !maps.Equal(got, want) {
+				t.Errorf("%s: gene %s: %d carriers, want %d (S65: %v, want %v; S256: %v, want %v)", f.Describe(), g.Name,
+					len(got), len(want), got["S65"], want["S65"], got["S256"], want["S256"])
+			}
+		}
+	}
+	if past64 == 0 {
+		t.Error("no carrier past the 64th sample: the test cannot tell 64 from 256")
 	}
 }

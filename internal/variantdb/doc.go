@@ -30,8 +30,8 @@
 //     annotation, not the record's most severe one on another gene.
 //   - per-record columns of the position, each numeric source field, each
 //     clinical-significance field and the genotype (class, GQ, DP) of the
-//     first MaxGenotypeSamples samples; sigterm holds the significance
-//     dictionaries.
+//     first MaxGenotypeSamples samples, the class alone of the next ones up
+//     to MaxClassSamples; sigterm holds the significance dictionaries.
 //   - term, chrom, meta: dictionaries and build facts (record count, the
 //     source's SHA-256, the frequency field used, the result's header).
 //

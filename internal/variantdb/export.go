@@ -142,10 +142,11 @@ var TSVColumns = [][2]string{
 
 // ExportColumns are the columns of the TSV and Excel exports of this
 // result: TSVColumns, then one per source field (the value for the row's
-// allele), then the genotype (GT) of each of the first
-// MaxGenotypeSamples samples, named "GT:" and the sample.
+// allele), then the genotype (GT) of each sample the genotype filter
+// covers (GenotypeSamples: up to MaxClassSamples), named "GT:" and the
+// sample.
 func (ix *Index) ExportColumns() []string {
-	out := make([]string, 0, len(TSVColumns)+len(ix.info.sources)+ix.info.gtSamples)
+	out := make([]string, 0, len(TSVColumns)+len(ix.info.sources)+ix.info.gtSamples+ix.info.gcSamples)
 	for _, c := range TSVColumns {
 		out = append(out, c[0])
 	}
@@ -279,9 +280,9 @@ func (ix *Index) exportRows(ctx context.Context, q string, args []any, fn func([
 			records++
 			lastRID = rid
 			gts = gts[:0]
-			if ix.info.gtSamples > 0 {
+			if n := ix.info.gtSamples + ix.info.gcSamples; n > 0 {
 				_, all := ix.genotypes(samples)
-				for s := 0; s < ix.info.gtSamples; s++ {
+				for s := 0; s < n; s++ {
 					gt := ""
 					if s < len(all) {
 						gt = all[s].GT

@@ -17,16 +17,18 @@ import (
 // significance field, and a packed genotype per sample (zygosity filter).
 
 // MaxGenotypeSamples is how many samples (the first ones of the header)
-// the genotype filter and the gene view's carriers cover: each costs 4
-// bytes per record in the index and in memory once used. The variant page
-// shows the genotypes of every sample, from the stored sample columns.
+// keep their GQ and DP for the genotype filter beside the genotype class:
+// each costs 4 bytes per record in the index and in memory once used. The
+// variant page shows the genotypes of every sample, from the stored
+// sample columns.
 const MaxGenotypeSamples = 64
 
 // MaxClassSamples is how many samples the genotype filter covers in all:
 // past the first MaxGenotypeSamples, up to this many keep their genotype
 // class alone ("gc:N", one byte per record), without GQ and DP. A cohort's
 // samples are named in the filter; the first 64 of a VCF are seldom the
-// ones asked for.
+// ones asked for. The gene view's carriers and the exports' GT columns
+// cover the same samples.
 const MaxClassSamples = MaxStoredSamples
 
 // MaxStoredSamples is how many samples' columns the index keeps for the

@@ -15,6 +15,7 @@ import (
 	"github.com/gas-project/gas/annotate"
 	"github.com/gas-project/gas/internal/sharedtest"
 	"github.com/gas-project/gas/refdata"
+	"github.com/xuri/excelize/v2"
 )
 
 func TestGenotypeClasses(t *testing.T) {
@@ -281,4 +282,83 @@ func TestGenotypeFiltersCohort(t *testing.T) {
 			t.Errorf("%s: %v, want a FilterError on %s", f.Describe(), err, ParamSample)
 		}
 	}
+}
+
+// TestGenotypeExportCohort: the exports of a 300-sample result have a GT
+// column for each sample the genotype filter covers (MaxClassSamples), the
+// filter's sample list and the exports name the same samples, and every
+// row of the TSV and the workbook fills each of them with the sample's GT
+// as the text has it — past the 64th sample too.
+func TestGenotypeExportCohort(t *testing.T) {
+	in := cohort(refdata.DemoVCF(), 300)
+	src, _ := annotated(t, in, annotate.Options{})
+	ix, _ := buildIndex(t, src, BuildOptions{})
+	var gtCols []string
+	for _, c := range ix.ExportColumns() {
+		if name, ok := strings.CutPrefix(c, "GT:"); ok {
+			gtCols = append(gtCols, name)
+		}
+	}
+	if !slices.Equal(gtCols, ix.GenotypeSamples()) || len(gtCols) != MaxClassSamples {
+		t.Fatalf("%d GT columns, the filter covers %d samples", len(gtCols), len(ix.GenotypeSamples()))
+	}
+	// The GT of each sample of each record, from the text.
+	want := map[string][]string{} // "CHROM:POS:REF:ALT" → GT per sample
+	for _, line := range strings.Split(strings.TrimSpace(string(plain(t, src))), "\n") {
+		if line[0] == '#' {
+			continue
+		}
+		c := strings.Split(line, "\t")
+		var gts []string
+		for _, s := range c[9:] {
+			gts = append(gts, strings.SplitN(s, ":", 2)[0])
+		}
+		want[strings.Join([]string{c[0], c[1], c[3], c[4]}, ":")] = gts
+	}
+	check := func(format string, rows [][]string) {
+		t.Helper()
+		head := rows[0]
+		at := func(name string) int { return slices.Index(head, name) }
+		checked := 0
+		for _, r := range rows[1:] {
+			if len(r) != len(head) {
+				t.Fatalf("%s: a row with %d columns under %d: %q", format, len(r), len(head), r[:min(len(r), 8)])
+			}
+			gts := want[strings.Join([]string{r[at("chrom")], r[at("pos")], r[at("ref")], r[at("alt")]}, ":")]
+			if gts == nil {
+				t.Fatalf("%s: row %q is not in the input", format, r[:6])
+			}
+			for _, s := range []int{1, 64, 65, 200, 256} {
+				if got := r[at(fmt.Sprintf("GT:S%d", s))]; got != gts[s-1] {
+					t.Fatalf("%s: record %s GT:S%d %q, the text has %q", format, r[0], s, got, gts[s-1])
+				}
+			}
+			checked++
+		}
+		if checked == 0 {
+			t.Fatalf("%s: no rows", format)
+		}
+	}
+	var tsv bytes.Buffer
+	if _, _, err := ix.ExportTSV(context.Background(), &tsv, Filter{}); err != nil {
+		t.Fatal(err)
+	}
+	var rows [][]string
+	for _, l := range strings.Split(strings.TrimSpace(tsv.String()), "\n")[1:] { // after the comment line
+		rows = append(rows, strings.Split(l, "\t"))
+	}
+	check("TSV", rows)
+	var xb bytes.Buffer
+	if _, _, err := ix.ExportXLSX(context.Background(), &xb, Filter{}); err != nil {
+		t.Fatal(err)
+	}
+	x, err := excelize.OpenReader(&xb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xrows, err := x.GetRows(XLSXVariantsSheet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("workbook", xrows)
 }

@@ -33,7 +33,7 @@ type Index struct {
 	mu       sync.Mutex
 	lazy     map[string][]byte   // columns loaded on first use (sort orders, chrom, tracks, nann)
 	names    map[int64][2]string // gene number -> name, ID (gene view), loaded on first use
-	carriers []carrierMask       // per record (gene view), made on first use
+	carriers *carrierSets        // per record (gene view), made on first use
 	allGenes []GeneRow           // the gene view of the whole result, made on first use
 }
 
