@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/gas-project/gas/internal/sharedtest"
 	"github.com/gas-project/gas/vcf"
@@ -347,7 +348,8 @@ func TestKnownSourcesDbSNPSlice(t *testing.T) {
 	path := sharedtest.Dir(t, "vep-chr21", "known_variants.vcf.gz")
 	b, m := buildT(t, BuildOptions{Genes: sharedtest.Dir(t, "vep-chr21", "genes.gtf.gz"), Sources: []SourceSpec{{Name: "dbsnp", Path: path}}})
 	s := m.AnnotationSources[0]
-	if !s.ID || !strings.HasPrefix(s.Version, "Ensembl VEP test cache") || s.Alleles < 110000 {
+	// The whole ##source line (105 characters) is the version.
+	if !s.ID || s.Version != "Ensembl VEP test cache (homo_sapiens 84_GRCh38, chr21:25000001-26000000; dbSNP 149, 1000 Genomes phase 3)" || s.Alleles < 110000 {
 		t.Errorf("source %+v", s)
 	}
 	size := int64(0)
@@ -494,5 +496,27 @@ func TestKnownSourcesSortMemory(t *testing.T) {
 	}
 	if w.n != 20002 {
 		t.Errorf("%d alleles written, want 20002", w.n)
+	}
+}
+
+// TestKnownSourcesVersionClip: a version text too long for the header is
+// cut at a word, never inside a UTF-8 character, and says it was cut.
+func TestKnownSourcesVersionClip(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"  dbSNP build 156 ", 20, "dbSNP build 156"},
+		{"ClinVar weekly release of 2024-05-27", 30, "ClinVar weekly release of..."},
+		{"gnomAD v4.1 (exomes, genomes; joint frequencies)", 40, "gnomAD v4.1 (exomes, genomes; joint..."},
+		{"abcdefghijklmnopqrstuvwxyz", 10, "abcdefg..."},
+		{"données de référence éàü", 13, "données..."},
+		{"ééééé", 8, "éé..."},
+	} {
+		got := clip(c.in, c.n)
+		if got != c.want || len(got) > c.n || !utf8.ValidString(got) {
+			t.Errorf("clip(%q, %d) = %q (%d bytes), want %q", c.in, c.n, got, len(got), c.want)
+		}
 	}
 }

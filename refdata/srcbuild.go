@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // defaultSortMemory is the memory an external sort may fill before it
@@ -397,16 +398,31 @@ func (b *srcBuild) readVCF(lr *lineReader, info *SourceInfo) error {
 	default:
 		info.Version = version.source
 	}
-	info.Version = clip(info.Version, 100)
+	info.Version = clip(info.Version, maxVersion)
 	return nil
 }
 
+// maxVersion bounds a source's version text (it goes into every output
+// header): room for a provider's one-line description, not a paragraph.
+const maxVersion = 160
+
+// clip trims s and shortens it to at most n bytes, marking a cut with
+// "...": at the last space when one lies in the second half, never inside
+// a UTF-8 character, so that what is kept reads as words.
 func clip(s string, n int) string {
 	s = strings.TrimSpace(s)
-	if len(s) > n {
-		return s[:n]
+	if len(s) <= n {
+		return s
 	}
-	return s
+	const mark = "..."
+	cut := max(n-len(mark), 0)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	if sp := strings.LastIndexByte(s[:cut], ' '); sp > cut/2 {
+		cut = sp
+	}
+	return strings.TrimRight(s[:cut], " ,;:(") + mark
 }
 
 // vcfFields picks the kept INFO fields and how each is stored.
@@ -563,7 +579,7 @@ func (b *srcBuild) readTable(lr *lineReader, info *SourceInfo) error {
 			s := strings.TrimLeft(string(line), "#")
 			if strings.HasPrefix(string(line), "##") || !strings.Contains(s, "\t") {
 				if version == "" {
-					version = clip(s, 100)
+					version = clip(s, maxVersion)
 				}
 				continue
 			}
