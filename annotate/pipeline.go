@@ -39,10 +39,10 @@ type engine struct {
 	models    *modelCache
 	ids       map[string]struct{} // Options.TranscriptIDs without versions
 	sources   []refdata.SourceInfo
-	srcKnown  []bool   // per source: a known-variant source (counts as "known")
-	srcKeys   []string // output keys of every source field, in source then field order
-	trackKeys []string // INFO keys of the tracks, sanitised
-	ownKeys   [][]byte // INFO keys the engine writes (stripped from input)
+	srcKnown  []bool          // per source: a known-variant source (counts as "known")
+	srcKeys   []string        // output keys of every source field, in source then field order
+	trackKeys []string        // INFO keys of the tracks, sanitised
+	ownKeys   map[string]bool // INFO keys the engine writes (stripped from input)
 	// chosen, when set, replaces the canonical/mane tag test by
 	// transcript Index (modeFallback); modeWarning says why.
 	chosen      []bool
@@ -235,12 +235,12 @@ func newEngine(ref reference, meta bundleMeta, opt Options) *engine {
 	}
 	// Both consequence fields are the engine's: re-annotating a file in
 	// the other format must not leave the old one behind.
-	e.ownKeys = append(e.ownKeys, []byte("ANN"), []byte("CSQ"), []byte(svannKey))
+	e.ownKeys = map[string]bool{"ANN": true, "CSQ": true, svannKey: true}
 	for _, k := range e.srcKeys {
-		e.ownKeys = append(e.ownKeys, []byte(k))
+		e.ownKeys[k] = true
 	}
 	for _, k := range e.trackKeys {
-		e.ownKeys = append(e.ownKeys, []byte(k))
+		e.ownKeys[k] = true
 	}
 	return e
 }

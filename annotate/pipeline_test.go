@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/gas-project/gas/refdata"
+	"github.com/gas-project/gas/vcf"
 )
 
 // modelRef is a reference with the model gene on contig "m" (with sequence),
@@ -424,5 +425,29 @@ func TestRefEqualsAltCountedApart(t *testing.T) {
 	}
 	if !strings.Contains(text.String(), "alleles with REF = ALT (no change)") {
 		t.Errorf("text summary lacks the REF = ALT line:\n%s", text.String())
+	}
+}
+
+// TestStripOwnKeys: the input's INFO fields whose key is one the engine
+// writes are dropped, whatever their place, value or lack of one; a key
+// that only starts like one of them, and every other field, stays.
+func TestStripOwnKeys(t *testing.T) {
+	t.Parallel()
+	wk := &worker{e: &engine{ownKeys: map[string]bool{"ANN": true, "CSQ": true, "dbsnp_MAF": true, "CPG": true}}}
+	for _, c := range []struct{ in, want string }{
+		{".", "."},
+		{"DP=3;AF=0.5", "DP=3;AF=0.5"},
+		{"ANN=A|x;DP=3", "DP=3"},
+		{"DP=3;CSQ=a|b;dbsnp_MAF=0.1;FLAG;CPG", "DP=3;FLAG"},
+		{"ANNX=1;DP=2;dbsnp_MAFX=3;CS=1", "ANNX=1;DP=2;dbsnp_MAFX=3;CS=1"},
+		{";;DP=2;ANN=1", "DP=2"},
+		{"ANN=1", ""},
+		{"CPG", ""},
+	} {
+		rec := &vcf.Record{Info: []byte(c.in)}
+		wk.stripOwnKeys(rec)
+		if string(rec.Info) != c.want {
+			t.Errorf("%q: %q, want %q", c.in, rec.Info, c.want)
+		}
 	}
 }

@@ -305,14 +305,20 @@ func (wk *worker) tracks(contig, start, end int, st *blockStats) {
 
 // stripOwnKeys removes fields the engine is about to write from the input
 // INFO (re-annotating a file must not duplicate keys, which htslib rejects).
+// One pass over the fields, each key looked up in the set of the engine's
+// keys; the INFO is copied only when it holds one.
 func (wk *worker) stripOwnKeys(rec *vcf.Record) {
 	info := rec.Info
+	if len(info) == 1 && info[0] == '.' {
+		return
+	}
+	own := wk.e.ownKeys
+	rest := info
 	found := false
-	for _, k := range wk.e.ownKeys {
-		if _, ok := infoField(info, string(k)); ok {
-			found = true
-			break
-		}
+	for len(rest) > 0 && !found {
+		var f []byte
+		f, rest = cutField(rest)
+		found = own[string(fieldKey(f))]
 	}
 	if !found {
 		return
@@ -321,14 +327,7 @@ func (wk *worker) stripOwnKeys(rec *vcf.Record) {
 	for len(info) > 0 {
 		var f []byte
 		f, info = cutField(info)
-		own := false
-		for _, k := range wk.e.ownKeys {
-			if bytes.HasPrefix(f, k) && (len(f) == len(k) || f[len(k)] == '=') {
-				own = true
-				break
-			}
-		}
-		if own || len(f) == 0 {
+		if len(f) == 0 || own[string(fieldKey(f))] {
 			continue
 		}
 		if len(wk.clean) > 0 {
@@ -337,4 +336,12 @@ func (wk *worker) stripOwnKeys(rec *vcf.Record) {
 		wk.clean = append(wk.clean, f...)
 	}
 	rec.Info = wk.clean
+}
+
+// fieldKey is the key of an INFO field: up to its '=', or all of a flag.
+func fieldKey(f []byte) []byte {
+	if i := bytes.IndexByte(f, '='); i >= 0 {
+		return f[:i]
+	}
+	return f
 }
