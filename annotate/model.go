@@ -45,6 +45,9 @@ type txModel struct {
 	// stop caches whether the CDS ends in a stop codon, read from the
 	// sequence on first use: stopUnknown, stopYes or stopNo.
 	stop atomic.Int32
+	// annIDs is the transcript's part of an ANN entry, escaped once:
+	// gene name|gene ID|transcript|transcript ID|biotype.
+	annIDs []byte
 }
 
 const (
@@ -61,6 +64,7 @@ type cdsSeg struct{ cs, ce, q int }
 // fall inside its exons is treated as non-coding rather than guessed at.
 func newTxModel(t *refdata.Transcript) *txModel {
 	m := &txModel{t: t, rev: t.Strand == refdata.Reverse, cstart: make([]int, len(t.Exons))}
+	m.annIDs = appendANNIDs(nil, t)
 	n := len(t.Exons)
 	c := 1
 	for k := 0; k < n; k++ {

@@ -148,6 +148,23 @@ func appendNote(dst, alt []byte, note string) []byte {
 	return append(dst, note...)
 }
 
+// appendANNIDs appends the sub-fields of an ANN entry that name the
+// transcript: gene name (the gene ID for an unnamed gene), gene ID, feature
+// type, transcript ID and biotype, escaped.
+func appendANNIDs(dst []byte, t *refdata.Transcript) []byte {
+	if t.GeneName != "" {
+		dst = appendEscapedString(dst, t.GeneName)
+	} else {
+		dst = appendEscapedString(dst, t.GeneID)
+	}
+	dst = append(dst, '|')
+	dst = appendEscapedString(dst, t.GeneID)
+	dst = append(dst, "|transcript|"...)
+	dst = appendEscapedString(dst, t.ID)
+	dst = append(dst, '|')
+	return appendEscapedString(dst, t.Biotype)
+}
+
 // appendEntry writes one ANN entry (16 '|'-separated sub-fields).
 func appendEntry(dst, alt []byte, ef *effect) []byte {
 	m := ef.m
@@ -158,17 +175,7 @@ func appendEntry(dst, alt []byte, ef *effect) []byte {
 	dst = append(dst, '|')
 	dst = append(dst, ef.terms.impact()...)
 	dst = append(dst, '|')
-	if t.GeneName != "" {
-		dst = appendEscapedString(dst, t.GeneName)
-	} else {
-		dst = appendEscapedString(dst, t.GeneID) // unnamed genes are known by ID
-	}
-	dst = append(dst, '|')
-	dst = appendEscapedString(dst, t.GeneID)
-	dst = append(dst, "|transcript|"...)
-	dst = appendEscapedString(dst, t.ID)
-	dst = append(dst, '|')
-	dst = appendEscapedString(dst, t.Biotype)
+	dst = append(dst, m.annIDs...)
 	dst = append(dst, '|')
 	switch ef.kind {
 	case rankExon:

@@ -397,17 +397,7 @@ func appendSVEntry(dst, alt []byte, ef *svEffect) []byte {
 	dst = append(dst, '|')
 	dst = append(dst, ef.terms.impact()...)
 	dst = append(dst, '|')
-	if t.GeneName != "" {
-		dst = appendEscapedString(dst, t.GeneName)
-	} else {
-		dst = appendEscapedString(dst, t.GeneID)
-	}
-	dst = append(dst, '|')
-	dst = appendEscapedString(dst, t.GeneID)
-	dst = append(dst, "|transcript|"...)
-	dst = appendEscapedString(dst, t.ID)
-	dst = append(dst, '|')
-	dst = appendEscapedString(dst, t.Biotype)
+	dst = appendANNIDs(dst, t)
 	dst = append(dst, '|')
 	switch {
 	case ef.exon1 > 0:
