@@ -260,8 +260,7 @@ func (ix *Index) Genes(ctx context.Context, f Filter) ([]GeneRow, error) {
 			nm := names[gid]
 			cur = &GeneRow{GID: gid, Name: nm[0], ID: nm[1]}
 			terms = [64]int64{}
-			n := ix.info.gtSamples + ix.info.gcSamples
-			het, hom = make([]int64, n), make([]int64, n)
+			het, hom = make([]int64, ix.info.genotyped()), make([]int64, ix.info.genotyped())
 		}
 		cur.Records++
 		cur.Impacts[min(gp.imp[k], 4)]++
@@ -312,11 +311,11 @@ func (c *carrierSets) of(i int) (het, hom []uint64) {
 // for 256; the class-only columns it reads are 1 byte per sample and
 // record); nil without samples.
 func (ix *Index) carrierMasks(ctx context.Context) (*carrierSets, error) {
-	ng, nc := ix.info.gtSamples, ix.info.gcSamples
-	if ng+nc == 0 {
+	ng := ix.info.gtSamples
+	if ix.info.genotyped() == 0 {
 		return nil, nil
 	}
-	cols := make([][]byte, ng+nc)
+	cols := make([][]byte, ix.info.genotyped())
 	for s := range cols {
 		var err error
 		if s < ng {
@@ -333,7 +332,7 @@ func (ix *Index) carrierMasks(ctx context.Context) (*carrierSets, error) {
 	if ix.carriers != nil {
 		return ix.carriers, nil
 	}
-	c := &carrierSets{words: (ng + nc + 63) / 64}
+	c := &carrierSets{words: (len(cols) + 63) / 64}
 	c.bits = make([]uint64, 2*c.words*int(ix.Meta.Records))
 	for s, col := range cols {
 		w, bit := s/64, uint64(1)<<(s%64)

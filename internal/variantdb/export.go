@@ -146,7 +146,7 @@ var TSVColumns = [][2]string{
 // covers (GenotypeSamples: up to MaxClassSamples), named "GT:" and the
 // sample.
 func (ix *Index) ExportColumns() []string {
-	out := make([]string, 0, len(TSVColumns)+len(ix.info.sources)+ix.info.gtSamples+ix.info.gcSamples)
+	out := make([]string, 0, len(TSVColumns)+len(ix.info.sources)+ix.info.genotyped())
 	for _, c := range TSVColumns {
 		out = append(out, c[0])
 	}
@@ -280,7 +280,7 @@ func (ix *Index) exportRows(ctx context.Context, q string, args []any, fn func([
 			records++
 			lastRID = rid
 			gts = gts[:0]
-			if n := ix.info.gtSamples + ix.info.gcSamples; n > 0 {
+			if n := ix.info.genotyped(); n > 0 {
 				_, all := ix.genotypes(samples)
 				for s := 0; s < n; s++ {
 					gt := ""

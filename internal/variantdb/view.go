@@ -20,6 +20,11 @@ type resultInfo struct {
 	sig       map[string][]string // significance field -> terms by bit
 }
 
+// genotyped is how many samples (the first ones of the header) the index
+// keeps a genotype class of: those the genotype filter, the gene view's
+// carriers and the exports' GT columns cover.
+func (ri *resultInfo) genotyped() int { return ri.gtSamples + ri.gcSamples }
+
 // loadResultInfo reads the header kept in meta and the significance
 // dictionaries.
 func (ix *Index) loadResultInfo(meta map[string]string) error {
@@ -106,7 +111,7 @@ func (ix *Index) Samples() []string { return append([]string(nil), ix.info.sampl
 // GenotypeSamples returns the samples the genotype filter covers: with
 // GQ and DP the first MaxGenotypeSamples, by class alone the rest.
 func (ix *Index) GenotypeSamples() []string {
-	return append([]string(nil), ix.info.samples[:ix.info.gtSamples+ix.info.gcSamples]...)
+	return append([]string(nil), ix.info.samples[:ix.info.genotyped()]...)
 }
 
 // Assembly is the bundle's assembly (GRCh37, GRCh38) as the result's
@@ -214,7 +219,7 @@ func (ix *Index) compileGenotypes(ctx context.Context, f Filter, m *matcher) err
 		return nil
 	}
 	quality := f.MinGQ > 0 || f.MinDP > 0
-	covered := ix.info.gtSamples + ix.info.gcSamples
+	covered := ix.info.genotyped()
 	var which []int
 	if len(f.Samples) == 0 {
 		// Any sample: with a GQ or DP condition, any of those that keep
