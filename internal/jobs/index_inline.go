@@ -14,7 +14,8 @@ import (
 )
 
 // The variant index is built while the job annotates, from the result as
-// the engine writes it (a tee of the output into variantdb.Build), and
+// the engine writes it (a tee of the output into variantdb.Build) — or, for
+// a job annotated in pieces, as the merge writes it — and
 // recorded before the job is marked COMPLETED: a completed job can be
 // browsed at once, with no index job to wait for. The index is a help, not
 // the result: if its build fails, the job completes all the same and the

@@ -14,6 +14,7 @@ import (
 	"github.com/gas-project/gas"
 	"github.com/gas-project/gas/annotate"
 	"github.com/gas-project/gas/internal/jobs"
+	"github.com/gas-project/gas/internal/sharedtest"
 	"github.com/gas-project/gas/internal/variantdb"
 	"github.com/gas-project/gas/refdata"
 )
@@ -274,5 +275,69 @@ func TestInlineIndexFailureKeepsJob(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(indexDir); len(left) != 0 {
 		t.Fatalf("the failed build left %d files behind", len(left))
+	}
+}
+
+// TestIndexBuiltWhileMerging: a job annotated in pieces gets its index
+// from the merge, as a whole job does from its run: the index key is
+// recorded when the completion's transaction runs, and the index holds
+// every record of the merged result (its SHA-256 is the result's).
+func TestIndexBuiltWhileMerging(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := setup(t)
+	var seen []string
+	store := e.db.JobStore(e.ins, jobs.IndexHook(e.ins), func(ctx context.Context, tx *sql.Tx, j *gas.Job, c gas.JobChange) error {
+		if c.To == gas.JobCompleted {
+			var key string
+			if err := tx.QueryRowContext(ctx, `SELECT index_key FROM jobs WHERE id = ?`, j.ID).Scan(&key); err != nil {
+				return err
+			}
+			seen = append(seen, key)
+		}
+		return nil
+	})
+	dir := filepath.Join(t.TempDir(), "refdata")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := refdata.BuildDemo(ctx, filepath.Join(dir, "demo"), "test"); err != nil {
+		t.Fatal(err)
+	}
+	bundles := jobs.NewBundleDir(dir, refdata.Open)
+	t.Cleanup(func() { bundles.Close() })
+	shards := e.db.Shards(e.ins)
+	aw, err := jobs.NewAnnotateWorker(store, e.blobs, bundles, jobs.AnnotateConfig{EngineWorkers: 1, Version: "test",
+		Shards: shards, ShardRecords: 700, Index: e.db, IndexDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	content, _ := shardInput(3000, 0)
+	j := e.submit(t, string(sharedtest.Gzip(t, content)), "demo", "")
+	if err := aw.Work(ctx, stepJob(j.ID, "", 0, 1)); err != nil {
+		t.Fatal(err)
+	}
+	pieces, err := shards.JobShards(ctx, j.ID)
+	if err != nil || len(pieces) < 2 {
+		t.Fatalf("%d pieces (%v): the job was not split", len(pieces), err)
+	}
+	for i := range pieces {
+		if err := aw.Work(ctx, stepJob(j.ID, jobs.StepShard, i, 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := aw.Work(ctx, stepJob(j.ID, jobs.StepMerge, 0, 1)); err != nil {
+		t.Fatal(err)
+	}
+	done, err := store.Job(ctx, j.ID)
+	if err != nil || done.State != gas.JobCompleted {
+		t.Fatalf("merge: %v %+v", err, done)
+	}
+	if len(seen) != 1 || seen[0] != done.Key(gas.FileIndex) {
+		t.Fatalf("index key at completion: %q, want %q", seen, done.Key(gas.FileIndex))
+	}
+	ix := openIndexBlob(t, e, seen[0])
+	if ix.Meta.Records != 3000 || ix.Meta.SHA256 != done.ResultSum {
+		t.Fatalf("index of %d records (sha %s), result has 3000 (sha %s)", ix.Meta.Records, ix.Meta.SHA256, done.ResultSum)
 	}
 }

@@ -391,7 +391,14 @@ func (w *AnnotateWorker) merge(ctx context.Context, j *gas.Job, log *slog.Logger
 		}
 	}
 	resultKey, logKey, summaryKey := ResultKeys(j)
+	// The merged result goes to the index build as it is stored, as a
+	// whole job's output does (index_inline.go).
+	ix := w.startIndex(ctx, log)
+	defer ix.abandon() // on every way out; after storeIndex it only waits
 	info, merr, putErr := putStream(ctx, w.blobs, resultKey, func(out io.Writer) error {
+		if t := ix.tee(); t != nil {
+			out = io.MultiWriter(out, t)
+		}
 		return mergeBGZF(ctx, out, len(shards), func(i int) (io.ReadCloser, error) { return w.blobs.Open(ctx, shards[i].OutputKey) })
 	})
 	if errors.Is(merr, errHeaderMismatch) {
@@ -423,6 +430,7 @@ func (w *AnnotateWorker) merge(ctx context.Context, j *gas.Job, log *slog.Logger
 	if err := w.writeLog(ctx, logKey, j, sum, nil, elapsed, note); err != nil {
 		return nil, err
 	}
+	w.storeIndex(ctx, ix, j, log)
 	return &gas.JobResult{ResultKey: resultKey, LogKey: logKey, SummaryKey: summaryKey,
 		ResultSize: info.Size, ResultSum: info.SHA256, Records: sum.Records, BundleSum: sum.BundleChecksum}, nil
 }
