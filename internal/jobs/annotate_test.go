@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -137,6 +138,22 @@ func (e *env) submit(t *testing.T, content, bundle, options string) *gas.Job {
 		t.Fatal(err)
 	}
 	return j
+}
+
+// demoBundles builds the demo bundle in a fresh refdata folder and serves
+// it, closed when the test ends.
+func demoBundles(t *testing.T) *jobs.BundleDir {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "refdata")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := refdata.BuildDemo(context.Background(), filepath.Join(dir, "demo"), "test"); err != nil {
+		t.Fatal(err)
+	}
+	b := jobs.NewBundleDir(dir, refdata.Open)
+	t.Cleanup(func() { b.Close() })
+	return b
 }
 
 func riverJob(id string, attempt int) *river.Job[jobs.AnnotateArgs] {

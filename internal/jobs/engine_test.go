@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -24,14 +22,8 @@ func TestAnnotateWorkerRealEngine(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	e := setup(t)
-	dir := filepath.Join(t.TempDir(), "refdata")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := refdata.BuildDemo(ctx, filepath.Join(dir, "demo"), "test"); err != nil {
-		t.Fatal(err)
-	}
-	w, err := jobs.NewAnnotateWorker(e.store, e.blobs, jobs.NewBundleDir(dir, refdata.Open),
+	bundles := demoBundles(t)
+	w, err := jobs.NewAnnotateWorker(e.store, e.blobs, bundles,
 		jobs.AnnotateConfig{MaxInputBytes: 1 << 20, EngineWorkers: 2})
 	if err != nil {
 		t.Fatal(err)

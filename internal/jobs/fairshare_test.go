@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -224,12 +223,7 @@ func fairShareSplit(t *testing.T, db *sqldb.DB) {
 	e.store = db.JobStore(ins)
 	// The real engine on the demo bundle (the merge joins the pieces' BGZF
 	// blocks as the engine writes them), 20 ms a record slower.
-	dir := t.TempDir()
-	if _, err := refdata.BuildDemo(ctx, filepath.Join(dir, "demo"), "test"); err != nil {
-		t.Fatal(err)
-	}
-	bundles := jobs.NewBundleDir(dir, refdata.Open)
-	t.Cleanup(func() { bundles.Close() })
+	bundles := demoBundles(t)
 	var calls atomic.Int32
 	slow := func(ctx context.Context, r io.Reader, w io.Writer, b *refdata.Bundle, opt annotate.Options) (*annotate.Summary, error) {
 		calls.Add(1)

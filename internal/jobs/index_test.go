@@ -15,6 +15,7 @@ import (
 	"github.com/gas-project/gas/annotate"
 	"github.com/gas-project/gas/internal/jobs"
 	"github.com/gas-project/gas/internal/sharedtest"
+	"github.com/gas-project/gas/internal/sqldb"
 	"github.com/gas-project/gas/internal/variantdb"
 	"github.com/gas-project/gas/refdata"
 )
@@ -28,14 +29,8 @@ func TestIndexBuiltOnCompletion(t *testing.T) {
 	ctx := context.Background()
 	e := setup(t)
 	store := e.db.JobStore(e.ins, jobs.IndexHook(e.ins))
-	dir := filepath.Join(t.TempDir(), "refdata")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := refdata.BuildDemo(ctx, filepath.Join(dir, "demo"), "test"); err != nil {
-		t.Fatal(err)
-	}
-	aw, err := jobs.NewAnnotateWorker(store, e.blobs, jobs.NewBundleDir(dir, refdata.Open), jobs.AnnotateConfig{EngineWorkers: 2})
+	bundles := demoBundles(t)
+	aw, err := jobs.NewAnnotateWorker(store, e.blobs, bundles, jobs.AnnotateConfig{EngineWorkers: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,18 +138,13 @@ func openIndexBlob(t *testing.T, e *env, key string) *variantdb.Index {
 	return ix
 }
 
-// TestIndexBuiltWhileAnnotating: with AnnotateConfig.Index the worker
-// builds the index from the output as the engine writes it, and a job is
-// never COMPLETED without its index key; the index job queued at the
-// completion then does nothing (its stored index is left as it is).
-func TestIndexBuiltWhileAnnotating(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	e := setup(t)
+// storeSeeingIndexKey is a job store with the index hook that records the
+// index key each completion's transaction sees: what the job page reads
+// once the job is COMPLETED.
+func storeSeeingIndexKey(e *env) (*sqldb.Jobs, *[]string) {
 	var seen []string
 	store := e.db.JobStore(e.ins, jobs.IndexHook(e.ins), func(ctx context.Context, tx *sql.Tx, j *gas.Job, c gas.JobChange) error {
 		if c.To == gas.JobCompleted {
-			// What the job page reads in the completion's transaction.
 			var key string
 			if err := tx.QueryRowContext(ctx, `SELECT index_key FROM jobs WHERE id = ?`, j.ID).Scan(&key); err != nil {
 				return err
@@ -163,14 +153,20 @@ func TestIndexBuiltWhileAnnotating(t *testing.T) {
 		}
 		return nil
 	})
-	dir := filepath.Join(t.TempDir(), "refdata")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := refdata.BuildDemo(ctx, filepath.Join(dir, "demo"), "test"); err != nil {
-		t.Fatal(err)
-	}
-	aw, err := jobs.NewAnnotateWorker(store, e.blobs, jobs.NewBundleDir(dir, refdata.Open), jobs.AnnotateConfig{EngineWorkers: 2,
+	return store, &seen
+}
+
+// TestIndexBuiltWhileAnnotating: with AnnotateConfig.Index the worker
+// builds the index from the output as the engine writes it, and a job is
+// never COMPLETED without its index key; the index job queued at the
+// completion then does nothing (its stored index is left as it is).
+func TestIndexBuiltWhileAnnotating(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := setup(t)
+	store, completions := storeSeeingIndexKey(e)
+	bundles := demoBundles(t)
+	aw, err := jobs.NewAnnotateWorker(store, e.blobs, bundles, jobs.AnnotateConfig{EngineWorkers: 2,
 		Index: e.db, IndexDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
@@ -184,6 +180,7 @@ func TestIndexBuiltWhileAnnotating(t *testing.T) {
 	if err != nil || done.State != gas.JobCompleted {
 		t.Fatalf("annotation: %v %+v", err, done)
 	}
+	seen := *completions
 	if len(seen) != 1 || seen[0] != done.Key(gas.FileIndex) {
 		t.Fatalf("index key at completion: %q, want %q", seen, done.Key(gas.FileIndex))
 	}
@@ -227,13 +224,7 @@ func TestInlineIndexFailureKeepsJob(t *testing.T) {
 	ctx := context.Background()
 	e := setup(t)
 	store := e.db.JobStore(e.ins, jobs.IndexHook(e.ins))
-	dir := filepath.Join(t.TempDir(), "refdata")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := refdata.BuildDemo(ctx, filepath.Join(dir, "demo"), "test"); err != nil {
-		t.Fatal(err)
-	}
+	bundles := demoBundles(t)
 	garbage := strings.Repeat("this is not a VCF\n", 50000)
 	engine := func(ctx context.Context, r io.Reader, w io.Writer, b *refdata.Bundle, opt annotate.Options) (*annotate.Summary, error) {
 		if _, err := io.Copy(io.Discard, r); err != nil {
@@ -243,7 +234,7 @@ func TestInlineIndexFailureKeepsJob(t *testing.T) {
 		return &annotate.Summary{Records: 1}, err
 	}
 	indexDir := t.TempDir()
-	aw, err := jobs.NewAnnotateWorker(store, e.blobs, jobs.NewBundleDir(dir, refdata.Open), jobs.AnnotateConfig{
+	aw, err := jobs.NewAnnotateWorker(store, e.blobs, bundles, jobs.AnnotateConfig{
 		Annotate: engine, Index: e.db, IndexDir: indexDir})
 	if err != nil {
 		t.Fatal(err)
@@ -286,26 +277,8 @@ func TestIndexBuiltWhileMerging(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	e := setup(t)
-	var seen []string
-	store := e.db.JobStore(e.ins, jobs.IndexHook(e.ins), func(ctx context.Context, tx *sql.Tx, j *gas.Job, c gas.JobChange) error {
-		if c.To == gas.JobCompleted {
-			var key string
-			if err := tx.QueryRowContext(ctx, `SELECT index_key FROM jobs WHERE id = ?`, j.ID).Scan(&key); err != nil {
-				return err
-			}
-			seen = append(seen, key)
-		}
-		return nil
-	})
-	dir := filepath.Join(t.TempDir(), "refdata")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := refdata.BuildDemo(ctx, filepath.Join(dir, "demo"), "test"); err != nil {
-		t.Fatal(err)
-	}
-	bundles := jobs.NewBundleDir(dir, refdata.Open)
-	t.Cleanup(func() { bundles.Close() })
+	store, completions := storeSeeingIndexKey(e)
+	bundles := demoBundles(t)
 	shards := e.db.Shards(e.ins)
 	aw, err := jobs.NewAnnotateWorker(store, e.blobs, bundles, jobs.AnnotateConfig{EngineWorkers: 1, Version: "test",
 		Shards: shards, ShardRecords: 700, Index: e.db, IndexDir: t.TempDir()})
@@ -333,6 +306,7 @@ func TestIndexBuiltWhileMerging(t *testing.T) {
 	if err != nil || done.State != gas.JobCompleted {
 		t.Fatalf("merge: %v %+v", err, done)
 	}
+	seen := *completions
 	if len(seen) != 1 || seen[0] != done.Key(gas.FileIndex) {
 		t.Fatalf("index key at completion: %q, want %q", seen, done.Key(gas.FileIndex))
 	}

@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -84,15 +82,8 @@ type shardEnv struct {
 func setupShards(t *testing.T, shardRecords int64, engine jobs.AnnotateFunc) *shardEnv {
 	t.Helper()
 	e := setup(t)
-	dir := filepath.Join(t.TempDir(), "refdata")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := refdata.BuildDemo(context.Background(), filepath.Join(dir, "demo"), "test"); err != nil {
-		t.Fatal(err)
-	}
-	s := &shardEnv{env: e, shards: e.db.Shards(e.ins), bundles: jobs.NewBundleDir(dir, refdata.Open)}
-	t.Cleanup(func() { s.bundles.Close() })
+	bundles := demoBundles(t)
+	s := &shardEnv{env: e, shards: e.db.Shards(e.ins), bundles: bundles}
 	s.cfg = jobs.AnnotateConfig{EngineWorkers: 1, Version: "test", Shards: s.shards, ShardRecords: shardRecords,
 		ShardPoll: 20 * time.Millisecond, Annotate: engine}
 	w, err := jobs.NewAnnotateWorker(e.store, e.blobs, s.bundles, s.cfg)
